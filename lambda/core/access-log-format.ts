@@ -1,0 +1,59 @@
+import { ACCESS_FIELDS, type AccessField, fieldForVariable } from './access-fields.js';
+
+export type ApiKind = 'rest' | 'http';
+
+/**
+ * The JSON access-log format the classifier reads best: every field it uses, nested like the
+ * variables so CloudWatch filter patterns can address them (`{ $.status = "403" }`), and only the
+ * variables the API kind supports (HTTP APIs reject the REST-only ones).
+ */
+export function recommendedAccessLogFormat(kind: ApiKind): string {
+  const root: Record<string, unknown> = {};
+  for (const entry of ACCESS_FIELDS) {
+    if (entry.field === 'apiKey') continue; // a secret: never log the key value itself
+    if (kind === 'rest' ? !entry.rest : !entry.http) continue;
+    const parts = entry.recommendedKey.split('.');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1] ?? entry.recommendedKey] = `$context.${entry.variable}`;
+  }
+  return JSON.stringify(root);
+}
+
+export interface AccessLogFormatAnalysis {
+  readonly kind: 'json' | 'xml' | 'csv' | 'clf';
+  /** The classifier fields the format logs. */
+  readonly fields: readonly AccessField[];
+  /** Decisive fields the format lacks, as `$context` variables, for the API kind. */
+  readonly missingVariables: readonly string[];
+  /** False when no 403 cause can be told apart: no status, or neither error field is logged. */
+  readonly classifiable: boolean;
+}
+
+const CONTEXT_VARIABLE = /\$context\.[A-Za-z0-9_.]+[A-Za-z0-9_]/g;
+
+/** Reads an access-log format string (as set on a stage) and says what the classifier can do with it. */
+export function analyzeAccessLogFormat(format: string, kind: ApiKind = 'rest'): AccessLogFormatAnalysis {
+  const fields = new Set<AccessField>();
+  for (const variable of format.match(CONTEXT_VARIABLE) ?? []) {
+    const field = fieldForVariable(variable);
+    if (field) fields.add(field);
+  }
+  const trimmed = format.trim();
+  const shape = trimmed.startsWith('{')
+    ? 'json'
+    : trimmed.startsWith('<')
+      ? 'xml'
+      : trimmed.includes(',$context')
+        ? 'csv'
+        : 'clf';
+  const missingVariables = ACCESS_FIELDS.filter(
+    (entry) => entry.decisive && (kind === 'rest' ? entry.rest : entry.http) && !fields.has(entry.field),
+  ).map((entry) => `$context.${entry.variable}`);
+  const classifiable =
+    fields.has('status') && (fields.has('errorResponseType') || fields.has('errorMessage'));
+  return { kind: shape, fields: [...fields], missingVariables, classifiable };
+}
