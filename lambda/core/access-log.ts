@@ -1,0 +1,170 @@
+import { type AccessField, fieldForKey } from './access-fields.js';
+
+export type AccessLogFormat = 'json' | 'clf' | 'csv' | 'xml';
+
+/** One parsed access-log line: set values only (`-` is unset), plus which fields the format logs. */
+export interface AccessRecord {
+  readonly format: AccessLogFormat;
+  readonly values: Readonly<Partial<Record<AccessField, string>>>;
+  /** Fields the line's format includes, set or not. */
+  readonly logged: ReadonlySet<AccessField>;
+}
+
+const UNSET = '-';
+
+// Wrapper objects people put around the fields; `{"request":{"id":...}}` still means the request id.
+const WRAPPER_PREFIXES = ['context.', 'request.', 'response.', 'http.', 'fields.', 'data.'];
+
+/**
+ * Parses an access-log line in any JSON shape, or one of the console's default CLF, CSV and XML
+ * formats (REST and HTTP). Returns `undefined` for a line in none of these shapes.
+ */
+export function parseAccessLine(message: string): AccessRecord | undefined {
+  const line = message.trim();
+  if (line.startsWith('{')) return parseJsonLine(line);
+  if (line.startsWith('<')) return parseXmlLine(line);
+  return parseClfLine(line) ?? parseCsvLine(line);
+}
+
+class RecordBuilder {
+  private readonly values: Partial<Record<AccessField, string>> = {};
+  private readonly logged = new Set<AccessField>();
+
+  constructor(private readonly format: AccessLogFormat) {}
+
+  setKey(key: string, raw: unknown): void {
+    const field = fieldForKey(key) ?? fieldForWrappedKey(key);
+    if (field) this.set(field, raw);
+  }
+
+  set(field: AccessField, raw: unknown): void {
+    this.logged.add(field);
+    if (raw === null || raw === undefined || typeof raw === 'object') return;
+    const value = String(raw).trim();
+    if (value === UNSET || value === '') return;
+    const current = this.values[field];
+    // Both integration-status variables may be logged; the backend's non-2xx answer is the evidence.
+    if (current === undefined || (field === 'integrationStatus' && current.startsWith('2'))) {
+      this.values[field] = value;
+    }
+  }
+
+  build(): AccessRecord | undefined {
+    return this.logged.size === 0
+      ? undefined
+      : { format: this.format, values: this.values, logged: this.logged };
+  }
+}
+
+function fieldForWrappedKey(key: string): AccessField | undefined {
+  const prefix = WRAPPER_PREFIXES.find((candidate) => key.toLowerCase().startsWith(candidate));
+  return prefix ? fieldForKey(key.slice(prefix.length)) : undefined;
+}
+
+function parseJsonLine(line: string): AccessRecord | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const builder = new RecordBuilder('json');
+  const visit = (node: Record<string, unknown>, path: string): void => {
+    for (const [key, value] of Object.entries(node)) {
+      const keyPath = path ? `${path}.${key}` : key;
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+        visit(value as Record<string, unknown>, keyPath);
+      } else {
+        builder.setKey(keyPath, value);
+      }
+    }
+  };
+  visit(parsed as Record<string, unknown>, '');
+  return builder.build();
+}
+
+const XML_ROOT_ID = /^<request\s+id="([^"]*)"\s*>/;
+const XML_ELEMENT = /<([A-Za-z][\w.-]*)>([^<]*)<\/\1>/g;
+
+function parseXmlLine(line: string): AccessRecord | undefined {
+  const root = XML_ROOT_ID.exec(line);
+  if (!root || !line.endsWith('</request>')) return undefined;
+  const builder = new RecordBuilder('xml');
+  builder.set('requestId', root[1]);
+  for (const [, tag = '', text] of line.matchAll(XML_ELEMENT)) builder.setKey(tag, decodeXmlText(text ?? ''));
+  return builder.build();
+}
+
+function decodeXmlText(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+// REST: ip caller user [time] "method resourcePath protocol" status length requestId extendedRequestId
+// HTTP: ip - - [time] "method routeKey protocol" status length requestId (routeKey may hold a space)
+const CLF = /^(\S+) (\S+) (\S+) \[([^\]]+)\] "(\S+) (.+) (\S+)" (\d{3}|-) (\S+) (\S+)(?: (\S+))?$/;
+
+function parseClfLine(line: string): AccessRecord | undefined {
+  const match = CLF.exec(line);
+  if (!match) return undefined;
+  const [, ip, caller, user, time, method, target, protocol, status, , requestId, extendedRequestId] = match;
+  const builder = new RecordBuilder('clf');
+  builder.set('sourceIp', ip);
+  builder.set('requestTime', time);
+  builder.set('httpMethod', method);
+  builder.set('protocol', protocol);
+  builder.set('status', status);
+  builder.set('requestId', requestId);
+  if (extendedRequestId === undefined && caller === '-' && user === '-') {
+    builder.set('routeKey', target);
+  } else {
+    builder.set('caller', caller);
+    builder.set('resourcePath', target);
+    builder.set('extendedRequestId', extendedRequestId);
+  }
+  return builder.build();
+}
+
+// `null` marks a default-format column the classifier does not use (user, responseLength).
+const REST_CSV: readonly (AccessField | null)[] = [
+  'sourceIp',
+  'caller',
+  null,
+  'requestTime',
+  'httpMethod',
+  'resourcePath',
+  'protocol',
+  'status',
+  null,
+  'requestId',
+  'extendedRequestId',
+];
+const HTTP_CSV: readonly (AccessField | null)[] = [
+  'sourceIp',
+  'requestTime',
+  'httpMethod',
+  'routeKey',
+  'protocol',
+  'status',
+  null,
+  'requestId',
+];
+
+function parseCsvLine(line: string): AccessRecord | undefined {
+  const cells = line.split(',');
+  const columns =
+    cells.length === REST_CSV.length ? REST_CSV : cells.length === HTTP_CSV.length ? HTTP_CSV : undefined;
+  if (!columns) return undefined;
+  const statusCell = cells[columns.indexOf('status')];
+  if (!statusCell || !/^\d{3}$/.test(statusCell)) return undefined;
+  const builder = new RecordBuilder('csv');
+  columns.forEach((field, index) => {
+    if (field) builder.set(field, cells[index]);
+  });
+  return builder.build();
+}

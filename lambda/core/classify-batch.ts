@@ -1,0 +1,103 @@
+import { type AccessRecord, parseAccessLine } from './access-log.js';
+import { classifyRequest } from './classify.js';
+import { collectExecutionEvidence, type ExecutionEvidence, parseExecutionLogGroup } from './execution-log.js';
+import type { Finding, LogsDocument } from './model.js';
+
+export interface BatchStats {
+  events: number;
+  accessLines: number;
+  executionLines: number;
+  /** Access-group events in none of the recognised formats. */
+  unrecognised: number;
+  /** Requests seen that were not 403s (nor a 403 response type remapped). */
+  outOfScope: number;
+}
+
+export interface BatchResult {
+  readonly findings: Finding[];
+  readonly stats: BatchStats;
+}
+
+export interface ClassifyOptions {
+  /**
+   * The API and stage an access log group belongs to, for formats whose lines do not say (the
+   * console defaults log neither `$context.apiId` nor `$context.stage`).
+   */
+  readonly resolveStage?: (logGroup: string) => { apiId: string; stage: string } | undefined;
+}
+
+interface AccessLine {
+  readonly record: AccessRecord;
+  readonly timestamp: number;
+  readonly eventId: string;
+  readonly group?: { apiId: string; stage: string };
+}
+
+/**
+ * Classifies every request in a set of subscription documents. Access lines and execution lines of
+ * the same request are joined (by request id, else by extended request id) into one finding that
+ * keeps the more specific evidence; execution lines with no access line form findings of their own.
+ */
+export function classifyDocuments(
+  documents: readonly LogsDocument[],
+  options: ClassifyOptions = {},
+): BatchResult {
+  const stats: BatchStats = { events: 0, accessLines: 0, executionLines: 0, unrecognised: 0, outOfScope: 0 };
+  const execution = new Map<string, ExecutionEvidence>();
+  const accessLines: AccessLine[] = [];
+  for (const document of documents) {
+    stats.events += document.logEvents.length;
+    const executionGroup = parseExecutionLogGroup(document.logGroup);
+    if (executionGroup) {
+      stats.executionLines += document.logEvents.length;
+      collectExecutionEvidence(document.logEvents, executionGroup, execution);
+      continue;
+    }
+    const group = options.resolveStage?.(document.logGroup);
+    for (const event of document.logEvents) {
+      const record = parseAccessLine(event.message);
+      if (!record) {
+        stats.unrecognised += 1;
+        continue;
+      }
+      stats.accessLines += 1;
+      accessLines.push({
+        record,
+        timestamp: event.timestamp,
+        eventId: event.id,
+        ...(group ? { group } : {}),
+      });
+    }
+  }
+
+  const byExtendedId = new Map<string, ExecutionEvidence>();
+  for (const evidence of execution.values()) {
+    if (evidence.extendedRequestId) byExtendedId.set(evidence.extendedRequestId, evidence);
+  }
+  const joined = new Set<ExecutionEvidence>();
+  const findings: Finding[] = [];
+  const keep = (finding: Finding | undefined): void => {
+    if (finding) findings.push(finding);
+    else stats.outOfScope += 1;
+  };
+
+  for (const line of accessLines) {
+    const { requestId, extendedRequestId } = line.record.values;
+    const evidence =
+      (requestId === undefined ? undefined : execution.get(requestId)) ??
+      (extendedRequestId === undefined ? undefined : byExtendedId.get(extendedRequestId));
+    if (evidence) joined.add(evidence);
+    keep(
+      classifyRequest({
+        access: line.record,
+        ...(evidence ? { execution: evidence } : {}),
+        context: { timestamp: line.timestamp, eventId: line.eventId, ...line.group },
+      }),
+    );
+  }
+  for (const evidence of execution.values()) {
+    if (joined.has(evidence)) continue;
+    keep(classifyRequest({ execution: evidence, context: { timestamp: evidence.firstTimestamp } }));
+  }
+  return { findings, stats };
+}

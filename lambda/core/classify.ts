@@ -1,0 +1,515 @@
+import { type AccessField, DECISIVE_FIELDS, variableOf } from './access-fields.js';
+import type { AccessRecord } from './access-log.js';
+import type { Category, Confidence, FindingReason, InvalidApiKeyReason } from './categories.js';
+import { type ExecutionEvidence, hasForbiddenEvidence } from './execution-log.js';
+import {
+  FORBIDDEN_MESSAGE,
+  FORBIDDEN_RESPONSE_TYPES,
+  MISSING_AUTHENTICATION_TOKEN_MESSAGE,
+  matchGatewayMessage,
+  unquote,
+} from './gateway-messages.js';
+import type { Candidate, EvidenceSource, Finding } from './model.js';
+import { maskApiKeyId, redact } from './redact.js';
+
+/** What is known about one request: its access-log line, its execution-log lines, or both. */
+export interface RequestEvidence {
+  readonly access?: AccessRecord;
+  readonly execution?: ExecutionEvidence;
+  /** Where the evidence came from when the lines do not say it (log group, event time and id). */
+  readonly context: {
+    readonly apiId?: string;
+    readonly stage?: string;
+    readonly timestamp: number;
+    readonly eventId?: string;
+  };
+}
+
+interface Decision {
+  readonly category: Category;
+  readonly confidence: Confidence;
+  readonly reason?: FindingReason;
+  readonly candidates?: readonly Candidate[];
+  readonly signals?: readonly string[];
+  readonly evidence?: readonly string[];
+  readonly missingFields?: readonly string[];
+}
+
+/**
+ * Classifies one request, or returns `undefined` when it is out of scope (not a 403, and no
+ * response type whose default status is 403). Precedence, so one request never gets two answers:
+ * OPTIONS, decisive message, WAF, client certificate, decisive execution lines, response type,
+ * `Missing Authentication Token` split, integration 403, UNCLASSIFIED.
+ */
+export function classifyRequest(input: RequestEvidence): Finding | undefined {
+  const facts = new Facts(input);
+  if (!facts.inScope()) return undefined;
+  const underlying = decideIgnoringMethod(facts);
+  const decision: Decision =
+    facts.method === 'OPTIONS'
+      ? {
+          category: 'CORS_PREFLIGHT_REJECTED',
+          confidence: 'high',
+          signals: ['options-method', `preflight-${underlying.category}`],
+          evidence: underlying.evidence,
+        }
+      : underlying;
+  return facts.toFinding(decision);
+}
+
+const STEPS: ReadonlyArray<(facts: Facts) => Decision | undefined> = [
+  decisiveMessage,
+  waf,
+  clientCertificate,
+  decisiveExecutionLines,
+  responseType,
+  missingAuthenticationToken,
+  integration403,
+  forbiddenMessage,
+];
+
+function decideIgnoringMethod(facts: Facts): Decision {
+  for (const step of STEPS) {
+    const decision = step(facts);
+    if (decision) return decision;
+  }
+  return unclassified(facts);
+}
+
+function decisiveMessage(facts: Facts): Decision | undefined {
+  const match = facts.message ? matchGatewayMessage(facts.message) : undefined;
+  if (!match) return undefined;
+  const reason = match.category === 'INVALID_API_KEY' ? (facts.apiKeyReason() ?? match.reason) : match.reason;
+  return {
+    category: match.category,
+    confidence: 'high',
+    reason,
+    signals: match.signals,
+    evidence: [`gateway message: ${facts.message}`],
+  };
+}
+
+function waf(facts: Facts): Decision | undefined {
+  const blocked =
+    facts.responseType === 'WAF_FILTERED' ||
+    facts.value('wafResponseCode') === 'WAF_BLOCK' ||
+    facts.value('wafStatus') === '403';
+  if (!blocked) return undefined;
+  const acl = facts.value('webAclArn');
+  return {
+    category: 'WAF_FILTERED',
+    confidence: 'high',
+    signals: ['waf-block'],
+    evidence: acl ? [`web ACL: ${acl}`] : [],
+  };
+}
+
+function clientCertificate(facts: Facts): Decision | undefined {
+  const certificateFields: AccessField[] = [
+    'clientCertSubjectDN',
+    'clientCertIssuerDN',
+    'clientCertSerialNumber',
+  ];
+  const logged = certificateFields.some((field) => facts.value(field) !== undefined);
+  const reason = facts.execution?.mtlsReason;
+  if (!logged && reason === undefined) return undefined;
+  const evidence = [
+    ...(reason ? [`mTLS: Access denied. Reason: ${reason}`] : []),
+    ...(facts.value('clientCertIssuerDN')
+      ? [`client certificate issuer: ${facts.value('clientCertIssuerDN')}`]
+      : []),
+    ...(facts.value('clientCertNotAfter')
+      ? [`client certificate not after: ${facts.value('clientCertNotAfter')}`]
+      : []),
+  ];
+  const signals = ['mtls-failed'];
+  if (reason && /self.signed/i.test(reason)) signals.push('self-signed-certificate');
+  if (reason && /issuer/i.test(reason)) signals.push('unknown-issuer');
+  if (reason && /algorithm/i.test(reason)) signals.push('insecure-signature-algorithm');
+  return { category: 'MTLS_CERTIFICATE_INVALID', confidence: 'high', signals, evidence };
+}
+
+function decisiveExecutionLines(facts: Facts): Decision | undefined {
+  const x = facts.execution;
+  if (!x) return undefined;
+  if (x.usagePlanDenial) {
+    return {
+      category: 'INVALID_API_KEY',
+      confidence: 'high',
+      reason: x.usagePlanDenial.reason,
+
+      evidence: [`usage plan: ${x.usagePlanDenial.detail}`],
+    };
+  }
+  if (x.authorizerEffect === 'Deny') {
+    return {
+      category: 'AUTHORIZER_EXPLICIT_DENY',
+      confidence: 'high',
+      signals: ['authorizer-ran', 'authorizer-deny'],
+      evidence: ['authorizer policy effect: Deny'],
+    };
+  }
+  if (!x.clientNotAuthorized) return undefined;
+  if (x.authorizerStarted) {
+    return {
+      category: 'AUTHORIZER_POLICY_MISMATCH',
+      confidence: 'high',
+      signals: [
+        'authorizer-ran',
+        x.authorizerEffect === 'Allow' ? 'authorizer-allow' : 'authorizer-no-effect',
+      ],
+      evidence: [
+        'The client is not authorized to perform this operation. (after the authorizer returned a policy)',
+      ],
+    };
+  }
+  // The same line follows a cached authorizer policy, which writes no authorizer lines.
+  return {
+    category: 'RESOURCE_POLICY_DENY',
+    confidence: 'medium',
+    signals: ['authorizer-not-run'],
+    evidence: ['The client is not authorized to perform this operation. (no authorizer ran)'],
+    candidates: [
+      {
+        category: 'RESOURCE_POLICY_DENY',
+        why: 'the resource policy denied the caller (IP, VPC endpoint or account)',
+      },
+      {
+        category: 'AUTHORIZER_POLICY_MISMATCH',
+        why: 'a cached Lambda-authorizer policy without an Allow for this method writes the same line',
+      },
+    ],
+  };
+}
+
+function responseType(facts: Facts): Decision | undefined {
+  switch (facts.responseType) {
+    case 'INVALID_API_KEY': {
+      const reason = facts.apiKeyReason() ?? 'unknown';
+      return {
+        category: 'INVALID_API_KEY',
+        confidence: 'high',
+        reason,
+
+        evidence: ['gateway response type: INVALID_API_KEY'],
+      };
+    }
+    case 'EXPIRED_TOKEN':
+      return { category: 'SECURITY_TOKEN_EXPIRED', confidence: 'high', signals: ['signed-caller'] };
+    case 'INVALID_SIGNATURE':
+      return {
+        category: 'SIGNATURE_MISMATCH',
+        confidence: 'low',
+        signals: ['signed-caller'],
+        evidence: ['gateway response type: INVALID_SIGNATURE'],
+        candidates: [
+          {
+            category: 'SIGNATURE_MISMATCH',
+            why: 'INVALID_SIGNATURE most often means the computed signature differs',
+          },
+          {
+            category: 'SIGNATURE_EXPIRED',
+            why: 'an expired signature is also reported as INVALID_SIGNATURE',
+          },
+          {
+            category: 'INCOMPLETE_SIGNATURE',
+            why: 'a malformed Authorization header fails signature checks too',
+          },
+        ],
+        missingFields: facts.missing(['errorMessage']),
+      };
+    case 'ACCESS_DENIED':
+      return accessDeniedWithoutMessage(facts);
+    default:
+      return undefined;
+  }
+}
+
+function accessDeniedWithoutMessage(facts: Facts): Decision {
+  const signed = facts.value('userArn') !== undefined;
+  const authorizerSeen =
+    facts.value('authorizerStatus') !== undefined || facts.value('authorizerError') !== undefined;
+  const candidates: Candidate[] = signed
+    ? [
+        { category: 'IAM_NOT_AUTHORIZED', why: 'the caller signed the request and IAM found no Allow' },
+        { category: 'IAM_EXPLICIT_DENY', why: 'an IAM or resource policy explicitly denies this caller' },
+        { category: 'RESOURCE_POLICY_DENY', why: 'the resource policy does not allow the caller' },
+      ]
+    : [
+        {
+          category: 'AUTHORIZER_EXPLICIT_DENY',
+          why: 'ACCESS_DENIED is what a Lambda authorizer Deny produces',
+        },
+        {
+          category: 'AUTHORIZER_POLICY_MISMATCH',
+          why: "the authorizer's (cached) policy has no Allow for this method",
+        },
+        { category: 'RESOURCE_POLICY_DENY', why: 'the resource policy denies or does not allow the caller' },
+      ];
+  const top = candidates[0] as Candidate;
+  return {
+    category: top.category,
+    confidence: authorizerSeen && !signed ? 'medium' : 'low',
+    signals: [signed ? 'signed-caller' : 'unsigned-caller', ...(authorizerSeen ? ['authorizer-ran'] : [])],
+    evidence: ['gateway response type: ACCESS_DENIED'],
+    candidates,
+    missingFields: facts.missing(['errorMessage']),
+  };
+}
+
+function missingAuthenticationToken(facts: Facts): Decision | undefined {
+  const isMat =
+    facts.responseType === 'MISSING_AUTHENTICATION_TOKEN' ||
+    facts.message === MISSING_AUTHENTICATION_TOKEN_MESSAGE;
+  if (!isMat) return undefined;
+  const evidence = [`gateway message: ${MISSING_AUTHENTICATION_TOKEN_MESSAGE}`];
+  const resourcePath =
+    facts.value('resourcePath') ?? facts.value('routeKey') ?? facts.execution?.resourcePath;
+  if (resourcePath !== undefined) {
+    return {
+      category: 'MISSING_AUTHENTICATION_TOKEN',
+      confidence: 'high',
+      signals: ['resource-matched', 'unsigned-caller'],
+      evidence: [...evidence, `matched resource: ${resourcePath}`],
+    };
+  }
+  const firstSegment = facts.path?.split('/').find((segment) => segment !== '');
+  const stageInPath = firstSegment !== undefined && firstSegment === facts.stage;
+  const domain = facts.value('domainName');
+  const signals = ['no-resource-matched', ...(stageInPath ? ['first-segment-is-stage'] : [])];
+  if (!facts.access?.logged.has('resourcePath') && !facts.access?.logged.has('routeKey')) {
+    return {
+      category: 'ROUTE_NOT_FOUND',
+      confidence: 'low',
+      signals,
+      evidence,
+      candidates: [
+        { category: 'ROUTE_NOT_FOUND', why: 'the commonest cause: no resource for this path and method' },
+        {
+          category: 'MISSING_AUTHENTICATION_TOKEN',
+          why: 'an IAM-authorized method called without a signature',
+        },
+        { category: 'STAGE_IN_CUSTOM_DOMAIN_PATH', why: 'a custom-domain URL that still carries the stage' },
+      ],
+      missingFields: [variableOf('resourcePath')],
+    };
+  }
+  if (domain !== undefined && isCustomDomain(domain)) {
+    signals.push('custom-domain');
+    if (stageInPath) {
+      return {
+        category: 'STAGE_IN_CUSTOM_DOMAIN_PATH',
+        confidence: 'high',
+        signals,
+        evidence: [...evidence, `custom domain ${domain}, path ${facts.path} starts with the stage`],
+      };
+    }
+  }
+  if (domain === undefined && stageInPath) {
+    return {
+      category: 'ROUTE_NOT_FOUND',
+      confidence: 'low',
+      signals,
+      evidence,
+      candidates: [
+        { category: 'ROUTE_NOT_FOUND', why: 'no resource matched the path and method' },
+        {
+          category: 'STAGE_IN_CUSTOM_DOMAIN_PATH',
+          why: 'the path starts with the stage name: on a custom domain it must not',
+        },
+      ],
+      missingFields: [variableOf('domainName')],
+    };
+  }
+  return { category: 'ROUTE_NOT_FOUND', confidence: 'high', signals, evidence };
+}
+
+function integration403(facts: Facts): Decision | undefined {
+  const accessSays = facts.value('integrationStatus') === '403';
+  const executionSays = facts.execution?.integrationStatus === 403;
+  if (!accessSays && !executionSays) return undefined;
+  const noGatewayError = facts.access?.logged.has('errorMessage')
+    ? facts.message === undefined
+    : executionSays;
+  return {
+    category: 'INTEGRATION_403',
+    confidence: noGatewayError ? 'high' : 'medium',
+    signals: ['integration-403'],
+    evidence: ['the integration answered 403; API Gateway passed it on'],
+  };
+}
+
+function forbiddenMessage(facts: Facts): Decision | undefined {
+  if (facts.message !== FORBIDDEN_MESSAGE) return undefined;
+  if (facts.isHttpApi) {
+    return {
+      category: 'AUTHORIZER_EXPLICIT_DENY',
+      confidence: 'medium',
+      signals: ['http-api'],
+      evidence: [`gateway message: ${FORBIDDEN_MESSAGE}`],
+      candidates: [
+        {
+          category: 'AUTHORIZER_EXPLICIT_DENY',
+          why: 'HTTP API authorizers (Lambda isAuthorized false, JWT scopes) answer Forbidden',
+        },
+        { category: 'MTLS_CERTIFICATE_INVALID', why: 'a rejected client certificate also answers Forbidden' },
+      ],
+    };
+  }
+  const wafRuledOut = facts.access?.logged.has('wafResponseCode') || facts.access?.logged.has('wafStatus');
+  const mtlsRuledOut = facts.access?.logged.has('clientCertSubjectDN');
+  const reason = facts.apiKeyReason() ?? 'unknown';
+  const candidates: Candidate[] = [
+    { category: 'INVALID_API_KEY', why: 'a missing or invalid API key answers Forbidden' },
+    ...(wafRuledOut
+      ? []
+      : [{ category: 'WAF_FILTERED' as const, why: 'an AWS WAF block also answers Forbidden' }]),
+    ...(mtlsRuledOut
+      ? []
+      : [
+          {
+            category: 'MTLS_CERTIFICATE_INVALID' as const,
+            why: 'a rejected client certificate also answers Forbidden',
+          },
+        ]),
+  ];
+  return {
+    category: 'INVALID_API_KEY',
+    confidence: candidates.length === 1 ? 'medium' : 'low',
+    reason,
+
+    evidence: [`gateway message: ${FORBIDDEN_MESSAGE}`],
+    ...(candidates.length > 1 ? { candidates } : {}),
+    missingFields: facts.missing(['errorResponseType', 'wafResponseCode', 'clientCertSubjectDN']),
+  };
+}
+
+function unclassified(facts: Facts): Decision {
+  const missing = facts.access ? facts.missing(DECISIVE_FIELDS) : [];
+  return {
+    category: 'UNCLASSIFIED',
+    confidence: 'low',
+    signals: facts.access && facts.access.format !== 'json' ? [`${facts.access.format}-format`] : [],
+    evidence: facts.message ? [`gateway message: ${facts.message}`] : [],
+    missingFields: missing,
+  };
+}
+
+function isCustomDomain(domain: string): boolean {
+  return !/\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/i.test(domain);
+}
+
+const toStatus = (text: string | undefined): number | undefined => {
+  const status = text === undefined ? Number.NaN : Number(text);
+  return Number.isInteger(status) ? status : undefined;
+};
+
+/** The request's facts, read once from whichever sources are present. */
+class Facts {
+  readonly access?: AccessRecord;
+  readonly execution?: ExecutionEvidence;
+  readonly responseType?: string;
+  readonly message?: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly stage?: string;
+  readonly isHttpApi: boolean;
+
+  constructor(private readonly input: RequestEvidence) {
+    this.access = input.access;
+    this.execution = input.execution;
+    this.responseType = this.value('errorResponseType');
+    const rawMessage = this.value('errorMessage') ?? this.value('errorMessageString');
+    this.message = rawMessage === undefined ? undefined : unquote(rawMessage);
+    this.method = (this.value('httpMethod') ?? this.execution?.httpMethod)?.toUpperCase();
+    this.path = this.value('path');
+    this.stage = this.value('stage') ?? this.execution?.stage ?? input.context.stage;
+    this.isHttpApi = this.access?.logged.has('routeKey') === true && !this.access.logged.has('resourcePath');
+  }
+
+  value(field: AccessField): string | undefined {
+    return this.access?.values[field];
+  }
+
+  get status(): number | undefined {
+    return toStatus(this.value('status')) ?? this.execution?.methodStatus;
+  }
+
+  inScope(): boolean {
+    if (this.access) {
+      return (
+        this.status === 403 ||
+        (this.responseType !== undefined && FORBIDDEN_RESPONSE_TYPES.has(this.responseType))
+      );
+    }
+    return this.execution !== undefined && hasForbiddenEvidence(this.execution);
+  }
+
+  /** The usage-plan reason: the execution line's, else what the access fields allow. */
+  apiKeyReason(): InvalidApiKeyReason | undefined {
+    if (this.execution?.usagePlanDenial) return this.execution.usagePlanDenial.reason;
+    if (!this.access?.logged.has('apiKeyId')) return undefined;
+    return this.value('apiKeyId') === undefined ? 'missing' : 'unknown';
+  }
+
+  /** The fields among `fields` this line's format does not log, as `$context` variables. */
+  missing(fields: readonly AccessField[]): string[] {
+    return this.access ? fields.filter((field) => !this.access?.logged.has(field)).map(variableOf) : [];
+  }
+
+  toFinding(decision: Decision): Finding {
+    const sources: EvidenceSource[] = [
+      ...(this.access ? (['access'] as const) : []),
+      ...(this.execution ? (['execution'] as const) : []),
+    ];
+    const status = this.status ?? 403;
+    const signals = new Set(decision.signals ?? []);
+    if (status !== 403) signals.add('remapped-status');
+    if (decision.reason) signals.add(`reason-${decision.reason}`);
+    const domain = this.value('domainName');
+    if (domain) signals.add(isCustomDomain(domain) ? 'custom-domain' : 'execute-api-domain');
+    if (this.execution?.authorizerStarted) signals.add('authorizer-ran');
+    const apiKeyId = this.value('apiKeyId');
+    const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text));
+    return {
+      requestId:
+        this.value('requestId') ??
+        this.execution?.requestId ??
+        this.value('extendedRequestId') ??
+        this.input.context.eventId ??
+        'unknown',
+      ...optional('extendedRequestId', this.value('extendedRequestId') ?? this.execution?.extendedRequestId),
+      category: decision.category,
+      confidence: decision.confidence,
+      ...optional('reason', decision.reason),
+      ...(decision.candidates && decision.candidates.length > 1 ? { candidates: decision.candidates } : {}),
+      status,
+      apiId: this.value('apiId') ?? this.execution?.apiId ?? this.input.context.apiId ?? 'unknown',
+      stage: this.stage ?? 'unknown',
+      sources,
+      timestamp: Math.min(
+        this.input.context.timestamp,
+        this.execution?.firstTimestamp ?? Number.POSITIVE_INFINITY,
+      ),
+      ...optional('httpMethod', this.method),
+      ...optional(
+        'resourcePath',
+        clean(this.value('resourcePath') ?? this.value('routeKey') ?? this.execution?.resourcePath),
+      ),
+      ...optional('path', clean(this.path)),
+      ...optional('domainName', domain),
+      ...optional('sourceIp', this.value('sourceIp')),
+      ...optional('userAgent', clean(this.value('userAgent'))),
+      ...optional('apiKeyId', apiKeyId === undefined ? undefined : maskApiKeyId(apiKeyId)),
+      signals: [...signals],
+      evidence: (decision.evidence ?? []).map(redact),
+      ...(decision.missingFields && decision.missingFields.length > 0
+        ? { missingFields: decision.missingFields }
+        : {}),
+    };
+  }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

@@ -1,0 +1,136 @@
+import { gunzipSync } from 'node:zlib';
+import type { LogEvent, LogsDocument } from './model.js';
+
+export type DecodeResult =
+  | { readonly kind: 'data'; readonly document: LogsDocument }
+  | { readonly kind: 'control' }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+export interface DecodeOptions {
+  /**
+   * Refuse to inflate past this many bytes: a small payload must not be able to exhaust a 128 MB
+   * Lambda. CloudWatch Logs batches at most about 1 MB of events, so the default leaves ample room.
+   * @default DEFAULT_MAX_DECOMPRESSED_BYTES
+   */
+  readonly maxDecompressedBytes?: number;
+}
+
+/** 16 MiB: over ten times the largest legitimate CloudWatch Logs batch. */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const GZIP_MAGIC_1 = 0x1f;
+const GZIP_MAGIC_2 = 0x8b;
+
+const invalid = (reason: string): DecodeResult => ({ kind: 'invalid', reason });
+
+/**
+ * Decodes a CloudWatch Logs subscription event (`{"awslogs":{"data":"<base64 gzip>"}}`) or an
+ * already-decoded subscription document. Never throws: whatever is wrong comes back as `invalid`
+ * with a one-line reason that names the problem, not the content.
+ */
+export function decodeSubscriptionEvent(event: unknown, options: DecodeOptions = {}): DecodeResult {
+  if (!isRecord(event)) return invalid(`payload is ${describe(event)}, expected an object`);
+  if (!('awslogs' in event)) return validateDocument(event);
+  const awslogs = event.awslogs;
+  if (!isRecord(awslogs) || typeof awslogs.data !== 'string') {
+    return invalid('awslogs.data is missing or not a string');
+  }
+  return decodeData(awslogs.data, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
+}
+
+/** Decodes the text of a file or stream holding one subscription event or one decoded document. */
+export function decodeSubscriptionText(text: string, options: DecodeOptions = {}): DecodeResult {
+  const parsed = parseJson(text);
+  return parsed.ok ? decodeSubscriptionEvent(parsed.value, options) : invalid(`not JSON (${parsed.error})`);
+}
+
+function decodeData(data: string, maxBytes: number): DecodeResult {
+  if (data.length === 0) return invalid('awslogs.data is empty');
+  if (data.length % 4 !== 0 || !BASE64.test(data)) return invalid('awslogs.data is not valid base64');
+  const compressed = Buffer.from(data, 'base64');
+  if (compressed[0] !== GZIP_MAGIC_1 || compressed[1] !== GZIP_MAGIC_2) {
+    return invalid('awslogs.data is not gzip (bad magic bytes)');
+  }
+  let inflated: Buffer;
+  try {
+    inflated = gunzipSync(compressed, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if (error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      return invalid(`decompressed size exceeds the ${maxBytes}-byte cap`);
+    }
+    return invalid(`gzip stream is corrupt or truncated (${oneLine(error)})`);
+  }
+  const parsed = parseJson(inflated.toString('utf8'));
+  if (!parsed.ok) return invalid(`decompressed data is not JSON (${parsed.error})`);
+  return isRecord(parsed.value)
+    ? validateDocument(parsed.value)
+    : invalid(`decompressed data is ${describe(parsed.value)}, expected an object`);
+}
+
+function validateDocument(doc: Record<string, unknown>): DecodeResult {
+  const { messageType } = doc;
+  if (messageType === 'CONTROL_MESSAGE') return { kind: 'control' };
+  if (messageType !== 'DATA_MESSAGE') {
+    return invalid(`messageType is ${JSON.stringify(messageType) ?? 'missing'}, expected DATA_MESSAGE`);
+  }
+  for (const key of ['owner', 'logGroup', 'logStream'] as const) {
+    if (typeof doc[key] !== 'string') return invalid(`${key} is ${describe(doc[key])}, expected a string`);
+  }
+  const filters = doc.subscriptionFilters ?? [];
+  if (!Array.isArray(filters) || !filters.every((name) => typeof name === 'string')) {
+    return invalid('subscriptionFilters is not an array of strings');
+  }
+  const events = doc.logEvents;
+  if (!Array.isArray(events)) return invalid(`logEvents is ${describe(events)}, expected an array`);
+  const logEvents: LogEvent[] = [];
+  for (const [index, event] of events.entries()) {
+    if (!isRecord(event)) return invalid(`logEvents[${index}] is ${describe(event)}, expected an object`);
+    const { id, timestamp, message } = event;
+    if (typeof id !== 'string')
+      return invalid(`logEvents[${index}].id is ${describe(id)}, expected a string`);
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+      return invalid(`logEvents[${index}].timestamp is ${describe(timestamp)}, expected a number`);
+    }
+    if (typeof message !== 'string') {
+      return invalid(`logEvents[${index}].message is ${describe(message)}, expected a string`);
+    }
+    logEvents.push({ id, timestamp, message });
+  }
+  return {
+    kind: 'data',
+    document: {
+      messageType: 'DATA_MESSAGE',
+      owner: doc.owner as string,
+      logGroup: doc.logGroup as string,
+      logStream: doc.logStream as string,
+      subscriptionFilters: filters as string[],
+      logEvents,
+    },
+  };
+}
+
+type JsonResult = { ok: true; value: unknown } | { ok: false; error: string };
+
+function parseJson(text: string): JsonResult {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, error: oneLine(error) };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return value === undefined ? 'missing' : `a ${typeof value}`;
+}
+
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s+/g, ' ').slice(0, 160);
+}

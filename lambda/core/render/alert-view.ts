@@ -1,0 +1,125 @@
+import type { PendingAlert } from '../alerts.js';
+import type { Category } from '../categories.js';
+import { type CategoryDescription, describeCategory, type FindingGroup } from '../index.js';
+import { logsInsightsUrl } from './insights-link.js';
+import { escapeSlack, fromLog } from './text.js';
+
+/**
+ * Everything an alert says, decided once and rendered three ways (e-mail text, AWS Chatbot custom
+ * notification, Slack Block Kit). Every string in a view is Slack-escaped (`&amp;`, `&lt;`, `&gt;`),
+ * and every string that came from a log is also redacted, on one line and length-bounded, so a
+ * renderer may insert any field verbatim. The view is also the `sqs` / `lambda` payload of the SNS
+ * message: machine subscribers get the same facts as people.
+ */
+export interface AlertView {
+  readonly schema: 'apigw403.alert/1';
+  readonly id: string;
+  readonly threadId: string;
+  readonly category: Category;
+  readonly severity: CategoryDescription['severity'];
+  readonly title: string;
+  readonly summary: string;
+  readonly apiId: string;
+  readonly stage: string;
+  readonly region: string;
+  readonly count: number;
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  readonly firstSeen: boolean;
+  readonly suppressedSinceLast: number;
+  readonly lastAlertAt?: string;
+  readonly causes: readonly string[];
+  readonly checks: readonly string[];
+  readonly docUrl: string;
+  readonly reasons: readonly ViewTop[];
+  readonly sampleRequestIds: readonly string[];
+  readonly topSourceIps: readonly ViewTop[];
+  readonly topPaths: readonly ViewTop[];
+  readonly topUserAgents: readonly ViewTop[];
+  readonly topApiKeyIds: readonly ViewTop[];
+  readonly httpMethods: readonly ViewTop[];
+  readonly evidence: readonly string[];
+  readonly sources: readonly string[];
+  readonly confidence: Readonly<Record<string, number>>;
+  readonly insightsUrl: string;
+  readonly notes: readonly string[];
+}
+
+export interface ViewTop {
+  readonly value: string;
+  readonly count: number;
+}
+
+export interface AlertContext {
+  readonly region: string;
+  /** The log groups the Logs Insights link searches (access, and execution when there is one). */
+  readonly logGroups: readonly string[];
+  readonly alert: PendingAlert;
+  /** Operator-facing remarks, e.g. that the execution-log lookup failed. Not from logs. */
+  readonly notes?: readonly string[];
+}
+
+/** Bounds per field: the biggest possible view stays a few tens of KB, far under SNS's 256 KB. */
+export const LIMITS = { value: 200, evidence: 600, list: 5, id: 100 } as const;
+
+/** Minutes of margin around the group's window in the Logs Insights link (execution lines lag). */
+const LINK_MARGIN_MS = 5 * 60 * 1000;
+
+export function buildAlertView(group: FindingGroup, context: AlertContext): AlertView {
+  const description = describeCategory(group.category, {
+    apiId: group.apiId,
+    stage: group.stage,
+    region: context.region,
+    signals: group.signals,
+    ...(group.reasons[0] ? { reason: group.reasons[0].value } : {}),
+    ...(group.topApiKeyIds[0] ? { apiKeyId: group.topApiKeyIds[0].value } : {}),
+  });
+  const tops = (list: readonly { value: string; count: number }[]): ViewTop[] =>
+    list.slice(0, LIMITS.list).map((top) => ({ value: fromLog(top.value, LIMITS.value), count: top.count }));
+  const sampleRequestIds = group.sampleRequestIds.slice(0, LIMITS.list);
+  const { alert } = context;
+  return {
+    schema: 'apigw403.alert/1',
+    id: `${alert.batchId}-${fromLog(group.apiId, LIMITS.id)}-${fromLog(group.stage, LIMITS.id)}-${group.category}`,
+    threadId: threadIdOf(group),
+    category: group.category,
+    severity: description.severity,
+    title: escapeSlack(description.title),
+    summary: escapeSlack(description.summary),
+    apiId: fromLog(group.apiId, LIMITS.id),
+    stage: fromLog(group.stage, LIMITS.id),
+    region: escapeSlack(context.region),
+    count: group.count,
+    windowStart: new Date(group.firstSeen).toISOString(),
+    windowEnd: new Date(group.lastSeen).toISOString(),
+    firstSeen: alert.firstSeen,
+    suppressedSinceLast: alert.suppressedSinceLast,
+    ...(alert.lastAlertAt === undefined ? {} : { lastAlertAt: new Date(alert.lastAlertAt).toISOString() }),
+    causes: description.causes.map((cause) => fromLog(cause, LIMITS.evidence)),
+    checks: description.checks.map((check) => fromLog(check, LIMITS.evidence)),
+    docUrl: escapeSlack(description.docUrl),
+    reasons: tops(group.reasons),
+    sampleRequestIds: sampleRequestIds.map((id) => fromLog(id, LIMITS.id)),
+    topSourceIps: tops(group.topSourceIps),
+    topPaths: tops(group.topPaths),
+    topUserAgents: tops(group.topUserAgents),
+    topApiKeyIds: tops(group.topApiKeyIds),
+    httpMethods: tops(group.httpMethods),
+    evidence: group.evidence.slice(0, LIMITS.list).map((line) => fromLog(line, LIMITS.evidence)),
+    sources: [...group.sources],
+    confidence: { ...group.confidence },
+    insightsUrl: logsInsightsUrl({
+      region: context.region,
+      logGroups: context.logGroups,
+      requestIds: sampleRequestIds,
+      start: group.firstSeen - LINK_MARGIN_MS,
+      end: group.lastSeen + LINK_MARGIN_MS,
+    }),
+    notes: (context.notes ?? []).map(escapeSlack),
+  };
+}
+
+/** Chatbot threads notifications with the same `threadId`: one thread per group. */
+export function threadIdOf(key: { apiId: string; stage: string; category: Category }): string {
+  return `apigw403-${key.apiId}-${key.stage}-${key.category}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 200);
+}

@@ -1,0 +1,84 @@
+import type { AlertView, ViewTop } from './alert-view.js';
+import { toPlainText } from './text.js';
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+export function subjectLine(view: AlertView): string {
+  const head = `[${view.severity.toUpperCase()}] 403 ${view.category}`;
+  const tail = `: ${plural(view.count, 'request')}`;
+  const where = toPlainText(`${view.apiId}/${view.stage}`);
+  // SNS subjects are ASCII, one line, under 100 characters.
+  const room = 99 - head.length - tail.length - ' on '.length;
+  const placed = where.length <= room ? where : `${where.slice(0, Math.max(0, room - 3))}...`;
+  return `${head} on ${placed}${tail}`.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** The short line people read first: one place shared by the e-mail, Slack and Chatbot renderings. */
+export function headline(view: AlertView): string {
+  const since =
+    view.suppressedSinceLast > 0
+      ? ` (+${view.suppressedSinceLast} since the last alert${view.lastAlertAt ? ` at ${view.lastAlertAt}` : ''})`
+      : '';
+  return `${plural(view.count, 'request')} answered 403 between ${view.windowStart} and ${view.windowEnd}${since}.`;
+}
+
+export function firstSeenLine(view: AlertView): string | undefined {
+  return view.firstSeen ? 'First alert of this category for this stage.' : undefined;
+}
+
+export function formatTops(list: readonly ViewTop[]): string {
+  return list.map((top) => `${top.value} (${top.count})`).join(', ');
+}
+
+export function renderEmailText(view: AlertView): string {
+  const lines: string[] = [];
+  const section = (title: string, body: readonly string[]): void => {
+    if (body.length === 0) return;
+    lines.push('', title, ...body.map((line) => `  ${line}`));
+  };
+  lines.push(
+    `[${view.severity.toUpperCase()}] ${view.title}`,
+    `API ${view.apiId} · stage ${view.stage} · ${view.region} · category ${view.category}`,
+    '',
+    headline(view),
+  );
+  const firstSeen = firstSeenLine(view);
+  if (firstSeen) lines.push(firstSeen);
+  section('What it means', [view.summary]);
+  section(
+    'Likely causes, most likely first',
+    view.causes.map((cause, index) => `${index + 1}. ${cause}`),
+  );
+  section(
+    'First checks',
+    view.checks.map((check, index) => `${index + 1}. ${check}`),
+  );
+  section(
+    'Reasons seen',
+    view.reasons.map((reason) => `${reason.value} (${reason.count})`),
+  );
+  section(
+    'Evidence',
+    view.evidence.map((line) => `- ${line}`),
+  );
+  section('Sample request ids', view.sampleRequestIds);
+  section(
+    'Top callers',
+    [
+      ['Source IPs', view.topSourceIps],
+      ['Paths', view.topPaths],
+      ['User agents', view.topUserAgents],
+      ['API key ids', view.topApiKeyIds],
+      ['Methods', view.httpMethods],
+    ]
+      .filter(([, list]) => (list as readonly ViewTop[]).length > 0)
+      .map(([label, list]) => `${label as string}: ${formatTops(list as readonly ViewTop[])}`),
+  );
+  section('Notes', view.notes);
+  section('Links', [
+    `Logs Insights, sample requests (${view.region}): ${view.insightsUrl}`,
+    `Documentation: ${view.docUrl}`,
+  ]);
+  lines.push('', `Alert ${view.id} · thread ${view.threadId}`);
+  return toPlainText(lines.join('\n'));
+}

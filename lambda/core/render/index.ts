@@ -1,0 +1,21 @@
+export {
+  type AlertContext,
+  type AlertView,
+  buildAlertView,
+  LIMITS,
+  threadIdOf,
+  type ViewTop,
+} from './alert-view.js';
+export { type ChatbotNotification, renderChatbotNotification } from './chatbot.js';
+export { headline, renderEmailText, subjectLine } from './email.js';
+export {
+  countByGroup,
+  forbiddenRequestDocuments,
+  invalidPayloadDocument,
+  METRIC_NAME,
+  type MetricCount,
+} from './emf.js';
+export { insightsQuery, logsInsightsUrl } from './insights-link.js';
+export { renderSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack.js';
+export { messageFor, type RenderedPublish, renderPublish, SNS_MESSAGE_BUDGET_BYTES } from './sns-message.js';
+export { escapeSlack, fromLog, toPlainText, truncate } from './text.js';

@@ -1,0 +1,104 @@
+import type { AlertView } from './alert-view.js';
+import { firstSeenLine, formatTops, headline } from './email.js';
+import { TRUNCATION_MARKER } from './text.js';
+
+/** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
+export const SLACK_LIMITS = { sectionText: 3000, headerText: 150, blocks: 50, buttonUrl: 3000 } as const;
+
+export interface SlackText {
+  readonly type: 'mrkdwn' | 'plain_text';
+  readonly text: string;
+}
+
+export type SlackBlock =
+  | { readonly type: 'header'; readonly text: SlackText }
+  | { readonly type: 'section'; readonly text: SlackText }
+  | { readonly type: 'context'; readonly elements: readonly SlackText[] }
+  | { readonly type: 'divider' }
+  | {
+      readonly type: 'actions';
+      readonly elements: readonly {
+        readonly type: 'button';
+        readonly text: SlackText;
+        readonly url: string;
+      }[];
+    };
+
+export interface SlackMessage {
+  /** The notification fallback (shown in push notifications and by clients without blocks). */
+  readonly text: string;
+  readonly blocks: readonly SlackBlock[];
+}
+
+/** Cuts an already-escaped text without leaving half an entity (`&am`) at the end. */
+function capEscaped(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - TRUNCATION_MARKER.length).replace(/&[a-z]{0,4}$/, '');
+  return `${cut}${TRUNCATION_MARKER}`;
+}
+
+const mrkdwn = (text: string): SlackText => ({
+  type: 'mrkdwn',
+  text: capEscaped(text, SLACK_LIMITS.sectionText),
+});
+const section = (text: string): SlackBlock => ({ type: 'section', text: mrkdwn(text) });
+
+/**
+ * Renders an alert view as a Slack message. The view is already Slack-escaped, so no log value can
+ * form a mention (`<!channel>`), a link (`<url|text>`) or a user reference here.
+ */
+export function renderSlackMessage(view: AlertView): SlackMessage {
+  const listed = (items: readonly string[]): string => items.map((item, i) => `${i + 1}. ${item}`).join('\n');
+  const blocks: SlackBlock[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: capEscaped(`403 ${view.category} on ${view.apiId}/${view.stage}`, SLACK_LIMITS.headerText),
+      },
+    },
+    section(
+      [`*${view.title}* (${view.severity})`, headline(view), firstSeenLine(view)].filter(Boolean).join('\n'),
+    ),
+  ];
+  if (view.causes.length > 0) blocks.push(section(`*Likely causes*\n${listed(view.causes)}`));
+  if (view.checks.length > 0) blocks.push(section(`*First checks*\n${listed(view.checks)}`));
+  if (view.reasons.length > 0) blocks.push(section(`*Reasons*: ${formatTops(view.reasons)}`));
+  if (view.evidence.length > 0) {
+    blocks.push(section(`*Evidence*\n${view.evidence.map((line) => `\`${line}\``).join('\n')}`));
+  }
+  const who = [
+    ['Sample request ids', view.sampleRequestIds.join(', ')],
+    ['Top IPs', formatTops(view.topSourceIps)],
+    ['Top paths', formatTops(view.topPaths)],
+    ['Top user agents', formatTops(view.topUserAgents)],
+    ['API key ids', formatTops(view.topApiKeyIds)],
+  ].filter(([, value]) => value);
+  if (who.length > 0) blocks.push(section(who.map(([label, value]) => `*${label}*: ${value}`).join('\n')));
+  for (const note of view.notes) blocks.push(section(`:warning: ${note}`));
+  const buttons = [
+    { label: 'Logs Insights: sample requests', url: view.insightsUrl },
+    { label: 'AWS documentation', url: view.docUrl },
+  ].filter((button) => button.url.length <= SLACK_LIMITS.buttonUrl);
+  if (buttons.length > 0) {
+    blocks.push({
+      type: 'actions',
+      elements: buttons.map((button) => ({
+        type: 'button',
+        text: { type: 'plain_text', text: button.label },
+        url: button.url,
+      })),
+    });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [mrkdwn(`${view.region} · alert ${view.id} · sources ${view.sources.join('+') || 'n/a'}`)],
+  });
+  return {
+    text: capEscaped(
+      `[${view.severity.toUpperCase()}] 403 ${view.category} on ${view.apiId}/${view.stage}: ${headline(view)}`,
+      SLACK_LIMITS.sectionText,
+    ),
+    blocks: blocks.slice(0, SLACK_LIMITS.blocks),
+  };
+}
