@@ -14,6 +14,8 @@ export interface ClientFacts {
   readonly basePathMapped?: boolean;
   /** The stage the matching mapping routes to. */
   readonly mappedStage?: string;
+  /** The first path segment after the matched base path (what the mapped API sees first). */
+  readonly segmentAfterBasePath?: string;
   readonly mtlsRequired?: boolean;
   readonly webAclAttached?: boolean;
 }
@@ -93,7 +95,8 @@ export const ERROR_TYPE_FAMILIES: Readonly<Record<string, AnswerFamily>> = {
 };
 
 /** Stage names seen often enough that a custom-domain path starting with one most likely repeats the stage. */
-const COMMON_STAGE_NAMES = /^(prod|production|dev|develop|development|test|testing|staging|stage|beta|qa|uat|live|sandbox)$/i;
+const COMMON_STAGE_NAMES =
+  /^(prod|production|dev|develop|development|test|testing|staging|stage|beta|qa|uat|live|sandbox)$/i;
 
 const points = (value: number, why: string): RuleVerdict => ({ points: value, why });
 const DECISIVE_POINTS = 100;
@@ -118,10 +121,16 @@ export const CLIENT_RULES: readonly ClientRule[] = [
     verdict: (context) => {
       if (context.facts.privateApi === false || onCustomDomain(context)) return 'excluded';
       if (context.shape.hostKind === 'vpc-endpoint' && !context.apiIdHeader) {
-        return points(10, 'the URL is a VPC endpoint DNS name (vpce-…) and neither a Host header naming `{api-id}.execute-api.{region}.amazonaws.com` nor an x-apigw-api-id header says which private API to call');
+        return points(
+          10,
+          'the URL is a VPC endpoint DNS name (vpce-…) and neither a Host header naming `{api-id}.execute-api.{region}.amazonaws.com` nor an x-apigw-api-id header says which private API to call',
+        );
       }
       if (context.facts.privateApi && context.shape.hostKind === 'execute-api' && !context.shape.vpceId) {
-        return points(6, 'the API is private: its execute-api name answers only inside a VPC whose interface endpoint has private DNS enabled');
+        return points(
+          6,
+          'the API is private: its execute-api name answers only inside a VPC whose interface endpoint has private DNS enabled',
+        );
       }
       return undefined;
     },
@@ -129,11 +138,18 @@ export const CLIENT_RULES: readonly ClientRule[] = [
   {
     category: 'DEFAULT_ENDPOINT_DISABLED',
     verdict: (context) => {
-      if (context.shape.hostKind !== 'execute-api' || context.facts.defaultEndpointDisabled === false) return 'excluded';
-      if (context.facts.defaultEndpointDisabled) return decisive('the API has disableExecuteApiEndpoint set: its execute-api URL answers Forbidden to everyone');
+      if (context.shape.hostKind !== 'execute-api' || context.facts.defaultEndpointDisabled === false)
+        return 'excluded';
+      if (context.facts.defaultEndpointDisabled)
+        return decisive(
+          'the API has disableExecuteApiEndpoint set: its execute-api URL answers Forbidden to everyone',
+        );
       return context.apiKeySent
         ? points(1, 'the default execute-api endpoint answers a bare Forbidden when it is disabled')
-        : points(4, 'the default execute-api endpoint answers a bare Forbidden when it is disabled, and no API key was sent to be refused');
+        : points(
+            4,
+            'the default execute-api endpoint answers a bare Forbidden when it is disabled, and no API key was sent to be refused',
+          );
     },
   },
   {
@@ -141,12 +157,22 @@ export const CLIENT_RULES: readonly ClientRule[] = [
     verdict: (context) => {
       if (onCustomDomain(context) || context.facts.stageExists === true) return 'excluded';
       const stage = firstSegment(context);
-      if (context.facts.stageExists === false) return decisive(`the API has no stage named \`${stage ?? ''}\``);
+      if (context.facts.stageExists === false)
+        return decisive(`the API has no stage named \`${stage ?? ''}\``);
       if (!onExecuteApi(context)) return undefined;
-      if (stage === undefined) return points(6, 'the URL has no stage: the first path segment of an execute-api URL must name a deployed stage');
+      if (stage === undefined)
+        return points(
+          6,
+          'the URL has no stage: the first path segment of an execute-api URL must name a deployed stage',
+        );
       const expected = context.facts.expectedStage;
       if (expected !== undefined) {
-        return stage === expected ? 'excluded' : points(8, `the first path segment \`${stage}\` is not the stage \`${expected}\` (stage names are case-sensitive)`);
+        return stage === expected
+          ? 'excluded'
+          : points(
+              8,
+              `the first path segment \`${stage}\` is not the stage \`${expected}\` (stage names are case-sensitive)`,
+            );
       }
       return points(2, `the first path segment \`${stage}\` must name a deployed stage, spelled exactly`);
     },
@@ -156,7 +182,9 @@ export const CLIENT_RULES: readonly ClientRule[] = [
     verdict: (context) => {
       if (!onCustomDomain(context) || context.facts.basePathMapped === true) return 'excluded';
       if (context.facts.basePathMapped === false) {
-        return decisive(`no API mapping of ${context.shape.host ?? 'the domain'} matches the path \`${context.shape.path || '/'}\``);
+        return decisive(
+          `no API mapping of ${context.shape.host ?? 'the domain'} matches the path \`${context.shape.path || '/'}\``,
+        );
       }
       return context.family === 'forbidden'
         ? points(5, 'a custom domain answers Forbidden when no API mapping matches the first path segment')
@@ -168,21 +196,35 @@ export const CLIENT_RULES: readonly ClientRule[] = [
     verdict: (context) => {
       if (!onCustomDomain(context) || context.facts.mtlsRequired === false) return 'excluded';
       return context.facts.mtlsRequired
-        ? points(5, 'the domain requires mutual TLS: a client certificate its truststore does not accept is answered Forbidden')
-        : points(1, 'a custom domain with mutual TLS answers Forbidden to a certificate its truststore does not accept');
+        ? points(
+            5,
+            'the domain requires mutual TLS: a client certificate its truststore does not accept is answered Forbidden',
+          )
+        : points(
+            1,
+            'a custom domain with mutual TLS answers Forbidden to a certificate its truststore does not accept',
+          );
     },
   },
   {
     category: 'INVALID_API_KEY',
     verdict: (context) =>
       context.apiKeySent
-        ? points(6, 'an x-api-key header was sent: Forbidden is the answer for a key that is unknown, disabled, not in a usage plan for this stage, or created minutes ago')
+        ? points(
+            6,
+            'an x-api-key header was sent: Forbidden is the answer for a key that is unknown, disabled, not in a usage plan for this stage, or created minutes ago',
+          )
         : points(2, 'no x-api-key header was sent: a method that requires an API key answers Forbidden'),
   },
   {
     category: 'WAF_FILTERED',
     verdict: (context) => {
-      if (context.facts.webAclAttached === false || onCustomDomain(context) && context.facts.basePathMapped === false) return 'excluded';
+      if (
+        context.facts.webAclAttached === false ||
+        (onCustomDomain(context) && context.facts.basePathMapped === false)
+      ) {
+        return 'excluded';
+      }
       return context.facts.webAclAttached
         ? points(5, 'the stage has an AWS WAF web ACL, and a WAF block answers the same Forbidden')
         : points(1, 'an AWS WAF block answers the same Forbidden');
@@ -192,27 +234,41 @@ export const CLIENT_RULES: readonly ClientRule[] = [
     category: 'ROUTE_NOT_FOUND',
     verdict: (context) =>
       context.authorization === 'sigv4'
-        ? points(6, 'the request was signed, yet no resource matched: wrong path or method, or the API was not redeployed after the route was added')
-        : points(4, 'no resource matched this method and path: a typo, the wrong method, or an API not redeployed after the route was added'),
+        ? points(
+            6,
+            'the request was signed, yet no resource matched: wrong path or method, or the API was not redeployed after the route was added',
+          )
+        : points(
+            4,
+            'no resource matched this method and path: a typo, the wrong method, or an API not redeployed after the route was added',
+          ),
   },
   {
     category: 'MISSING_AUTHENTICATION_TOKEN',
     verdict: (context) =>
       context.authorization === 'none'
-        ? points(3, 'no Authorization header: an IAM-authorized method called without a SigV4 signature answers the same')
+        ? points(
+            3,
+            'no Authorization header: an IAM-authorized method called without a SigV4 signature answers the same',
+          )
         : 'excluded',
   },
   {
     category: 'STAGE_IN_CUSTOM_DOMAIN_PATH',
     verdict: (context) => {
       if (!onCustomDomain(context)) return 'excluded';
-      const segment = firstSegment(context);
+      const segment = context.facts.segmentAfterBasePath ?? firstSegment(context);
       const stage = context.facts.mappedStage ?? context.facts.expectedStage;
       if (segment !== undefined && segment === stage) {
-        return decisive(`the path starts with the stage \`${stage}\`, which the domain's API mapping already selects`);
+        return decisive(
+          `the path starts with the stage \`${stage}\`, which the domain's API mapping already selects`,
+        );
       }
       if (segment !== undefined && COMMON_STAGE_NAMES.test(segment)) {
-        return points(6, `the path starts with \`${segment}\`, which looks like a stage name: behind a custom domain the mapping selects the stage, so the URL must not repeat it`);
+        return points(
+          6,
+          `the path starts with \`${segment}\`, which looks like a stage name: behind a custom domain the mapping selects the stage, so the URL must not repeat it`,
+        );
       }
       return undefined;
     },
@@ -221,7 +277,10 @@ export const CLIENT_RULES: readonly ClientRule[] = [
     category: 'RESOURCE_POLICY_DENY',
     verdict: (context) =>
       context.authorization === 'none'
-        ? points(3, 'the caller did not sign the request, and a resource policy deny is what an anonymous caller gets')
+        ? points(
+            3,
+            'the caller did not sign the request, and a resource policy deny is what an anonymous caller gets',
+          )
         : undefined,
   },
   {
@@ -235,33 +294,57 @@ export const CLIENT_RULES: readonly ClientRule[] = [
     category: 'AUTHORIZER_POLICY_MISMATCH',
     verdict: (context) =>
       context.authorization === 'bearer' || context.authorization === 'other'
-        ? points(2, "a token-style Authorization header points at a Lambda authorizer whose (possibly cached) policy does not allow this method")
+        ? points(
+            2,
+            'a token-style Authorization header points at a Lambda authorizer whose (possibly cached) policy does not allow this method',
+          )
         : undefined,
   },
   {
     category: 'IAM_NOT_AUTHORIZED',
     verdict: (context) =>
-      context.authorization === 'sigv4' ? points(3, 'the request was SigV4-signed: the signing identity may lack an Allow for execute-api:Invoke') : undefined,
+      context.authorization === 'sigv4'
+        ? points(
+            3,
+            'the request was SigV4-signed: the signing identity may lack an Allow for execute-api:Invoke',
+          )
+        : undefined,
   },
   {
     category: 'IAM_EXPLICIT_DENY',
     verdict: (context) =>
-      context.authorization === 'sigv4' ? points(2, 'the request was SigV4-signed: an IAM or resource policy may deny this identity explicitly') : undefined,
+      context.authorization === 'sigv4'
+        ? points(
+            2,
+            'the request was SigV4-signed: an IAM or resource policy may deny this identity explicitly',
+          )
+        : undefined,
   },
   {
     category: 'INVALID_SECURITY_TOKEN',
     verdict: (context) => {
-      if (context.family === 'unrecognized-client') return points(5, 'UnrecognizedClientException: the access key or session token is not valid');
-      return context.authorization === 'sigv4' ? points(1, 'a signed request whose access key or session token is not valid') : undefined;
+      if (context.family === 'unrecognized-client')
+        return points(5, 'UnrecognizedClientException: the access key or session token is not valid');
+      return context.authorization === 'sigv4'
+        ? points(1, 'a signed request whose access key or session token is not valid')
+        : undefined;
     },
   },
   {
     category: 'SIGNATURE_MISMATCH',
-    verdict: () => points(2, 'InvalidSignatureException: most often a wrong secret key or a request changed after signing'),
+    verdict: () =>
+      points(
+        2,
+        'InvalidSignatureException: most often a wrong secret key or a request changed after signing',
+      ),
   },
   {
     category: 'SIGNATURE_EXPIRED',
-    verdict: () => points(1, 'InvalidSignatureException is also the answer for a signature older than 15 minutes (clock skew)'),
+    verdict: () =>
+      points(
+        1,
+        'InvalidSignatureException is also the answer for a signature older than 15 minutes (clock skew)',
+      ),
   },
   {
     category: 'INCOMPLETE_SIGNATURE',
@@ -277,15 +360,22 @@ export const CLIENT_RULES: readonly ClientRule[] = [
     verdict: (context) => {
       if (context.family === 'backend') {
         return context.errorTypeKnownAbsent
-          ? points(6, 'no x-amzn-errortype header and a message API Gateway never writes: the backend answered 403 and API Gateway passed it on')
+          ? points(
+              6,
+              'no x-amzn-errortype header and a message API Gateway never writes: the backend answered 403 and API Gateway passed it on',
+            )
           : points(3, 'the message is not one API Gateway writes: the backend may have answered 403');
       }
-      return context.errorTypeKnownAbsent ? points(2, 'no x-amzn-errortype header: API Gateway may only have passed on the backend\'s 403') : undefined;
+      return context.errorTypeKnownAbsent
+        ? points(2, "no x-amzn-errortype header: API Gateway may only have passed on the backend's 403")
+        : undefined;
     },
   },
   {
     category: 'UNCLASSIFIED',
     verdict: (context) =>
-      context.family === 'unknown' ? points(3, 'neither an x-amzn-errortype header nor a message to go on') : undefined,
+      context.family === 'unknown'
+        ? points(3, 'neither an x-amzn-errortype header nor a message to go on')
+        : undefined,
   },
 ];

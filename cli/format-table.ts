@@ -1,0 +1,63 @@
+import type { Finding } from '../lambda/core/index.js';
+
+interface CategoryRow {
+  category: string;
+  count: number;
+  stages: Map<string, number>;
+  high: number;
+}
+
+/** The per-category summary a person reads in a terminal: count, share, busiest API/stage, confidence. */
+export function renderSummaryTable(findings: readonly Finding[]): string {
+  if (findings.length === 0) return 'No 403 found.\n';
+  const rows = new Map<string, CategoryRow>();
+  for (const finding of findings) {
+    let row = rows.get(finding.category);
+    if (!row) {
+      row = { category: finding.category, count: 0, stages: new Map(), high: 0 };
+      rows.set(finding.category, row);
+    }
+    row.count += 1;
+    if (finding.confidence === 'high') row.high += 1;
+    const stage = `${finding.apiId}/${finding.stage}`;
+    row.stages.set(stage, (row.stages.get(stage) ?? 0) + 1);
+  }
+  const sorted = [...rows.values()].sort((a, b) => b.count - a.count || a.category.localeCompare(b.category));
+  const table = [
+    ['CATEGORY', 'COUNT', 'SHARE', 'HIGH CONF.', 'TOP API/STAGE'],
+    ...sorted.map((row) => {
+      const [topStage, topCount] = [...row.stages].sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
+      return [
+        row.category,
+        String(row.count),
+        percent(row.count, findings.length),
+        percent(row.high, row.count),
+        `${topStage} (${topCount})`,
+      ];
+    }),
+    ['TOTAL', String(findings.length), '100.0%', '', ''],
+  ];
+  return alignColumns(table, [false, true, true, true, false]);
+}
+
+/** Text columns padded to their widest cell; numeric columns right-aligned. */
+export function alignColumns(
+  table: readonly (readonly string[])[],
+  rightAligned: readonly boolean[],
+): string {
+  const widths = rightAligned.map((_, column) => Math.max(...table.map((row) => (row[column] ?? '').length)));
+  return `${table
+    .map((row) =>
+      row
+        .map((cell, column) =>
+          rightAligned[column] ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0),
+        )
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+function percent(part: number, whole: number): string {
+  return `${((100 * part) / whole).toFixed(1)}%`;
+}
