@@ -399,7 +399,7 @@ function isCustomDomain(domain: string): boolean {
   return !/\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/i.test(domain);
 }
 
-const toStatus = (text: string | undefined): number | undefined => {
+const toInteger = (text: string | undefined): number | undefined => {
   const status = text === undefined ? Number.NaN : Number(text);
   return Number.isInteger(status) ? status : undefined;
 };
@@ -432,7 +432,7 @@ class Facts {
   }
 
   get status(): number | undefined {
-    return toStatus(this.value('status')) ?? this.execution?.methodStatus;
+    return toInteger(this.value('status')) ?? this.execution?.methodStatus;
   }
 
   inScope(): boolean {
@@ -443,6 +443,15 @@ class Facts {
       );
     }
     return this.execution !== undefined && hasForbiddenEvidence(this.execution);
+  }
+
+  /** The earliest evidence time; plain exported lines carry none but `$context.requestTimeEpoch`. */
+  timestamp(): number {
+    const eventTime = Math.min(
+      this.input.context.timestamp,
+      this.execution?.firstTimestamp ?? Number.POSITIVE_INFINITY,
+    );
+    return eventTime > 0 ? eventTime : (toInteger(this.value('requestTimeEpoch')) ?? eventTime);
   }
 
   /** The usage-plan reason: the execution line's, else what the access fields allow. */
@@ -487,10 +496,7 @@ class Facts {
       apiId: this.value('apiId') ?? this.execution?.apiId ?? this.input.context.apiId ?? 'unknown',
       stage: this.stage ?? 'unknown',
       sources,
-      timestamp: Math.min(
-        this.input.context.timestamp,
-        this.execution?.firstTimestamp ?? Number.POSITIVE_INFINITY,
-      ),
+      timestamp: this.timestamp(),
       ...optional('httpMethod', this.method),
       ...optional(
         'resourcePath',
