@@ -1,0 +1,90 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import {
+  classifyDocuments,
+  decodeSubscriptionEvent,
+  decodeSubscriptionText,
+} from '../../lambda/core/index.js';
+import { CONTROL_MESSAGE, envelope, KEY_THROTTLE_DOCUMENT } from '../fixtures/payloads.js';
+
+describe('decodeSubscriptionEvent', () => {
+  it('decodes the §1.4 (a) delivery, which holds no 403', () => {
+    const result = decodeSubscriptionEvent(envelope(KEY_THROTTLE_DOCUMENT));
+    expect(result.kind).toBe('data');
+    if (result.kind !== 'data') return;
+    expect(result.document.logEvents).toHaveLength(4);
+    expect(result.document.logGroup).toBe('API-Gateway-Execution-Logs_uwe3g5jm54/Prod');
+    expect(classifyDocuments([result.document]).findings).toEqual([]);
+  });
+
+  it('accepts an already-decoded document', () => {
+    expect(decodeSubscriptionEvent(KEY_THROTTLE_DOCUMENT).kind).toBe('data');
+  });
+
+  it('yields nothing for a CONTROL_MESSAGE', () => {
+    expect(decodeSubscriptionEvent(envelope(CONTROL_MESSAGE))).toEqual({ kind: 'control' });
+  });
+
+  const half = envelope(KEY_THROTTLE_DOCUMENT).awslogs.data;
+  const invalid: ReadonlyArray<readonly [string, unknown, RegExp]> = [
+    ['not an object', 'hello', /payload is a string/],
+    ['null', null, /payload is null/],
+    ['awslogs without data', { awslogs: {} }, /awslogs\.data is missing/],
+    ['empty data', { awslogs: { data: '' } }, /empty/],
+    ['bad base64', { awslogs: { data: '!!!!' } }, /not valid base64/],
+    ['base64 of plain text', { awslogs: { data: Buffer.from('{"a":1}').toString('base64') } }, /not gzip/],
+    [
+      'truncated gzip',
+      { awslogs: { data: Buffer.from(half, 'base64').subarray(0, 40).toString('base64') } },
+      /corrupt or truncated/,
+    ],
+    ['gzip of non-JSON', { awslogs: { data: gzipSync('nope').toString('base64') } }, /not JSON/],
+    ['gzip of an array', envelope([1, 2]), /an array, expected an object/],
+    [
+      'unknown messageType',
+      envelope({ ...KEY_THROTTLE_DOCUMENT, messageType: 'OTHER' }),
+      /messageType is "OTHER"/,
+    ],
+    ['logGroup not a string', envelope({ ...KEY_THROTTLE_DOCUMENT, logGroup: 7 }), /logGroup is a number/],
+    [
+      'logEvents not an array',
+      envelope({ ...KEY_THROTTLE_DOCUMENT, logEvents: {} }),
+      /logEvents is a object|logEvents is an? /,
+    ],
+    [
+      'event message not a string',
+      envelope({ ...KEY_THROTTLE_DOCUMENT, logEvents: [{ id: '1', timestamp: 1, message: 5 }] }),
+      /logEvents\[0\]\.message/,
+    ],
+    [
+      'event timestamp not a number',
+      envelope({ ...KEY_THROTTLE_DOCUMENT, logEvents: [{ id: '1', timestamp: '1', message: 'x' }] }),
+      /logEvents\[0\]\.timestamp/,
+    ],
+    [
+      'subscriptionFilters wrong type',
+      envelope({ ...KEY_THROTTLE_DOCUMENT, subscriptionFilters: 'x' }),
+      /subscriptionFilters/,
+    ],
+  ];
+  it.each(invalid)('%s is invalid with a one-line reason', (_name, payload, reason) => {
+    const result = decodeSubscriptionEvent(payload);
+    expect(result.kind).toBe('invalid');
+    if (result.kind !== 'invalid') return;
+    expect(result.reason).toMatch(reason);
+    expect(result.reason).not.toContain('\n');
+  });
+
+  it('refuses a decompression bomb past the cap without inflating it', () => {
+    const bomb = { awslogs: { data: gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)).toString('base64') } };
+    const result = decodeSubscriptionEvent(bomb, { maxDecompressedBytes: 1024 * 1024 });
+    expect(result).toEqual({ kind: 'invalid', reason: 'decompressed size exceeds the 1048576-byte cap' });
+    expect(decodeSubscriptionEvent(bomb).kind).toBe('invalid');
+  });
+
+  it('decodeSubscriptionText reads a file holding an envelope or a document', () => {
+    expect(decodeSubscriptionText(JSON.stringify(envelope(KEY_THROTTLE_DOCUMENT))).kind).toBe('data');
+    expect(decodeSubscriptionText(JSON.stringify(KEY_THROTTLE_DOCUMENT)).kind).toBe('data');
+    expect(decodeSubscriptionText('{"awslogs":').kind).toBe('invalid');
+  });
+});
