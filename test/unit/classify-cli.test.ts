@@ -35,8 +35,12 @@ async function run(
     files,
     { output: options.output ?? 'jsonl', ...(options.logGroup ? { logGroup: options.logGroup } : {}) },
     {
-      stdout: (text) => (stdout += text),
-      stderr: (text) => (stderr += text),
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
       readStdin: async () => options.stdin ?? '',
     },
   );
