@@ -127,3 +127,15 @@ describe('the recommended format', () => {
     ]);
   });
 });
+
+describe('docs/access-log-fields.md', () => {
+  it('lists every recognised variable and spelling', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/access-log-fields.md', import.meta.url), 'utf8');
+    for (const entry of ACCESS_FIELDS) {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`$context.${entry.variable}\` |`));
+      expect(row, entry.variable).toBeDefined();
+      for (const alias of [entry.recommendedKey, ...entry.aliases]) expect(row).toContain(`\`${alias}\``);
+    }
+  });
+});
