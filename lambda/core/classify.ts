@@ -149,7 +149,8 @@ function decisiveExecutionLines(facts: Facts): Decision | undefined {
       evidence: ['authorizer policy effect: Deny'],
     };
   }
-  if (!x.clientNotAuthorized) return undefined;
+  if (!x.clientNotAuthorized)
+    return x.authorizerStarted && x.methodStatus === 403 ? authorizerWithoutEffect() : undefined;
   if (x.authorizerStarted) {
     return {
       category: 'AUTHORIZER_POLICY_MISMATCH',
@@ -178,6 +179,20 @@ function decisiveExecutionLines(facts: Facts): Decision | undefined {
         category: 'AUTHORIZER_POLICY_MISMATCH',
         why: 'a cached Lambda-authorizer policy without an Allow for this method writes the same line',
       },
+    ],
+  };
+}
+
+/** The authorizer ran and the request ended 403, but its policy body was cut before any Effect. */
+function authorizerWithoutEffect(): Decision {
+  return {
+    category: 'AUTHORIZER_EXPLICIT_DENY',
+    confidence: 'low',
+    signals: ['authorizer-ran', 'authorizer-no-effect'],
+    evidence: ['the authorizer ran; its policy body was truncated before the Effect'],
+    candidates: [
+      { category: 'AUTHORIZER_EXPLICIT_DENY', why: 'a Deny statement in the (truncated) policy' },
+      { category: 'AUTHORIZER_POLICY_MISMATCH', why: 'an Allow that does not cover this method ARN' },
     ],
   };
 }
@@ -467,10 +482,9 @@ class Facts {
   }
 
   toFinding(decision: Decision): Finding {
-    const sources: EvidenceSource[] = [
-      ...(this.access ? (['access'] as const) : []),
-      ...(this.execution ? (['execution'] as const) : []),
-    ];
+    const sources: EvidenceSource[] = [];
+    if (this.access) sources.push('access');
+    if (this.execution) sources.push('execution');
     const status = this.status ?? 403;
     const signals = new Set(decision.signals ?? []);
     if (status !== 403) signals.add('remapped-status');
@@ -479,43 +493,58 @@ class Facts {
     if (domain) signals.add(isCustomDomain(domain) ? 'custom-domain' : 'execute-api-domain');
     if (this.execution?.authorizerStarted) signals.add('authorizer-ran');
     const apiKeyId = this.value('apiKeyId');
-    const clean = (text: string | undefined) => (text === undefined ? undefined : redact(text));
-    return {
+    // Built by assignment in the contract's key order (optional keys only when set), not by spreads.
+    const finding: Mutable<Finding> = {
       requestId:
         this.value('requestId') ??
         this.execution?.requestId ??
         this.value('extendedRequestId') ??
         this.input.context.eventId ??
         'unknown',
-      ...optional('extendedRequestId', this.value('extendedRequestId') ?? this.execution?.extendedRequestId),
-      category: decision.category,
-      confidence: decision.confidence,
-      ...optional('reason', decision.reason),
-      ...(decision.candidates && decision.candidates.length > 1 ? { candidates: decision.candidates } : {}),
-      status,
-      apiId: this.value('apiId') ?? this.execution?.apiId ?? this.input.context.apiId ?? 'unknown',
-      stage: this.stage ?? 'unknown',
-      sources,
-      timestamp: this.timestamp(),
-      ...optional('httpMethod', this.method),
-      ...optional(
-        'resourcePath',
-        clean(this.value('resourcePath') ?? this.value('routeKey') ?? this.execution?.resourcePath),
-      ),
-      ...optional('path', clean(this.path)),
-      ...optional('domainName', domain),
-      ...optional('sourceIp', this.value('sourceIp')),
-      ...optional('userAgent', clean(this.value('userAgent'))),
-      ...optional('apiKeyId', apiKeyId === undefined ? undefined : maskApiKeyId(apiKeyId)),
-      signals: [...signals],
-      evidence: (decision.evidence ?? []).map(redact),
-      ...(decision.missingFields && decision.missingFields.length > 0
-        ? { missingFields: decision.missingFields }
-        : {}),
-    };
+    } as Mutable<Finding>;
+    const extendedRequestId = this.value('extendedRequestId') ?? this.execution?.extendedRequestId;
+    if (extendedRequestId !== undefined) finding.extendedRequestId = extendedRequestId;
+    finding.category = decision.category;
+    finding.confidence = decision.confidence;
+    if (decision.reason !== undefined) finding.reason = decision.reason;
+    if (decision.candidates && decision.candidates.length > 1) finding.candidates = decision.candidates;
+    finding.status = status;
+    finding.apiId = this.value('apiId') ?? this.execution?.apiId ?? this.input.context.apiId ?? 'unknown';
+    finding.stage = this.stage ?? 'unknown';
+    finding.sources = sources;
+    finding.timestamp = this.timestamp();
+    if (this.method !== undefined) finding.httpMethod = this.method;
+    const resourcePath = this.value('resourcePath') ?? this.value('routeKey') ?? this.execution?.resourcePath;
+    if (resourcePath !== undefined) finding.resourcePath = redactCached(resourcePath);
+    if (this.path !== undefined) finding.path = redactCached(this.path);
+    if (domain !== undefined) finding.domainName = domain;
+    const sourceIp = this.value('sourceIp');
+    if (sourceIp !== undefined) finding.sourceIp = sourceIp;
+    const userAgent = this.value('userAgent');
+    if (userAgent !== undefined) finding.userAgent = redactCached(userAgent);
+    if (apiKeyId !== undefined) finding.apiKeyId = maskApiKeyId(apiKeyId);
+    finding.signals = [...signals];
+    finding.evidence = decision.evidence ? decision.evidence.map((line) => redactCached(line)) : [];
+    if (decision.missingFields && decision.missingFields.length > 0)
+      finding.missingFields = decision.missingFields;
+    return finding;
   }
 }
 
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * `redact` is a pure function of its text, and the same user agents, paths and evidence lines recur
+ * across a batch: remember recent answers. Bounded: cleared when full.
+ */
+const REDACTED_TEXT = new Map<string, string>();
+const REDACTED_TEXT_LIMIT = 4096;
+
+function redactCached(text: string): string {
+  const cached = REDACTED_TEXT.get(text);
+  if (cached !== undefined) return cached;
+  const result = redact(text);
+  if (REDACTED_TEXT.size >= REDACTED_TEXT_LIMIT) REDACTED_TEXT.clear();
+  REDACTED_TEXT.set(text, result);
+  return result;
 }

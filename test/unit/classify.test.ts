@@ -38,10 +38,14 @@ import {
   E11,
   E12,
   E13,
+  E14,
+  E15,
+  E16_E18,
   E19_E24,
   E25_BODY,
   E28,
   E29,
+  E30_E32,
   E33_E36,
   E37,
   E38,
@@ -518,6 +522,8 @@ describe('execution logs alone', () => {
   const negatives: ReadonlyArray<readonly [string, string[]]> = [
     ['E8-E10: no key required, 200', [E8, E9, E10, 'Method completed with status: 200']],
     ['E12, E13: authorizer 401', [E12, E13]],
+    ['E14, E15: authorizer success, 200', [E14, E15, 'Method completed with status: 200']],
+    ['E30-E32: authorizer returned null (500)', withRequestId(id, E30_E32)],
     [
       'E19-E24: authorizer Allow, 200',
       [...E19_E24, '(cf101403-4a17-11e7-935f-35dfc4618b7d) Method completed with status: 200'],
