@@ -28,8 +28,9 @@ const RULES: readonly RedactionRule[] = [
     replace: (_match, lead) => `${lead}${REDACTED}`,
   },
   {
+    // Case-sensitive on purpose: prose such as "security token included" must survive.
     name: 'authorization-scheme-credentials',
-    pattern: /\b((?:Bearer|Basic|Token|Digest)\s+)(?!\[redacted\])[A-Za-z0-9\-._~+/]+=*/gi,
+    pattern: /\b((?:Bearer|bearer|BEARER|Basic|Digest)\s+)(?!\[redacted\])[A-Za-z0-9\-._~+/]+=*/g,
     replace: keepPrefix,
   },
   {

@@ -72,6 +72,14 @@ describe('redaction', () => {
       'API Key **********************************gE96dR not authorized',
     );
     expect(redact('Method completed with status: 403')).toBe('Method completed with status: 403');
+    for (const message of [
+      'The security token included in the request is invalid.',
+      'The security token included in the request is expired',
+      'Missing Authentication Token',
+      'Token expired, basic auth required',
+    ]) {
+      expect(redact(message)).toBe(message);
+    }
     expect(redact('a4188e34-1104-424e-9907-eebbf55dd662')).toBe('a4188e34-1104-424e-9907-eebbf55dd662');
   });
 
