@@ -457,7 +457,7 @@ describe('execution logs alone', () => {
     ],
     [
       'authorizer Deny policy (E25 body)',
-      exec(withRequestId(id, ['Starting authorizer: 62mgrc for request: ' + id, E25_BODY, E5])),
+      exec(withRequestId(id, [`Starting authorizer: 62mgrc for request: ${id}`, E25_BODY, E5])),
       { category: 'AUTHORIZER_EXPLICIT_DENY', confidence: 'high' },
     ],
     [
@@ -468,6 +468,15 @@ describe('execution logs alone', () => {
         '(cf101403-4a17-11e7-935f-35dfc4618b7d) Method completed with status: 403',
       ]),
       { category: 'AUTHORIZER_POLICY_MISMATCH', confidence: 'high' },
+    ],
+    [
+      'E16-E18: authorizer ran, body cut before the Effect, 403',
+      exec(withRequestId(id, [...E16_E18, E5])),
+      {
+        category: 'AUTHORIZER_EXPLICIT_DENY',
+        confidence: 'low',
+        candidates: ['AUTHORIZER_EXPLICIT_DENY', 'AUTHORIZER_POLICY_MISMATCH'],
+      },
     ],
     [
       'E37: mTLS unknown issuer',
