@@ -1,6 +1,10 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerClassify } from './commands/classify.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerExplain } from './commands/explain.js';
+import { registerReplay } from './commands/replay.js';
+import { registerTriage } from './commands/triage.js';
 
 /** Exit codes shared by every subcommand. */
 export const EXIT_OK = 0;
@@ -13,6 +17,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerClassify(program);
+  registerTriage(program);
+  registerExplain(program);
+  registerDoctor(program);
+  registerReplay(program);
   return program;
 }
 

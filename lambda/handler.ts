@@ -1,2 +1,42 @@
-// Placeholder entry so the stack can bundle while the pipeline is written; replaced by the real handler.
-export const handler = async (): Promise<void> => {};
+import { Logger } from '@aws-lambda-powertools/logger';
+import { dynamoClient, logsClient, snsClient } from './adapters/clients.js';
+import { monitorConfig } from './adapters/env-config.js';
+import { stdoutMetricSink } from './adapters/metrics-sink.js';
+import { StateStore } from './adapters/state-store.js';
+import { type InvocationSummary, type MonitorDeps, processSubscriptionEvent } from './monitor.js';
+
+/**
+ * The monitor Lambda built from the environment (docs/contracts.md). `overrides` lets `npm start` and
+ * the integration tests capture the metric or pin the clock while every other part stays real.
+ */
+export function createHandler(
+  overrides: Partial<MonitorDeps> = {},
+): (event: unknown) => Promise<InvocationSummary> {
+  let deps: MonitorDeps | undefined;
+  return async (event) => {
+    deps ??= environmentDeps(overrides);
+    return processSubscriptionEvent(event, deps);
+  };
+}
+
+function environmentDeps(overrides: Partial<MonitorDeps>): MonitorDeps {
+  const config = overrides.config ?? monitorConfig();
+  const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'apigw-403-monitor' });
+  return {
+    config,
+    sns: snsClient(),
+    logs: logsClient(),
+    store: new StateStore(dynamoClient(), config.stateTableName),
+    metrics: stdoutMetricSink,
+    now: Date.now,
+    log: (level, message, counts) => logger[level](message, counts),
+    ...overrides,
+  };
+}
+
+/**
+ * A CloudWatch Logs subscription event in, alerts and the EMF metric out. It throws only when a
+ * delivery (SNS, the state table) failed, so Lambda retries the invocation and, after its retries,
+ * sends the event to the on-failure destination.
+ */
+export const handler = createHandler();

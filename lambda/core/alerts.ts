@@ -149,7 +149,8 @@ export function mergeEvidence(group: FindingGroup, enriched: readonly FindingGro
   return {
     group: {
       ...group,
-      reasons: group.reasons.length > 0 ? group.reasons : same.reasons,
+      // The joined findings know the execution log's reason, which beats the access log's guess.
+      reasons: same.reasons.length > 0 ? same.reasons : group.reasons,
       signals: union(group.signals, same.signals),
       evidence: union(same.evidence, group.evidence).slice(0, Math.max(5, group.evidence.length)),
       sources: union(group.sources, same.sources),

@@ -1,6 +1,6 @@
 import type { PendingAlert } from '../alerts.js';
 import type { Category } from '../categories.js';
-import { type CategoryDescription, describeCategory, type FindingGroup } from '../index.js';
+import { type CategoryDescription, describeCategory, type FindingGroup, redact } from '../index.js';
 import { logsInsightsUrl } from './insights-link.js';
 import { escapeSlack, fromLog } from './text.js';
 
@@ -111,12 +111,17 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
     insightsUrl: logsInsightsUrl({
       region: context.region,
       logGroups: context.logGroups,
-      requestIds: sampleRequestIds,
+      requestIds: linkableIds(sampleRequestIds),
       start: group.firstSeen - LINK_MARGIN_MS,
       end: group.lastSeen + LINK_MARGIN_MS,
     }),
     notes: (context.notes ?? []).map(escapeSlack),
   };
+}
+
+/** Only ids shaped like request ids go into the link, which is not escaped like text. */
+function linkableIds(ids: readonly string[]): string[] {
+  return ids.filter((id) => id.length <= LIMITS.id && /^[\w.=+/-]+$/.test(id) && redact(id) === id);
 }
 
 /** Chatbot threads notifications with the same `threadId`: one thread per group. */

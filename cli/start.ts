@@ -1,0 +1,192 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Command } from 'commander';
+import { METRIC_NAME } from '../lambda/core/render/index.js';
+import type { AlertOutcome } from '../lambda/monitor.js';
+import { CloudWatchLogsServer } from '../test/peers/cloudwatch-logs-server.js';
+import { type LocalAws, startLocalAws } from './peers/local-aws.js';
+import { deliverToLambda, messageForProtocol, receiveAll } from './peers/sns-delivery.js';
+import { subscriptionEvent } from './scenario/payload.js';
+import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
+
+/**
+ * `npm start`: the whole runtime path on one machine. Real local peers start in-process, the scenario
+ * (or `--input` payloads) goes through the real monitor handler, SNS fans out to SQS queues, the Slack
+ * forwarder posts to a local Slack receiver, and what each channel received is printed.
+ */
+
+interface Options {
+  readonly input?: string[];
+  readonly report?: string;
+  readonly all?: boolean;
+}
+
+interface MetricRow {
+  apiId: string;
+  stage: string;
+  category: string;
+  count: number;
+}
+
+const program = new Command()
+  .name('npm start --')
+  .description(
+    'Play a realistic 403 scenario (or replay subscription payloads) through the monitor on local peers.',
+  )
+  .option('--input <file...>', 'subscription payload files to replay instead of the scenario')
+  .option('--report <file>', 'also write a JSON report')
+  .option('--all', 'print the e-mail text of every alert, not only the first ones')
+  .parse();
+
+await main(program.opts<Options>());
+
+async function main(options: Options): Promise<void> {
+  const began = performance.now();
+  const logs = await CloudWatchLogsServer.start({ region: 'us-east-1' });
+  const local = await startLocalAws({ logsEndpoint: logs.endpoint });
+  Object.assign(process.env, local.env, {
+    WATCHED_STAGES: JSON.stringify(WATCHED_STAGES),
+    COOLDOWN_MINUTES: '15',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  try {
+    const start = Date.now() - 30 * 60_000;
+    const scenario = options.input ? undefined : buildScenario(start);
+    for (const seed of scenario?.executionLogs ?? [])
+      logs.putLogEvents(seed.logGroup, '072b030ba126b2f4b2374f342be9ed44', seed.events);
+
+    const { createHandler } = await import('../lambda/handler.js');
+    const { handler: forwarder } = await import('../lambda/slack-forwarder.js');
+    const metric: MetricRow[] = [];
+    let clock = Date.now();
+    const monitor = createHandler({
+      now: () => clock,
+      metrics: (documents) => {
+        for (const document of documents) {
+          if (typeof document[METRIC_NAME] !== 'number') continue;
+          metric.push({
+            apiId: String(document.ApiId),
+            stage: String(document.Stage),
+            category: String(document.Category),
+            count: document[METRIC_NAME],
+          });
+        }
+      },
+    });
+
+    const outcomes: AlertOutcome[] = [];
+    const deliveries = scenario
+      ? scenario.deliveries.map((delivery) => ({
+          label: delivery.label,
+          at: start + delivery.minute * 60_000,
+          event: subscriptionEvent(delivery.document),
+        }))
+      : await Promise.all(
+          (options.input ?? []).map(async (file) => ({
+            label: file,
+            at: Date.now(),
+            event: JSON.parse(await readFile(file, 'utf8')) as unknown,
+          })),
+        );
+    console.log(`\n== Monitor invocations (${deliveries.length}) ==`);
+    for (const delivery of deliveries) {
+      clock = delivery.at;
+      const summary = await monitor(delivery.event);
+      outcomes.push(...summary.outcomes);
+      const alerted = summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
+      const suppressed = summary.outcomes.filter((outcome) => outcome.action === 'suppress').length;
+      console.log(
+        `  ${delivery.label.padEnd(48)} ${summary.kind.padEnd(13)} 403s ${String(summary.findings).padStart(3)}  alerts ${alerted}  suppressed ${suppressed}`,
+      );
+    }
+
+    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    const slackDelivered = await deliverToLambda(sqs, local.queueUrls.slack, forwarder);
+    const received = await receiveAll(sqs, local.queueUrls.all);
+    const urgent = await receiveAll(sqs, local.queueUrls.urgent);
+
+    printEmails(
+      received.map((entry) => entry.envelope),
+      options.all === true,
+    );
+    printSlack(local);
+    printMetric(metric);
+    console.log(
+      `\n== Delivered ==\n  SQS (all alerts): ${received.length}   SQS (filter policy severity=critical|high): ${urgent.length}   Slack: ${local.slack.messages.length} (forwarder invocations ${slackDelivered})`,
+    );
+    console.log(`  done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+
+    if (options.report) {
+      const report = {
+        ...(scenario ? { scenario: scenario.sent } : {}),
+        metric: Object.fromEntries(
+          [...new Set(metric.map((row) => row.category))]
+            .sort()
+            .map((category) => [
+              category,
+              metric.filter((row) => row.category === category).reduce((sum, row) => sum + row.count, 0),
+            ]),
+        ),
+        alerts: outcomes
+          .filter((outcome) => outcome.action === 'alert')
+          .map((outcome) => ({
+            category: outcome.category,
+            apiId: outcome.apiId,
+            stage: outcome.stage,
+            count: outcome.count,
+          })),
+        delivered: { sqs: received.length, slack: local.slack.messages.length },
+      };
+      await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(`  report written to ${options.report}`);
+    }
+  } finally {
+    await local.stop();
+    await logs.close();
+  }
+}
+
+function printEmails(envelopes: readonly { Subject: string | null; Message: string }[], all: boolean): void {
+  console.log(`\n== E-mail (${envelopes.length} alerts) ==`);
+  for (const envelope of envelopes) console.log(`  ${envelope.Subject}`);
+  const shown = all
+    ? envelopes
+    : envelopes.filter((envelope, index) => index === 0 || /since the last alert/.test(envelope.Message));
+  for (const envelope of shown) {
+    console.log(`\n---- Subject: ${envelope.Subject}\n${messageForProtocol(envelope.Message, 'email')}`);
+  }
+}
+
+function printSlack(local: LocalAws): void {
+  console.log(`\n== Slack (${local.slack.messages.length} messages) ==`);
+  for (const message of local.slack.messages) {
+    const blocks = message.blocks ?? [];
+    const types = blocks.map((block) => block.type);
+    console.log(`  ${message.text?.slice(0, 110)}\n    ${blocks.length} blocks: ${types.join(', ')}`);
+  }
+  const first = local.slack.messages[0];
+  if (first) {
+    console.log('\n---- First Slack message, block by block');
+    for (const block of first.blocks ?? []) {
+      const text =
+        block.text?.text ?? (block.elements ?? []).map((element) => JSON.stringify(element)).join(' ');
+      console.log(`  [${block.type}] ${text.replace(/\n/g, '\n      ')}`);
+    }
+  }
+}
+
+function printMetric(rows: readonly MetricRow[]): void {
+  console.log(`\n== Metric ${METRIC_NAME} (EMF) ==`);
+  const table = new Map<string, MetricRow>();
+  for (const row of rows) {
+    const key = `${row.apiId}|${row.stage}|${row.category}`;
+    const previous = table.get(key);
+    table.set(key, { ...row, count: (previous?.count ?? 0) + row.count });
+  }
+  console.log(`  ${'ApiId'.padEnd(12)} ${'Stage'.padEnd(10)} ${'Category'.padEnd(30)} Count`);
+  for (const row of [...table.values()].sort((a, b) => b.count - a.count)) {
+    console.log(
+      `  ${row.apiId.padEnd(12)} ${row.stage.padEnd(10)} ${row.category.padEnd(30)} ${String(row.count).padStart(5)}`,
+    );
+  }
+}

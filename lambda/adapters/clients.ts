@@ -1,0 +1,21 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+
+/**
+ * One client per service per cold start, created on first use so that the environment (region,
+ * `AWS_ENDPOINT_URL_*`, which the SDK reads itself) is read when the handler first runs.
+ */
+function lazy<T>(create: () => T): () => T {
+  let instance: T | undefined;
+  return () => {
+    instance ??= create();
+    return instance;
+  };
+}
+
+export const snsClient = lazy(() => new SNSClient({}));
+export const dynamoClient = lazy(() => new DynamoDBClient({}));
+export const logsClient = lazy(() => new CloudWatchLogsClient({}));
+export const secretsClient = lazy(() => new SecretsManagerClient({}));

@@ -1,0 +1,230 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, startLocalAws } from '../../cli/peers/local-aws.js';
+import { deliverToLambda, messageForProtocol, receiveAll } from '../../cli/peers/sns-delivery.js';
+import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
+import { buildScenario, HOSTILE, WATCHED_STAGES } from '../../cli/scenario/scenario.js';
+import { MonitorError } from '../../lambda/adapters/errors.js';
+import { METRIC_NAME } from '../../lambda/core/render/index.js';
+import { CloudWatchLogsServer } from '../peers/cloudwatch-logs-server.js';
+
+let local: LocalAws;
+let logs: CloudWatchLogsServer;
+let sqs: SQSClient;
+let createHandler: typeof import('../../lambda/handler.js').createHandler;
+let forwarder: typeof import('../../lambda/slack-forwarder.js').handler;
+const metric: Record<string, unknown>[] = [];
+let clock = Date.now();
+
+beforeAll(async () => {
+  logs = await CloudWatchLogsServer.start();
+  local = await startLocalAws({ logsEndpoint: logs.endpoint });
+  Object.assign(process.env, local.env, {
+    WATCHED_STAGES: JSON.stringify(WATCHED_STAGES),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  ({ createHandler } = await import('../../lambda/handler.js'));
+  ({ handler: forwarder } = await import('../../lambda/slack-forwarder.js'));
+  sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+});
+
+afterAll(async () => {
+  await local?.stop();
+  await logs?.close();
+});
+
+const monitor = () => createHandler({ now: () => clock, metrics: (documents) => metric.push(...documents) });
+
+function metricByCategory(): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const document of metric) {
+    const value = document[METRIC_NAME];
+    if (typeof value === 'number')
+      totals[String(document.Category)] = (totals[String(document.Category)] ?? 0) + value;
+  }
+  return totals;
+}
+
+/** One WAF 403 on an API of its own, so a test's cooldown state is its own. */
+function wafEvent(apiId: string, requestId: string) {
+  const message = JSON.stringify({
+    requestId,
+    apiId,
+    stage: 'prod',
+    status: '403',
+    error: { message: 'Forbidden', responseType: 'WAF_FILTERED' },
+    waf: { responseCode: 'WAF_BLOCK', status: '403' },
+    identity: { sourceIp: '203.0.113.7', userAgent: 'curl/8.10.1' },
+    httpMethod: 'GET',
+    resourcePath: '/orders',
+  });
+  return subscriptionEvent(logsDocument(`/aws/apigateway/${apiId}/prod`, [{ timestamp: clock, message }]));
+}
+
+describe('the monitor on local peers', () => {
+  it('plays the scenario: the metric counts every 403 once, one alert per group, filter policies apply', async () => {
+    const start = Date.now() - 30 * 60_000;
+    const scenario = buildScenario(start);
+    for (const seed of scenario.executionLogs) logs.putLogEvents(seed.logGroup, 'stream', seed.events);
+    const handler = monitor();
+    const alerts: { category: string; apiId: string; stage: string }[] = [];
+    for (const delivery of scenario.deliveries) {
+      clock = start + delivery.minute * 60_000;
+      const summary = await handler(subscriptionEvent(delivery.document));
+      alerts.push(...summary.outcomes.filter((outcome) => outcome.action === 'alert'));
+    }
+    expect(metricByCategory()).toEqual(scenario.sent);
+    expect(Object.keys(scenario.sent).length).toBeGreaterThanOrEqual(12);
+    const keys = alerts.map((alert) => `${alert.apiId}/${alert.stage}/${alert.category}`);
+    // INVALID_API_KEY on prod alerts twice: wave 1, then after the cooldown (wave 2 is suppressed).
+    expect(keys.filter((key) => key === 'a1b2c3d4e5/prod/INVALID_API_KEY')).toHaveLength(2);
+    expect(new Set(keys).size).toBe(keys.length - 1);
+
+    const all = await receiveAll(sqs, local.queueUrls.all);
+    expect(all).toHaveLength(alerts.length);
+    const urgent = await receiveAll(sqs, local.queueUrls.urgent);
+    const severities = urgent.map((entry) => entry.envelope.MessageAttributes?.severity?.Value);
+    expect(severities.length).toBeGreaterThan(0);
+    expect(severities.every((severity) => severity === 'critical' || severity === 'high')).toBe(true);
+    expect(urgent.length).toBeLessThan(all.length);
+
+    const last = all.at(-1)?.envelope;
+    const email = messageForProtocol(last?.Message ?? '{}', 'email');
+    expect(email).toContain('+30 since the last alert');
+    // The join: the access-counted group carries the execution log's usage-plan reason.
+    expect(email).toContain('key-not-in-usage-plan');
+    const explicitDeny = all.find(
+      (entry) => entry.envelope.MessageAttributes?.category?.Value === 'AUTHORIZER_EXPLICIT_DENY',
+    );
+    expect(messageForProtocol(explicitDeny?.envelope.Message ?? '{}', 'email')).toMatch(
+      /Effect.{0,12}Deny|authorizer/i,
+    );
+
+    for (const { envelope } of all) {
+      expect(envelope.Subject?.length ?? 0).toBeLessThan(100);
+      const chatbot = JSON.parse(messageForProtocol(envelope.Message, 'https')) as {
+        version: string;
+        source: string;
+        metadata: { threadId: string };
+      };
+      expect(chatbot).toMatchObject({ version: '1.0', source: 'custom' });
+      for (const secret of [
+        HOSTILE.bearer,
+        'AKIAIOSFODNN7EXAMPLE',
+        HOSTILE.secretKey,
+        '<!channel>',
+        '<https://evil',
+      ]) {
+        expect(envelope.Message).not.toContain(secret);
+      }
+    }
+
+    expect(await deliverToLambda(sqs, local.queueUrls.slack, forwarder)).toBe(alerts.length);
+    expect(local.slack.messages).toHaveLength(alerts.length);
+    for (const message of local.slack.messages) {
+      const text = JSON.stringify(message);
+      expect(text).not.toContain('<!channel>');
+      expect((message.blocks ?? []).length).toBeLessThanOrEqual(50);
+    }
+  });
+
+  it('does not alert or count twice when Lambda retries the same batch', async () => {
+    const handler = monitor();
+    const event = wafEvent('r3tr1edap1', '7f0c2a4e-1111-4a5b-9c6d-000000000001');
+    const before = metric.length;
+    const first = await handler(event);
+    const second = await handler(event);
+    expect(first.outcomes.map((outcome) => outcome.action)).toEqual(['alert']);
+    expect(second.outcomes.map((outcome) => outcome.action)).toEqual(['skip']);
+    expect(second.metricEmitted).toBe(false);
+    expect(metric.length - before).toBe(1);
+    expect(await receiveAll(sqs, local.queueUrls.all)).toHaveLength(1);
+  });
+
+  it('fails the invocation while SNS is down and loses nothing: the retry publishes once', async () => {
+    const handler = monitor();
+    const event = wafEvent('d0wnap1000', '7f0c2a4e-2222-4a5b-9c6d-000000000002');
+    local.snsProxy.setDown(true);
+    const failure = await handler(event).catch((error: unknown) => error);
+    local.snsProxy.setDown(false);
+    expect(failure).toBeInstanceOf(MonitorError);
+    expect((failure as MonitorError).retryable).toBe(true);
+    expect(await receiveAll(sqs, local.queueUrls.all)).toHaveLength(0);
+
+    const retried = await handler(event);
+    expect(retried.outcomes).toMatchObject([{ action: 'alert', why: 'resumed' }]);
+    expect(await receiveAll(sqs, local.queueUrls.all)).toHaveLength(1);
+    expect(await handler(event)).toMatchObject({ outcomes: [{ action: 'skip' }] });
+  });
+
+  it('retries a throttled Publish', async () => {
+    const refusedBefore = local.snsProxy.refused;
+    local.snsProxy.throttleNext(2);
+    const summary = await monitor()(wafEvent('thr0ttled1', '7f0c2a4e-3333-4a5b-9c6d-000000000003'));
+    expect(summary.outcomes).toMatchObject([{ action: 'alert' }]);
+    expect(local.snsProxy.refused - refusedBefore).toBe(2);
+    expect(await receiveAll(sqs, local.queueUrls.all)).toHaveLength(1);
+  });
+
+  it('retries a Slack 500, and raises when Slack keeps failing', async () => {
+    await deliverToLambda(sqs, local.queueUrls.slack, forwarder);
+    await monitor()(wafEvent('sl4ckfa1l1', '7f0c2a4e-4444-4a5b-9c6d-000000000004'));
+    await monitor()(wafEvent('sl4ckfa1l2', '7f0c2a4e-5555-4a5b-9c6d-000000000005'));
+    const pending = await receiveAll(sqs, local.queueUrls.slack);
+    expect(pending).toHaveLength(2);
+    const { snsEventFor } = await import('../../cli/peers/sns-delivery.js');
+    const [first, second] = pending;
+    if (!first || !second) throw new Error('two alerts expected');
+
+    const before = { attempts: local.slack.attempts, messages: local.slack.messages.length };
+    local.slack.failNext(1);
+    await forwarder(snsEventFor(first.envelope, 'sub'));
+    expect(local.slack.attempts - before.attempts).toBe(2);
+    expect(local.slack.messages.length - before.messages).toBe(1);
+
+    local.slack.failNext(10);
+    const failure = await forwarder(snsEventFor(second.envelope, 'sub')).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(MonitorError);
+    expect((failure as MonitorError).retryable).toBe(true);
+    expect(local.slack.messages.length - before.messages).toBe(1);
+  });
+
+  it('drops a bad payload without throwing and counts it', async () => {
+    const before = metric.length;
+    const summary = await monitor()({ awslogs: { data: 'not base64 gzip' } });
+    expect(summary.kind).toBe('invalid');
+    expect(metric.slice(before)).toMatchObject([{ ClassifierInvalidPayloads: 1 }]);
+  });
+});
+
+describe('apigw403 replay', () => {
+  it('replays on-failure records through the handler and deletes only what succeeded', async () => {
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    const { replayQueue } = await import('../../cli/commands/replay.js');
+    await receiveAll(sqs, local.queueUrls.all);
+    const failedEvent = wafEvent('r3p1ayap1x', '7f0c2a4e-6666-4a5b-9c6d-000000000006');
+    const record = {
+      version: '1.0',
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload: failedEvent,
+      responseContext: { statusCode: 200, functionError: 'Unhandled' },
+    };
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: local.queueUrls.onFailure, MessageBody: JSON.stringify(record) }),
+    );
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: local.queueUrls.onFailure,
+        MessageBody: JSON.stringify({ requestPayload: 'not an event' }),
+      }),
+    );
+    const handler = monitor();
+    const result = await replayQueue(sqs, local.queueUrls.onFailure, async (payload) => {
+      const summary = await handler(payload);
+      if (summary.kind === 'invalid') throw new Error('invalid payload');
+    });
+    expect(result).toEqual({ replayed: 1, failed: 1 });
+    expect(await receiveAll(sqs, local.queueUrls.all)).toHaveLength(1);
+    expect(local.fauxqs.inspectQueue('monitor-on-failure')?.messages.inflight).toHaveLength(1);
+  });
+});

@@ -1,0 +1,341 @@
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import { PeerError, type PeerRequest, type PeerResponse, startJsonServer, stopServer } from './json-http.js';
+
+/** The calls this peer answers, as the SDK names them in `X-Amz-Target: Logs_20140328.<Target>`. */
+export type LogsTarget = 'FilterLogEvents' | 'DescribeLogGroups' | 'DescribeSubscriptionFilters';
+
+export interface RecordedLogsRequest {
+  readonly target: string;
+  readonly body: Record<string, unknown>;
+}
+
+export interface CloudWatchLogsServerOptions {
+  /** Events per FilterLogEvents page (the real service returns up to 10,000 or 1 MB). */
+  readonly pageSize?: number;
+  readonly region?: string;
+  readonly accountId?: string;
+}
+
+export interface StoredSubscriptionFilter {
+  readonly filterName: string;
+  readonly logGroupName: string;
+  readonly filterPattern: string;
+  readonly destinationArn: string;
+  readonly creationTime: number;
+}
+
+interface StoredEvent {
+  readonly eventId: string;
+  readonly logStreamName: string;
+  readonly timestamp: number;
+  readonly ingestionTime: number;
+  readonly message: string;
+  readonly seq: number;
+}
+
+interface StoredGroup {
+  readonly creationTime: number;
+  readonly events: StoredEvent[];
+  readonly filters: StoredSubscriptionFilter[];
+}
+
+const TARGET_PREFIX = 'Logs_20140328.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+const ERROR_MESSAGES: Record<string, string> = {
+  ThrottlingException: 'Rate exceeded',
+  ResourceNotFoundException: 'The specified log group does not exist.',
+  ServiceUnavailableException: 'The service cannot complete the request.',
+  AccessDeniedException: 'User is not authorized to perform this operation',
+};
+
+/**
+ * A CloudWatch Logs peer on 127.0.0.1 speaking the `awsJson1_1` protocol for the calls the monitor
+ * and the CLI make. Point the SDK at it with `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=<endpoint>`.
+ */
+export class CloudWatchLogsServer {
+  readonly requests: RecordedLogsRequest[] = [];
+  private readonly groups = new Map<string, StoredGroup>();
+  private readonly failures: { target: string; errorType: string }[] = [];
+  private seq = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly endpoint: string,
+    private readonly options: Required<CloudWatchLogsServerOptions>,
+  ) {}
+
+  static async start(options: CloudWatchLogsServerOptions = {}): Promise<CloudWatchLogsServer> {
+    const resolved = { pageSize: 50, region: 'us-east-1', accountId: '123456789012', ...options };
+    let instance: CloudWatchLogsServer | undefined;
+    const { server, endpoint } = await startJsonServer((request) => {
+      if (!instance) throw new PeerError('ServiceUnavailableException', 'starting', 500);
+      return instance.handle(request);
+    }, CONTENT_TYPE);
+    instance = new CloudWatchLogsServer(server, endpoint, resolved);
+    return instance;
+  }
+
+  createLogGroup(name: string): void {
+    if (!this.groups.has(name)) this.groups.set(name, { creationTime: Date.now(), events: [], filters: [] });
+  }
+
+  /** Creates the group when it is missing, like a stage's first log delivery does. */
+  putLogEvents(
+    group: string,
+    stream: string,
+    events: readonly { timestamp: number; message: string }[],
+  ): void {
+    this.createLogGroup(group);
+    const stored = this.group(group);
+    for (const event of events) {
+      this.seq += 1;
+      stored.events.push({
+        eventId: `${event.timestamp}${String(this.seq).padStart(20, '0')}`,
+        logStreamName: stream,
+        timestamp: event.timestamp,
+        ingestionTime: event.timestamp + 1000,
+        message: event.message,
+        seq: this.seq,
+      });
+    }
+    stored.events.sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq);
+  }
+
+  putSubscriptionFilter(group: string, name: string, pattern: string, destinationArn: string): void {
+    const stored = this.group(group);
+    const index = stored.filters.findIndex((filter) => filter.filterName === name);
+    const filter = {
+      filterName: name,
+      logGroupName: group,
+      filterPattern: pattern,
+      destinationArn,
+      creationTime: Date.now(),
+    };
+    if (index >= 0) stored.filters[index] = filter;
+    else stored.filters.push(filter);
+  }
+
+  /** The next `count` calls to `target` answer `errorType` (HTTP 400, or 500 for a server fault). */
+  failNext(target: LogsTarget, count: number, errorType = 'ThrottlingException'): void {
+    for (let i = 0; i < count; i += 1) this.failures.push({ target, errorType });
+  }
+
+  requestsFor(target: LogsTarget): RecordedLogsRequest[] {
+    return this.requests.filter((request) => request.target === target);
+  }
+
+  close(): Promise<void> {
+    return stopServer(this.server);
+  }
+
+  private group(name: string): StoredGroup {
+    const group = this.groups.get(name);
+    if (!group)
+      throw new PeerError('ResourceNotFoundException', ERROR_MESSAGES.ResourceNotFoundException ?? '');
+    return group;
+  }
+
+  private handle(request: PeerRequest): PeerResponse {
+    if (request.method !== 'POST' || request.url.pathname !== '/') {
+      throw new PeerError('UnknownOperationException', `${request.method} ${request.url.pathname}`);
+    }
+    if (request.headers['content-type'] !== CONTENT_TYPE) {
+      throw new PeerError('SerializationException', `content-type must be ${CONTENT_TYPE}`);
+    }
+    const targetHeader = String(request.headers['x-amz-target'] ?? '');
+    if (!targetHeader.startsWith(TARGET_PREFIX)) {
+      throw new PeerError('UnknownOperationException', `X-Amz-Target ${targetHeader}`);
+    }
+    const target = targetHeader.slice(TARGET_PREFIX.length);
+    const body = JSON.parse(request.body || '{}') as Record<string, unknown>;
+    this.requests.push({ target, body });
+    const failureIndex = this.failures.findIndex((failure) => failure.target === target);
+    if (failureIndex >= 0) {
+      const [failure] = this.failures.splice(failureIndex, 1);
+      const type = failure?.errorType ?? 'ThrottlingException';
+      const status = type === 'ServiceUnavailableException' ? 500 : 400;
+      throw new PeerError(type, ERROR_MESSAGES[type] ?? type, status);
+    }
+    switch (target) {
+      case 'FilterLogEvents':
+        return { body: this.filterLogEvents(body) };
+      case 'DescribeLogGroups':
+        return { body: this.describeLogGroups(body) };
+      case 'DescribeSubscriptionFilters':
+        return { body: this.describeSubscriptionFilters(body) };
+      default:
+        throw new PeerError('UnknownOperationException', `this peer does not implement ${target}`);
+    }
+  }
+
+  private filterLogEvents(body: Record<string, unknown>) {
+    const groupName = groupNameOf(body);
+    const group = this.group(groupName);
+    const matches = compileFilterPattern(stringField(body, 'filterPattern') ?? '');
+    const start = numberField(body, 'startTime') ?? Number.NEGATIVE_INFINITY;
+    const end = numberField(body, 'endTime') ?? Number.POSITIVE_INFINITY;
+    const streams = body.logStreamNames as string[] | undefined;
+    const prefix = stringField(body, 'logStreamNamePrefix');
+    const selected = group.events.filter(
+      (event) =>
+        event.timestamp >= start &&
+        event.timestamp <= end &&
+        (!streams || streams.includes(event.logStreamName)) &&
+        (!prefix || event.logStreamName.startsWith(prefix)) &&
+        matches(event.message),
+    );
+    const query = queryKey(body);
+    const offset = decodeToken(stringField(body, 'nextToken'), query);
+    const size = Math.min(numberField(body, 'limit') ?? Number.POSITIVE_INFINITY, this.options.pageSize);
+    const page = selected.slice(offset, offset + size);
+    const next = offset + page.length;
+    const streamNames = [...new Set(group.events.map((event) => event.logStreamName))];
+    return {
+      events: page.map(({ seq: _seq, ...event }) => event),
+      searchedLogStreams: streamNames.map((logStreamName) => ({ logStreamName, searchedCompletely: true })),
+      ...(next < selected.length ? { nextToken: encodeToken(next, query) } : {}),
+    };
+  }
+
+  private describeLogGroups(body: Record<string, unknown>) {
+    const prefix = stringField(body, 'logGroupNamePrefix') ?? '';
+    const names = [...this.groups.keys()].filter((name) => name.startsWith(prefix)).sort();
+    return {
+      logGroups: names.map((logGroupName) => ({
+        logGroupName,
+        creationTime: this.groups.get(logGroupName)?.creationTime,
+        arn: `arn:aws:logs:${this.options.region}:${this.options.accountId}:log-group:${logGroupName}:*`,
+        logGroupArn: `arn:aws:logs:${this.options.region}:${this.options.accountId}:log-group:${logGroupName}`,
+        storedBytes: 0,
+        metricFilterCount: 0,
+      })),
+    };
+  }
+
+  private describeSubscriptionFilters(body: Record<string, unknown>) {
+    const group = this.group(groupNameOf(body));
+    const prefix = stringField(body, 'filterNamePrefix') ?? '';
+    return {
+      subscriptionFilters: group.filters
+        .filter((filter) => filter.filterName.startsWith(prefix))
+        .map((filter) => ({ ...filter, distribution: 'ByLogStream' })),
+    };
+  }
+}
+
+function stringField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function numberField(body: Record<string, unknown>, name: string): number | undefined {
+  const value = body[name];
+  return typeof value === 'number' ? value : undefined;
+}
+
+function groupNameOf(body: Record<string, unknown>): string {
+  const name = stringField(body, 'logGroupName');
+  const identifier = stringField(body, 'logGroupIdentifier');
+  if (name && identifier) {
+    throw new PeerError(
+      'InvalidParameterException',
+      'LogGroup name and LogGroup ARN are mutually exclusive parameters.',
+    );
+  }
+  const value = name ?? identifier?.replace(/^arn:[^:]+:logs:[^:]*:\d*:log-group:/, '').replace(/:\*$/, '');
+  if (!value)
+    throw new PeerError('InvalidParameterException', 'Either logGroupName or logGroupIdentifier is required');
+  return value;
+}
+
+function queryKey(body: Record<string, unknown>): string {
+  const { nextToken: _token, ...query } = body;
+  return createHash('sha256').update(JSON.stringify(query)).digest('hex').slice(0, 16);
+}
+
+function encodeToken(offset: number, query: string): string {
+  return Buffer.from(JSON.stringify({ offset, query })).toString('base64url');
+}
+
+function decodeToken(token: string | undefined, query: string): number {
+  if (token === undefined) return 0;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      offset: number;
+      query: string;
+    };
+    if (parsed.query === query && Number.isInteger(parsed.offset)) return parsed.offset;
+  } catch {
+    // an unreadable token is answered like a token for another query, below
+  }
+  throw new PeerError('InvalidParameterException', 'The specified nextToken is invalid.');
+}
+
+/**
+ * The subset of the CloudWatch Logs filter-pattern syntax the project uses: empty (everything),
+ * `?"a" ?b` (any term), `"a phrase" b` (all terms), `-term` (none of), and JSON patterns
+ * `{ $.a.b = "v" || $.c != "w" && $.d = 3 }` with `*` wildcards in quoted values.
+ */
+export function compileFilterPattern(pattern: string): (message: string) => boolean {
+  const trimmed = pattern.trim();
+  if (trimmed === '') return () => true;
+  if (trimmed.startsWith('{')) return compileJsonPattern(trimmed);
+  const tokens = [...trimmed.matchAll(/([?-]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))/g)].map((match) => ({
+    op: match[1] ?? '',
+    term: (match[2] ?? match[3] ?? '').replace(/\\(.)/g, '$1'),
+  }));
+  const anyOf = tokens.filter((token) => token.op === '?').map((token) => token.term);
+  const allOf = tokens.filter((token) => token.op === '').map((token) => token.term);
+  const noneOf = tokens.filter((token) => token.op === '-').map((token) => token.term);
+  return (message) =>
+    (anyOf.length === 0 || anyOf.some((term) => message.includes(term))) &&
+    allOf.every((term) => message.includes(term)) &&
+    !noneOf.some((term) => message.includes(term));
+}
+
+function compileJsonPattern(pattern: string): (message: string) => boolean {
+  if (!pattern.endsWith('}')) throw new PeerError('InvalidParameterException', 'Invalid filter pattern');
+  const disjuncts = pattern
+    .slice(1, -1)
+    .split('||')
+    .map((disjunct) => disjunct.split('&&').map(compileComparison));
+  return (message) => {
+    let document: unknown;
+    try {
+      document = JSON.parse(message);
+    } catch {
+      return false;
+    }
+    return disjuncts.some((conjuncts) => conjuncts.every((test) => test(document)));
+  };
+}
+
+function compileComparison(text: string): (document: unknown) => boolean {
+  const match =
+    /^\s*\(?\s*\$((?:\.[\w-]+)+)\s*(=|!=)\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?))\s*\)?\s*$/.exec(text);
+  if (!match) throw new PeerError('InvalidParameterException', `Invalid filter pattern: ${text.trim()}`);
+  const path = (match[1] ?? '').slice(1).split('.');
+  const equal = match[2] === '=';
+  const quoted = match[3];
+  const number = match[4];
+  const wildcard =
+    quoted === undefined
+      ? undefined
+      : new RegExp(
+          `^${quoted
+            .split('*')
+            .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        );
+  return (document) => {
+    let value: unknown = document;
+    for (const key of path)
+      value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    const same = wildcard
+      ? typeof value === 'string' && wildcard.test(value)
+      : typeof value === 'number' && value === Number(number);
+    return equal ? same : value !== undefined && !same;
+  };
+}

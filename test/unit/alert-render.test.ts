@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import {
+  batchIdOf,
+  type CooldownState,
+  confirmAlert,
+  type PendingAlert,
+  planGroupAlert,
+} from '../../lambda/core/alerts.js';
+import type { FindingGroup } from '../../lambda/core/index.js';
+import {
+  buildAlertView,
+  escapeSlack,
+  logsInsightsUrl,
+  renderPublish,
+  renderSlackMessage,
+  SLACK_LIMITS,
+  subjectLine,
+} from '../../lambda/core/render/index.js';
+
+const MINUTE = 60_000;
+const config = { cooldownMs: 15 * MINUTE, minAlertCount: 1, idempotencyMs: 7 * 60 * MINUTE };
+const NOW = 1_784_692_374_821;
+
+const state = (overrides: Partial<CooldownState> = {}): CooldownState => ({
+  firstSeenAt: NOW - 60 * MINUTE,
+  suppressedCount: 0,
+  batches: {},
+  version: 3,
+  ...overrides,
+});
+
+describe('planGroupAlert', () => {
+  it.each([
+    [
+      'a category never seen alerts, first seen',
+      undefined,
+      5,
+      { action: 'alert', alert: { firstSeen: true, suppressedSinceLast: 0 } },
+    ],
+    [
+      'inside the cooldown it suppresses',
+      state({ lastAlertAt: NOW - 5 * MINUTE }),
+      7,
+      { action: 'suppress', why: 'cooldown', next: { suppressedCount: 7 } },
+    ],
+    [
+      'after the cooldown it alerts with what was suppressed',
+      state({ lastAlertAt: NOW - 20 * MINUTE, suppressedCount: 340 }),
+      2,
+      {
+        action: 'alert',
+        alert: { firstSeen: false, suppressedSinceLast: 340 },
+        next: { suppressedCount: 0, lastAlertAt: NOW },
+      },
+    ],
+    ['a batch already applied is skipped', state({ batches: { b1: NOW - MINUTE } }), 1, { action: 'skip' }],
+  ] as const)('%s', (_name, previous, count, expected) => {
+    expect(planGroupAlert(previous, { batchId: 'b1', count, now: NOW }, config)).toMatchObject(expected);
+  });
+
+  it('resumes its own unconfirmed claim, then forgets it once confirmed', () => {
+    const pending: PendingAlert = { batchId: 'b1', alertedAt: NOW, suppressedSinceLast: 4, firstSeen: false };
+    const claimed = state({ lastAlertAt: NOW, pending, batches: { b1: NOW } });
+    expect(planGroupAlert(claimed, { batchId: 'b1', count: 3, now: NOW + 1 }, config)).toMatchObject({
+      action: 'alert',
+      resumed: true,
+      alert: pending,
+    });
+    const confirmed = confirmAlert(claimed, 'b1');
+    expect(confirmed.pending).toBeUndefined();
+    expect(planGroupAlert(confirmed, { batchId: 'b1', count: 3, now: NOW + 2 }, config)).toMatchObject({
+      action: 'skip',
+    });
+  });
+
+  it('holds sub-threshold counts until they reach MIN_ALERT_COUNT', () => {
+    const below = planGroupAlert(
+      undefined,
+      { batchId: 'b1', count: 2, now: NOW },
+      { ...config, minAlertCount: 5 },
+    );
+    expect(below).toMatchObject({ action: 'suppress', why: 'below-threshold' });
+    if (below.action !== 'suppress') throw new Error('unreachable');
+    expect(
+      planGroupAlert(below.next, { batchId: 'b2', count: 3, now: NOW }, { ...config, minAlertCount: 5 }),
+    ).toMatchObject({ action: 'alert', alert: { suppressedSinceLast: 2 } });
+  });
+
+  it('forgets batch ids older than the idempotency window', () => {
+    const plan = planGroupAlert(
+      state({ lastAlertAt: NOW - MINUTE, batches: { old: NOW - 8 * 60 * MINUTE, recent: NOW - MINUTE } }),
+      { batchId: 'b9', count: 1, now: NOW },
+      config,
+    );
+    expect(plan.action === 'suppress' && Object.keys(plan.next.batches).sort()).toEqual(['b9', 'recent']);
+  });
+
+  it('identifies a batch by its sorted event ids', () => {
+    expect(batchIdOf(['2', '1'])).toBe(batchIdOf(['1', '2']));
+    expect(batchIdOf(['1'])).not.toBe(batchIdOf(['1', '2']));
+  });
+});
+
+function group(overrides: Partial<FindingGroup> = {}): FindingGroup {
+  return {
+    apiId: 'a1b2c3d4e5',
+    stage: 'prod',
+    category: 'INVALID_API_KEY',
+    count: 42,
+    firstSeen: NOW - MINUTE,
+    lastSeen: NOW,
+    sampleRequestIds: ['eed63f63-e960-4d89-ade7-39a0bf8f6740'],
+    topSourceIps: [{ value: '76.33.40.125', count: 42 }],
+    topPaths: [{ value: '/prod/orders', count: 42 }],
+    topUserAgents: [{ value: 'curl/8.10.1', count: 42 }],
+    topApiKeyIds: [],
+    httpMethods: [{ value: 'GET', count: 42 }],
+    reasons: [{ value: 'key-not-in-usage-plan', count: 42 }],
+    confidence: { high: 42, medium: 0, low: 0 },
+    signals: ['reason-key-not-in-usage-plan'],
+    evidence: ['usage plan: No Usage Plan found for key and API Stage'],
+    sources: ['access', 'execution'],
+    ...overrides,
+  };
+}
+
+const alert: PendingAlert = {
+  batchId: 'b1',
+  alertedAt: NOW,
+  suppressedSinceLast: 340,
+  lastAlertAt: NOW - 20 * MINUTE,
+  firstSeen: false,
+};
+const view = (overrides: Partial<FindingGroup> = {}) =>
+  buildAlertView(group(overrides), {
+    region: 'eu-west-3',
+    logGroups: ['/aws/apigateway/a1b2c3d4e5/prod'],
+    alert,
+  });
+
+describe('rendering', () => {
+  it.each([
+    ['&', '&amp;'],
+    ['<!channel>', '&lt;!channel&gt;'],
+    ['<https://evil|x>', '&lt;https://evil|x&gt;'],
+  ])('escapes %s for Slack', (raw, escaped) => {
+    expect(escapeSlack(raw)).toBe(escaped);
+  });
+
+  it('fills the Logs Insights link with the region and the request ids', () => {
+    const url = logsInsightsUrl({
+      region: 'eu-west-3',
+      logGroups: ['/g'],
+      requestIds: ['eed63f63-e960-4d89-ade7-39a0bf8f6740'],
+      start: NOW - MINUTE,
+      end: NOW,
+    });
+    expect(
+      url.startsWith(
+        'https://eu-west-3.console.aws.amazon.com/cloudwatch/home?region=eu-west-3#logsV2:logs-insights$3FqueryDetail$3D$257E',
+      ),
+    ).toBe(true);
+    expect(url).toContain('eed63f63-e960-4d89-ade7-39a0bf8f6740');
+  });
+
+  it('renders e-mail, Chatbot and attributes from one Publish', () => {
+    const rendered = renderPublish(view());
+    const message = JSON.parse(rendered.message) as Record<string, string>;
+    expect(Object.keys(message).sort()).toEqual(['default', 'email', 'https']);
+    expect(message.email).toContain('+340 since the last alert');
+    expect(message.email).toContain('a1b2c3d4e5');
+    expect(JSON.parse(message.https ?? '{}')).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown' },
+      metadata: { threadId: 'apigw403-a1b2c3d4e5-prod-INVALID_API_KEY' },
+    });
+    expect(rendered.attributes).toEqual({
+      category: 'INVALID_API_KEY',
+      severity: expect.any(String),
+      apiId: 'a1b2c3d4e5',
+      stage: 'prod',
+    });
+  });
+
+  it('keeps the subject under 100 characters, one ASCII line', () => {
+    const subject = subjectLine(view({ stage: `${'s'.repeat(200)}\nnext` }));
+    expect(subject.length).toBeLessThan(100);
+    expect(subject).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it('keeps an enormous group under the SNS limit and Slack under its block limits', () => {
+    const huge = 'x&<'.repeat(400_000);
+    const big = view({
+      evidence: Array.from({ length: 50 }, () => huge),
+      topUserAgents: Array.from({ length: 50 }, () => ({ value: huge, count: 1 })),
+      topPaths: Array.from({ length: 50 }, () => ({ value: huge, count: 1 })),
+      sampleRequestIds: Array.from({ length: 50 }, () => huge),
+    });
+    const rendered = renderPublish(big);
+    expect(Buffer.byteLength(rendered.message)).toBeLessThan(256 * 1024);
+    expect(renderPublish(big, 12_000).view.notes.at(-1)).toMatch(/cut to fit/);
+    expect(Buffer.byteLength(renderPublish(big, 12_000).message)).toBeLessThan(12_000);
+    const slack = renderSlackMessage(big);
+    expect(slack.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    for (const block of slack.blocks) {
+      if (block.type === 'section')
+        expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    }
+  });
+});
