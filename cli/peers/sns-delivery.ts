@@ -15,20 +15,34 @@ export interface SnsEnvelope {
  * What SNS delivers to one protocol from a `MessageStructure: json` publish: the protocol's key, else
  * `default`. fauxqs stores the structure as published, so the local peers make this choice here.
  */
-export function messageForProtocol(structured: string, protocol: 'email' | 'sqs' | 'lambda' | 'https'): string {
+export function messageForProtocol(
+  structured: string,
+  protocol: 'email' | 'sqs' | 'lambda' | 'https',
+): string {
   const parsed = JSON.parse(structured) as Record<string, string | undefined>;
   return parsed[protocol] ?? parsed.default ?? structured;
 }
 
-export async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<{ envelope: SnsEnvelope; receiptHandle: string }[]> {
+export async function receiveAll(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ envelope: SnsEnvelope; receiptHandle: string }[]> {
   const received: { envelope: SnsEnvelope; receiptHandle: string }[] = [];
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) return received;
     for (const message of Messages) {
-      received.push({ envelope: JSON.parse(message.Body ?? '{}') as SnsEnvelope, receiptHandle: message.ReceiptHandle ?? '' });
+      received.push({
+        envelope: JSON.parse(message.Body ?? '{}') as SnsEnvelope,
+        receiptHandle: message.ReceiptHandle ?? '',
+      });
     }
   }
 }
@@ -53,7 +67,10 @@ export function snsEventFor(envelope: SnsEnvelope, subscriptionArn: string): SNS
           SigningCertUrl: 'https://sns.us-east-1.amazonaws.com/local.pem',
           UnsubscribeUrl: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
           MessageAttributes: Object.fromEntries(
-            Object.entries(envelope.MessageAttributes ?? {}).map(([name, value]) => [name, { Type: value.Type, Value: value.Value }]),
+            Object.entries(envelope.MessageAttributes ?? {}).map(([name, value]) => [
+              name,
+              { Type: value.Type, Value: value.Value },
+            ]),
           ),
         },
       },
