@@ -12,7 +12,8 @@ export interface ClientFacts {
   readonly privateApi?: boolean;
   /** Whether an API mapping of the custom domain matches the request's path. */
   readonly basePathMapped?: boolean;
-  /** The stage the matching mapping routes to. */
+  /** The API and stage the matching mapping routes to. */
+  readonly mappedApiId?: string;
   readonly mappedStage?: string;
   /** The first path segment after the matched base path (what the mapped API sees first). */
   readonly segmentAfterBasePath?: string;
@@ -197,7 +198,7 @@ export const CLIENT_RULES: readonly ClientRule[] = [
       if (!onCustomDomain(context) || context.facts.mtlsRequired === false) return 'excluded';
       return context.facts.mtlsRequired
         ? points(
-            5,
+            6,
             'the domain requires mutual TLS: a client certificate its truststore does not accept is answered Forbidden',
           )
         : points(
@@ -226,7 +227,7 @@ export const CLIENT_RULES: readonly ClientRule[] = [
         return 'excluded';
       }
       return context.facts.webAclAttached
-        ? points(5, 'the stage has an AWS WAF web ACL, and a WAF block answers the same Forbidden')
+        ? points(6, 'the stage has an AWS WAF web ACL, and a WAF block answers the same Forbidden')
         : points(1, 'an AWS WAF block answers the same Forbidden');
     },
   },

@@ -103,7 +103,7 @@ export function explainObservation(observation: ClientObservation, facts: Client
       header(observation.responseHeaders, 'x-amzn-requestid') ??
       header(observation.responseHeaders, 'apigw-requestid'),
     extendedRequestId: header(observation.responseHeaders, 'x-amz-apigw-id'),
-    apiId: shape.apiId ?? context.apiIdHeader,
+    apiId: shape.apiId ?? context.apiIdHeader ?? facts.mappedApiId,
     stage: shape.hostKind === 'custom-domain' ? facts.mappedStage : shape.segments[0],
     region: shape.region,
     domainName: shape.hostKind === 'custom-domain' ? shape.host : undefined,

@@ -25,6 +25,12 @@ export function factsFromControlPlane(
     ...(view.stageExists === undefined ? {} : { stageExists: view.stageExists }),
     ...(view.webAclAttached === undefined ? {} : { webAclAttached: view.webAclAttached }),
     ...(view.domain ? { mtlsRequired: view.domain.mtlsRequired, basePathMapped: match !== undefined } : {}),
-    ...(match ? { mappedStage: match.mapping.stage, segmentAfterBasePath: match.rest[0] } : {}),
+    ...(match
+      ? {
+          mappedApiId: match.mapping.apiId,
+          mappedStage: match.mapping.stage,
+          segmentAfterBasePath: match.rest[0],
+        }
+      : {}),
   };
 }

@@ -7,39 +7,41 @@ import type { ClientObservation } from './observation.js';
 export function parseCurlVerbose(text: string): ClientObservation[] {
   const observations: ClientObservation[] = [];
   let current: MutableExchange | undefined;
-  let inBody = false;
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/\r$/, '');
     const requestLine = /^> ([A-Z]+) (\S+) HTTP\/[\d.]+$/.exec(line);
     if (requestLine) {
       if (current?.status !== undefined) observations.push(finish(current));
       current = newExchange(requestLine[1] ?? 'GET', requestLine[2] ?? '/');
-      inBody = false;
-      continue;
-    }
-    if (!current) continue;
-    const statusLine = /^< HTTP\/[\d.]+ (\d{3})/.exec(line);
-    if (statusLine) {
-      current.status = Number(statusLine[1]);
-      current.responseHeaders = {};
-      continue;
-    }
-    const headerLine = /^([<>]) ([^:]+):\s?(.*)$/.exec(line);
-    if (headerLine && !inBody) {
-      const target = headerLine[1] === '>' ? current.requestHeaders : current.responseHeaders;
-      target[(headerLine[2] ?? '').trim()] = (headerLine[3] ?? '').trim();
-      continue;
-    }
-    if (line === '<' && current.status !== undefined) {
-      inBody = true;
-      continue;
-    }
-    if (inBody && !line.startsWith('* ') && !line.startsWith('{ [') && !line.startsWith('} [')) {
-      current.body.push(line);
+    } else if (current) {
+      addCurlLine(current, line);
     }
   }
   if (current?.status !== undefined) observations.push(finish(current));
   return observations;
+}
+
+/** curl's own `* ` notes and `{ [n bytes data]` markers can interleave with the body. */
+const CURL_NOTE = /^(\* |\{ \[|\} \[)/;
+
+function addCurlLine(exchange: MutableExchange, line: string): void {
+  const statusLine = /^< HTTP\/[\d.]+ (\d{3})/.exec(line);
+  if (statusLine) {
+    exchange.status = Number(statusLine[1]);
+    exchange.responseHeaders = {};
+    return;
+  }
+  if (exchange.inBody) {
+    if (!CURL_NOTE.test(line)) exchange.body.push(line);
+    return;
+  }
+  const headerLine = /^([<>]) ([^:]+):\s?(.*)$/.exec(line);
+  if (headerLine) {
+    const target = headerLine[1] === '>' ? exchange.requestHeaders : exchange.responseHeaders;
+    target[(headerLine[2] ?? '').trim()] = (headerLine[3] ?? '').trim();
+  } else if (line === '<' && exchange.status !== undefined) {
+    exchange.inBody = true;
+  }
 }
 
 interface MutableExchange {
@@ -49,10 +51,11 @@ interface MutableExchange {
   requestHeaders: Record<string, string>;
   responseHeaders: Record<string, string>;
   body: string[];
+  inBody: boolean;
 }
 
 function newExchange(method: string, target: string): MutableExchange {
-  return { method, target, requestHeaders: {}, responseHeaders: {}, body: [] };
+  return { method, target, requestHeaders: {}, responseHeaders: {}, body: [], inBody: false };
 }
 
 function finish(exchange: MutableExchange): ClientObservation {

@@ -1,0 +1,45 @@
+/** Where a command writes, and whether a person is watching (progress lines and charts only then). */
+export interface CommandIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+}
+
+export const processIo: CommandIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stdoutIsTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+};
+
+/** Exit codes shared with `cli/main.ts`. */
+export const EXIT_OK = 0;
+export const EXIT_PROBLEM = 1;
+export const EXIT_USAGE = 2;
+/** The shell's convention for a run ended by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+
+export class UsageError extends Error {}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `30m`, `24h`, `7d` -> milliseconds; throws `UsageError` otherwise. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)\s*([smhd])$/.exec(text.trim());
+  const unit = match?.[2];
+  if (!match || unit === undefined)
+    throw new UsageError(`--since ${text}: expected a number and a unit (s, m, h, d), e.g. 24h`);
+  return Number(match[1]) * (UNIT_MS[unit] ?? 0);
+}
+
+/**
+ * Aborts on Ctrl-C until `dispose` is called, so a long read can stop and still report what it read.
+ * The handler replaces Node's default exit for the duration of the command only.
+ */
+export function abortOnSigint(): { readonly signal: AbortSignal; readonly dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.removeListener('SIGINT', onSigint) };
+}
