@@ -3,7 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
 import { METRIC_NAME } from '../lambda/core/render/index.js';
 import type { AlertOutcome } from '../lambda/monitor.js';
-import { CloudWatchLogsServer } from '../test/peers/cloudwatch-logs-server.js';
+import { CloudWatchLogsServer } from './peers/cloudwatch-logs-server.js';
 import { type LocalAws, startLocalAws } from './peers/local-aws.js';
 import { deliverToLambda, messageForProtocol, receiveAll } from './peers/sns-delivery.js';
 import { subscriptionEvent } from './scenario/payload.js';

@@ -1,12 +1,12 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudWatchLogsServer } from '../../cli/peers/cloudwatch-logs-server.js';
 import { type LocalAws, startLocalAws } from '../../cli/peers/local-aws.js';
 import { deliverToLambda, messageForProtocol, receiveAll } from '../../cli/peers/sns-delivery.js';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
 import { buildScenario, HOSTILE, WATCHED_STAGES } from '../../cli/scenario/scenario.js';
 import { MonitorError } from '../../lambda/adapters/errors.js';
 import { METRIC_NAME } from '../../lambda/core/render/index.js';
-import { CloudWatchLogsServer } from '../peers/cloudwatch-logs-server.js';
 
 let local: LocalAws;
 let logs: CloudWatchLogsServer;

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../cli/commands/doctor.js';
+import { type AwsPeers, captureIo, startAwsPeers } from '../../cli/peers/aws-env.js';
 import { recommendedAccessLogFormat } from '../../lambda/core/index.js';
-import { type AwsPeers, captureIo, startAwsPeers } from '../peers/aws-env.js';
 
 /** The REST console's default CLF format (evidence §2.2): no error fields. */
 const DEFAULT_CLF =

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExplain } from '../../cli/commands/explain.js';
+import { type AwsPeers, captureIo, startAwsPeers } from '../../cli/peers/aws-env.js';
 import { recommendedAccessLogFormat } from '../../lambda/core/index.js';
-import { type AwsPeers, captureIo, startAwsPeers } from '../peers/aws-env.js';
 
 const CURL = 'test/fixtures/explain/waf-block.curl.txt';
 const HAR = 'test/fixtures/explain/browser.har';

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTriage } from '../../cli/commands/triage.js';
+import { type AwsPeers, captureIo, startAwsPeers } from '../../cli/peers/aws-env.js';
 import { recommendedAccessLogFormat } from '../../lambda/core/index.js';
-import { type AwsPeers, captureIo, startAwsPeers } from '../peers/aws-env.js';
 
 const API = 'a1b2c3d4e5';
 const STAGE = 'prod';

@@ -1,7 +1,7 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudWatchLogsServer, compileFilterPattern } from '../../cli/peers/cloudwatch-logs-server.js';
 import { filterLogEvents } from '../../lambda/adapters/log-events.js';
-import { CloudWatchLogsServer, compileFilterPattern } from '../peers/cloudwatch-logs-server.js';
 
 const GROUP = 'API-Gateway-Execution-Logs_a1b2c3d4e5/prod';
 let server: CloudWatchLogsServer;

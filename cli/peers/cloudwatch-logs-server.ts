@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
-import { PeerError, type PeerRequest, type PeerResponse, startJsonServer, stopServer } from './json-http.js';
+import type { HttpPeer } from './http-peer.js';
+import { PeerError, type PeerRequest, type PeerResponse, startJsonServer } from './json-http.js';
 
 /** The calls this peer answers, as the SDK names them in `X-Amz-Target: Logs_20140328.<Target>`. */
 export type LogsTarget = 'FilterLogEvents' | 'DescribeLogGroups' | 'DescribeSubscriptionFilters';
@@ -61,19 +61,18 @@ export class CloudWatchLogsServer {
   private seq = 0;
 
   private constructor(
-    private readonly server: Server,
-    readonly endpoint: string,
+    private readonly peer: HttpPeer,
     private readonly options: Required<CloudWatchLogsServerOptions>,
   ) {}
 
   static async start(options: CloudWatchLogsServerOptions = {}): Promise<CloudWatchLogsServer> {
     const resolved = { pageSize: 50, region: 'us-east-1', accountId: '123456789012', ...options };
     let instance: CloudWatchLogsServer | undefined;
-    const { server, endpoint } = await startJsonServer((request) => {
+    const peer = await startJsonServer((request) => {
       if (!instance) throw new PeerError('ServiceUnavailableException', 'starting', 500);
       return instance.handle(request);
     }, CONTENT_TYPE);
-    instance = new CloudWatchLogsServer(server, endpoint, resolved);
+    instance = new CloudWatchLogsServer(peer, resolved);
     return instance;
   }
 
@@ -126,8 +125,12 @@ export class CloudWatchLogsServer {
     return this.requests.filter((request) => request.target === target);
   }
 
+  get endpoint(): string {
+    return this.peer.endpoint;
+  }
+
   close(): Promise<void> {
-    return stopServer(this.server);
+    return this.peer.close();
   }
 
   private group(name: string): StoredGroup {

@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
-import { PeerError, type PeerRequest, type PeerResponse, startJsonServer, stopServer } from './json-http.js';
+import type { HttpPeer } from './http-peer.js';
+import { PeerError, type PeerRequest, type PeerResponse, startJsonServer } from './json-http.js';
 
 /** The read calls the CLI makes, by SDK operation name. */
 export type ApiGatewayOperation =
@@ -91,18 +91,17 @@ export class ApiGatewayServer {
   ];
 
   private constructor(
-    private readonly server: Server,
-    readonly endpoint: string,
+    private readonly peer: HttpPeer,
     private readonly pageSize: number,
   ) {}
 
   static async start(options: { pageSize?: number } = {}): Promise<ApiGatewayServer> {
     let instance: ApiGatewayServer | undefined;
-    const { server, endpoint } = await startJsonServer((request) => {
+    const peer = await startJsonServer((request) => {
       if (!instance) throw new PeerError('ServiceUnavailableException', 'starting', 503);
       return instance.handle(request);
     }, 'application/json');
-    instance = new ApiGatewayServer(server, endpoint, options.pageSize ?? 25);
+    instance = new ApiGatewayServer(peer, options.pageSize ?? 25);
     return instance;
   }
 
@@ -145,8 +144,12 @@ export class ApiGatewayServer {
     return this.requests.filter((request) => request.operation === operation);
   }
 
+  get endpoint(): string {
+    return this.peer.endpoint;
+  }
+
   close(): Promise<void> {
-    return stopServer(this.server);
+    return this.peer.close();
   }
 
   private handle(request: PeerRequest): PeerResponse {

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type HttpPeer, listenLoopback, readBody } from './http-peer.js';
 
 /** An AWS-style error answer: the SDK reads `__type` (JSON protocols) or `x-amzn-errortype` (REST). */
 export class PeerError extends Error {
@@ -28,27 +28,11 @@ export interface PeerResponse {
  * A loopback HTTP server for a peer speaking an AWS JSON wire protocol. Every request must be signed
  * (the SDK always signs, so an unsigned request means a client was built wrongly).
  */
-export async function startJsonServer(
+export function startJsonServer(
   handle: (request: PeerRequest) => PeerResponse,
   contentType: string,
-): Promise<{ server: Server; endpoint: string }> {
-  const server = createServer((req, res) => {
-    void readBody(req).then((body) => respond(req, res, body, handle, contentType));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { server, endpoint: `http://127.0.0.1:${port}` };
-}
-
-export async function stopServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+): Promise<HttpPeer> {
+  return listenLoopback(async (req, res) => respond(req, res, await readBody(req), handle, contentType));
 }
 
 let requestCounter = 0;
