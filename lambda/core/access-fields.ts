@@ -205,9 +205,22 @@ const FIELD_BY_TOKEN: ReadonlyMap<string, AccessField> = (() => {
   return map;
 })();
 
+/**
+ * Raw key → field (`null` for a key the classifier does not use). A stage logs the same few dozen keys
+ * on every line, so normalising each key once saves most of the per-line work. Bounded: cleared when
+ * full, so arbitrary keys cannot grow it without limit.
+ */
+const FIELD_BY_KEY = new Map<string, AccessField | null>();
+const FIELD_BY_KEY_LIMIT = 4096;
+
 /** The field a key holds, or `undefined` for a key the classifier does not use. */
 export function fieldForKey(key: string): AccessField | undefined {
-  return FIELD_BY_TOKEN.get(normaliseKey(key));
+  const cached = FIELD_BY_KEY.get(key);
+  if (cached !== undefined) return cached ?? undefined;
+  const field = FIELD_BY_TOKEN.get(normaliseKey(key));
+  if (FIELD_BY_KEY.size >= FIELD_BY_KEY_LIMIT) FIELD_BY_KEY.clear();
+  FIELD_BY_KEY.set(key, field ?? null);
+  return field;
 }
 
 /** The field a `$context.x.y` variable fills, or `undefined` when the classifier does not use it. */

@@ -33,7 +33,7 @@ class RecordBuilder {
   constructor(private readonly format: AccessLogFormat) {}
 
   setKey(key: string, raw: unknown): void {
-    const field = fieldForKey(key) ?? fieldForWrappedKey(key);
+    const field = fieldForAnyKey(key);
     if (field) this.set(field, raw);
   }
 
@@ -61,6 +61,55 @@ function fieldForWrappedKey(key: string): AccessField | undefined {
   return prefix ? fieldForKey(key.slice(prefix.length)) : undefined;
 }
 
+function fieldForAnyKey(key: string): AccessField | undefined {
+  return fieldForKey(key) ?? fieldForWrappedKey(key);
+}
+
+/**
+ * Key path → field, as a tree that follows the line's nesting: each JSON key (already internalised by
+ * `JSON.parse`) is looked up in its parent's node, so a repeated format costs one Map hit per key and
+ * no string building. `field` is `null` for a key path the classifier does not use. Bounded: the whole
+ * tree is dropped when it holds too many nodes, so arbitrary keys cannot grow it without limit.
+ */
+interface KeyNode {
+  /** The key path from the line's root, nested keys joined by `.`. */
+  readonly path: string;
+  readonly field: AccessField | null;
+  readonly children: Map<string, KeyNode>;
+}
+const KEY_TREE_LIMIT = 4096;
+const newKeyTree = (): KeyNode => ({ path: '', field: null, children: new Map() });
+let keyTree = newKeyTree();
+let keyTreeSize = 0;
+
+function childNode(parent: KeyNode, key: string): KeyNode {
+  const cached = parent.children.get(key);
+  if (cached) return cached;
+  if (keyTreeSize >= KEY_TREE_LIMIT) {
+    keyTree = newKeyTree();
+    keyTreeSize = 0;
+  }
+  const path = parent.path ? `${parent.path}.${key}` : key;
+  const node: KeyNode = { path, field: fieldForAnyKey(path) ?? null, children: new Map() };
+  parent.children.set(key, node);
+  keyTreeSize += 1;
+  return node;
+}
+
+function visit(builder: RecordBuilder, object: Record<string, unknown>, tree: KeyNode): void {
+  const keys = Object.keys(object);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = object[key];
+    const node = childNode(tree, key);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      visit(builder, value as Record<string, unknown>, node);
+    } else if (node.field) {
+      builder.set(node.field, value);
+    }
+  }
+}
+
 function parseJsonLine(line: string): AccessRecord | undefined {
   let parsed: unknown;
   try {
@@ -70,17 +119,7 @@ function parseJsonLine(line: string): AccessRecord | undefined {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   const builder = new RecordBuilder('json');
-  const visit = (node: Record<string, unknown>, path: string): void => {
-    for (const [key, value] of Object.entries(node)) {
-      const keyPath = path ? `${path}.${key}` : key;
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        visit(value as Record<string, unknown>, keyPath);
-      } else {
-        builder.setKey(keyPath, value);
-      }
-    }
-  };
-  visit(parsed as Record<string, unknown>, '');
+  visit(builder, parsed as Record<string, unknown>, keyTree);
   return builder.build();
 }
 

@@ -482,9 +482,7 @@ class Facts {
   }
 
   toFinding(decision: Decision): Finding {
-    const sources: EvidenceSource[] = [];
-    if (this.access) sources.push('access');
-    if (this.execution) sources.push('execution');
+    const sources = this.sources();
     const status = this.status ?? 403;
     const signals = new Set(decision.signals ?? []);
     if (status !== 403) signals.add('remapped-status');
@@ -492,7 +490,6 @@ class Facts {
     const domain = this.value('domainName');
     if (domain) signals.add(isCustomDomain(domain) ? 'custom-domain' : 'execute-api-domain');
     if (this.execution?.authorizerStarted) signals.add('authorizer-ran');
-    const apiKeyId = this.value('apiKeyId');
     // Built by assignment in the contract's key order (optional keys only when set), not by spreads.
     const finding: Mutable<Finding> = {
       requestId:
@@ -513,6 +510,23 @@ class Facts {
     finding.stage = this.stage ?? 'unknown';
     finding.sources = sources;
     finding.timestamp = this.timestamp();
+    this.addRequestFields(finding, domain);
+    finding.signals = [...signals];
+    finding.evidence = decision.evidence ? decision.evidence.map((line) => redactCached(line)) : [];
+    if (decision.missingFields && decision.missingFields.length > 0)
+      finding.missingFields = decision.missingFields;
+    return finding;
+  }
+
+  private sources(): EvidenceSource[] {
+    const sources: EvidenceSource[] = [];
+    if (this.access) sources.push('access');
+    if (this.execution) sources.push('execution');
+    return sources;
+  }
+
+  /** The optional request fields of a finding, in the contract's key order. */
+  private addRequestFields(finding: Mutable<Finding>, domain: string | undefined): void {
     if (this.method !== undefined) finding.httpMethod = this.method;
     const resourcePath = this.value('resourcePath') ?? this.value('routeKey') ?? this.execution?.resourcePath;
     if (resourcePath !== undefined) finding.resourcePath = redactCached(resourcePath);
@@ -522,12 +536,8 @@ class Facts {
     if (sourceIp !== undefined) finding.sourceIp = sourceIp;
     const userAgent = this.value('userAgent');
     if (userAgent !== undefined) finding.userAgent = redactCached(userAgent);
+    const apiKeyId = this.value('apiKeyId');
     if (apiKeyId !== undefined) finding.apiKeyId = maskApiKeyId(apiKeyId);
-    finding.signals = [...signals];
-    finding.evidence = decision.evidence ? decision.evidence.map((line) => redactCached(line)) : [];
-    if (decision.missingFields && decision.missingFields.length > 0)
-      finding.missingFields = decision.missingFields;
-    return finding;
   }
 }
 

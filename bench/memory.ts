@@ -1,0 +1,161 @@
+/**
+ * Memory of one large subscription event through decode + classify + group, measured in a fresh
+ * process so nothing else (payload generation, other benchmark variants) counts. The child runs this
+ * file bundled by esbuild (ESM, as the CDK app deploys the function) under plain `node --expose-gc`:
+ * the tsx loader would add about 30 MB of its own.
+ *
+ *   npx tsx bench/memory.ts                             # builds a 1 MiB payload, measures it in a child
+ *   node --expose-gc --import tsx bench/memory.ts <event.json>   # measures that event in this process
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
+import { classifyDocuments } from '../lambda/core/classify-batch.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeSubscriptionEvent } from '../lambda/core/decode.js';
+import { groupFindings } from '../lambda/core/group.js';
+import { buildLargePayload, type Payload } from './payloads.js';
+
+export const LAMBDA_MEMORY_MB = 128;
+const MB = 1024 * 1024;
+
+export interface MemorySnapshot {
+  readonly rssMB: number;
+  readonly heapUsedMB: number;
+  readonly externalMB: number;
+}
+
+export interface MemoryResult {
+  readonly payload: {
+    readonly events: number;
+    readonly compressedMB: number;
+    readonly base64MB: number;
+    readonly inflatedMB: number;
+    readonly capMB: number;
+  };
+  readonly findings: number;
+  readonly groups: number;
+  /** After the runtime and modules load, before the event exists. */
+  readonly baseline: MemorySnapshot;
+  /** With the event (as the runtime hands it over) in memory. */
+  readonly eventLoaded: MemorySnapshot;
+  readonly afterDecode: MemorySnapshot;
+  readonly afterClassify: MemorySnapshot;
+  readonly afterGroup: MemorySnapshot;
+  /** resourceUsage().maxRSS: the high-water mark of the whole process. */
+  readonly peakRssMB: number;
+  /** The largest heapUsed seen at the stage boundaries (every intermediate still referenced). */
+  readonly peakHeapUsedMB: number;
+  readonly lambdaMB: number;
+  readonly marginMB: number;
+  readonly fits: boolean;
+  readonly durationMs: number;
+}
+
+const round = (n: number): number => Math.round(n * 10) / 10;
+
+function snapshot(): MemorySnapshot {
+  const usage = process.memoryUsage();
+  return {
+    rssMB: round(usage.rss / MB),
+    heapUsedMB: round(usage.heapUsed / MB),
+    externalMB: round(usage.external / MB),
+  };
+}
+
+const collect = (): void => {
+  (globalThis as { gc?: () => void }).gc?.();
+};
+
+/** Child side: measures one event file in this (fresh) process. */
+function measure(file: string): MemoryResult {
+  collect();
+  const baseline = snapshot();
+  const started = process.hrtime.bigint();
+  // The Lambda runtime receives the invocation as JSON text and parses it before calling the handler.
+  const event = JSON.parse(readFileSync(file, 'utf8')) as { awslogs: { data: string } };
+  collect();
+  const eventLoaded = snapshot();
+  const decoded = decodeSubscriptionEvent(event);
+  if (decoded.kind !== 'data') throw new Error(`payload did not decode: ${JSON.stringify(decoded)}`);
+  const afterDecode = snapshot();
+  const { findings } = classifyDocuments([decoded.document], { resolveStage: () => undefined });
+  const afterClassify = snapshot();
+  const groups = groupFindings(findings);
+  const afterGroup = snapshot();
+  const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const peakRssMB = round((process.resourceUsage().maxRSS * 1024) / MB);
+  const inflated = decoded.document.logEvents.reduce((sum, e) => sum + e.message.length, 0);
+  const data = event.awslogs.data;
+  return {
+    payload: {
+      events: decoded.document.logEvents.length,
+      compressedMB: round(Buffer.byteLength(data, 'base64') / MB),
+      base64MB: round(data.length / MB),
+      inflatedMB: round(inflated / MB),
+      capMB: DEFAULT_MAX_DECOMPRESSED_BYTES / MB,
+    },
+    findings: findings.length,
+    groups: groups.length,
+    baseline,
+    eventLoaded,
+    afterDecode,
+    afterClassify,
+    afterGroup,
+    peakRssMB,
+    peakHeapUsedMB: Math.max(afterDecode.heapUsedMB, afterClassify.heapUsedMB, afterGroup.heapUsedMB),
+    lambdaMB: LAMBDA_MEMORY_MB,
+    marginMB: round(LAMBDA_MEMORY_MB - peakRssMB),
+    fits: peakRssMB < LAMBDA_MEMORY_MB,
+    durationMs: Math.round(durationMs),
+  };
+}
+
+/** Parent side: writes the event to a file and measures it in a fresh `node --expose-gc` child. */
+export function measureInChild(payload: Payload): MemoryResult {
+  const dir = mkdtempSync(join(tmpdir(), 'apigw403-bench-'));
+  try {
+    const file = join(dir, 'event.json');
+    writeFileSync(file, JSON.stringify(payload.event));
+    const script = join(dir, 'memory.mjs');
+    buildSync({
+      entryPoints: [fileURLToPath(import.meta.url)],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: script,
+      logLevel: 'warning',
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    const child = spawnSync(process.execPath, ['--expose-gc', script, file], {
+      encoding: 'utf8',
+      maxBuffer: 16 * MB,
+    });
+    if (child.status !== 0) {
+      throw new Error(`memory child failed (status ${child.status}): ${child.stderr || child.stdout}`);
+    }
+    return JSON.parse(child.stdout) as MemoryResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The memory payload: 1 MiB of gzip, as `buildLargePayload` sizes it. */
+export const MEMORY_PAYLOAD_BYTES = MB;
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const file = process.argv[2];
+  if (file) {
+    process.stdout.write(`${JSON.stringify(measure(file))}\n`);
+  } else {
+    const result = measureInChild(buildLargePayload(MEMORY_PAYLOAD_BYTES));
+    console.log(JSON.stringify(result, null, 2));
+    if (!result.fits) process.exitCode = 1;
+  }
+}

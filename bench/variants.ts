@@ -1,0 +1,50 @@
+/**
+ * The three ways of handling one subscription event that the benchmark compares. Each returns a number
+ * derived from its work so that nothing can be optimised away.
+ */
+import { gunzipSync } from 'node:zlib';
+import { CloudWatchLogsSchema } from '@aws-lambda-powertools/parser/schemas/cloudwatch';
+import { classifyDocuments } from '../lambda/core/classify-batch.js';
+import { decodeSubscriptionEvent } from '../lambda/core/decode.js';
+import { groupFindings } from '../lambda/core/group.js';
+import type { SubscriptionEvent } from './payloads.js';
+
+export type Variant = 'floor' | 'classifier' | 'powertools';
+export type Resolve = (logGroup: string) => { apiId: string; stage: string } | undefined;
+
+interface FloorDocument {
+  logEvents: { message: string }[];
+}
+
+/**
+ * The least any decoder must do: base64 decode, gunzip, JSON.parse of the document, JSON.parse of
+ * every access-log line. Execution lines are not JSON, so only their message is touched.
+ */
+export function floor(event: SubscriptionEvent): number {
+  const inflated = gunzipSync(Buffer.from(event.awslogs.data, 'base64'));
+  const document = JSON.parse(inflated.toString('utf8')) as FloorDocument;
+  let sink = 0;
+  for (const { message } of document.logEvents) {
+    if (message.charCodeAt(0) === 123 /* { */) {
+      const line = JSON.parse(message) as Record<string, unknown>;
+      sink += line === null ? 0 : 1;
+    } else {
+      sink += message.length;
+    }
+  }
+  return sink;
+}
+
+/** What the Lambda does with one event: decode, parse and classify every line, group the findings. */
+export function classifier(event: SubscriptionEvent, resolveStage: Resolve): number {
+  const decoded = decodeSubscriptionEvent(event);
+  if (decoded.kind !== 'data')
+    throw new Error(`benchmark payload did not decode: ${JSON.stringify(decoded)}`);
+  const { findings } = classifyDocuments([decoded.document], { resolveStage });
+  return groupFindings(findings).length + findings.length;
+}
+
+/** Powertools' CloudWatch Logs schema: base64 check, gunzip, JSON.parse and zod validation. */
+export function powertools(event: SubscriptionEvent): number {
+  return CloudWatchLogsSchema.parse(event).awslogs.data.logEvents.length;
+}
