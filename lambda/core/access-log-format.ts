@@ -3,6 +3,12 @@ import { ACCESS_FIELDS, type AccessField, fieldForVariable } from './access-fiel
 export type ApiKind = 'rest' | 'http';
 
 /**
+ * Read when present, never recommended: the API key value is a secret, and `error.messageString` comes
+ * with its own quotes, so a JSON format quoting it again writes lines that are not JSON.
+ */
+const NOT_RECOMMENDED: ReadonlySet<AccessField> = new Set(['apiKey', 'errorMessageString']);
+
+/**
  * The JSON access-log format the classifier reads best: every field it uses, nested like the
  * variables so CloudWatch filter patterns can address them (`{ $.status = "403" }`), and only the
  * variables the API kind supports (HTTP APIs reject the REST-only ones).
@@ -10,7 +16,7 @@ export type ApiKind = 'rest' | 'http';
 export function recommendedAccessLogFormat(kind: ApiKind): string {
   const root: Record<string, unknown> = {};
   for (const entry of ACCESS_FIELDS) {
-    if (entry.field === 'apiKey') continue; // a secret: never log the key value itself
+    if (NOT_RECOMMENDED.has(entry.field)) continue;
     if (kind === 'rest' ? !entry.rest : !entry.http) continue;
     const parts = entry.recommendedKey.split('.');
     let node = root;

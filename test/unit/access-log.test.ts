@@ -74,11 +74,22 @@ describe('the recommended format', () => {
     const values = Object.fromEntries(ACCESS_FIELDS.map((entry) => [entry.variable, `v-${entry.field}`]));
     const record = parseAccessLine(render(format, values));
     const expected = ACCESS_FIELDS.filter(
-      (entry) => entry.field !== 'apiKey' && (kind === 'rest' ? entry.rest : entry.http),
+      (entry) =>
+        !['apiKey', 'errorMessageString'].includes(entry.field) &&
+        (kind === 'rest' ? entry.rest : entry.http),
     );
     for (const entry of expected)
       expect(record?.values[entry.field], entry.variable).toBe(`v-${entry.field}`);
     expect(format).not.toContain('$context.identity.apiKey"');
+  });
+
+  it.each(['rest', 'http'] as const)('%s: a line rendered with quoted values is valid JSON', (kind) => {
+    const line = render(recommendedAccessLogFormat(kind), {
+      'error.message': 'Forbidden',
+      'error.messageString': '"Forbidden"',
+    });
+    expect(() => JSON.parse(line)).not.toThrow();
+    expect(recommendedAccessLogFormat(kind)).not.toContain('messageString');
   });
 
   it('HTTP leaves out the REST-only variables', () => {
@@ -133,7 +144,9 @@ describe('docs/access-log-fields.md', () => {
     const { readFile } = await import('node:fs/promises');
     const doc = await readFile(new URL('../../docs/access-log-fields.md', import.meta.url), 'utf8');
     for (const entry of ACCESS_FIELDS) {
-      const row = doc.split('\n').find((line) => line.startsWith(`| \`$context.${entry.variable}\` |`));
+      const row = doc
+        .split('\n')
+        .find((line) => /^\|\s*`([^`]+)`\s*\|/.exec(line)?.[1] === `$context.${entry.variable}`);
       expect(row, entry.variable).toBeDefined();
       for (const alias of [entry.recommendedKey, ...entry.aliases]) expect(row).toContain(`\`${alias}\``);
     }
