@@ -1,0 +1,782 @@
+/**
+ * The reusable construct: subscribes the monitor Lambda to the watched stages' logs and wires its alert
+ * topic, cooldown table, failure queue, Slack delivery, dashboard and alarms.
+ */
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Aspects, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as chatbot from 'aws-cdk-lib/aws-chatbot';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { Category } from '../lambda/core/categories.js';
+import {
+  AccessLogFormatCheck,
+  accessLogOf,
+  isWatchedStage,
+  patternOptionsFor,
+  type WatchedStageRef,
+} from './access-log-format.js';
+import {
+  DEFAULT_ALARM_PERIOD_MINUTES,
+  DEFAULT_COOLDOWN_MINUTES,
+  DEFAULT_LOG_RETENTION_DAYS,
+  DEFAULT_MIN_ALERT_COUNT,
+  DEFAULT_RESERVED_CONCURRENCY,
+} from './config.js';
+import { DEFAULT_METRIC_NAMESPACE, forbiddenMetric, MonitorDashboard } from './dashboard.js';
+import {
+  type AccessLogFormatKind,
+  type AccessLogPatternOptions,
+  accessLogFilterPattern,
+  executionLogFilterPattern,
+} from './filter-patterns.js';
+
+export const DEFAULT_COOLDOWN = Duration.minutes(DEFAULT_COOLDOWN_MINUTES);
+export const DEFAULT_MEMORY_SIZE_MB = 256;
+/** Room for a batch plus the bounded `FilterLogEvents` evidence lookups. */
+export const DEFAULT_TIMEOUT = Duration.seconds(60);
+export const DEFAULT_RETRY_ATTEMPTS = 2;
+/** The longest Lambda keeps an event it could not run (throttled or failing) before the failure queue. */
+export const DEFAULT_MAX_EVENT_AGE = Duration.hours(6);
+export const DEFAULT_LOG_RETENTION = DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays;
+export const DEFAULT_ALARM_PERIOD = Duration.minutes(DEFAULT_ALARM_PERIOD_MINUTES);
+export const EXECUTION_LOG_GROUP_PREFIX = 'API-Gateway-Execution-Logs_';
+export const STATE_TABLE_PARTITION_KEY = 'pk';
+export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MONITOR_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
+const SLACK_FORWARDER_ENTRY = fileURLToPath(new URL('../lambda/slack-forwarder.ts', import.meta.url));
+
+/** The item operations of the handler's cooldown, idempotency and evidence records (lambda/adapters). */
+const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/** One API stage to watch. Give `apiId` and `stageName`, or a `stage` (or `api`) from the same app. */
+export interface WatchedStage {
+  /**
+   * The REST API id or HTTP API id.
+   * @default - from `stage` or `api`
+   */
+  readonly apiId?: string;
+  /**
+   * Whether the id is a REST API (v1) or an HTTP API (v2).
+   * @default - from `stage` or `api`, else 'rest'
+   */
+  readonly kind?: 'rest' | 'http';
+  /**
+   * The stage name (`$default` for an HTTP API's default stage).
+   * @default - from `stage`, or the `api`'s deployment (REST) or default (HTTP) stage
+   */
+  readonly stageName?: string;
+  /**
+   * The stage, when it is defined in the same CDK app. Its access-log group and format are then read
+   * from it, and `AccessLogFormatCheck` warns at synth time when the format cannot be classified.
+   * @default - none
+   */
+  readonly stage?: apigateway.IStage | apigwv2.IHttpStage;
+  /**
+   * The API, when it is defined in the same CDK app (alternative to `stage`).
+   * @default - none
+   */
+  readonly api?: apigateway.IRestApi | apigwv2.IHttpApi;
+  /**
+   * The stage's access-log group.
+   * @default - the destination set on `stage` in this app; none (access log not watched) otherwise
+   */
+  readonly accessLogGroup?: logs.ILogGroup;
+  /**
+   * How the access log is written: 'json' selects 403s by field, 'text' (CLF, CSV, XML) by the term `403`.
+   * @default - read from `stage`'s format when it is in this app, else 'json'
+   */
+  readonly accessLogFormat?: AccessLogFormatKind;
+  /**
+   * JSON key path of `$context.status` in the access log.
+   * @default - read from `stage`'s format when it is in this app, else 'status'
+   */
+  readonly statusKey?: string;
+  /**
+   * JSON key path of `$context.error.responseType`; `null` when the format does not log it.
+   * @default - read from `stage`'s format when it is in this app, else 'error.responseType'
+   */
+  readonly responseTypeKey?: string | null;
+  /**
+   * Whether to watch the REST stage's execution log group `API-Gateway-Execution-Logs_{apiId}/{stage}`.
+   * The group is created when missing, so a stage that has not logged yet does not fail the deploy.
+   * @default false
+   */
+  readonly executionLogs?: boolean;
+}
+
+/** A CloudWatch alarm on one category's 403 count, created for every watched stage. */
+export interface CategoryAlarm {
+  readonly category: Category;
+  /** 403s of this category in one period that set off the alarm. */
+  readonly threshold: number;
+  /** @default DEFAULT_ALARM_PERIOD */
+  readonly period?: Duration;
+}
+
+/** An AWS Chatbot Slack channel that receives the topic's notifications. */
+export interface ChatbotSlackChannel {
+  /** The Slack workspace id (authorised once in the AWS Chatbot console), e.g. `T0123ABCD`. */
+  readonly slackWorkspaceId: string;
+  /** The Slack channel id, e.g. `C0123ABCDEF`. */
+  readonly slackChannelId: string;
+  /**
+   * The configuration's name, unique in the account.
+   * @default - `<stack name>-403-alerts`
+   */
+  readonly configurationName?: string;
+}
+
+export interface Apigw403MonitorProps {
+  /** The stages whose 403s are classified. */
+  readonly watchedStages: readonly WatchedStage[];
+  /**
+   * E-mail addresses subscribed to the alert topic (each must confirm the subscription).
+   * @default - none
+   */
+  readonly alertEmails?: readonly string[];
+  /**
+   * The secret holding the Slack incoming-webhook URL (plain string or `{"url": "..."}`). The forwarder
+   * reads it at run time; the URL never enters an environment variable or the template.
+   * @default - no Slack webhook forwarder
+   */
+  readonly slackWebhookSecret?: secretsmanager.ISecret;
+  /**
+   * An AWS Chatbot Slack channel subscribed to the topic.
+   * @default - none
+   */
+  readonly chatbotSlackChannel?: ChatbotSlackChannel;
+  /**
+   * Time between two alerts of one (API, stage, category) group; suppressed counts roll into the next.
+   * @default DEFAULT_COOLDOWN
+   */
+  readonly cooldown?: Duration;
+  /**
+   * A group alerts only from this many 403s in one invocation.
+   * @default DEFAULT_MIN_ALERT_COUNT
+   */
+  readonly minAlertCount?: number;
+  /**
+   * The EMF metric namespace.
+   * @default DEFAULT_METRIC_NAMESPACE
+   */
+  readonly metricNamespace?: string;
+  /**
+   * Alarms on category counts, sent to the alert topic.
+   * @default - none
+   */
+  readonly categoryAlarms?: readonly CategoryAlarm[];
+  /**
+   * A KMS key for the topic and the failure queue. A key of this app gets the grants CloudWatch alarms
+   * need; an imported key must already allow `cloudwatch.amazonaws.com` to use it.
+   * @default - topic unencrypted, queue with SQS-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Retention of the Lambda functions' log groups.
+   * @default DEFAULT_LOG_RETENTION
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default DEFAULT_MEMORY_SIZE_MB */
+  readonly memorySize?: number;
+  /** @default DEFAULT_TIMEOUT */
+  readonly timeout?: Duration;
+  /**
+   * Reserved concurrency of the monitor function, which bounds its cost in a 403 storm; excess events wait
+   * in Lambda's async queue (up to `maxEventAge`). 'unreserved' for accounts whose concurrency quota is 10.
+   * @default DEFAULT_RESERVED_CONCURRENCY
+   */
+  readonly reservedConcurrency?: number | 'unreserved';
+  /**
+   * Retries after a failed asynchronous invocation (0 to 2).
+   * @default DEFAULT_RETRY_ATTEMPTS
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long Lambda keeps an event it could not process before sending it to the failure queue.
+   * @default DEFAULT_MAX_EVENT_AGE
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * @default - generated
+   */
+  readonly dashboardName?: string;
+}
+
+interface ResolvedStage {
+  readonly kind: 'rest' | 'http';
+  readonly apiId: string;
+  readonly stageName: string;
+  readonly key: string;
+  readonly accessLogGroup?: logs.ILogGroup;
+  readonly pattern: string;
+  readonly filterFormat?: AccessLogFormatKind;
+  readonly executionLogs: boolean;
+}
+
+function isRestStage(stage: apigateway.IStage | apigwv2.IHttpStage): stage is apigateway.IStage {
+  return 'restApi' in stage;
+}
+
+/** An L2 stage's `stageName` is a `Ref`; the literal keeps ids, dashboard titles and ARNs readable. */
+function literalStageName(stage: apigateway.IStage | apigwv2.IHttpStage): string {
+  const cfnStage = stage.node.defaultChild;
+  if (!(cfnStage instanceof apigateway.CfnStage || cfnStage instanceof apigwv2.CfnStage))
+    return stage.stageName;
+  const name = cfnStage.stageName;
+  return typeof name === 'string' && !Token.isUnresolved(name) ? name : stage.stageName;
+}
+
+function explicitPatternOptions(watched: WatchedStage): AccessLogPatternOptions {
+  return {
+    ...(watched.accessLogFormat ? { format: watched.accessLogFormat } : {}),
+    ...(watched.statusKey ? { statusKey: watched.statusKey } : {}),
+    ...(watched.responseTypeKey !== undefined ? { responseTypeKey: watched.responseTypeKey } : {}),
+  };
+}
+
+function isRestApi(api: apigateway.IRestApi | apigwv2.IHttpApi): api is apigateway.IRestApi {
+  return 'restApiId' in api;
+}
+
+/**
+ * Classifies every API Gateway 403 of the watched stages by cause and alerts once per group.
+ *
+ * One monitor per account and region is the intended shape: every stage feeds the same function, table
+ * and topic, and CloudWatch Logs allows only two subscription filters per log group.
+ */
+export class Apigw403Monitor extends Construct {
+  readonly topic: sns.Topic;
+  readonly stateTable: dynamodb.Table;
+  readonly monitorFunction: nodejs.NodejsFunction;
+  readonly failureQueue: sqs.Queue;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly slackForwarder?: nodejs.NodejsFunction;
+  readonly subscriptionFilters: readonly logs.CfnSubscriptionFilter[];
+  /** The watched execution log groups, as the `:*` ARNs IAM grants use. */
+  readonly executionLogGroupArns: readonly string[];
+  /** The custom resources that create a missing execution log group before its filter. */
+  readonly executionLogGroupCreators: readonly cr.AwsCustomResource[];
+  private readonly creators: cr.AwsCustomResource[] = [];
+
+  constructor(scope: Construct, id: string, props: Apigw403MonitorProps) {
+    super(scope, id);
+    if (props.watchedStages.length === 0) throw new Error(`${this.node.path}: watchedStages is empty`);
+    const stack = Stack.of(this);
+    const stages = props.watchedStages.map((watched, index) => this.resolveStage(watched, index));
+    const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+    const namespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+    const key = props.encryptionKey;
+
+    this.topic = this.createTopic(key, props.alertEmails ?? []);
+
+    this.stateTable = new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: STATE_TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: STATE_TABLE_TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Cooldown and idempotency records only: a fresh table after a re-deploy costs one extra alert.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
+      ...(key
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // It holds log batches no invocation could process: keep them for `replay` even after a destroy.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const asyncOptions = {
+      retryAttempts: props.retryAttempts ?? DEFAULT_RETRY_ATTEMPTS,
+      maxEventAge: props.maxEventAge ?? DEFAULT_MAX_EVENT_AGE,
+      onFailure: new lambdaDestinations.SqsDestination(this.failureQueue),
+    };
+
+    const watchedStagesEnv = stack.toJsonString(
+      stages.map((stage) => ({
+        apiId: stage.apiId,
+        stage: stage.stageName,
+        ...(stage.accessLogGroup ? { accessLogGroup: stage.accessLogGroup.logGroupName } : {}),
+        executionLogs: stage.executionLogs,
+      })),
+    );
+    const reserved = props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY;
+    const monitor = this.nodeFunction('Monitor', {
+      entry: MONITOR_ENTRY,
+      description: 'Classifies API Gateway 403s from log subscriptions and publishes grouped alerts',
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_SIZE_MB,
+      timeout: props.timeout ?? DEFAULT_TIMEOUT,
+      logRetention,
+      ...(reserved === 'unreserved' ? {} : { reservedConcurrentExecutions: reserved }),
+      environment: {
+        TOPIC_ARN: this.topic.topicArn,
+        STATE_TABLE_NAME: this.stateTable.tableName,
+        COOLDOWN_MINUTES: String((props.cooldown ?? DEFAULT_COOLDOWN).toMinutes()),
+        METRIC_NAMESPACE: namespace,
+        WATCHED_STAGES: watchedStagesEnv,
+        MIN_ALERT_COUNT: String(props.minAlertCount ?? DEFAULT_MIN_ALERT_COUNT),
+        POWERTOOLS_SERVICE_NAME: 'apigw-403-monitor',
+      },
+      ...asyncOptions,
+    });
+    this.monitorFunction = monitor;
+    const role = monitor.role as iam.Role;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishAlerts',
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+      }),
+    );
+    if (key) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptAlerts',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: [key.keyArn],
+        }),
+      );
+    }
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'StateTable',
+        actions: STATE_TABLE_ACTIONS,
+        resources: [this.stateTable.tableArn],
+      }),
+    );
+    this.executionLogGroupArns = stages
+      .filter((stage) => stage.executionLogs)
+      .map((stage) => this.logGroupArn(this.executionLogGroupName(stage)));
+    this.executionLogGroupCreators = this.creators;
+    if (this.executionLogGroupArns.length > 0) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'EvidenceLookup',
+          actions: ['logs:FilterLogEvents'],
+          resources: [...this.executionLogGroupArns],
+        }),
+      );
+    }
+
+    if (props.slackWebhookSecret)
+      this.slackForwarder = this.addSlackForwarder(props.slackWebhookSecret, logRetention, asyncOptions);
+    if (props.chatbotSlackChannel) this.addChatbot(props.chatbotSlackChannel);
+
+    this.subscriptionFilters = this.subscribe(stages);
+
+    this.dashboard = new MonitorDashboard(this, 'Dashboard', {
+      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
+      namespace,
+      stages,
+      functions: [monitor, ...(this.slackForwarder ? [this.slackForwarder] : [])],
+      failureQueue: this.failureQueue,
+    }).dashboard;
+
+    this.addAlarms(stages, namespace, props.categoryAlarms ?? []);
+
+    const refs: WatchedStageRef[] = stages.map((stage) => ({
+      kind: stage.kind,
+      apiId: stage.apiId,
+      stageName: stage.stageName,
+      accessLogWatched: stage.accessLogGroup !== undefined,
+      ...(stage.filterFormat ? { filterFormat: stage.filterFormat } : {}),
+    }));
+    Aspects.of(this.node.root).add(new AccessLogFormatCheck(refs));
+  }
+
+  private createTopic(key: kms.IKey | undefined, emails: readonly string[]): sns.Topic {
+    const stack = Stack.of(this);
+    const topic = new sns.Topic(this, 'AlertTopic', {
+      displayName: 'API Gateway 403 alerts',
+      enforceSSL: true,
+      ...(key ? { masterKey: key } : {}),
+    });
+    // The topic policy CDK writes for enforceSSL replaces SNS's default one, so CloudWatch alarms need their
+    // own grant; scoped to this account's alarms.
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisAccountsAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    key?.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    for (const email of emails) topic.addSubscription(new snsSubscriptions.EmailSubscription(email));
+    return topic;
+  }
+
+  private addAlarms(
+    stages: readonly ResolvedStage[],
+    namespace: string,
+    categoryAlarms: readonly CategoryAlarm[],
+  ) {
+    const alarmAction = new cloudwatchActions.SnsAction(this.topic);
+    const queueAlarm = this.failureQueue
+      .metricApproximateNumberOfMessagesVisible({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      })
+      .createAlarm(this, 'FailureQueueNotEmpty', {
+        alarmDescription:
+          'A log batch could not be processed after all retries and waits in the on-failure queue: run `apigw403 replay`.',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    queueAlarm.addAlarmAction(alarmAction);
+    for (const alarm of categoryAlarms) {
+      for (const stage of stages) {
+        new cloudwatch.Alarm(this, `Alarm-${alarm.category}-${stage.key}`, {
+          metric: forbiddenMetric(namespace, stage, alarm.category, alarm.period ?? DEFAULT_ALARM_PERIOD),
+          alarmDescription: `${alarm.category} 403s on ${stage.apiId}/${stage.stageName} reached ${alarm.threshold}`,
+          threshold: alarm.threshold,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }).addAlarmAction(alarmAction);
+      }
+    }
+  }
+
+  /** The API kind, id and stage of a watched stage, and its stage object when it is in this app. */
+  private identify(watched: WatchedStage) {
+    const { api } = watched;
+    const defaultStage =
+      api && (isRestApi(api) ? api.deploymentStage : (api as apigwv2.HttpApi).defaultStage);
+    const stage =
+      watched.stage ??
+      (defaultStage && (watched.stageName === undefined || watched.stageName === defaultStage.stageName)
+        ? defaultStage
+        : undefined);
+    const fromStage = stage && {
+      kind: isRestStage(stage) ? ('rest' as const) : ('http' as const),
+      apiId: isRestStage(stage) ? stage.restApi.restApiId : stage.api.apiId,
+      stageName: literalStageName(stage),
+    };
+    const fromApi = api && {
+      kind: isRestApi(api) ? ('rest' as const) : ('http' as const),
+      apiId: isRestApi(api) ? api.restApiId : api.apiId,
+    };
+    return {
+      kind: watched.kind ?? fromStage?.kind ?? fromApi?.kind ?? 'rest',
+      apiId: watched.apiId ?? fromStage?.apiId ?? fromApi?.apiId,
+      stageName: watched.stageName ?? fromStage?.stageName,
+      stage,
+      owner: (stage ?? api) as Construct | undefined,
+    };
+  }
+
+  private resolveStage(watched: WatchedStage, index: number): ResolvedStage {
+    const where = `${this.node.path}: watchedStages[${index}]`;
+    const { kind, apiId, stageName, stage, owner } = this.identify(watched);
+    if (!apiId || !stageName) throw new Error(`${where} needs apiId and stageName, or a stage`);
+    if (kind === 'http' && watched.executionLogs)
+      throw new Error(`${where}: HTTP APIs have no execution logs`);
+
+    const cfnStage = stage?.node.defaultChild;
+    const destination =
+      cfnStage instanceof apigateway.CfnStage || cfnStage instanceof apigwv2.CfnStage
+        ? accessLogOf(cfnStage)?.destinationArn
+        : undefined;
+    const accessLogGroup =
+      watched.accessLogGroup ??
+      (destination ? logs.LogGroup.fromLogGroupArn(this, `AccessLogGroup${index}`, destination) : undefined);
+    if (!accessLogGroup && !watched.executionLogs) {
+      throw new Error(
+        `${where} watches nothing: give accessLogGroup (or a stage with an access log) or executionLogs`,
+      );
+    }
+
+    const explicit = explicitPatternOptions(watched);
+    const followsStage = Object.keys(explicit).length === 0 && owner !== undefined;
+    const ref = { kind, apiId, stageName };
+    const key =
+      Token.isUnresolved(apiId) || Token.isUnresolved(stageName)
+        ? `${Names.uniqueId(owner ?? this)}${index}`
+        : `${apiId}-${stageName}`;
+    return {
+      ...ref,
+      key,
+      ...(accessLogGroup ? { accessLogGroup } : {}),
+      // A stage of this app may get its format after the monitor is built, so its filter is read at synth.
+      pattern: followsStage
+        ? Lazy.string({ produce: () => accessLogFilterPattern(this.stageFormatOptions(ref) ?? {}) })
+        : accessLogFilterPattern(explicit),
+      ...(followsStage ? {} : { filterFormat: watched.accessLogFormat ?? 'json' }),
+      executionLogs: watched.executionLogs ?? false,
+    };
+  }
+
+  /** The filter settings read from the watched stage's format at synth time, if it is in this app. */
+  private stageFormatOptions(
+    ref: Omit<WatchedStageRef, 'accessLogWatched'>,
+  ): AccessLogPatternOptions | undefined {
+    for (const node of this.node.root.node.findAll()) {
+      if (!(node instanceof apigateway.CfnStage || node instanceof apigwv2.CfnStage)) continue;
+      if (!isWatchedStage(node, { ...ref, accessLogWatched: true })) continue;
+      const format = accessLogOf(node)?.format;
+      if (format && !Token.isUnresolved(format)) return patternOptionsFor(format);
+    }
+    return undefined;
+  }
+
+  private executionLogGroupName(stage: ResolvedStage): string {
+    return `${EXECUTION_LOG_GROUP_PREFIX}${stage.apiId}/${stage.stageName}`;
+  }
+
+  /** The `:*` form of a log group ARN, which IAM matches for all CloudWatch Logs actions used here. */
+  private logGroupArn(name: string): string {
+    const arn = Stack.of(this).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return `${arn}:*`;
+  }
+
+  private nodeFunction(
+    id: string,
+    options: Omit<
+      nodejs.NodejsFunctionProps,
+      'runtime' | 'architecture' | 'role' | 'logGroup' | 'bundling'
+    > & {
+      readonly entry: string;
+      readonly logRetention: logs.RetentionDays;
+    },
+  ): nodejs.NodejsFunction {
+    const { logRetention, ...functionOptions } = options;
+    const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // An explicit role with inline grants only: no managed policy, no `logs:CreateLogGroup`.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${id} function of ${this.node.path}`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    return new nodejs.NodejsFunction(this, `${id}Function`, {
+      ...functionOptions,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      role,
+      logGroup,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // Bundled, not taken from the runtime: the code runs with the SDK versions it was tested with.
+        externalModules: [],
+        mainFields: ['module', 'main'],
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+      environment: { ...functionOptions.environment, NODE_OPTIONS: '--enable-source-maps' },
+    });
+  }
+
+  private addSlackForwarder(
+    secret: secretsmanager.ISecret,
+    logRetention: logs.RetentionDays,
+    asyncOptions: Pick<nodejs.NodejsFunctionProps, 'retryAttempts' | 'maxEventAge' | 'onFailure'>,
+  ): nodejs.NodejsFunction {
+    const forwarder = this.nodeFunction('SlackForwarder', {
+      entry: SLACK_FORWARDER_ENTRY,
+      description: 'Posts the alert topic to Slack through an incoming webhook kept in Secrets Manager',
+      memorySize: 128,
+      timeout: Duration.seconds(30),
+      logRetention,
+      environment: { SLACK_WEBHOOK_SECRET_ARN: secret.secretArn },
+      ...asyncOptions,
+    });
+    const role = forwarder.role as iam.Role;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWebhookSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        // A secret named without its suffix is matched by the six characters Secrets Manager appends.
+        resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+      }),
+    );
+    if (secret.encryptionKey) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptWebhookSecret',
+          actions: ['kms:Decrypt'],
+          resources: [secret.encryptionKey.keyArn],
+        }),
+      );
+    }
+    // Only the monitor's alerts carry a `category` attribute; alarm notifications go to e-mail and Chatbot.
+    this.topic.addSubscription(
+      new snsSubscriptions.LambdaSubscription(forwarder, {
+        filterPolicy: { category: sns.SubscriptionFilter.existsFilter() },
+      }),
+    );
+    return forwarder;
+  }
+
+  private addChatbot(channel: ChatbotSlackChannel): void {
+    new chatbot.SlackChannelConfiguration(this, 'SlackChannel', {
+      slackChannelConfigurationName: channel.configurationName ?? `${Stack.of(this).stackName}-403-alerts`,
+      slackWorkspaceId: channel.slackWorkspaceId,
+      slackChannelId: channel.slackChannelId,
+      notificationTopics: [this.topic],
+      loggingLevel: chatbot.LoggingLevel.ERROR,
+      // Notifications only: channel members cannot act on the account through the bot.
+      guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchReadOnlyAccess')],
+    });
+  }
+
+  /**
+   * One subscription filter per distinct log group (stages often share an access log group), all behind one
+   * invoke permission: a Lambda resource policy is capped at 20 KB, so one statement per group would not scale.
+   */
+  private subscribe(stages: readonly ResolvedStage[]): logs.CfnSubscriptionFilter[] {
+    const stack = Stack.of(this);
+    const groups = new Map<
+      string,
+      { id: string; name: string; pattern: string; ensure?: cr.AwsCustomResource }
+    >();
+    for (const stage of stages) {
+      if (stage.accessLogGroup) {
+        const name = stage.accessLogGroup.logGroupName;
+        // By ARN: a group given directly and the same group read from a stage's destination differ by name token.
+        const groupKey = JSON.stringify(stack.resolve(stage.accessLogGroup.logGroupArn.replace(/:\*$/, '')));
+        if (!groups.has(groupKey)) {
+          const id = Token.isUnresolved(name) ? `Access${stage.key}` : `Access${name.replaceAll('/', '|')}`;
+          groups.set(groupKey, { id, name, pattern: stage.pattern });
+        }
+      }
+      if (stage.executionLogs) {
+        const name = this.executionLogGroupName(stage);
+        groups.set(JSON.stringify(stack.resolve(name)), {
+          id: `Execution${stage.key}`,
+          name,
+          pattern: executionLogFilterPattern(),
+          ensure: this.ensureLogGroup(stage.key, name),
+        });
+      }
+    }
+    const names = [...groups.values()].map((group) => group.name);
+    const permission = new lambda.CfnPermission(this, 'LogsInvokePermission', {
+      action: 'lambda:InvokeFunction',
+      functionName: this.monitorFunction.functionArn,
+      principal: 'logs.amazonaws.com',
+      sourceAccount: stack.account,
+      sourceArn: stack.formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: `${sharedPrefix(names)}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    });
+    return [...groups.values()].map((group) => {
+      const filter = new logs.CfnSubscriptionFilter(this, `Filter${group.id}`, {
+        logGroupName: group.name,
+        destinationArn: this.monitorFunction.functionArn,
+        filterPattern: group.pattern,
+      });
+      // CloudWatch Logs test-invokes the destination when the filter is created.
+      filter.node.addDependency(permission);
+      if (group.ensure) filter.node.addDependency(group.ensure);
+      return filter;
+    });
+  }
+
+  /** Creates the execution log group unless it exists (API Gateway creates it only on the first logged request). */
+  private ensureLogGroup(key: string, name: string): cr.AwsCustomResource {
+    const call: cr.AwsSdkCall = {
+      service: 'CloudWatchLogs',
+      action: 'createLogGroup',
+      parameters: { logGroupName: name },
+      physicalResourceId: cr.PhysicalResourceId.of(name),
+      ignoreErrorCodesMatching: 'ResourceAlreadyExistsException',
+    };
+    const creator = new cr.AwsCustomResource(this, `EnsureExecutionLogGroup${key}`, {
+      onCreate: call,
+      onUpdate: call,
+      installLatestAwsSdk: false,
+      logGroup: this.providerLogGroup(),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['logs:CreateLogGroup'], resources: [this.logGroupArn(name)] }),
+      ]),
+    });
+    this.creators.push(creator);
+    return creator;
+  }
+
+  private providerLogGroupCache?: logs.LogGroup;
+
+  private providerLogGroup(): logs.LogGroup {
+    this.providerLogGroupCache ??= new logs.LogGroup(this, 'EnsureLogGroupProviderLogs', {
+      retention: logs.RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    return this.providerLogGroupCache;
+  }
+}
+
+/**
+ * The longest literal prefix every log group name shares, for the invoke permission's source ARN; empty
+ * when a name is a token or the names share nothing.
+ */
+export function sharedPrefix(names: readonly string[]): string {
+  if (names.length === 0 || names.some((name) => Token.isUnresolved(name))) return '';
+  let prefix = names[0] ?? '';
+  for (const name of names.slice(1)) {
+    while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  }
+  return prefix;
+}

@@ -1,0 +1,87 @@
+/**
+ * The standalone deployment: one stack built from the validated `apigw403` context of cdk.json.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { Apigw403Monitor } from './apigw-403-monitor.js';
+import type { MonitorConfig } from './config.js';
+
+export interface Apigw403MonitorStackProps extends StackProps {
+  /** The configuration `parseConfig` returned. */
+  readonly config: MonitorConfig;
+}
+
+export class Apigw403MonitorStack extends Stack {
+  readonly monitor: Apigw403Monitor;
+  /** Set when the configuration asks for KMS encryption. */
+  readonly encryptionKey?: kms.Key;
+
+  constructor(scope: Construct, id: string, props: Apigw403MonitorStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    if (config.kmsEncryption) {
+      this.encryptionKey = new kms.Key(this, 'AlertKey', {
+        description: 'Encrypts the API Gateway 403 alert topic and failure queue',
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
+    const groups = new Map<string, logs.ILogGroup>();
+    const accessLogGroup = (name: string) => {
+      let group = groups.get(name);
+      if (!group) {
+        group = logs.LogGroup.fromLogGroupName(this, `Watched${name.replaceAll('/', '|')}`, name);
+        groups.set(name, group);
+      }
+      return group;
+    };
+    const secret = config.slackWebhookSecret;
+    this.monitor = new Apigw403Monitor(this, 'Monitor', {
+      watchedStages: config.apis.map((api) => ({
+        kind: api.kind,
+        apiId: api.apiId,
+        stageName: api.stage,
+        ...(api.accessLogGroup ? { accessLogGroup: accessLogGroup(api.accessLogGroup) } : {}),
+        accessLogFormat: api.accessLogFormat,
+        statusKey: api.statusKey,
+        responseTypeKey: api.responseTypeKey,
+        executionLogs: api.executionLogs,
+      })),
+      alertEmails: config.alertEmails,
+      ...(secret
+        ? {
+            slackWebhookSecret: secret.startsWith('arn:')
+              ? secretsmanager.Secret.fromSecretCompleteArn(this, 'SlackWebhookSecret', secret)
+              : secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhookSecret', secret),
+          }
+        : {}),
+      ...(config.chatbot
+        ? {
+            chatbotSlackChannel: {
+              slackWorkspaceId: config.chatbot.workspaceId,
+              slackChannelId: config.chatbot.channelId,
+              ...(config.chatbot.configurationName
+                ? { configurationName: config.chatbot.configurationName }
+                : {}),
+            },
+          }
+        : {}),
+      cooldown: Duration.minutes(config.cooldownMinutes),
+      minAlertCount: config.minAlertCount,
+      categoryAlarms: config.alarms.map((alarm) => ({
+        category: alarm.category,
+        threshold: alarm.threshold,
+        period: Duration.minutes(alarm.periodMinutes),
+      })),
+      ...(this.encryptionKey ? { encryptionKey: this.encryptionKey } : {}),
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      reservedConcurrency: config.reservedConcurrency ?? 'unreserved',
+    });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.monitor.topic.topicArn });
+    new CfnOutput(this, 'FailureQueueUrl', { value: this.monitor.failureQueue.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: this.monitor.dashboard.dashboardName });
+  }
+}

@@ -1,0 +1,381 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONTEXT_KEY, EXAMPLE_CONTEXT, parseConfig } from '../../lib/config.js';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  app: string;
+  context: Record<string, unknown>;
+};
+const valid = cdkJson.context[CONTEXT_KEY] as Record<string, unknown>;
+const api = { restApiId: 'a1b2c3d4e5', stage: 'prod', accessLogGroup: '/aws/apigateway/a1b2c3d4e5/prod' };
+const withApi = (extra: Record<string, unknown>) => ({
+  apis: [{ ...api, ...extra }],
+  alertEmails: ['a@example.com'],
+});
+
+describe('the cdk.json example', () => {
+  it('runs the app with tsx and validates as is', () => {
+    expect(cdkJson.app).toBe('npx tsx bin/app.ts');
+    const result = parseConfig(valid);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+
+  it('fills the documented defaults', () => {
+    const result = parseConfig({ apis: [api], alertEmails: ['a@example.com'] });
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config).toEqual({
+      stackName: 'Apigw403Monitor',
+      apis: [
+        {
+          kind: 'rest',
+          apiId: 'a1b2c3d4e5',
+          stage: 'prod',
+          accessLogGroup: '/aws/apigateway/a1b2c3d4e5/prod',
+          accessLogFormat: 'json',
+          statusKey: 'status',
+          responseTypeKey: 'error.responseType',
+          executionLogs: false,
+        },
+      ],
+      alertEmails: ['a@example.com'],
+      cooldownMinutes: 15,
+      minAlertCount: 1,
+      alarms: [],
+      logRetentionDays: 30,
+      kmsEncryption: false,
+      reservedConcurrency: 5,
+    });
+  });
+
+  it('reads the JSON text `cdk -c apigw403=...` passes, and every option', () => {
+    const result = parseConfig(
+      JSON.stringify({
+        stackName: 'Watch-Prod',
+        apis: [
+          {
+            ...api,
+            accessLogFormat: 'json',
+            statusKey: 'httpStatus',
+            responseTypeKey: null,
+            executionLogs: true,
+          },
+          { httpApiId: 'f6g7h8i9j0', stage: '$default', accessLogGroup: '/http', accessLogFormat: 'text' },
+        ],
+        slack: {
+          webhookSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack/hook-AbC123',
+          chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF', configurationName: 'alerts' },
+        },
+        cooldownMinutes: 0,
+        minAlertCount: 5,
+        alarms: { INVALID_API_KEY: { threshold: 10 }, WAF_FILTERED: { threshold: 1, periodMinutes: 1 } },
+        logRetentionDays: 365,
+        kmsEncryption: true,
+        reservedConcurrency: null,
+      }),
+    );
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.apis[0]).toMatchObject({
+      statusKey: 'httpStatus',
+      responseTypeKey: null,
+      executionLogs: true,
+    });
+    expect(result.config.apis[1]).toMatchObject({ kind: 'http', stage: '$default', accessLogFormat: 'text' });
+    expect(result.config.chatbot).toEqual({
+      workspaceId: 'T0123ABCD',
+      channelId: 'C0123ABCDEF',
+      configurationName: 'alerts',
+    });
+    expect(result.config.alarms).toEqual([
+      { category: 'INVALID_API_KEY', threshold: 10, periodMinutes: 5 },
+      { category: 'WAF_FILTERED', threshold: 1, periodMinutes: 1 },
+    ]);
+    expect(result.config).toMatchObject({
+      cooldownMinutes: 0,
+      reservedConcurrency: null,
+      kmsEncryption: true,
+    });
+  });
+});
+
+// Each bad context, and the start of the one message it must produce: the key, then the example.
+const BAD: [string, unknown, string, string][] = [
+  ['missing entirely', undefined, 'apigw403: a missing value is not an object', '"apigw403":{"apis"'],
+  ['not JSON text', '{apis:', 'apigw403: "{apis:" is not an object', 'Example (cdk.json'],
+  [
+    'no apis',
+    { alertEmails: ['a@example.com'] },
+    'apigw403.apis: a missing value is not a non-empty list',
+    'Example: [{"restApiId"',
+  ],
+  [
+    'empty apis',
+    { apis: [], alertEmails: ['a@example.com'] },
+    'apigw403.apis: [] is not a non-empty list',
+    'Example: [{',
+  ],
+  [
+    'unknown top key',
+    { ...withApi({}), cooldown: 5 },
+    'apigw403.cooldown: is not a known key',
+    'Example: {"apis"',
+  ],
+  [
+    'api not an object',
+    { apis: ['a1b2c3d4e5'], alertEmails: ['a@example.com'] },
+    'apigw403.apis[0]: "a1b2c3d4e5" is not an object',
+    'Example: {"restApiId"',
+  ],
+  [
+    'both ids',
+    withApi({ httpApiId: 'f6g7h8i9j0' }),
+    'apigw403.apis[0]: sets both restApiId and httpApiId',
+    'Example: "restApiId": "a1b2c3d4e5"',
+  ],
+  [
+    'no id',
+    { apis: [{ stage: 'prod', accessLogGroup: '/g' }], alertEmails: ['a@example.com'] },
+    'apigw403.apis[0]: sets neither',
+    'Example: "restApiId"',
+  ],
+  [
+    'bad id',
+    withApi({ restApiId: 'ABC' }),
+    'apigw403.apis[0].restApiId: "ABC" is not an API id',
+    'Example: "restApiId": "a1b2c3d4e5"',
+  ],
+  [
+    'bad stage',
+    withApi({ stage: 'pr od' }),
+    'apigw403.apis[0].stage: "pr od" is not a stage name',
+    'Example: "stage": "prod"',
+  ],
+  [
+    '$default on REST',
+    withApi({ stage: '$default' }),
+    'apigw403.apis[0].stage: "$default" is not a stage name',
+    'Example: "stage": "prod"',
+  ],
+  [
+    'bad group',
+    withApi({ accessLogGroup: 'a group' }),
+    'apigw403.apis[0].accessLogGroup: "a group" is not a log group name',
+    'Example: "accessLogGroup": "/aws/apigateway/',
+  ],
+  [
+    'bad format',
+    withApi({ accessLogFormat: 'clf' }),
+    'apigw403.apis[0].accessLogFormat: "clf" is not "json" or "text"',
+    'Example: "accessLogFormat": "json"',
+  ],
+  [
+    'bad key path',
+    withApi({ statusKey: '$.status' }),
+    'apigw403.apis[0].statusKey: "$.status" is not a JSON key path',
+    'Example: "statusKey": "status"',
+  ],
+  [
+    'keys on text',
+    withApi({ accessLogFormat: 'text', statusKey: 'status' }),
+    'apigw403.apis[0].accessLogFormat: is "text", so statusKey',
+    'Example: "accessLogFormat": "json"',
+  ],
+  [
+    'executionLogs not boolean',
+    withApi({ executionLogs: 'yes' }),
+    'apigw403.apis[0].executionLogs: "yes" is not true or false',
+    'Example: "executionLogs": true',
+  ],
+  [
+    'HTTP execution logs',
+    {
+      apis: [{ httpApiId: 'f6g7h8i9j0', stage: '$default', executionLogs: true }],
+      alertEmails: ['a@example.com'],
+    },
+    'apigw403.apis[0].executionLogs: is true for an HTTP API',
+    'Example: remove "executionLogs"',
+  ],
+  [
+    'watches nothing',
+    { apis: [{ restApiId: 'a1b2c3d4e5', stage: 'prod' }], alertEmails: ['a@example.com'] },
+    'apigw403.apis[0]: watches nothing',
+    'Example: "accessLogGroup"',
+  ],
+  [
+    'unknown api key',
+    withApi({ accessLog: '/g' }),
+    'apigw403.apis[0].accessLog: is not a known key',
+    'Example: {"restApiId"',
+  ],
+  [
+    'duplicate stage',
+    { apis: [api, api], alertEmails: ['a@example.com'] },
+    'apigw403.apis[1]: watches a1b2c3d4e5/prod again (already apis[0])',
+    'Example: one entry',
+  ],
+  [
+    'shared group, different format',
+    { apis: [api, { ...api, stage: 'test', accessLogFormat: 'text' }], alertEmails: ['a@example.com'] },
+    'apigw403.apis[1].accessLogGroup: shares /aws/apigateway/a1b2c3d4e5/prod with another API',
+    'Example: the same accessLogFormat',
+  ],
+  [
+    'no destination',
+    { apis: [api] },
+    'apigw403.alertEmails: is missing and so is slack',
+    'Example: "alertEmails": ["api-oncall@example.com"]',
+  ],
+  [
+    'emails not a list',
+    { apis: [api], alertEmails: 'a@example.com' },
+    'apigw403.alertEmails: "a@example.com" is not a list',
+    'Example: "alertEmails": [',
+  ],
+  [
+    'bad email',
+    { apis: [api], alertEmails: ['ops'] },
+    'apigw403.alertEmails[0]: "ops" is not an e-mail address',
+    'Example: "api-oncall@example.com"',
+  ],
+  [
+    'slack not an object',
+    { apis: [api], slack: 'https://hooks.slack.com/x' },
+    'apigw403.slack: "https://hooks.slack.com/x" is not an object',
+    'Example: "slack": {"webhookSecret"',
+  ],
+  [
+    'slack empty',
+    { apis: [api], slack: {} },
+    'apigw403.slack: sets neither webhookSecret nor chatbot',
+    'Example: "slack": {',
+  ],
+  [
+    'webhook URL as secret',
+    { apis: [api], slack: { webhookSecret: 'https://hooks.slack.com/services/T/B/x' } },
+    'apigw403.slack.webhookSecret: "https://hooks.slack.com/services/T/B/x" is not a Secrets Manager secret',
+    'Example: "webhookSecret": "apigw-403-monitor/slack-webhook"',
+  ],
+  [
+    'partial secret ARN',
+    { apis: [api], slack: { webhookSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hook' } },
+    'apigw403.slack.webhookSecret:',
+    'full secret ARN',
+  ],
+  [
+    'chatbot ids',
+    { apis: [api], slack: { chatbot: { workspaceId: 't01', channelId: 'C01' } } },
+    'apigw403.slack.chatbot.workspaceId: "t01" is not a Slack workspace id',
+    'Example: "workspaceId": "T0123ABCD"',
+  ],
+  [
+    'chatbot missing channel',
+    { apis: [api], slack: { chatbot: { workspaceId: 'T01' } } },
+    'apigw403.slack.chatbot.channelId: a missing value is not a Slack channel id',
+    'Example: "channelId": "C0123ABCDEF"',
+  ],
+  [
+    'cooldown negative',
+    { ...withApi({}), cooldownMinutes: -1 },
+    'apigw403.cooldownMinutes: -1 is not a whole number from 0 to 1440',
+    'Example: "cooldownMinutes": 15',
+  ],
+  [
+    'cooldown as text',
+    { ...withApi({}), cooldownMinutes: '15' },
+    'apigw403.cooldownMinutes: "15" is not a whole number',
+    'Example: "cooldownMinutes": 15',
+  ],
+  [
+    'minAlertCount zero',
+    { ...withApi({}), minAlertCount: 0 },
+    'apigw403.minAlertCount: 0 is not a whole number from 1',
+    'Example: "minAlertCount": 1',
+  ],
+  [
+    'alarms a list',
+    { ...withApi({}), alarms: ['WAF_FILTERED'] },
+    'apigw403.alarms: ["WAF_FILTERED"] is not an object',
+    'Example: "alarms": {"WAF_FILTERED"',
+  ],
+  [
+    'alarm unknown category',
+    { ...withApi({}), alarms: { WAF: { threshold: 1 } } },
+    'apigw403.alarms.WAF: is not a category id (one of AUTHORIZER_EXPLICIT_DENY',
+    'Example: "alarms": {"WAF_FILTERED"',
+  ],
+  [
+    'alarm client-only category',
+    { ...withApi({}), alarms: { INVALID_STAGE: { threshold: 1 } } },
+    'apigw403.alarms.INVALID_STAGE: is seen only by clients',
+    'Example: "alarms"',
+  ],
+  [
+    'alarm threshold',
+    { ...withApi({}), alarms: { WAF_FILTERED: { threshold: 0 } } },
+    'apigw403.alarms.WAF_FILTERED.threshold: 0 is not a whole number of 403s',
+    'Example: "threshold": 100',
+  ],
+  [
+    'alarm period',
+    { ...withApi({}), alarms: { WAF_FILTERED: { threshold: 5, periodMinutes: 0.5 } } },
+    'apigw403.alarms.WAF_FILTERED.periodMinutes: 0.5 is not a whole number of minutes',
+    'Example: "periodMinutes": 5',
+  ],
+  [
+    'retention',
+    { ...withApi({}), logRetentionDays: 10 },
+    'apigw403.logRetentionDays: 10 is not a CloudWatch Logs retention',
+    'Example: "logRetentionDays": 30',
+  ],
+  [
+    'kms',
+    { ...withApi({}), kmsEncryption: 'yes' },
+    'apigw403.kmsEncryption: "yes" is not true or false',
+    'Example: "kmsEncryption": true',
+  ],
+  [
+    'concurrency',
+    { ...withApi({}), reservedConcurrency: 0 },
+    'apigw403.reservedConcurrency: 0 is not a whole number from 1 to 1000',
+    'Example: "reservedConcurrency": 5 (or null for none)',
+  ],
+  [
+    'stack name',
+    { ...withApi({}), stackName: '1stack' },
+    'apigw403.stackName: "1stack" is not a CloudFormation stack name',
+    'Example: "stackName": "Apigw403Monitor"',
+  ],
+];
+
+describe('bad contexts', () => {
+  it.each(BAD)('%s', (_label, context, message, example) => {
+    const result = parseConfig(context);
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(message);
+    expect(errors[0]).toContain(example);
+    expect(errors[0]?.startsWith(`${CONTEXT_KEY}`)).toBe(true);
+  });
+
+  it('reports every problem at once, not the first only', () => {
+    const result = parseConfig({
+      apis: [
+        { restApiId: 'bad', stage: 'prod', accessLogGroup: '/g' },
+        { ...api, accessLogFormat: 'xml' },
+      ],
+      alertEmails: ['nope'],
+      cooldownMinutes: -5,
+    });
+    expect(result.ok ? [] : result.errors.map((error) => error.split(':')[0])).toEqual([
+      'apigw403.apis[0].restApiId',
+      'apigw403.apis[1].accessLogFormat',
+      'apigw403.alertEmails[0]',
+      'apigw403.cooldownMinutes',
+    ]);
+  });
+
+  it('shows the whole example when the object is missing', () => {
+    const result = parseConfig(undefined);
+    expect(result.ok ? '' : result.errors[0]).toContain(JSON.stringify({ [CONTEXT_KEY]: EXAMPLE_CONTEXT }));
+  });
+});
