@@ -16,6 +16,7 @@ import { buildSync } from 'esbuild';
 import { classifyDocuments } from '../lambda/core/classify-batch.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeSubscriptionEvent } from '../lambda/core/decode.js';
 import { groupFindings } from '../lambda/core/group.js';
+import { nodeOptionsFor } from '../lib/node-options.js';
 import { buildLargePayload, type Payload } from './payloads.js';
 
 export const LAMBDA_MEMORY_MB = 128;
@@ -113,7 +114,7 @@ function measure(file: string): MemoryResult {
   };
 }
 
-/** Parent side: writes the event to a file and measures it in a fresh `node --expose-gc` child. */
+/** Parent side: writes the event to a file and measures it in a fresh `node` child, with the deployed flags. */
 export function measureInChild(payload: Payload): MemoryResult {
   const dir = mkdtempSync(join(tmpdir(), 'apigw403-bench-'));
   try {
@@ -132,7 +133,9 @@ export function measureInChild(payload: Payload): MemoryResult {
         js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
-    const child = spawnSync(process.execPath, ['--expose-gc', script, file], {
+    // The flags the stack deploys for a function of this size (see lib/node-options.ts).
+    const flags = nodeOptionsFor(LAMBDA_MEMORY_MB).split(' ');
+    const child = spawnSync(process.execPath, ['--expose-gc', ...flags, script, file], {
       encoding: 'utf8',
       maxBuffer: 16 * MB,
     });

@@ -44,6 +44,7 @@ import {
   accessLogFilterPattern,
   executionLogFilterPattern,
 } from './filter-patterns.js';
+import { nodeOptionsFor } from './node-options.js';
 
 export const DEFAULT_COOLDOWN = Duration.minutes(DEFAULT_COOLDOWN_MINUTES);
 export const DEFAULT_MEMORY_SIZE_MB = 256;
@@ -622,7 +623,10 @@ export class Apigw403Monitor extends Construct {
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         forceDockerBundling: false,
       },
-      environment: { ...functionOptions.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        ...functionOptions.environment,
+        NODE_OPTIONS: nodeOptionsFor(functionOptions.memorySize ?? DEFAULT_MEMORY_SIZE_MB),
+      },
     });
   }
 

@@ -1,4 +1,4 @@
-import { type AccessField, fieldForKey } from './access-fields.js';
+import { ACCESS_FIELDS, type AccessField, fieldForKey } from './access-fields.js';
 
 export type AccessLogFormat = 'json' | 'clf' | 'csv' | 'xml';
 
@@ -7,7 +7,36 @@ export interface AccessRecord {
   readonly format: AccessLogFormat;
   readonly values: Readonly<Partial<Record<AccessField, string>>>;
   /** Fields the line's format includes, set or not. */
-  readonly logged: ReadonlySet<AccessField>;
+  readonly logged: ReadonlyFieldSet;
+}
+
+export interface ReadonlyFieldSet {
+  has(field: AccessField): boolean;
+}
+
+const FIELD_BIT = new Map<AccessField, number>(ACCESS_FIELDS.map((entry, index) => [entry.field, index]));
+
+/**
+ * The fields a line logs, as a 64-bit mask in two integers: one `Set` per line cost more than the
+ * rest of the record, and every record needs one.
+ */
+class FieldSet implements ReadonlyFieldSet {
+  private low = 0;
+  private high = 0;
+
+  add(bit: number): void {
+    if (bit < 32) this.low |= 1 << bit;
+    else this.high |= 1 << (bit - 32);
+  }
+
+  has(field: AccessField): boolean {
+    const bit = FIELD_BIT.get(field) ?? 0;
+    return bit < 32 ? (this.low & (1 << bit)) !== 0 : (this.high & (1 << (bit - 32))) !== 0;
+  }
+
+  get isEmpty(): boolean {
+    return this.low === 0 && this.high === 0;
+  }
 }
 
 const UNSET = '-';
@@ -28,7 +57,7 @@ export function parseAccessLine(message: string): AccessRecord | undefined {
 
 class RecordBuilder {
   private readonly values: Partial<Record<AccessField, string>> = {};
-  private readonly logged = new Set<AccessField>();
+  private readonly logged = new FieldSet();
 
   constructor(private readonly format: AccessLogFormat) {}
 
@@ -38,7 +67,12 @@ class RecordBuilder {
   }
 
   set(field: AccessField, raw: unknown): void {
-    this.logged.add(field);
+    this.setField(field, FIELD_BIT.get(field) ?? 0, raw);
+  }
+
+  /** `set` with the field's bit already known (the JSON key tree keeps it). */
+  setField(field: AccessField, bit: number, raw: unknown): void {
+    this.logged.add(bit);
     if (raw === null || raw === undefined || typeof raw === 'object') return;
     const value = String(raw).trim();
     if (value === UNSET || value === '') return;
@@ -50,7 +84,7 @@ class RecordBuilder {
   }
 
   build(): AccessRecord | undefined {
-    return this.logged.size === 0
+    return this.logged.isEmpty
       ? undefined
       : { format: this.format, values: this.values, logged: this.logged };
   }
@@ -75,10 +109,11 @@ interface KeyNode {
   /** The key path from the line's root, nested keys joined by `.`. */
   readonly path: string;
   readonly field: AccessField | null;
+  readonly bit: number;
   readonly children: Map<string, KeyNode>;
 }
 const KEY_TREE_LIMIT = 4096;
-const newKeyTree = (): KeyNode => ({ path: '', field: null, children: new Map() });
+const newKeyTree = (): KeyNode => ({ path: '', field: null, bit: 0, children: new Map() });
 let keyTree = newKeyTree();
 let keyTreeSize = 0;
 
@@ -90,7 +125,13 @@ function childNode(parent: KeyNode, key: string): KeyNode {
     keyTreeSize = 0;
   }
   const path = parent.path ? `${parent.path}.${key}` : key;
-  const node: KeyNode = { path, field: fieldForAnyKey(path) ?? null, children: new Map() };
+  const field = fieldForAnyKey(path) ?? null;
+  const node: KeyNode = {
+    path,
+    field,
+    bit: field === null ? 0 : (FIELD_BIT.get(field) ?? 0),
+    children: new Map(),
+  };
   parent.children.set(key, node);
   keyTreeSize += 1;
   return node;
@@ -105,7 +146,7 @@ function visit(builder: RecordBuilder, object: Record<string, unknown>, tree: Ke
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       visit(builder, value as Record<string, unknown>, node);
     } else if (node.field) {
-      builder.set(node.field, value);
+      builder.setField(node.field, node.bit, value);
     }
   }
 }

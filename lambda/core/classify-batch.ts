@@ -1,4 +1,4 @@
-import { type AccessRecord, parseAccessLine } from './access-log.js';
+import { parseAccessLine } from './access-log.js';
 import { classifyRequest } from './classify.js';
 import { collectExecutionEvidence, type ExecutionEvidence, parseExecutionLogGroup } from './execution-log.js';
 import type { Finding, LogsDocument } from './model.js';
@@ -26,13 +26,6 @@ export interface ClassifyOptions {
   readonly resolveStage?: (logGroup: string) => { apiId: string; stage: string } | undefined;
 }
 
-interface AccessLine {
-  readonly record: AccessRecord;
-  readonly timestamp: number;
-  readonly eventId: string;
-  readonly group?: { apiId: string; stage: string };
-}
-
 /**
  * Classifies every request in a set of subscription documents. Access lines and execution lines of
  * the same request are joined (by request id, else by extended request id) into one finding that
@@ -43,16 +36,30 @@ export function classifyDocuments(
   options: ClassifyOptions = {},
 ): BatchResult {
   const stats: BatchStats = { events: 0, accessLines: 0, executionLines: 0, unrecognised: 0, outOfScope: 0 };
+  const findings: Finding[] = [];
+  const keep = (finding: Finding | undefined): void => {
+    if (finding) findings.push(finding);
+    else stats.outOfScope += 1;
+  };
+
+  // Execution evidence first, so that each access line is classified (and dropped) as soon as it is
+  // parsed: nothing per line outlives its finding, which keeps a 1 MB payload inside 128 MB.
   const execution = new Map<string, ExecutionEvidence>();
-  const accessLines: AccessLine[] = [];
+  for (const document of documents) {
+    const executionGroup = parseExecutionLogGroup(document.logGroup);
+    if (!executionGroup) continue;
+    stats.executionLines += document.logEvents.length;
+    collectExecutionEvidence(document.logEvents, executionGroup, execution);
+  }
+  const byExtendedId = new Map<string, ExecutionEvidence>();
+  for (const evidence of execution.values()) {
+    if (evidence.extendedRequestId) byExtendedId.set(evidence.extendedRequestId, evidence);
+  }
+
+  const joined = new Set<ExecutionEvidence>();
   for (const document of documents) {
     stats.events += document.logEvents.length;
-    const executionGroup = parseExecutionLogGroup(document.logGroup);
-    if (executionGroup) {
-      stats.executionLines += document.logEvents.length;
-      collectExecutionEvidence(document.logEvents, executionGroup, execution);
-      continue;
-    }
+    if (parseExecutionLogGroup(document.logGroup)) continue;
     const group = options.resolveStage?.(document.logGroup);
     for (const event of document.logEvents) {
       const record = parseAccessLine(event.message);
@@ -61,39 +68,21 @@ export function classifyDocuments(
         continue;
       }
       stats.accessLines += 1;
-      accessLines.push({
-        record,
-        timestamp: event.timestamp,
-        eventId: event.id,
-        ...(group ? { group } : {}),
-      });
+      const { requestId, extendedRequestId } = record.values;
+      const evidence =
+        execution.size === 0
+          ? undefined
+          : ((requestId === undefined ? undefined : execution.get(requestId)) ??
+            (extendedRequestId === undefined ? undefined : byExtendedId.get(extendedRequestId)));
+      if (evidence) joined.add(evidence);
+      keep(
+        classifyRequest({
+          access: record,
+          ...(evidence ? { execution: evidence } : {}),
+          context: { timestamp: event.timestamp, eventId: event.id, ...group },
+        }),
+      );
     }
-  }
-
-  const byExtendedId = new Map<string, ExecutionEvidence>();
-  for (const evidence of execution.values()) {
-    if (evidence.extendedRequestId) byExtendedId.set(evidence.extendedRequestId, evidence);
-  }
-  const joined = new Set<ExecutionEvidence>();
-  const findings: Finding[] = [];
-  const keep = (finding: Finding | undefined): void => {
-    if (finding) findings.push(finding);
-    else stats.outOfScope += 1;
-  };
-
-  for (const line of accessLines) {
-    const { requestId, extendedRequestId } = line.record.values;
-    const evidence =
-      (requestId === undefined ? undefined : execution.get(requestId)) ??
-      (extendedRequestId === undefined ? undefined : byExtendedId.get(extendedRequestId));
-    if (evidence) joined.add(evidence);
-    keep(
-      classifyRequest({
-        access: line.record,
-        ...(evidence ? { execution: evidence } : {}),
-        context: { timestamp: line.timestamp, eventId: line.eventId, ...line.group },
-      }),
-    );
   }
   for (const evidence of execution.values()) {
     if (joined.has(evidence)) continue;
