@@ -49,10 +49,20 @@ const WRAPPER_PREFIXES = ['context.', 'request.', 'response.', 'http.', 'fields.
  * formats (REST and HTTP). Returns `undefined` for a line in none of these shapes.
  */
 export function parseAccessLine(message: string): AccessRecord | undefined {
+  // JSON.parse tolerates surrounding white space, so the commonest format skips the copy `trim` makes.
+  if (message.charCodeAt(0) === OPEN_BRACE) return parseJsonLine(message);
   const line = message.trim();
   if (line.startsWith('{')) return parseJsonLine(line);
   if (line.startsWith('<')) return parseXmlLine(line);
   return parseClfLine(line) ?? parseCsvLine(line);
+}
+
+const OPEN_BRACE = 0x7b;
+const SPACE = 0x20;
+
+/** True when `text` starts or ends with white space (rare: API Gateway writes none). */
+function hasOuterSpace(text: string): boolean {
+  return text.length > 0 && (text.charCodeAt(0) <= SPACE || text.charCodeAt(text.length - 1) <= SPACE);
 }
 
 class RecordBuilder {
@@ -74,7 +84,8 @@ class RecordBuilder {
   setField(field: AccessField, bit: number, raw: unknown): void {
     this.logged.add(bit);
     if (raw === null || raw === undefined || typeof raw === 'object') return;
-    const value = String(raw).trim();
+    const text = typeof raw === 'string' ? raw : String(raw);
+    const value = hasOuterSpace(text) ? text.trim() : text;
     if (value === UNSET || value === '') return;
     const current = this.values[field];
     // Both integration-status variables may be logged; the backend's non-2xx answer is the evidence.
@@ -106,14 +117,27 @@ function fieldForAnyKey(key: string): AccessField | undefined {
  * tree is dropped when it holds too many nodes, so arbitrary keys cannot grow it without limit.
  */
 interface KeyNode {
+  readonly key: string;
   /** The key path from the line's root, nested keys joined by `.`. */
   readonly path: string;
   readonly field: AccessField | null;
   readonly bit: number;
   readonly children: Map<string, KeyNode>;
+  /**
+   * The child met at each position last time: lines of one format list their keys in one order, and
+   * comparing two internalised keys is cheaper than hashing one into `children`.
+   */
+  readonly byPosition: (KeyNode | undefined)[];
 }
 const KEY_TREE_LIMIT = 4096;
-const newKeyTree = (): KeyNode => ({ path: '', field: null, bit: 0, children: new Map() });
+const newKeyTree = (): KeyNode => ({
+  key: '',
+  path: '',
+  field: null,
+  bit: 0,
+  children: new Map(),
+  byPosition: [],
+});
 let keyTree = newKeyTree();
 let keyTreeSize = 0;
 
@@ -127,10 +151,12 @@ function childNode(parent: KeyNode, key: string): KeyNode {
   const path = parent.path ? `${parent.path}.${key}` : key;
   const field = fieldForAnyKey(path) ?? null;
   const node: KeyNode = {
+    key,
     path,
     field,
     bit: field === null ? 0 : (FIELD_BIT.get(field) ?? 0),
     children: new Map(),
+    byPosition: [],
   };
   parent.children.set(key, node);
   keyTreeSize += 1;
@@ -142,7 +168,11 @@ function visit(builder: RecordBuilder, object: Record<string, unknown>, tree: Ke
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const value = object[key];
-    const node = childNode(tree, key);
+    let node = tree.byPosition[i];
+    if (node === undefined || node.key !== key) {
+      node = childNode(tree, key);
+      tree.byPosition[i] = node;
+    }
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       visit(builder, value as Record<string, unknown>, node);
     } else if (node.field) {

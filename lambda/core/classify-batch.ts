@@ -79,7 +79,9 @@ export function classifyDocuments(
         classifyRequest({
           access: record,
           ...(evidence ? { execution: evidence } : {}),
-          context: { timestamp: event.timestamp, eventId: event.id, ...group },
+          context: group
+            ? { timestamp: event.timestamp, eventId: event.id, apiId: group.apiId, stage: group.stage }
+            : { timestamp: event.timestamp, eventId: event.id },
         }),
       );
     }

@@ -419,6 +419,8 @@ const toInteger = (text: string | undefined): number | undefined => {
   return Number.isInteger(status) ? status : undefined;
 };
 
+const NO_VALUES: Readonly<Partial<Record<AccessField, string>>> = {};
+
 /** The request's facts, read once from whichever sources are present. */
 class Facts {
   readonly access?: AccessRecord;
@@ -430,7 +432,10 @@ class Facts {
   readonly stage?: string;
   readonly isHttpApi: boolean;
 
+  private readonly values: Readonly<Partial<Record<AccessField, string>>>;
+
   constructor(private readonly input: RequestEvidence) {
+    this.values = input.access?.values ?? NO_VALUES;
     this.access = input.access;
     this.execution = input.execution;
     this.responseType = this.value('errorResponseType');
@@ -443,7 +448,7 @@ class Facts {
   }
 
   value(field: AccessField): string | undefined {
-    return this.access?.values[field];
+    return this.values[field];
   }
 
   get status(): number | undefined {
@@ -529,7 +534,8 @@ class Facts {
   private addRequestFields(finding: Mutable<Finding>, domain: string | undefined): void {
     if (this.method !== undefined) finding.httpMethod = this.method;
     const resourcePath = this.value('resourcePath') ?? this.value('routeKey') ?? this.execution?.resourcePath;
-    if (resourcePath !== undefined) finding.resourcePath = redactCached(resourcePath);
+    // The route template comes from the API definition, not from the caller: nothing to redact.
+    if (resourcePath !== undefined) finding.resourcePath = resourcePath;
     if (this.path !== undefined) finding.path = redactCached(this.path);
     if (domain !== undefined) finding.domainName = domain;
     const sourceIp = this.value('sourceIp');
