@@ -13,8 +13,9 @@ import {
   analyzeAccessLogFormat,
   recommendedAccessLogFormat,
 } from '../lambda/core/access-log-format.js';
-import type { AccessLogFormatKind, AccessLogPatternOptions } from './filter-patterns.js';
+import type { AccessLogFormatKind } from './filter-patterns.js';
 
+export { jsonKeyPaths, patternOptionsFor } from './filter-patterns.js';
 export { type ApiKind, analyzeAccessLogFormat, recommendedAccessLogFormat };
 
 /** The recommended format as the `accessLogFormat` of a `RestApi`'s `deployOptions` or a `Stage`. */
@@ -74,41 +75,6 @@ export function accessLogOf(stage: apigateway.CfnStage | apigwv2.CfnStage): Stag
   return {
     ...(plain.destinationArn === undefined ? {} : { destinationArn: plain.destinationArn }),
     ...(plain.format === undefined ? {} : { format: plain.format }),
-  };
-}
-
-/** The JSON key path of each `$context` variable in a JSON format string (`$context.status` -> `status`). */
-export function jsonKeyPaths(format: string): ReadonlyMap<string, string> {
-  const paths = new Map<string, string>();
-  let document: unknown;
-  try {
-    document = JSON.parse(format);
-  } catch {
-    return paths;
-  }
-  const walk = (node: unknown, prefix: string) => {
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) return;
-    for (const [key, value] of Object.entries(node)) {
-      const path = prefix ? `${prefix}.${key}` : key;
-      if (typeof value === 'string') {
-        const variable = /^\$context\.([A-Za-z0-9_.]+)$/.exec(value.trim())?.[1];
-        if (variable && !paths.has(variable)) paths.set(variable, path);
-      } else walk(value, path);
-    }
-  };
-  walk(document, '');
-  return paths;
-}
-
-/** The filter settings a stage's actual format calls for. */
-export function patternOptionsFor(format: string): AccessLogPatternOptions {
-  if (analyzeAccessLogFormat(format).kind !== 'json') return { format: 'text' };
-  const paths = jsonKeyPaths(format);
-  const statusKey = paths.get('status');
-  return {
-    format: 'json',
-    ...(statusKey ? { statusKey } : {}),
-    responseTypeKey: paths.get('error.responseType') ?? null,
   };
 }
 

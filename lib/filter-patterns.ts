@@ -1,21 +1,17 @@
 /**
  * The CloudWatch Logs subscription-filter patterns that select 403 evidence, and a small evaluator for
  * the subset of the filter-pattern syntax they use, so the patterns can be tested against real lines
- * offline. Pure code: no CDK, no I/O.
+ * offline. Pure code: no CDK, no I/O, so the CLI can use it without loading aws-cdk-lib.
  */
 
+import { analyzeAccessLogFormat } from '../lambda/core/access-log-format.js';
+import { FORBIDDEN_RESPONSE_TYPES as CLASSIFIER_FORBIDDEN_RESPONSE_TYPES } from '../lambda/core/gateway-messages.js';
+
 /**
- * Gateway response types whose default status is 403 (evidence file §2.5). A customised gateway response
- * can remap the status but keeps the type, so these select a 403 cause even when `status` says otherwise.
+ * Gateway response types whose default status is 403 (the classifier's own list). A customised gateway
+ * response can remap the status but keeps the type, so these select a 403 cause whatever `status` says.
  */
-export const FORBIDDEN_RESPONSE_TYPES = [
-  'ACCESS_DENIED',
-  'EXPIRED_TOKEN',
-  'INVALID_API_KEY',
-  'INVALID_SIGNATURE',
-  'MISSING_AUTHENTICATION_TOKEN',
-  'WAF_FILTERED',
-] as const;
+export const FORBIDDEN_RESPONSE_TYPES: readonly string[] = [...CLASSIFIER_FORBIDDEN_RESPONSE_TYPES];
 
 /** The JSON key (dot-separated path) holding `$context.status` in the recommended format. */
 export const DEFAULT_STATUS_KEY = 'status';
@@ -201,4 +197,39 @@ export function matchesFilterPattern(pattern: string | ParsedFilterPattern, mess
       return parsed.mode === 'any' ? parsed.clauses.some(hit) : parsed.clauses.every(hit);
     }
   }
+}
+
+/** The JSON key path of each `$context` variable in a JSON format string (`$context.status` -> `status`). */
+export function jsonKeyPaths(format: string): ReadonlyMap<string, string> {
+  const paths = new Map<string, string>();
+  let document: unknown;
+  try {
+    document = JSON.parse(format);
+  } catch {
+    return paths;
+  }
+  const walk = (node: unknown, prefix: string) => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return;
+    for (const [key, value] of Object.entries(node)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      if (typeof value === 'string') {
+        const variable = /^\$context\.([A-Za-z0-9_.]+)$/.exec(value.trim())?.[1];
+        if (variable && !paths.has(variable)) paths.set(variable, path);
+      } else walk(value, path);
+    }
+  };
+  walk(document, '');
+  return paths;
+}
+
+/** The filter settings a stage's actual format calls for. */
+export function patternOptionsFor(format: string): AccessLogPatternOptions {
+  if (analyzeAccessLogFormat(format).kind !== 'json') return { format: 'text' };
+  const paths = jsonKeyPaths(format);
+  const statusKey = paths.get('status');
+  return {
+    format: 'json',
+    ...(statusKey ? { statusKey } : {}),
+    responseTypeKey: paths.get('error.responseType') ?? null,
+  };
 }
