@@ -292,13 +292,18 @@ function missingAuthenticationToken(facts: Facts): Decision | undefined {
   const stageInPath = firstSegment !== undefined && firstSegment === facts.stage;
   const domain = facts.value('domainName');
   const signals = ['no-resource-matched', ...(stageInPath ? ['first-segment-is-stage'] : [])];
+  // Without the field that separates them, the candidates stay open; the finding says what to log.
+  const undecided = (candidates: Candidate[], missing: AccessField): Decision => ({
+    category: 'ROUTE_NOT_FOUND',
+    confidence: 'low',
+    signals,
+    evidence,
+    candidates,
+    missingFields: [variableOf(missing)],
+  });
   if (!facts.access?.logged.has('resourcePath') && !facts.access?.logged.has('routeKey')) {
-    return {
-      category: 'ROUTE_NOT_FOUND',
-      confidence: 'low',
-      signals,
-      evidence,
-      candidates: [
+    return undecided(
+      [
         { category: 'ROUTE_NOT_FOUND', why: 'the commonest cause: no resource for this path and method' },
         {
           category: 'MISSING_AUTHENTICATION_TOKEN',
@@ -306,8 +311,8 @@ function missingAuthenticationToken(facts: Facts): Decision | undefined {
         },
         { category: 'STAGE_IN_CUSTOM_DOMAIN_PATH', why: 'a custom-domain URL that still carries the stage' },
       ],
-      missingFields: [variableOf('resourcePath')],
-    };
+      'resourcePath',
+    );
   }
   if (domain !== undefined && isCustomDomain(domain)) {
     signals.push('custom-domain');
@@ -321,20 +326,16 @@ function missingAuthenticationToken(facts: Facts): Decision | undefined {
     }
   }
   if (domain === undefined && stageInPath) {
-    return {
-      category: 'ROUTE_NOT_FOUND',
-      confidence: 'low',
-      signals,
-      evidence,
-      candidates: [
+    return undecided(
+      [
         { category: 'ROUTE_NOT_FOUND', why: 'no resource matched the path and method' },
         {
           category: 'STAGE_IN_CUSTOM_DOMAIN_PATH',
           why: 'the path starts with the stage name: on a custom domain it must not',
         },
       ],
-      missingFields: [variableOf('domainName')],
-    };
+      'domainName',
+    );
   }
   return { category: 'ROUTE_NOT_FOUND', confidence: 'high', signals, evidence };
 }

@@ -326,6 +326,18 @@ describe('formats that cannot decide stay UNCLASSIFIED and name the fields to ad
     expect(finding.missingFields).toEqual(['$context.resourcePath']);
   });
 
+  it('a path starting with the stage, without $context.domainName, may be a custom domain', () => {
+    const line =
+      '{"requestId":"r1","status":"403","errorMessage":"Missing Authentication Token","resourcePath":"-","path":"/prod/orders","stage":"prod"}';
+    const finding = only([documentOf(ACCESS_GROUP, [line])]);
+    expectFinding(finding, {
+      category: 'ROUTE_NOT_FOUND',
+      confidence: 'low',
+      candidates: ['ROUTE_NOT_FOUND', 'STAGE_IN_CUSTOM_DOMAIN_PATH'],
+    });
+    expect(finding.missingFields).toEqual(['$context.domainName']);
+  });
+
   it('an HTTP API Forbidden points at its authorizer', () => {
     const finding = only([
       documentOf(ACCESS_GROUP, [

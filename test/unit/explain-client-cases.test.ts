@@ -8,34 +8,22 @@ import {
   factsFromControlPlane,
   parseUrlShape,
 } from '../../lambda/core/explain/index.js';
+import { MESSAGES } from '../fixtures/evidence.js';
 
-/** Real response strings: evidence file §2.6 / §2.4 (A1, A2) and the knowledge-center 403 table (seed 000). */
+/**
+ * Real response strings: the shared evidence messages (§2.6) plus the wordings only a caller sees
+ * (knowledge-center 403 table, seed 000; the backend body of §2.4 A2).
+ */
 const MSG = {
-  explicitDeny: 'User is not authorized to access this resource with an explicit deny',
-  explicitDenyIdentity:
-    'User is not authorized to access this resource with an explicit deny in an identity-based policy',
-  notAuthorized: 'User is not authorized to access this resource',
+  ...MESSAGES,
   iamExplicit:
     'User: arn:aws:iam::123456789012:user/alice is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orders with an explicit deny',
   iamNotAllowed:
     'User: arn:aws:iam::123456789012:user/alice is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orders',
-  anonymous:
-    'User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-west-2:********2543:vd2gh6uqw3/api/GET/',
-  tokenInvalid: 'The security token included in the request is invalid.',
-  tokenExpired: 'The security token included in the request is expired',
-  signatureExpired:
-    'Signature expired: 20200706T195306Z is now earlier than 20200707T071347Z (20200707T072847Z - 15 min.)',
-  signatureMismatch:
-    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
-  incompleteBearer:
-    "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=Bearer",
   incompleteAllow:
     "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=allow",
   missingEqualSign:
     "abc123 not a valid key=value pair (missing equal-sign) in Authorization header: 'Bearer abc123'",
-  invalidKeyLegacy: 'Invalid API Key identifier specified',
-  forbidden: 'Forbidden',
-  missingToken: 'Missing Authentication Token',
   backend: 'Access denied: admin group required',
 } as const;
 
@@ -78,7 +66,7 @@ const CASES: readonly Case[] = [
     row: 'AUTHORIZER_EXPLICIT_DENY',
     url: EXECUTE_API,
     errorType: 'AccessDeniedException',
-    body: JSON.stringify({ Message: MSG.explicitDenyIdentity }),
+    body: JSON.stringify({ Message: MSG.explicitDenyIdentityPolicy }),
     complete: true,
     expect: { top: 'AUTHORIZER_EXPLICIT_DENY', confidence: 'high' },
   },
@@ -87,7 +75,7 @@ const CASES: readonly Case[] = [
     row: 'AUTHORIZER_POLICY_MISMATCH',
     url: EXECUTE_API,
     errorType: 'AccessDeniedException',
-    message: MSG.notAuthorized,
+    message: MSG.implicitDeny,
     expect: { top: 'AUTHORIZER_POLICY_MISMATCH', confidence: 'high' },
   },
   {
@@ -136,7 +124,7 @@ const CASES: readonly Case[] = [
     row: 'INVALID_SECURITY_TOKEN',
     url: EXECUTE_API,
     errorType: 'AccessDeniedException',
-    message: MSG.tokenInvalid,
+    message: MSG.invalidToken,
     expect: { top: 'INVALID_SECURITY_TOKEN', confidence: 'high' },
   },
   {
@@ -151,7 +139,7 @@ const CASES: readonly Case[] = [
     name: 'expired security token',
     row: 'SECURITY_TOKEN_EXPIRED',
     url: EXECUTE_API,
-    message: MSG.tokenExpired,
+    message: MSG.expiredToken,
     expect: { top: 'SECURITY_TOKEN_EXPIRED', confidence: 'high' },
   },
   {
@@ -224,7 +212,7 @@ const CASES: readonly Case[] = [
     row: 'INVALID_API_KEY',
     url: EXECUTE_API,
     errorType: 'ForbiddenException',
-    message: MSG.invalidKeyLegacy,
+    message: MSG.legacyInvalidKey,
     expect: { top: 'INVALID_API_KEY', confidence: 'high' },
   },
   {
