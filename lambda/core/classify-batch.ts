@@ -35,47 +35,55 @@ export function classifyDocuments(
   documents: readonly LogsDocument[],
   options: ClassifyOptions = {},
 ): BatchResult {
-  const stats: BatchStats = { events: 0, accessLines: 0, executionLines: 0, unrecognised: 0, outOfScope: 0 };
-  const findings: Finding[] = [];
-  const keep = (finding: Finding | undefined): void => {
-    if (finding) findings.push(finding);
-    else stats.outOfScope += 1;
-  };
-
+  const batch = new Batch();
   // Execution evidence first, so that each access line is classified (and dropped) as soon as it is
   // parsed: nothing per line outlives its finding, which keeps a 1 MB payload inside 128 MB.
-  const execution = new Map<string, ExecutionEvidence>();
-  for (const document of documents) {
-    const executionGroup = parseExecutionLogGroup(document.logGroup);
-    if (!executionGroup) continue;
-    stats.executionLines += document.logEvents.length;
-    collectExecutionEvidence(document.logEvents, executionGroup, execution);
-  }
-  const byExtendedId = new Map<string, ExecutionEvidence>();
-  for (const evidence of execution.values()) {
-    if (evidence.extendedRequestId) byExtendedId.set(evidence.extendedRequestId, evidence);
+  for (const document of documents) batch.collectExecution(document);
+  batch.indexExtendedIds();
+  for (const document of documents) batch.classifyAccess(document, options.resolveStage?.(document.logGroup));
+  batch.classifyUnjoinedExecution();
+  return { findings: batch.findings, stats: batch.stats };
+}
+
+class Batch {
+  readonly stats: BatchStats = {
+    events: 0,
+    accessLines: 0,
+    executionLines: 0,
+    unrecognised: 0,
+    outOfScope: 0,
+  };
+  readonly findings: Finding[] = [];
+  private readonly execution = new Map<string, ExecutionEvidence>();
+  private readonly byExtendedId = new Map<string, ExecutionEvidence>();
+  private readonly joined = new Set<ExecutionEvidence>();
+
+  collectExecution(document: LogsDocument): void {
+    this.stats.events += document.logEvents.length;
+    const group = parseExecutionLogGroup(document.logGroup);
+    if (!group) return;
+    this.stats.executionLines += document.logEvents.length;
+    collectExecutionEvidence(document.logEvents, group, this.execution);
   }
 
-  const joined = new Set<ExecutionEvidence>();
-  for (const document of documents) {
-    stats.events += document.logEvents.length;
-    if (parseExecutionLogGroup(document.logGroup)) continue;
-    const group = options.resolveStage?.(document.logGroup);
+  indexExtendedIds(): void {
+    for (const evidence of this.execution.values()) {
+      if (evidence.extendedRequestId) this.byExtendedId.set(evidence.extendedRequestId, evidence);
+    }
+  }
+
+  classifyAccess(document: LogsDocument, group: { apiId: string; stage: string } | undefined): void {
+    if (parseExecutionLogGroup(document.logGroup)) return;
     for (const event of document.logEvents) {
       const record = parseAccessLine(event.message);
       if (!record) {
-        stats.unrecognised += 1;
+        this.stats.unrecognised += 1;
         continue;
       }
-      stats.accessLines += 1;
-      const { requestId, extendedRequestId } = record.values;
-      const evidence =
-        execution.size === 0
-          ? undefined
-          : ((requestId === undefined ? undefined : execution.get(requestId)) ??
-            (extendedRequestId === undefined ? undefined : byExtendedId.get(extendedRequestId)));
-      if (evidence) joined.add(evidence);
-      keep(
+      this.stats.accessLines += 1;
+      const evidence = this.evidenceFor(record.values.requestId, record.values.extendedRequestId);
+      if (evidence) this.joined.add(evidence);
+      this.keep(
         classifyRequest({
           access: record,
           ...(evidence ? { execution: evidence } : {}),
@@ -86,9 +94,24 @@ export function classifyDocuments(
       );
     }
   }
-  for (const evidence of execution.values()) {
-    if (joined.has(evidence)) continue;
-    keep(classifyRequest({ execution: evidence, context: { timestamp: evidence.firstTimestamp } }));
+
+  classifyUnjoinedExecution(): void {
+    for (const evidence of this.execution.values()) {
+      if (this.joined.has(evidence)) continue;
+      this.keep(classifyRequest({ execution: evidence, context: { timestamp: evidence.firstTimestamp } }));
+    }
   }
-  return { findings, stats };
+
+  private evidenceFor(requestId?: string, extendedRequestId?: string): ExecutionEvidence | undefined {
+    if (this.execution.size === 0) return undefined;
+    return (
+      (requestId === undefined ? undefined : this.execution.get(requestId)) ??
+      (extendedRequestId === undefined ? undefined : this.byExtendedId.get(extendedRequestId))
+    );
+  }
+
+  private keep(finding: Finding | undefined): void {
+    if (finding) this.findings.push(finding);
+    else this.stats.outOfScope += 1;
+  }
 }
