@@ -90,7 +90,7 @@ async function localInvoke(): Promise<Invoke> {
 export function registerReplay(program: Command): Command {
   return program
     .command('replay')
-    .description("send the payloads in the monitor's on-failure queue back through the monitor")
+    .description("Send the payloads in the monitor's on-failure queue back through the monitor.")
     .requiredOption('--queue-url <url>', 'the on-failure SQS queue')
     .option('--function-name <name>', 'invoke this deployed monitor function (lambda:InvokeFunction)')
     .option(
