@@ -16,29 +16,6 @@ export interface ReadonlyFieldSet {
 
 const FIELD_BIT = new Map<AccessField, number>(ACCESS_FIELDS.map((entry, index) => [entry.field, index]));
 
-/**
- * The fields a line logs, as a 64-bit mask in two integers: one `Set` per line cost more than the
- * rest of the record, and every record needs one.
- */
-class FieldSet implements ReadonlyFieldSet {
-  private low = 0;
-  private high = 0;
-
-  add(bit: number): void {
-    if (bit < 32) this.low |= 1 << bit;
-    else this.high |= 1 << (bit - 32);
-  }
-
-  has(field: AccessField): boolean {
-    const bit = FIELD_BIT.get(field) ?? 0;
-    return bit < 32 ? (this.low & (1 << bit)) !== 0 : (this.high & (1 << (bit - 32))) !== 0;
-  }
-
-  get isEmpty(): boolean {
-    return this.low === 0 && this.high === 0;
-  }
-}
-
 const UNSET = '-';
 
 // Wrapper objects people put around the fields; `{"request":{"id":...}}` still means the request id.
@@ -65,11 +42,22 @@ function hasOuterSpace(text: string): boolean {
   return text.length > 0 && (text.charCodeAt(0) <= SPACE || text.charCodeAt(text.length - 1) <= SPACE);
 }
 
-class RecordBuilder {
-  private readonly values: Partial<Record<AccessField, string>> = {};
-  private readonly logged = new FieldSet();
+/**
+ * Builds a line's record and is that record: one object per line, not four. The logged fields are a
+ * 64-bit mask in two integers rather than a `Set`, which cost more than the rest of the record.
+ */
+class RecordBuilder implements AccessRecord, ReadonlyFieldSet {
+  readonly values: Partial<Record<AccessField, string>> = {};
+  readonly logged: ReadonlyFieldSet = this;
+  private low = 0;
+  private high = 0;
 
-  constructor(private readonly format: AccessLogFormat) {}
+  constructor(readonly format: AccessLogFormat) {}
+
+  has(field: AccessField): boolean {
+    const bit = FIELD_BIT.get(field) ?? 0;
+    return bit < 32 ? (this.low & (1 << bit)) !== 0 : (this.high & (1 << (bit - 32))) !== 0;
+  }
 
   setKey(key: string, raw: unknown): void {
     const field = fieldForAnyKey(key);
@@ -82,7 +70,8 @@ class RecordBuilder {
 
   /** `set` with the field's bit already known (the JSON key tree keeps it). */
   setField(field: AccessField, bit: number, raw: unknown): void {
-    this.logged.add(bit);
+    if (bit < 32) this.low |= 1 << bit;
+    else this.high |= 1 << (bit - 32);
     if (raw === null || raw === undefined || typeof raw === 'object') return;
     const text = typeof raw === 'string' ? raw : String(raw);
     const value = hasOuterSpace(text) ? text.trim() : text;
@@ -95,9 +84,7 @@ class RecordBuilder {
   }
 
   build(): AccessRecord | undefined {
-    return this.logged.isEmpty
-      ? undefined
-      : { format: this.format, values: this.values, logged: this.logged };
+    return this.low === 0 && this.high === 0 ? undefined : this;
   }
 }
 
