@@ -107,8 +107,11 @@ function main(): void {
   const classified = payloads.reduce((sum, p) => sum + classifier(p.event, resolveStage), 0);
   if (classified <= 0) throw new Error('the classifier found nothing');
 
-  const runs = new Map(VARIANTS.map((v) => [v, runner(v, resolveStage)] as const));
-  for (let i = 0; i < config.warmups; i++) for (const v of VARIANTS) timePass(runs.get(v) as never, payloads);
+  const runs = Object.fromEntries(VARIANTS.map((v) => [v, runner(v, resolveStage)])) as Record<
+    Variant,
+    (payload: Payload) => number
+  >;
+  for (let i = 0; i < config.warmups; i++) for (const v of VARIANTS) timePass(runs[v], payloads);
 
   const samples = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   let sink = 0;
@@ -116,7 +119,7 @@ function main(): void {
     // Rotate the order each round so drift (thermal, GC heap growth) falls on every variant alike.
     for (let k = 0; k < VARIANTS.length; k++) {
       const variant = VARIANTS[(r + k) % VARIANTS.length] as Variant;
-      const pass = timePass(runs.get(variant) as (p: Payload) => number, payloads);
+      const pass = timePass(runs[variant], payloads);
       samples.get(variant)?.push(pass.ns);
       sink += pass.sink;
     }

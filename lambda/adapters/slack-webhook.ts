@@ -33,7 +33,7 @@ export function slackPoster(url: string): (message: SlackMessage) => Promise<voi
   const webhook = new IncomingWebhook(url, { retryConfig: { ...SLACK_RETRY }, timeout: 10_000 });
   return async (message) => {
     try {
-      await webhook.send({ text: message.text, blocks: [...message.blocks] as never, unfurl_links: false });
+      await webhook.send({ text: message.text, blocks: [...message.blocks], unfurl_links: false });
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       throw new MonitorError(
