@@ -492,15 +492,10 @@ export interface DescribeContext {
   readonly domainName?: string;
 }
 
-export interface CategoryDescription {
-  readonly category: Category;
-  readonly title: string;
-  readonly severity: Severity;
-  readonly summary: string;
+/** A rule row filled in for one request or group: causes ranked and reduced to their text. */
+export type CategoryDescription = Omit<CategoryRule, 'causes' | 'visibleIn'> & {
   readonly causes: readonly string[];
-  readonly checks: readonly string[];
-  readonly docUrl: string;
-}
+};
 
 /** Every API key stops working on a stage that is in no usage plan. */
 const CRITICAL_REASONS: ReadonlySet<string> = new Set(['stage-not-in-usage-plan']);
