@@ -1,6 +1,6 @@
 import type { PendingAlert } from '../alerts.js';
 import type { Category } from '../categories.js';
-import { type CategoryDescription, describeCategory, type FindingGroup, redact } from '../index.js';
+import { type CategoryDescription, describeCategory, type FindingGroup, redact, type Top } from '../index.js';
 import { logsInsightsUrl } from './insights-link.js';
 import { escapeSlack, fromLog } from './text.js';
 
@@ -31,23 +31,18 @@ export interface AlertView {
   readonly causes: readonly string[];
   readonly checks: readonly string[];
   readonly docUrl: string;
-  readonly reasons: readonly ViewTop[];
+  readonly reasons: readonly Top[];
   readonly sampleRequestIds: readonly string[];
-  readonly topSourceIps: readonly ViewTop[];
-  readonly topPaths: readonly ViewTop[];
-  readonly topUserAgents: readonly ViewTop[];
-  readonly topApiKeyIds: readonly ViewTop[];
-  readonly httpMethods: readonly ViewTop[];
+  readonly topSourceIps: readonly Top[];
+  readonly topPaths: readonly Top[];
+  readonly topUserAgents: readonly Top[];
+  readonly topApiKeyIds: readonly Top[];
+  readonly httpMethods: readonly Top[];
   readonly evidence: readonly string[];
   readonly sources: readonly string[];
   readonly confidence: Readonly<Record<string, number>>;
   readonly insightsUrl: string;
   readonly notes: readonly string[];
-}
-
-export interface ViewTop {
-  readonly value: string;
-  readonly count: number;
 }
 
 export interface AlertContext {
@@ -74,7 +69,7 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
     ...(group.reasons[0] ? { reason: group.reasons[0].value } : {}),
     ...(group.topApiKeyIds[0] ? { apiKeyId: group.topApiKeyIds[0].value } : {}),
   });
-  const tops = (list: readonly { value: string; count: number }[]): ViewTop[] =>
+  const tops = (list: readonly Top[]): Top[] =>
     list.slice(0, LIMITS.list).map((top) => ({ value: fromLog(top.value, LIMITS.value), count: top.count }));
   const sampleRequestIds = group.sampleRequestIds.slice(0, LIMITS.list);
   const { alert } = context;

@@ -1,4 +1,5 @@
-import type { AlertView, ViewTop } from './alert-view.js';
+import type { Top } from '../group.js';
+import type { AlertView } from './alert-view.js';
 import { toPlainText } from './text.js';
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
@@ -26,7 +27,7 @@ export function firstSeenLine(view: AlertView): string | undefined {
   return view.firstSeen ? 'First alert of this category for this stage.' : undefined;
 }
 
-export function formatTops(list: readonly ViewTop[]): string {
+export function formatTops(list: readonly Top[]): string {
   return list.map((top) => `${top.value} (${top.count})`).join(', ');
 }
 
@@ -64,15 +65,17 @@ export function renderEmailText(view: AlertView): string {
   section('Sample request ids', view.sampleRequestIds);
   section(
     'Top callers',
-    [
-      ['Source IPs', view.topSourceIps],
-      ['Paths', view.topPaths],
-      ['User agents', view.topUserAgents],
-      ['API key ids', view.topApiKeyIds],
-      ['Methods', view.httpMethods],
-    ]
-      .filter(([, list]) => (list as readonly ViewTop[]).length > 0)
-      .map(([label, list]) => `${label as string}: ${formatTops(list as readonly ViewTop[])}`),
+    (
+      [
+        ['Source IPs', view.topSourceIps],
+        ['Paths', view.topPaths],
+        ['User agents', view.topUserAgents],
+        ['API key ids', view.topApiKeyIds],
+        ['Methods', view.httpMethods],
+      ] as const
+    )
+      .filter(([, list]) => list.length > 0)
+      .map(([label, list]) => `${label}: ${formatTops(list)}`),
   );
   section('Notes', view.notes);
   section('Links', [

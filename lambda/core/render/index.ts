@@ -4,7 +4,6 @@ export {
   buildAlertView,
   LIMITS,
   threadIdOf,
-  type ViewTop,
 } from './alert-view.js';
 export { type ChatbotNotification, renderChatbotNotification } from './chatbot.js';
 export { headline, renderEmailText, subjectLine } from './email.js';

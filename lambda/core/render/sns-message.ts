@@ -1,4 +1,5 @@
-import type { AlertView, ViewTop } from './alert-view.js';
+import type { Top } from '../group.js';
+import type { AlertView } from './alert-view.js';
 import { renderChatbotNotification } from './chatbot.js';
 import { renderEmailText, subjectLine } from './email.js';
 
@@ -27,7 +28,7 @@ export function messageFor(view: AlertView): string {
   });
 }
 
-const shrinkTops = (list: readonly ViewTop[], items: number, chars: number): ViewTop[] =>
+const shrinkTops = (list: readonly Top[], items: number, chars: number): Top[] =>
   list.slice(0, items).map((top) => ({ ...top, value: shorten(top.value, chars) }));
 
 function shorten(text: string, chars: number): string {
