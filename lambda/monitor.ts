@@ -2,7 +2,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { MonitorConfig, WatchedStage } from './adapters/env-config.js';
 import { MonitorError } from './adapters/errors.js';
-import { executionLogGroup, lookupExecutionEvidence } from './adapters/evidence-lookup.js';
+import { lookupExecutionEvidence } from './adapters/evidence-lookup.js';
 import type { MetricSink } from './adapters/metrics-sink.js';
 import { publishAlert } from './adapters/sns-publisher.js';
 import type { StateStore } from './adapters/state-store.js';
@@ -20,6 +20,7 @@ import {
 import {
   classifyDocuments,
   decodeSubscriptionEvent,
+  executionLogGroupName,
   type Finding,
   type FindingGroup,
   groupFindings,
@@ -189,7 +190,7 @@ async function renderGroup(
   const notes: string[] = [];
   let enriched = group;
   if (stage?.executionLogs && !parseExecutionLogGroup(document.logGroup)) {
-    logGroups.push(executionLogGroup(group.apiId, group.stage));
+    logGroups.push(executionLogGroupName(group.apiId, group.stage));
     try {
       const evidence = await lookupExecutionEvidence(deps.logs, {
         apiId: group.apiId,
@@ -199,11 +200,10 @@ async function renderGroup(
         end: group.lastSeen,
       });
       if (evidence) {
-        const samples = new Set(group.sampleRequestIds);
         const sampleAccess = {
           ...document,
           logEvents: document.logEvents.filter((logEvent) =>
-            [...samples].some((id) => logEvent.message.includes(id)),
+            group.sampleRequestIds.some((id) => logEvent.message.includes(id)),
           ),
         };
         const joined = classifyDocuments([sampleAccess, evidence], {

@@ -23,6 +23,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { Category } from '../lambda/core/categories.js';
+import { executionLogGroupName } from '../lambda/core/execution-log.js';
 import {
   AccessLogFormatCheck,
   accessLogOf,
@@ -55,7 +56,6 @@ export const DEFAULT_RETRY_ATTEMPTS = 2;
 export const DEFAULT_MAX_EVENT_AGE = Duration.hours(6);
 export const DEFAULT_LOG_RETENTION = DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays;
 export const DEFAULT_ALARM_PERIOD = Duration.minutes(DEFAULT_ALARM_PERIOD_MINUTES);
-export const EXECUTION_LOG_GROUP_PREFIX = 'API-Gateway-Execution-Logs_';
 export const STATE_TABLE_PARTITION_KEY = 'pk';
 export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
 
@@ -366,7 +366,7 @@ export class Apigw403Monitor extends Construct {
     );
     this.executionLogGroupArns = stages
       .filter((stage) => stage.executionLogs)
-      .map((stage) => this.logGroupArn(this.executionLogGroupName(stage)));
+      .map((stage) => this.logGroupArn(executionLogGroupName(stage.apiId, stage.stageName)));
     this.executionLogGroupCreators = this.creators;
     if (this.executionLogGroupArns.length > 0) {
       role.addToPolicy(
@@ -560,10 +560,6 @@ export class Apigw403Monitor extends Construct {
     return undefined;
   }
 
-  private executionLogGroupName(stage: ResolvedStage): string {
-    return `${EXECUTION_LOG_GROUP_PREFIX}${stage.apiId}/${stage.stageName}`;
-  }
-
   /** The `:*` form of a log group ARN, which IAM matches for all CloudWatch Logs actions used here. */
   private logGroupArn(name: string): string {
     const arn = Stack.of(this).formatArn({
@@ -704,7 +700,7 @@ export class Apigw403Monitor extends Construct {
         }
       }
       if (stage.executionLogs) {
-        const name = this.executionLogGroupName(stage);
+        const name = executionLogGroupName(stage.apiId, stage.stageName);
         groups.set(JSON.stringify(stack.resolve(name)), {
           id: `Execution${stage.key}`,
           name,

@@ -5,7 +5,7 @@ import {
   GetStageCommand,
 } from '@aws-sdk/client-api-gateway';
 import { GetApiCommand, GetStageCommand as GetHttpStageCommand } from '@aws-sdk/client-apigatewayv2';
-import { type ApiKind, EXECUTION_LOG_GROUP_PREFIX } from '../../lambda/core/index.js';
+import type { ApiKind } from '../../lambda/core/index.js';
 import type { AwsClients } from './clients.js';
 
 export interface ApiInfo {
@@ -109,10 +109,6 @@ function accessLogOf(destinationArn: string | undefined, format: string | undefi
 /** `arn:aws:logs:r:a:log-group:NAME[:*]` -> `NAME`. */
 export function logGroupNameOf(arn: string): string {
   return arn.replace(/^arn:[^:]+:logs:[^:]*:[^:]*:log-group:/, '').replace(/:\*$/, '');
-}
-
-export function executionLogGroupName(apiId: string, stage: string): string {
-  return `${EXECUTION_LOG_GROUP_PREFIX}${apiId}/${stage}`;
 }
 
 export interface DomainInfo {

@@ -7,8 +7,8 @@ import {
   matchMapping,
   settleWithFinding,
 } from '../../lambda/core/explain/index.js';
-import { classifyDocuments, type Finding } from '../../lambda/core/index.js';
-import { executionLogGroupName, readApi, readDomain, readStage, type StageInfo } from './api-gateway.js';
+import { classifyDocuments, executionLogGroupName, type Finding } from '../../lambda/core/index.js';
+import { readApi, readDomain, readStage, type StageInfo } from './api-gateway.js';
 import { type AwsClients, describeAwsError } from './clients.js';
 import { readGroup } from './log-reader.js';
 

@@ -1,7 +1,11 @@
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { type Command, Option } from 'commander';
-import { analyzeAccessLogFormat, recommendedAccessLogFormat } from '../../lambda/core/index.js';
-import { executionLogGroupName, readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
+import {
+  analyzeAccessLogFormat,
+  executionLogGroupName,
+  recommendedAccessLogFormat,
+} from '../../lambda/core/index.js';
+import { readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
 import { type AwsClients, awsClients, describeAwsError } from '../aws/clients.js';
 import { subscriptionFiltersOf } from '../aws/subscriptions.js';
 import { type CommandIo, EXIT_OK, EXIT_PROBLEM, processIo } from './command-io.js';

@@ -1,11 +1,16 @@
 import { type Command, Option } from 'commander';
-import { classifyDocuments, type Finding, groupFindings } from '../../lambda/core/index.js';
+import {
+  classifyDocuments,
+  executionLogGroupName,
+  type Finding,
+  groupFindings,
+} from '../../lambda/core/index.js';
 import {
   accessLogFilterPattern,
   executionLogFilterPattern,
   patternOptionsFor,
 } from '../../lib/filter-patterns.js';
-import { executionLogGroupName, readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
+import { readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
 import { type AwsClients, awsClients, describeAwsError } from '../aws/clients.js';
 import { type GroupRead, type ReadGroupOptions, readGroup } from '../aws/log-reader.js';
 import { renderCategoryChart } from '../format-chart.js';

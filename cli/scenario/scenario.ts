@@ -1,4 +1,4 @@
-import type { Category, LogsDocument } from '../../lambda/core/index.js';
+import { type Category, executionLogGroupName, type LogsDocument } from '../../lambda/core/index.js';
 import { logsDocument } from './payload.js';
 
 /**
@@ -289,7 +289,7 @@ export function buildScenario(start: number): Scenario {
   // A stage that ships only execution logs: its execution findings are counted and alerted.
   seed += 1;
   const execOnlyId = uuid(seed);
-  const execOnly = logsDocument(`API-Gateway-Execution-Logs_${EXEC_ONLY_API}/v1`, [
+  const execOnly = logsDocument(executionLogGroupName(EXEC_ONLY_API, 'v1'), [
     { timestamp: start + 1000, message: `(${execOnlyId}) Extended Request Id: UBuxiEZSIAMFQ1Q=` },
     {
       timestamp: start + 1001,
@@ -324,7 +324,7 @@ export function buildScenario(start: number): Scenario {
   const laterExecution = [...prodLater.events, ...prodLast.events].flatMap((event) =>
     executionLines(event.requestId, event.category, event.timestamp),
   );
-  const executionGroup = `API-Gateway-Execution-Logs_${REST_API}/prod`;
+  const executionGroup = executionLogGroupName(REST_API, 'prod');
 
   return {
     deliveries: [

@@ -1,4 +1,5 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { executionLogGroupName } from '../core/execution-log.js';
 import type { LogsDocument } from '../core/model.js';
 import { filterLogEvents } from './log-events.js';
 
@@ -15,10 +16,6 @@ const WINDOW_BEFORE_MS = 60_000;
 const WINDOW_AFTER_MS = 5 * 60_000;
 const MAX_PAGES = 2;
 
-export function executionLogGroup(apiId: string, stage: string): string {
-  return `API-Gateway-Execution-Logs_${apiId}/${stage}`;
-}
-
 /**
  * The execution-log lines of a few sample requests, as one execution document the core can join to
  * the access lines: one FilterLogEvents call (an OR of the quoted `(requestId)` prefixes), at most
@@ -30,7 +27,7 @@ export async function lookupExecutionEvidence(
 ): Promise<LogsDocument | undefined> {
   const ids = query.requestIds.filter((id) => /^[\w.=+/-]+$/.test(id));
   if (ids.length === 0) return undefined;
-  const logGroup = executionLogGroup(query.apiId, query.stage);
+  const logGroup = executionLogGroupName(query.apiId, query.stage);
   const events: { id: string; timestamp: number; message: string }[] = [];
   for await (const event of filterLogEvents(
     client,

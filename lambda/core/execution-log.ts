@@ -26,6 +26,11 @@ export interface ExecutionEvidence {
 
 export const EXECUTION_LOG_GROUP_PREFIX = 'API-Gateway-Execution-Logs_';
 
+/** The execution log group API Gateway writes a REST stage's lines to. */
+export function executionLogGroupName(apiId: string, stage: string): string {
+  return `${EXECUTION_LOG_GROUP_PREFIX}${apiId}/${stage}`;
+}
+
 /** `API-Gateway-Execution-Logs_{apiId}/{stage}` → its API id and stage; `undefined` for other groups. */
 export function parseExecutionLogGroup(logGroup: string): { apiId: string; stage: string } | undefined {
   if (!logGroup.startsWith(EXECUTION_LOG_GROUP_PREFIX)) return undefined;

@@ -25,6 +25,7 @@ export {
   collectExecutionEvidence,
   EXECUTION_LOG_GROUP_PREFIX,
   type ExecutionEvidence,
+  executionLogGroupName,
   parseExecutionLogGroup,
   splitExecutionLine,
 } from './execution-log.js';
