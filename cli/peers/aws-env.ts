@@ -1,5 +1,6 @@
 import { ApiGatewayServer } from './api-gateway-server.js';
 import { CloudWatchLogsServer } from './cloudwatch-logs-server.js';
+import { LOCAL_ACCOUNT_ENV } from './http-peer.js';
 
 export interface AwsPeers {
   readonly logs: CloudWatchLogsServer;
@@ -22,10 +23,7 @@ export async function startAwsPeers(
     AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.endpoint,
     AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.endpoint,
     AWS_ENDPOINT_URL_APIGATEWAYV2: apiGateway.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    AWS_EC2_METADATA_DISABLED: 'true',
+    ...LOCAL_ACCOUNT_ENV,
   };
   const previous = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   Object.assign(process.env, env);

@@ -34,3 +34,13 @@ export async function listenLoopback(
     },
   };
 }
+
+export const LOCAL_REGION = 'us-east-1';
+
+/** Region and dummy credentials for every local peer: the peers check a SigV4 header exists, not its keys. */
+export const LOCAL_ACCOUNT_ENV: Readonly<Record<string, string>> = {
+  AWS_REGION: LOCAL_REGION,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};

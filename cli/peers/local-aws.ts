@@ -3,10 +3,9 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { LOCAL_ACCOUNT_ENV, LOCAL_REGION } from './http-peer.js';
 import { type SecretsManagerServer, startSecretsManagerServer } from './secrets-manager-server.js';
 import { type SlackReceiver, startSlackReceiver } from './slack-receiver.js';
-
-export const LOCAL_REGION = 'us-east-1';
 export const TOPIC_NAME = 'apigw-403-alerts';
 export const STATE_TABLE = 'apigw-403-state';
 export const QUEUES = {
@@ -71,10 +70,7 @@ export async function startLocalAws(options: { logsEndpoint?: string } = {}): Pr
   );
 
   const env: Record<string, string> = {
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_EC2_METADATA_DISABLED: 'true',
+    ...LOCAL_ACCOUNT_ENV,
     AWS_ENDPOINT_URL_SNS: snsProxy.endpoint,
     AWS_ENDPOINT_URL_SQS: fauxqs.address,
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
