@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CATEGORIES, describeCategory, RULES } from '../../lambda/core/index.js';
 
-const taxonomy = readFileSync(new URL('../../../shared/spec/403-taxonomy.md', import.meta.url), 'utf8');
+const taxonomy = readFileSync(new URL('../../docs/403-taxonomy.md', import.meta.url), 'utf8');
 
 describe('the rule table', () => {
   it('has one row per taxonomy category, in the taxonomy order', () => {
