@@ -5,6 +5,7 @@ import { METRIC_NAME } from '../lambda/core/render/index.js';
 import type { AlertOutcome } from '../lambda/monitor.js';
 import { CloudWatchLogsServer } from './peers/cloudwatch-logs-server.js';
 import { type LocalAws, startLocalAws } from './peers/local-aws.js';
+import { totalsPerService } from './peers/request-count.js';
 import { deliverToLambda, messageForProtocol, receiveAll } from './peers/sns-delivery.js';
 import { subscriptionEvent } from './scenario/payload.js';
 import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
@@ -114,6 +115,10 @@ async function main(options: Options): Promise<void> {
     console.log(
       `\n== Delivered ==\n  SQS (all alerts): ${received.length}   SQS (filter policy severity=critical|high): ${urgent.length}   Slack: ${local.slack.messages.length} (forwarder invocations ${slackDelivered})`,
     );
+    const awsRequests = local.awsRequests.snapshot();
+    console.log(
+      `  awsRequests (counted at the local peers): ${JSON.stringify(totalsPerService(awsRequests))}`,
+    );
     console.log(`  done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
 
     if (options.report) {
@@ -136,6 +141,7 @@ async function main(options: Options): Promise<void> {
             count: outcome.count,
           })),
         delivered: { sqs: received.length, slack: local.slack.messages.length },
+        awsRequests,
       };
       await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
       console.log(`  report written to ${options.report}`);

@@ -11,12 +11,20 @@ import { type InvocationSummary, type MonitorDeps, processSubscriptionEvent } fr
  */
 export function createHandler(
   overrides: Partial<MonitorDeps> = {},
-): (event: unknown) => Promise<InvocationSummary> {
+): (event: unknown, context?: InvocationContext) => Promise<InvocationSummary> {
   let deps: MonitorDeps | undefined;
-  return async (event) => {
+  return async (event, context) => {
     deps ??= environmentDeps(overrides);
-    return processSubscriptionEvent(event, deps);
+    return processSubscriptionEvent(
+      event,
+      context ? { ...deps, remainingMs: () => context.getRemainingTimeInMillis() } : deps,
+    );
   };
+}
+
+/** The part of the Lambda context the monitor uses: its remaining time bounds the work it starts. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
 }
 
 function environmentDeps(overrides: Partial<MonitorDeps>): MonitorDeps {

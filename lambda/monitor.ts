@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { MonitorConfig, WatchedStage } from './adapters/env-config.js';
@@ -8,14 +9,24 @@ import { publishAlert } from './adapters/sns-publisher.js';
 import type { StateStore } from './adapters/state-store.js';
 import {
   type AlertPlan,
+  applyPlan,
   batchIdOf,
-  confirmAlert,
   DEFAULT_IDEMPOTENCY_MS,
+  encodeProgress,
+  eventsByRequestId,
+  finishedGroups,
   type GroupKey,
+  groupsDigest,
+  isLive,
   mergeEvidence,
+  orderGroups,
+  type PendingAlert,
   type PlanConfig,
   planGroupAlert,
   STATE_RETENTION_MS,
+  suppressReason,
+  ttlSeconds,
+  writeGuard,
 } from './core/alerts.js';
 import {
   classifyDocuments,
@@ -24,6 +35,7 @@ import {
   type Finding,
   type FindingGroup,
   groupFindings,
+  type LogEvent,
   type LogsDocument,
   parseExecutionLogGroup,
 } from './core/index.js';
@@ -44,6 +56,8 @@ export interface MonitorDeps {
   readonly store: StateStore;
   readonly metrics: MetricSink;
   readonly now: () => number;
+  /** The invocation's remaining time (the Lambda context's); it bounds the groups one invocation handles. */
+  readonly remainingMs?: () => number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, counts: Record<string, unknown>) => void;
 }
 
@@ -52,7 +66,7 @@ export interface AlertOutcome {
   readonly stage: string;
   readonly category: string;
   readonly count: number;
-  readonly action: AlertPlan['action'] | 'none';
+  readonly action: AlertPlan['action'] | 'skip' | 'none';
   readonly why?: string;
   readonly rendered?: RenderedPublish;
   readonly messageId?: string;
@@ -102,22 +116,7 @@ export async function processSubscriptionEvent(
   if (findings.length === 0)
     return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
 
-  const metricEmitted = await emitMetricOnce(findings, batchId, now, deps);
-  const groups = groupFindings(findings);
-  const settled = await Promise.allSettled(
-    groups.map((group) => handleGroup(group, document, batchId, now, deps)),
-  );
-  const failures = settled.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-  const outcomes = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  log(failures.length > 0 ? 'error' : 'info', 'alert groups processed', {
-    groups: groups.length,
-    alerted: outcomes.filter((outcome) => outcome.action === 'alert').length,
-    suppressed: outcomes.filter((outcome) => outcome.action === 'suppress').length,
-    failed: failures.length,
-  });
-  const [firstFailure] = failures;
-  if (firstFailure) throw firstFailure.reason;
-  return { kind: 'data', batchId, findings: findings.length, metricEmitted, outcomes };
+  return handleBatch(findings, document, batchId, now, deps);
 }
 
 function watchedStage(
@@ -127,12 +126,161 @@ function watchedStage(
   return config.watchedStages.find((entry) => entry.apiId === key.apiId && entry.stage === key.stage);
 }
 
-/** A retried batch was already counted: its metric is written once, when the batch is first seen. */
-async function emitMetricOnce(findings: readonly Finding[], batchId: string, now: number, deps: MonitorDeps) {
-  const first = await deps.store.markBatch(batchId, now + DEFAULT_IDEMPOTENCY_MS);
-  if (first)
+/** Groups handled at once: bounds the DynamoDB and SNS calls in flight, whatever the batch holds. */
+export const MAX_GROUPS_IN_FLIGHT = 16;
+/** FilterLogEvents has a low per-account quota: the most urgent groups of a batch get evidence. */
+export const MAX_EVIDENCE_LOOKUPS = 10;
+/** Without a Lambda context (tests, `npm start`): the deployed function's timeout. */
+const DEFAULT_REMAINING_MS = 60_000;
+/** No group is started when less than this (or a quarter of the invocation's time) is left. */
+const MIN_RESERVE_MS = 10_000;
+const RESERVE_FRACTION = 0.25;
+/** A batch's lease outlives its invocation by this much, so only a dead holder's batch is resumed. */
+const LEASE_MARGIN_MS = 30_000;
+
+/**
+ * One batch, once: the batch record gives this invocation a lease (or says the batch is finished or
+ * held by a live invocation); the metric is written when the batch is first claimed; the groups are
+ * handled most urgent first, at most MAX_GROUPS_IN_FLIGHT at a time, while the time budget lasts.
+ * What is not finished (a failure, or the budget ran out) is recorded and the invocation fails, so
+ * Lambda's retry resumes exactly the rest.
+ */
+async function handleBatch(
+  findings: readonly Finding[],
+  document: LogsDocument,
+  batchId: string,
+  now: number,
+  deps: MonitorDeps,
+): Promise<InvocationSummary> {
+  const { store, log } = deps;
+  const groups = orderGroups(groupFindings(findings));
+  const budget = timeBudget(deps);
+  const owner = randomUUID();
+  const claim = await store.claimBatch(
+    batchId,
+    owner,
+    now + budget.leaseMs,
+    now,
+    ttlSeconds(now, DEFAULT_IDEMPOTENCY_MS),
+  );
+  if (claim.kind === 'busy') {
+    // Returning here would drop the batch if the holder then fails; its retry will find it finished.
+    throw new MonitorError(`batch ${batchId} is held by another invocation; retry after its lease`, true);
+  }
+  const skipped = (why: string) =>
+    groups.map((group) => ({ ...outcomeBase(group), action: 'skip' as const, why }));
+  if (claim.kind === 'done') {
+    return {
+      kind: 'data',
+      batchId,
+      findings: findings.length,
+      metricEmitted: false,
+      outcomes: skipped('already-applied'),
+    };
+  }
+  const metricEmitted = claim.kind === 'fresh';
+  if (metricEmitted)
     deps.metrics(forbiddenRequestDocuments(countByGroup(findings), deps.config.metricNamespace, now));
-  return first;
+
+  const digest = groupsDigest(groups);
+  const finished =
+    claim.kind === 'resume' ? finishedGroups(claim.progress, digest, groups.length) : new Set<number>();
+  const earlier = [...finished];
+  const evidence = new EvidenceContext(document);
+  const todo = groups.flatMap((group, index) => (finished.has(index) ? [] : [{ group, index }]));
+  let failed = false;
+  const run = await runBounded(
+    todo,
+    MAX_GROUPS_IN_FLIGHT,
+    () => failed || budget.exhausted(),
+    async ({ group, index }) => {
+      try {
+        const outcome = await handleGroup(group, document, batchId, now, evidence, deps);
+        finished.add(index);
+        return outcome;
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    },
+  );
+  const failures = run.settled.filter(
+    (result): result is PromiseRejectedResult => result.status === 'rejected',
+  );
+  const outcomes = [
+    ...earlier.flatMap((index) => {
+      const group = groups[index];
+      return group ? [{ ...outcomeBase(group), action: 'skip' as const, why: 'already-applied' }] : [];
+    }),
+    ...run.settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])),
+  ];
+  const counts = {
+    groups: groups.length,
+    alerted: outcomes.filter((outcome) => outcome.action === 'alert').length,
+    suppressed: outcomes.filter((outcome) => outcome.action === 'suppress').length,
+    failed: failures.length,
+    deferred: run.notStarted,
+    resumed: claim.kind === 'resume',
+  };
+  if (failures.length === 0 && run.notStarted === 0) {
+    if (!(await store.finishBatch(batchId, owner, now)))
+      log('warn', 'the batch lease ran out before it was finished', counts);
+    log('info', 'alert groups processed', counts);
+    return { kind: 'data', batchId, findings: findings.length, metricEmitted, outcomes };
+  }
+  await store
+    .releaseBatch(batchId, owner, encodeProgress(digest, finished, groups.length))
+    .catch((error: unknown) =>
+      log('error', 'could not record the batch progress', { ...counts, error: String(error) }),
+    );
+  log('error', 'alert groups left for the retry', counts);
+  const [firstFailure] = failures;
+  if (firstFailure) throw firstFailure.reason;
+  throw new MonitorError(
+    `${run.notStarted} of ${groups.length} alert groups did not fit in this invocation's time; the retry resumes them`,
+    true,
+  );
+}
+
+function outcomeBase(group: FindingGroup) {
+  return { apiId: group.apiId, stage: group.stage, category: group.category, count: group.count };
+}
+
+interface TimeBudget {
+  readonly leaseMs: number;
+  exhausted(): boolean;
+}
+
+function timeBudget(deps: MonitorDeps): TimeBudget {
+  const started = performance.now();
+  const initial = deps.remainingMs?.() ?? DEFAULT_REMAINING_MS;
+  const reserve = Math.max(MIN_RESERVE_MS, initial * RESERVE_FRACTION);
+  const remaining = () => deps.remainingMs?.() ?? initial - (performance.now() - started);
+  return { leaseMs: initial + LEASE_MARGIN_MS, exhausted: () => remaining() < reserve };
+}
+
+/** Runs `work` over `items`, `limit` at a time; once `stop()` says so, no further item is started. */
+async function runBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  stop: () => boolean,
+  work: (item: T) => Promise<R>,
+): Promise<{ settled: PromiseSettledResult<R>[]; notStarted: number }> {
+  const settled: PromiseSettledResult<R>[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && !stop()) {
+      const item = items[next] as T;
+      next += 1;
+      try {
+        settled.push({ status: 'fulfilled', value: await work(item) });
+      } catch (reason) {
+        settled.push({ status: 'rejected', reason });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return { settled, notStarted: items.length - next };
 }
 
 async function handleGroup(
@@ -140,42 +288,60 @@ async function handleGroup(
   document: LogsDocument,
   batchId: string,
   now: number,
+  evidence: EvidenceContext,
   deps: MonitorDeps,
 ): Promise<AlertOutcome> {
+  const { store } = deps;
   const key: GroupKey = { apiId: group.apiId, stage: group.stage, category: group.category };
   const planConfig: PlanConfig = {
     cooldownMs: deps.config.cooldownMinutes * 60_000,
     minAlertCount: deps.config.minAlertCount,
     idempotencyMs: DEFAULT_IDEMPOTENCY_MS,
   };
-  const base = { apiId: group.apiId, stage: group.stage, category: group.category, count: group.count };
-  const expiresAt = now + STATE_RETENTION_MS;
-  for (let attempt = 0; attempt < MAX_STATE_CONFLICTS; attempt += 1) {
-    const state = await deps.store.read(key);
-    const plan = planGroupAlert(state, { batchId, count: group.count, now }, planConfig);
-    if (plan.action === 'skip') return { ...base, action: 'skip', why: plan.why };
-    if (plan.action === 'suppress') {
-      if (await deps.store.write(key, plan.next, state?.version ?? 0, expiresAt)) {
-        return { ...base, action: 'suppress', why: plan.why };
-      }
-      continue;
-    }
-    // Claim before publishing: a concurrent invocation then sees the cooldown, and a retry of this
-    // one finds its own pending claim and publishes again instead of losing the alert.
-    if (!plan.resumed && !(await deps.store.write(key, plan.next, state?.version ?? 0, expiresAt))) continue;
-    const rendered = await renderGroup(group, document, plan.alert, deps);
+  const input = { batchId, count: group.count, now };
+  const guard = writeGuard(input, planConfig);
+  const expiresAt = ttlSeconds(now, STATE_RETENTION_MS);
+  const base = outcomeBase(group);
+  const publish = async (alert: PendingAlert, resumed: boolean): Promise<AlertOutcome> => {
+    const rendered = await renderGroup(group, document, alert, evidence, deps);
     const messageId = await publishAlert(deps.sns, deps.config.topicArn, rendered);
-    await confirm(key, batchId, expiresAt, deps);
-    return { ...base, action: 'alert', rendered, messageId, ...(plan.resumed ? { why: 'resumed' } : {}) };
+    return { ...base, action: 'alert', rendered, messageId, ...(resumed ? { why: 'resumed' } : {}) };
+  };
+  // What this container last saw only chooses the first write (one request when it is right); every
+  // decision that counts is made on the state a write returned.
+  let state = store.recall(key);
+  let verified = false;
+  for (let attempt = 0; attempt < MAX_STATE_CONFLICTS; attempt += 1) {
+    const plan = planGroupAlert(state, input, planConfig);
+    if (verified && plan.action === 'alert' && plan.resumed) return publish(plan.alert, true);
+    const result =
+      verified && state && !isLive(state, now)
+        ? await store.replace(key, applyPlan(state, plan, input, STATE_RETENTION_MS), state.version)
+        : plan.action === 'suppress'
+          ? await store.suppress(key, guard, expiresAt)
+          : await store.claim(key, guard, expiresAt);
+    if (result.applied && result.state) {
+      if (result.state.pending?.batchId === batchId && result.state.lastAlertAt === now) {
+        return publish(result.state.pending, false);
+      }
+      return { ...base, action: 'suppress', why: suppressReason(result.state, guard) };
+    }
+    state = result.state;
+    verified = true;
   }
   throw new MonitorError(`cooldown state of ${key.apiId}/${key.stage}/${key.category} kept changing`, true);
 }
 
-async function confirm(key: GroupKey, batchId: string, expiresAt: number, deps: MonitorDeps): Promise<void> {
-  for (let attempt = 0; attempt < MAX_STATE_CONFLICTS; attempt += 1) {
-    const state = await deps.store.read(key);
-    if (!state || state.pending?.batchId !== batchId) return;
-    if (await deps.store.write(key, confirmAlert(state, batchId), state.version, expiresAt)) return;
+/** Per invocation: the evidence lookups made so far, and the access lines by request id (built once). */
+class EvidenceContext {
+  lookups = 0;
+  private index: Map<string, LogEvent[]> | undefined;
+
+  constructor(private readonly document: LogsDocument) {}
+
+  accessLinesOf(requestIds: readonly string[]): LogEvent[] {
+    this.index ??= eventsByRequestId(this.document.logEvents);
+    return [...new Set(requestIds.flatMap((id) => this.index?.get(id) ?? []))];
   }
 }
 
@@ -183,6 +349,7 @@ async function renderGroup(
   group: FindingGroup,
   document: LogsDocument,
   alert: Parameters<typeof buildAlertView>[1]['alert'],
+  evidence: EvidenceContext,
   deps: MonitorDeps,
 ): Promise<RenderedPublish> {
   const stage = watchedStage(deps.config, group);
@@ -191,36 +358,40 @@ async function renderGroup(
   let enriched = group;
   if (stage?.executionLogs && !parseExecutionLogGroup(document.logGroup)) {
     logGroups.push(executionLogGroupName(group.apiId, group.stage));
-    try {
-      const evidence = await lookupExecutionEvidence(deps.logs, {
-        apiId: group.apiId,
-        stage: group.stage,
-        requestIds: group.sampleRequestIds,
-        start: group.firstSeen,
-        end: group.lastSeen,
-      });
-      if (evidence) {
-        const sampleAccess = {
-          ...document,
-          logEvents: document.logEvents.filter((logEvent) =>
-            group.sampleRequestIds.some((id) => logEvent.message.includes(id)),
-          ),
-        };
-        const joined = classifyDocuments([sampleAccess, evidence], {
-          resolveStage: () => ({ apiId: group.apiId, stage: group.stage }),
+    if (evidence.lookups >= MAX_EVIDENCE_LOOKUPS) {
+      notes.push(
+        `Execution-log evidence is looked up for the ${MAX_EVIDENCE_LOOKUPS} most urgent groups of a batch; causes are ranked from the access log only.`,
+      );
+    } else {
+      evidence.lookups += 1;
+      try {
+        const execution = await lookupExecutionEvidence(deps.logs, {
+          apiId: group.apiId,
+          stage: group.stage,
+          requestIds: group.sampleRequestIds,
+          start: group.firstSeen,
+          end: group.lastSeen,
         });
-        const merged = mergeEvidence(group, groupFindings(joined.findings));
-        enriched = merged.group;
-        if (merged.otherCategories.length > 0) {
-          notes.push(`Execution logs suggest ${merged.otherCategories.join(', ')} for some sample requests.`);
+        if (execution) {
+          const sampleAccess = { ...document, logEvents: evidence.accessLinesOf(group.sampleRequestIds) };
+          const joined = classifyDocuments([sampleAccess, execution], {
+            resolveStage: () => ({ apiId: group.apiId, stage: group.stage }),
+          });
+          const merged = mergeEvidence(group, groupFindings(joined.findings));
+          enriched = merged.group;
+          if (merged.otherCategories.length > 0) {
+            notes.push(
+              `Execution logs suggest ${merged.otherCategories.join(', ')} for some sample requests.`,
+            );
+          }
         }
+      } catch (error) {
+        // Evidence makes an alert better; its absence must not stop the alert.
+        deps.log('warn', 'execution-log lookup failed', {
+          error: error instanceof Error ? error.name : 'unknown',
+        });
+        notes.push('The execution-log lookup failed; causes are ranked from the access log only.');
       }
-    } catch (error) {
-      // Evidence makes an alert better; its absence must not stop the alert.
-      deps.log('warn', 'execution-log lookup failed', {
-        error: error instanceof Error ? error.name : 'unknown',
-      });
-      notes.push('The execution-log lookup failed; causes are ranked from the access log only.');
     }
   }
   return renderPublish(buildAlertView(enriched, { region: deps.config.region, logGroups, alert, notes }));

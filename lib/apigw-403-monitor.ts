@@ -24,6 +24,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { Category } from '../lambda/core/categories.js';
 import { executionLogGroupName } from '../lambda/core/execution-log.js';
+import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../lambda/core/state-table.js';
 import {
   AccessLogFormatCheck,
   accessLogOf,
@@ -56,8 +57,6 @@ export const DEFAULT_RETRY_ATTEMPTS = 2;
 export const DEFAULT_MAX_EVENT_AGE = Duration.hours(6);
 export const DEFAULT_LOG_RETENTION = DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays;
 export const DEFAULT_ALARM_PERIOD = Duration.minutes(DEFAULT_ALARM_PERIOD_MINUTES);
-export const STATE_TABLE_PARTITION_KEY = 'pk';
-export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MONITOR_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
@@ -288,9 +287,9 @@ export class Apigw403Monitor extends Construct {
     this.topic = this.createTopic(key, props.alertEmails ?? []);
 
     this.stateTable = new dynamodb.Table(this, 'StateTable', {
-      partitionKey: { name: STATE_TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: STATE_KEY_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: STATE_TABLE_TTL_ATTRIBUTE,
+      timeToLiveAttribute: STATE_TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // Cooldown and idempotency records only: a fresh table after a re-deploy costs one extra alert.
       removalPolicy: RemovalPolicy.DESTROY,

@@ -1,9 +1,11 @@
 import { request } from 'node:http';
 import { type HttpPeer, listenLoopback, readBody } from './http-peer.js';
+import { operationOf, type RequestCounter } from './request-count.js';
 
 /**
  * A pass-through proxy in front of a peer that can make the faults the peer cannot: throttling
- * (HTTP 429 answers, which the SDK retries) and an outage (connections dropped).
+ * (HTTP 429 answers, which the SDK retries) and an outage (connections dropped). With `counter`, every
+ * request that arrives (refused ones too: the SDK sent them) is counted per operation under `service`.
  */
 export interface FaultProxy extends HttpPeer {
   throttleNext(count: number): void;
@@ -12,7 +14,10 @@ export interface FaultProxy extends HttpPeer {
   readonly refused: number;
 }
 
-export async function startFaultProxy(target: string): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  counting?: { readonly counter: RequestCounter; readonly service: string },
+): Promise<FaultProxy> {
   const upstream = new URL(target);
   let throttles = 0;
   let down = false;
@@ -20,6 +25,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let refused = 0;
   const peer = await listenLoopback(async (req, res) => {
     const body = await readBody(req);
+    counting?.counter.record(counting.service, operationOf(req.headers, body));
     if (down) {
       refused += 1;
       req.socket.destroy();

@@ -2,8 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { LOCAL_ACCOUNT_ENV, LOCAL_REGION } from './http-peer.js';
+import { RequestCounter } from './request-count.js';
 import { type SecretsManagerServer, startSecretsManagerServer } from './secrets-manager-server.js';
 import { type SlackReceiver, startSlackReceiver } from './slack-receiver.js';
 export const TOPIC_NAME = 'apigw-403-alerts';
@@ -28,6 +30,13 @@ export const URGENT_FILTER_POLICY = { severity: ['critical', 'high'] };
 export interface LocalAws {
   readonly fauxqs: FauxqsServer;
   readonly snsProxy: FaultProxy;
+  /** In front of dynalite: faults for the state table. */
+  readonly dynamoProxy: FaultProxy;
+  /**
+   * Every request the SNS, DynamoDB and (with `logsEndpoint`) CloudWatch Logs peers received, per
+   * service and operation: what an invocation costs in AWS requests (`snapshot()`, `since(before)`).
+   */
+  readonly awsRequests: RequestCounter;
   readonly slack: SlackReceiver;
   readonly secrets: SecretsManagerServer;
   readonly dynamoEndpoint: string;
@@ -56,11 +65,16 @@ export async function startLocalAws(options: { logsEndpoint?: string } = {}): Pr
     queue: QUEUES.urgent,
     attributes: { FilterPolicy: JSON.stringify(URGENT_FILTER_POLICY) },
   });
-  const snsProxy = await startFaultProxy(fauxqs.address);
+  const awsRequests = new RequestCounter();
+  const snsProxy = await startFaultProxy(fauxqs.address, { counter: awsRequests, service: 'sns' });
 
   const dynamo = dynalite({ createTableMs: 0 });
   await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
   const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  const dynamoProxy = await startFaultProxy(dynamoEndpoint, { counter: awsRequests, service: 'dynamodb' });
+  const logsProxy = options.logsEndpoint
+    ? await startFaultProxy(options.logsEndpoint, { counter: awsRequests, service: 'logs' })
+    : undefined;
 
   const secrets = await startSecretsManagerServer(LOCAL_REGION);
   const slack = await startSlackReceiver();
@@ -73,9 +87,9 @@ export async function startLocalAws(options: { logsEndpoint?: string } = {}): Pr
     ...LOCAL_ACCOUNT_ENV,
     AWS_ENDPOINT_URL_SNS: snsProxy.endpoint,
     AWS_ENDPOINT_URL_SQS: fauxqs.address,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    ...(options.logsEndpoint ? { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: options.logsEndpoint } : {}),
+    ...(logsProxy ? { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logsProxy.endpoint } : {}),
     TOPIC_ARN: topicArn,
     STATE_TABLE_NAME: STATE_TABLE,
     SLACK_WEBHOOK_SECRET_ARN: webhookSecretArn,
@@ -87,8 +101,8 @@ export async function startLocalAws(options: { logsEndpoint?: string } = {}): Pr
   }).send(
     new CreateTableCommand({
       TableName: STATE_TABLE,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: STATE_KEY_ATTRIBUTE, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: STATE_KEY_ATTRIBUTE, AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
@@ -96,6 +110,8 @@ export async function startLocalAws(options: { logsEndpoint?: string } = {}): Pr
   return {
     fauxqs,
     snsProxy,
+    dynamoProxy,
+    awsRequests,
     slack,
     secrets,
     dynamoEndpoint,
@@ -106,6 +122,8 @@ export async function startLocalAws(options: { logsEndpoint?: string } = {}): Pr
     stop: async () => {
       await Promise.all([
         snsProxy.close(),
+        dynamoProxy.close(),
+        logsProxy?.close(),
         slack.close(),
         secrets.close(),
         fauxqs.stop(),

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
+import { parseAccessLine } from './access-log.js';
 import type { Category } from './categories.js';
-import type { FindingGroup } from './index.js';
+import type { FindingGroup } from './group.js';
+import { RULES, type Severity } from './rules.js';
 
 /**
  * Alert planning: what one (API, stage, category) group does in one invocation, given what the state
- * table remembers about it. Pure, so the cooldown, first-seen, suppressed-count and idempotency rules
- * are decided here and tested without a table; the adapter only reads and writes the state.
+ * table remembers about it. Pure, so the cooldown, first-seen, suppressed-count, lease and resume
+ * rules are decided here and tested without a table; the adapter turns the same rules into the
+ * condition expressions of its writes (lambda/adapters/state-store.ts).
  */
 
 export interface GroupKey {
@@ -14,7 +17,7 @@ export interface GroupKey {
   readonly category: Category;
 }
 
-/** An alert that was claimed (state written) but whose publish has not been confirmed yet. */
+/** An alert that was claimed (group state written) for a batch; published by the claim's holder. */
 export interface PendingAlert {
   readonly batchId: string;
   readonly alertedAt: number;
@@ -23,23 +26,27 @@ export interface PendingAlert {
   readonly firstSeen: boolean;
 }
 
-/** One group's memory in the state table (item `cooldown#{apiId}#{stage}#{category}`). */
-export interface CooldownState {
+/**
+ * One group's memory (item `group#{apiId}#{stage}#{category}`): a fixed set of scalars, so its size
+ * does not depend on traffic. Which batches were applied lives in the batch items.
+ */
+export interface GroupState {
   readonly firstSeenAt: number;
   readonly lastAlertAt?: number;
   /** 403s seen and not alerted since `lastAlertAt` (cooldown or below the alert threshold). */
   readonly suppressedCount: number;
-  /** Batches already applied to this group, with the time they were applied, pruned by age. */
-  readonly batches: Readonly<Record<string, number>>;
+  /** The last alert claimed; it stays until the next claim replaces it. */
   readonly pending?: PendingAlert;
-  /** Optimistic-concurrency version: every write is conditional on the version read. */
+  /** Incremented by every write; a replacement of an expired item is conditional on it. */
   readonly version: number;
+  /** The TTL, epoch seconds (STATE_TTL_ATTRIBUTE). */
+  readonly expiresAt: number;
 }
 
 export interface PlanConfig {
   readonly cooldownMs: number;
   readonly minAlertCount: number;
-  /** How long a batch id is remembered: longer than Lambda's asynchronous retry window (6 h). */
+  /** How long a batch is remembered: longer than Lambda's asynchronous retry window (6 h). */
   readonly idempotencyMs: number;
 }
 
@@ -50,17 +57,11 @@ export interface PlanInput {
 }
 
 export type AlertPlan =
-  | { readonly action: 'skip'; readonly why: 'already-applied' }
+  | { readonly action: 'suppress'; readonly why: 'cooldown' | 'below-threshold' }
   | {
-      readonly action: 'suppress';
-      readonly why: 'cooldown' | 'below-threshold';
-      readonly next: CooldownState;
-    }
-  | {
-      /** Publish, then confirm. `resumed` when a retry finds its own unconfirmed claim. */
+      /** Claim, then publish. `resumed` when the group already holds this batch's claim. */
       readonly action: 'alert';
       readonly alert: PendingAlert;
-      readonly next: CooldownState;
       readonly resumed: boolean;
     };
 
@@ -68,8 +69,22 @@ export const DEFAULT_IDEMPOTENCY_MS = 7 * 60 * 60 * 1000;
 /** A group's memory outlives its cooldown so that "first seen" means new for this stage in 30 days. */
 export const STATE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
-export function cooldownKey(key: GroupKey): string {
-  return `cooldown#${key.apiId}#${key.stage}#${key.category}`;
+export function groupItemKey(key: GroupKey): string {
+  return `group#${key.apiId}#${key.stage}#${key.category}`;
+}
+
+export function batchItemKey(batchId: string): string {
+  return `batch#${batchId}`;
+}
+
+/** A TTL in epoch seconds, `afterMs` from `now`. */
+export function ttlSeconds(now: number, afterMs: number): number {
+  return Math.ceil((now + afterMs) / 1000);
+}
+
+/** An item whose TTL has passed is absent, whether or not DynamoDB has deleted it yet. */
+export function isLive(item: { readonly expiresAt: number } | undefined, now: number): boolean {
+  return item !== undefined && item.expiresAt > Math.floor(now / 1000);
 }
 
 /** A batch is identified by its log event ids, which CloudWatch Logs keeps across redeliveries. */
@@ -79,59 +94,193 @@ export function batchIdOf(eventIds: readonly string[]): string {
   return hash.digest('hex').slice(0, 32);
 }
 
+/**
+ * The thresholds one group write is decided on, shared by the pure plan and the adapter's condition
+ * expressions so both apply the same rule: cooling down when `lastAlertAt > cooldownStart`, below the
+ * threshold when `suppressedCount < need`, this batch's own claim when `pending.batchId === batchId`
+ * and `pending.alertedAt > resumeStart`.
+ */
+export interface WriteGuard {
+  readonly batchId: string;
+  readonly now: number;
+  readonly count: number;
+  readonly cooldownStart: number;
+  readonly need: number;
+  readonly resumeStart: number;
+}
+
+export function writeGuard(input: PlanInput, config: PlanConfig): WriteGuard {
+  return {
+    batchId: input.batchId,
+    now: input.now,
+    count: input.count,
+    cooldownStart: input.now - config.cooldownMs,
+    need: config.minAlertCount - input.count,
+    resumeStart: input.now - config.idempotencyMs,
+  };
+}
+
 export function planGroupAlert(
-  state: CooldownState | undefined,
+  stored: GroupState | undefined,
   input: PlanInput,
   config: PlanConfig,
 ): AlertPlan {
-  const { batchId, count, now } = input;
-  if (state?.pending?.batchId === batchId) {
-    return { action: 'alert', alert: state.pending, next: state, resumed: true };
+  const guard = writeGuard(input, config);
+  const state = isLive(stored, input.now) ? stored : undefined;
+  if (state?.pending && ownsClaim(state.pending, guard)) {
+    return { action: 'alert', alert: state.pending, resumed: true };
   }
-  if (state?.batches[batchId] !== undefined) return { action: 'skip', why: 'already-applied' };
-
-  const batches = { ...pruneBatches(state?.batches ?? {}, now - config.idempotencyMs), [batchId]: now };
-  const base: CooldownState = {
-    firstSeenAt: state?.firstSeenAt ?? now,
-    suppressedCount: state?.suppressedCount ?? 0,
-    batches,
-    version: (state?.version ?? 0) + 1,
-    ...(state?.lastAlertAt === undefined ? {} : { lastAlertAt: state.lastAlertAt }),
-    ...(state?.pending === undefined ? {} : { pending: state.pending }),
-  };
-  const coolingDown = state?.lastAlertAt !== undefined && now - state.lastAlertAt < config.cooldownMs;
-  const belowThreshold = base.suppressedCount + count < config.minAlertCount;
-  if (coolingDown || belowThreshold) {
-    return {
-      action: 'suppress',
-      why: coolingDown ? 'cooldown' : 'below-threshold',
-      next: { ...base, suppressedCount: base.suppressedCount + count },
-    };
+  const coolingDown = state?.lastAlertAt !== undefined && state.lastAlertAt > guard.cooldownStart;
+  if (coolingDown || (state?.suppressedCount ?? 0) < guard.need) {
+    return { action: 'suppress', why: coolingDown ? 'cooldown' : 'below-threshold' };
   }
-  const alert: PendingAlert = {
-    batchId,
-    alertedAt: now,
-    suppressedSinceLast: base.suppressedCount,
-    firstSeen: state?.lastAlertAt === undefined,
-    ...(state?.lastAlertAt === undefined ? {} : { lastAlertAt: state.lastAlertAt }),
-  };
   return {
     action: 'alert',
-    alert,
-    next: { ...base, lastAlertAt: now, suppressedCount: 0, pending: alert },
+    alert: {
+      batchId: input.batchId,
+      alertedAt: input.now,
+      suppressedSinceLast: state?.suppressedCount ?? 0,
+      firstSeen: state?.lastAlertAt === undefined,
+      ...(state?.lastAlertAt === undefined ? {} : { lastAlertAt: state.lastAlertAt }),
+    },
     resumed: false,
   };
 }
 
-/** The state after the publish of `batchId`'s alert succeeded. */
-export function confirmAlert(state: CooldownState, batchId: string): CooldownState {
-  if (state.pending?.batchId !== batchId) return state;
-  const { pending: _confirmed, ...rest } = state;
-  return { ...rest, version: state.version + 1 };
+function ownsClaim(pending: PendingAlert, guard: WriteGuard): boolean {
+  return pending.batchId === guard.batchId && pending.alertedAt > guard.resumeStart;
 }
 
-function pruneBatches(batches: Readonly<Record<string, number>>, oldest: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(batches).filter(([, at]) => at >= oldest));
+/** Why a suppress write was accepted: the state it left is cooling down, else below the threshold. */
+export function suppressReason(state: GroupState, guard: WriteGuard): 'cooldown' | 'below-threshold' {
+  return state.lastAlertAt !== undefined && state.lastAlertAt > guard.cooldownStart
+    ? 'cooldown'
+    : 'below-threshold';
+}
+
+/** The group's state after a write the plan chose (what the adapter's update expressions do). */
+export function applyPlan(
+  stored: GroupState | undefined,
+  plan: AlertPlan,
+  input: PlanInput,
+  retentionMs: number,
+): GroupState {
+  const state = isLive(stored, input.now) ? stored : undefined;
+  const base = {
+    firstSeenAt: state?.firstSeenAt ?? input.now,
+    version: (stored?.version ?? 0) + 1,
+    expiresAt: ttlSeconds(input.now, retentionMs),
+  };
+  if (plan.action === 'alert') {
+    return { ...base, lastAlertAt: plan.alert.alertedAt, suppressedCount: 0, pending: plan.alert };
+  }
+  return {
+    ...base,
+    suppressedCount: (state?.suppressedCount ?? 0) + input.count,
+    ...(state?.lastAlertAt === undefined ? {} : { lastAlertAt: state.lastAlertAt }),
+    ...(state?.pending === undefined ? {} : { pending: state.pending }),
+  };
+}
+
+/**
+ * A batch's record (item `batch#{batchId}`): who works on it until when, and what is finished. Only
+ * one invocation holds a live lease; a crashed holder's batch is resumed once its lease has expired.
+ */
+export interface BatchRecord {
+  readonly owner: string;
+  readonly leaseUntil: number;
+  readonly doneAt?: number;
+  /** Groups finished by earlier attempts (a handled failure or deferral records them). */
+  readonly progress?: BatchProgress;
+  readonly expiresAt: number;
+}
+
+export interface BatchProgress {
+  /** Identifies the ordered group list the bits refer to (groupsDigest). */
+  readonly digest: string;
+  /** Bit i set: group i of the ordered list is finished. */
+  readonly done: Uint8Array;
+}
+
+export type BatchClaim =
+  /** First delivery (or the old record expired): count the metric, process every group. */
+  | { readonly kind: 'fresh' }
+  /** An earlier attempt failed or crashed and its lease is over: process what it did not finish. */
+  | { readonly kind: 'resume'; readonly progress?: BatchProgress }
+  | { readonly kind: 'done' }
+  /** Another invocation holds a live lease on this batch. */
+  | { readonly kind: 'busy'; readonly leaseUntil: number };
+
+/** What a delivery of a batch may do, given the record it found (the claim's condition, in code). */
+export function batchClaimOf(record: BatchRecord | undefined, now: number): BatchClaim {
+  if (!record || !isLive(record, now)) return { kind: 'fresh' };
+  if (record.doneAt !== undefined) return { kind: 'done' };
+  if (record.leaseUntil > now) return { kind: 'busy', leaseUntil: record.leaseUntil };
+  return { kind: 'resume', ...(record.progress ? { progress: record.progress } : {}) };
+}
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+/**
+ * The order groups are handled in, and that progress bits refer to: most severe first, then the
+ * largest, so what a time budget leaves for the retry is the least urgent. Deterministic, because a
+ * redelivered batch must list its groups in the same order.
+ */
+export function orderGroups<T extends GroupKey & { readonly count: number }>(groups: readonly T[]): T[] {
+  return [...groups].sort(
+    (a, b) =>
+      SEVERITY_RANK[RULES[a.category].severity] - SEVERITY_RANK[RULES[b.category].severity] ||
+      b.count - a.count ||
+      compare(groupItemKey(a), groupItemKey(b)),
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function groupsDigest(groups: readonly GroupKey[]): string {
+  const hash = createHash('sha256');
+  for (const group of groups) hash.update(groupItemKey(group)).update('\n');
+  return hash.digest('hex').slice(0, 16);
+}
+
+export function encodeProgress(digest: string, done: ReadonlySet<number>, size: number): BatchProgress {
+  const bits = new Uint8Array(Math.ceil(size / 8));
+  for (const index of done) bits[index >> 3] = (bits[index >> 3] ?? 0) | (1 << (index & 7));
+  return { digest, done: bits };
+}
+
+/** The finished group indices a progress record gives for this group list (none if it is another list). */
+export function finishedGroups(
+  progress: BatchProgress | undefined,
+  digest: string,
+  size: number,
+): Set<number> {
+  const done = new Set<number>();
+  if (!progress || progress.digest !== digest) return done;
+  for (let index = 0; index < size; index += 1) {
+    if (((progress.done[index >> 3] ?? 0) >> (index & 7)) & 1) done.add(index);
+  }
+  return done;
+}
+
+/**
+ * The log events of each request id, built once per invocation so that the evidence of every
+ * alerting group is a lookup, not a scan of the batch per sample id.
+ */
+export function eventsByRequestId<E extends { readonly message: string }>(
+  events: readonly E[],
+): Map<string, E[]> {
+  const index = new Map<string, E[]>();
+  for (const event of events) {
+    const requestId = parseAccessLine(event.message)?.values.requestId;
+    if (requestId === undefined) continue;
+    const list = index.get(requestId);
+    if (list) list.push(event);
+    else index.set(requestId, [event]);
+  }
+  return index;
 }
 
 /**

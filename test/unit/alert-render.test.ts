@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  batchIdOf,
-  type CooldownState,
-  confirmAlert,
-  type PendingAlert,
-  planGroupAlert,
-} from '../../lambda/core/alerts.js';
+import type { PendingAlert } from '../../lambda/core/alerts.js';
 import type { FindingGroup } from '../../lambda/core/index.js';
 import {
   buildAlertView,
@@ -18,88 +12,7 @@ import {
 } from '../../lambda/core/render/index.js';
 
 const MINUTE = 60_000;
-const config = { cooldownMs: 15 * MINUTE, minAlertCount: 1, idempotencyMs: 7 * 60 * MINUTE };
 const NOW = 1_784_692_374_821;
-
-const state = (overrides: Partial<CooldownState> = {}): CooldownState => ({
-  firstSeenAt: NOW - 60 * MINUTE,
-  suppressedCount: 0,
-  batches: {},
-  version: 3,
-  ...overrides,
-});
-
-describe('planGroupAlert', () => {
-  it.each([
-    [
-      'a category never seen alerts, first seen',
-      undefined,
-      5,
-      { action: 'alert', alert: { firstSeen: true, suppressedSinceLast: 0 } },
-    ],
-    [
-      'inside the cooldown it suppresses',
-      state({ lastAlertAt: NOW - 5 * MINUTE }),
-      7,
-      { action: 'suppress', why: 'cooldown', next: { suppressedCount: 7 } },
-    ],
-    [
-      'after the cooldown it alerts with what was suppressed',
-      state({ lastAlertAt: NOW - 20 * MINUTE, suppressedCount: 340 }),
-      2,
-      {
-        action: 'alert',
-        alert: { firstSeen: false, suppressedSinceLast: 340 },
-        next: { suppressedCount: 0, lastAlertAt: NOW },
-      },
-    ],
-    ['a batch already applied is skipped', state({ batches: { b1: NOW - MINUTE } }), 1, { action: 'skip' }],
-  ] as const)('%s', (_name, previous, count, expected) => {
-    expect(planGroupAlert(previous, { batchId: 'b1', count, now: NOW }, config)).toMatchObject(expected);
-  });
-
-  it('resumes its own unconfirmed claim, then forgets it once confirmed', () => {
-    const pending: PendingAlert = { batchId: 'b1', alertedAt: NOW, suppressedSinceLast: 4, firstSeen: false };
-    const claimed = state({ lastAlertAt: NOW, pending, batches: { b1: NOW } });
-    expect(planGroupAlert(claimed, { batchId: 'b1', count: 3, now: NOW + 1 }, config)).toMatchObject({
-      action: 'alert',
-      resumed: true,
-      alert: pending,
-    });
-    const confirmed = confirmAlert(claimed, 'b1');
-    expect(confirmed.pending).toBeUndefined();
-    expect(planGroupAlert(confirmed, { batchId: 'b1', count: 3, now: NOW + 2 }, config)).toMatchObject({
-      action: 'skip',
-    });
-  });
-
-  it('holds sub-threshold counts until they reach MIN_ALERT_COUNT', () => {
-    const below = planGroupAlert(
-      undefined,
-      { batchId: 'b1', count: 2, now: NOW },
-      { ...config, minAlertCount: 5 },
-    );
-    expect(below).toMatchObject({ action: 'suppress', why: 'below-threshold' });
-    if (below.action !== 'suppress') throw new Error('unreachable');
-    expect(
-      planGroupAlert(below.next, { batchId: 'b2', count: 3, now: NOW }, { ...config, minAlertCount: 5 }),
-    ).toMatchObject({ action: 'alert', alert: { suppressedSinceLast: 2 } });
-  });
-
-  it('forgets batch ids older than the idempotency window', () => {
-    const plan = planGroupAlert(
-      state({ lastAlertAt: NOW - MINUTE, batches: { old: NOW - 8 * 60 * MINUTE, recent: NOW - MINUTE } }),
-      { batchId: 'b9', count: 1, now: NOW },
-      config,
-    );
-    expect(plan.action === 'suppress' && Object.keys(plan.next.batches).sort()).toEqual(['b9', 'recent']);
-  });
-
-  it('identifies a batch by its sorted event ids', () => {
-    expect(batchIdOf(['2', '1'])).toBe(batchIdOf(['1', '2']));
-    expect(batchIdOf(['1'])).not.toBe(batchIdOf(['1', '2']));
-  });
-});
 
 function group(overrides: Partial<FindingGroup> = {}): FindingGroup {
   return {
