@@ -13,7 +13,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -37,9 +36,9 @@ import {
   DEFAULT_COOLDOWN_MINUTES,
   DEFAULT_LOG_RETENTION_DAYS,
   DEFAULT_MIN_ALERT_COUNT,
-  DEFAULT_RESERVED_CONCURRENCY,
 } from './config.js';
 import { DEFAULT_METRIC_NAMESPACE, forbiddenMetric, MonitorDashboard } from './dashboard.js';
+import { FailureQueueDestination, QUEUE_SEND_KMS_ACTIONS } from './failure-destination.js';
 import {
   type AccessLogFormatKind,
   type AccessLogPatternOptions,
@@ -57,13 +56,25 @@ export const DEFAULT_RETRY_ATTEMPTS = 2;
 export const DEFAULT_MAX_EVENT_AGE = Duration.hours(6);
 export const DEFAULT_LOG_RETENTION = DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays;
 export const DEFAULT_ALARM_PERIOD = Duration.minutes(DEFAULT_ALARM_PERIOD_MINUTES);
+/**
+ * Log groups up to which each gets an invoke permission of its own (about 300 bytes of the function's
+ * 20 KB resource policy each); past it, one permission covers the groups' shared name prefix.
+ */
+export const MAX_PER_GROUP_PERMISSIONS = 40;
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MONITOR_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
 const SLACK_FORWARDER_ENTRY = fileURLToPath(new URL('../lambda/slack-forwarder.ts', import.meta.url));
 
-/** The item operations of the handler's cooldown, idempotency and evidence records (lambda/adapters). */
-const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/**
+ * The item operations of the handler's cooldown, idempotency and evidence records (lambda/adapters).
+ * Kept to what lambda/adapters/state-store.ts calls: change both together.
+ */
+export const STATE_TABLE_ACTIONS: readonly string[] = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
 
 /** One API stage to watch. Give `apiId` and `stageName`, or a `stage` (or `api`) from the same app. */
 export interface WatchedStage {
@@ -137,8 +148,9 @@ export interface ChatbotSlackChannel {
   /** The Slack channel id, e.g. `C0123ABCDEF`. */
   readonly slackChannelId: string;
   /**
-   * The configuration's name, unique in the account.
-   * @default - `<stack name>-403-alerts`
+   * The configuration's name. AWS Chatbot names are unique per account across all regions, so a
+   * name given here must differ between the regions the monitor is deployed to.
+   * @default - `<stack name>-<region>-403-alerts`
    */
   readonly configurationName?: string;
 }
@@ -157,6 +169,13 @@ export interface Apigw403MonitorProps {
    * @default - no Slack webhook forwarder
    */
   readonly slackWebhookSecret?: secretsmanager.ISecret;
+  /**
+   * The customer-managed KMS key that encrypts `slackWebhookSecret`. The forwarder gets `kms:Decrypt` on
+   * it, only through Secrets Manager (`kms:ViaService`). Needed for an imported secret, whose key CDK
+   * cannot know; the key policy must also allow the account's IAM policies (the default key policy does).
+   * @default - `slackWebhookSecret.encryptionKey`; none for a secret on the AWS managed key
+   */
+  readonly slackWebhookSecretKey?: kms.IKey;
   /**
    * An AWS Chatbot Slack channel subscribed to the topic.
    * @default - none
@@ -198,11 +217,12 @@ export interface Apigw403MonitorProps {
   /** @default DEFAULT_TIMEOUT */
   readonly timeout?: Duration;
   /**
-   * Reserved concurrency of the monitor function, which bounds its cost in a 403 storm; excess events wait
-   * in Lambda's async queue (up to `maxEventAge`). 'unreserved' for accounts whose concurrency quota is 10.
-   * @default DEFAULT_RESERVED_CONCURRENCY
+   * Reserved concurrency of the monitor function: bounds its cost and its share of the account in a 403
+   * storm (excess events wait in Lambda's async queue, up to `maxEventAge`). Reserving N needs N + 100
+   * unreserved concurrency in the account, which new accounts (quota 10) do not have, hence no default.
+   * @default - none reserved: the monitor shares the account's unreserved concurrency
    */
-  readonly reservedConcurrency?: number | 'unreserved';
+  readonly reservedConcurrency?: number;
   /**
    * Retries after a failed asynchronous invocation (0 to 2).
    * @default DEFAULT_RETRY_ATTEMPTS
@@ -308,7 +328,7 @@ export class Apigw403Monitor extends Construct {
     const asyncOptions = {
       retryAttempts: props.retryAttempts ?? DEFAULT_RETRY_ATTEMPTS,
       maxEventAge: props.maxEventAge ?? DEFAULT_MAX_EVENT_AGE,
-      onFailure: new lambdaDestinations.SqsDestination(this.failureQueue),
+      onFailure: new FailureQueueDestination(this.failureQueue, key),
     };
 
     const watchedStagesEnv = stack.toJsonString(
@@ -319,14 +339,15 @@ export class Apigw403Monitor extends Construct {
         executionLogs: stage.executionLogs,
       })),
     );
-    const reserved = props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY;
     const monitor = this.nodeFunction('Monitor', {
       entry: MONITOR_ENTRY,
       description: 'Classifies API Gateway 403s from log subscriptions and publishes grouped alerts',
       memorySize: props.memorySize ?? DEFAULT_MEMORY_SIZE_MB,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
       logRetention,
-      ...(reserved === 'unreserved' ? {} : { reservedConcurrentExecutions: reserved }),
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       environment: {
         TOPIC_ARN: this.topic.topicArn,
         STATE_TABLE_NAME: this.stateTable.tableName,
@@ -351,7 +372,8 @@ export class Apigw403Monitor extends Construct {
       role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'EncryptAlerts',
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          // SNS calls GenerateDataKey and Decrypt for a publisher to an encrypted topic.
+          actions: [...QUEUE_SEND_KMS_ACTIONS],
           resources: [key.keyArn],
         }),
       );
@@ -359,7 +381,7 @@ export class Apigw403Monitor extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'StateTable',
-        actions: STATE_TABLE_ACTIONS,
+        actions: [...STATE_TABLE_ACTIONS],
         resources: [this.stateTable.tableArn],
       }),
     );
@@ -378,7 +400,12 @@ export class Apigw403Monitor extends Construct {
     }
 
     if (props.slackWebhookSecret)
-      this.slackForwarder = this.addSlackForwarder(props.slackWebhookSecret, logRetention, asyncOptions);
+      this.slackForwarder = this.addSlackForwarder(
+        props.slackWebhookSecret,
+        props.slackWebhookSecretKey ?? props.slackWebhookSecret.encryptionKey,
+        logRetention,
+        asyncOptions,
+      );
     if (props.chatbotSlackChannel) this.addChatbot(props.chatbotSlackChannel);
 
     this.subscriptionFilters = this.subscribe(stages);
@@ -627,6 +654,7 @@ export class Apigw403Monitor extends Construct {
 
   private addSlackForwarder(
     secret: secretsmanager.ISecret,
+    secretKey: kms.IKey | undefined,
     logRetention: logs.RetentionDays,
     asyncOptions: Pick<nodejs.NodejsFunctionProps, 'retryAttempts' | 'maxEventAge' | 'onFailure'>,
   ): nodejs.NodejsFunction {
@@ -648,12 +676,15 @@ export class Apigw403Monitor extends Construct {
         resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
       }),
     );
-    if (secret.encryptionKey) {
+    if (secretKey) {
       role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'DecryptWebhookSecret',
           actions: ['kms:Decrypt'],
-          resources: [secret.encryptionKey.keyArn],
+          resources: [secretKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
         }),
       );
     }
@@ -668,7 +699,7 @@ export class Apigw403Monitor extends Construct {
 
   private addChatbot(channel: ChatbotSlackChannel): void {
     new chatbot.SlackChannelConfiguration(this, 'SlackChannel', {
-      slackChannelConfigurationName: channel.configurationName ?? `${Stack.of(this).stackName}-403-alerts`,
+      slackChannelConfigurationName: channel.configurationName ?? defaultChatbotName(Stack.of(this)),
       slackWorkspaceId: channel.slackWorkspaceId,
       slackChannelId: channel.slackChannelId,
       notificationTopics: [this.topic],
@@ -679,14 +710,16 @@ export class Apigw403Monitor extends Construct {
   }
 
   /**
-   * One subscription filter per distinct log group (stages often share an access log group), all behind one
-   * invoke permission: a Lambda resource policy is capped at 20 KB, so one statement per group would not scale.
+   * One subscription filter per distinct log group (stages often share an access log group), each behind
+   * an invoke permission whose source ARN is that group: no other log group of the account can invoke
+   * the monitor. A Lambda resource policy is capped at 20 KB, so past `MAX_PER_GROUP_PERMISSIONS` groups
+   * one permission on the groups' shared name prefix serves them all.
    */
   private subscribe(stages: readonly ResolvedStage[]): logs.CfnSubscriptionFilter[] {
     const stack = Stack.of(this);
     const groups = new Map<
       string,
-      { id: string; name: string; pattern: string; ensure?: cr.AwsCustomResource }
+      { id: string; name: string; arn: string; pattern: string; ensure?: cr.AwsCustomResource }
     >();
     for (const stage of stages) {
       if (stage.accessLogGroup) {
@@ -695,7 +728,7 @@ export class Apigw403Monitor extends Construct {
         const groupKey = JSON.stringify(stack.resolve(stage.accessLogGroup.logGroupArn.replace(/:\*$/, '')));
         if (!groups.has(groupKey)) {
           const id = Token.isUnresolved(name) ? `Access${stage.key}` : `Access${name.replaceAll('/', '|')}`;
-          groups.set(groupKey, { id, name, pattern: stage.pattern });
+          groups.set(groupKey, { id, name, arn: this.logGroupArn(name), pattern: stage.pattern });
         }
       }
       if (stage.executionLogs) {
@@ -703,25 +736,27 @@ export class Apigw403Monitor extends Construct {
         groups.set(JSON.stringify(stack.resolve(name)), {
           id: `Execution${stage.key}`,
           name,
+          arn: this.logGroupArn(name),
           pattern: executionLogFilterPattern(),
           ensure: this.ensureLogGroup(stage.key, name),
         });
       }
     }
-    const names = [...groups.values()].map((group) => group.name);
-    const permission = new lambda.CfnPermission(this, 'LogsInvokePermission', {
-      action: 'lambda:InvokeFunction',
-      functionName: this.monitorFunction.functionArn,
-      principal: 'logs.amazonaws.com',
-      sourceAccount: stack.account,
-      sourceArn: stack.formatArn({
-        service: 'logs',
-        resource: 'log-group',
-        resourceName: `${sharedPrefix(names)}*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    });
-    return [...groups.values()].map((group) => {
+    const all = [...groups.values()];
+    const shared =
+      all.length > MAX_PER_GROUP_PERMISSIONS
+        ? this.invokePermission(
+            'LogsInvokePermission',
+            stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: `${sharedPrefix(all.map((group) => group.name))}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          )
+        : undefined;
+    return all.map((group) => {
+      const permission = shared ?? this.invokePermission(`LogsInvokePermission${group.id}`, group.arn);
       const filter = new logs.CfnSubscriptionFilter(this, `Filter${group.id}`, {
         logGroupName: group.name,
         destinationArn: this.monitorFunction.functionArn,
@@ -731,6 +766,17 @@ export class Apigw403Monitor extends Construct {
       filter.node.addDependency(permission);
       if (group.ensure) filter.node.addDependency(group.ensure);
       return filter;
+    });
+  }
+
+  private invokePermission(id: string, sourceArn: string): lambda.CfnPermission {
+    const stack = Stack.of(this);
+    return new lambda.CfnPermission(this, id, {
+      action: 'lambda:InvokeFunction',
+      functionName: this.monitorFunction.functionArn,
+      principal: 'logs.amazonaws.com',
+      sourceAccount: stack.account,
+      sourceArn,
     });
   }
 
@@ -778,4 +824,13 @@ export function sharedPrefix(names: readonly string[]): string {
     while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
   }
   return prefix;
+}
+
+/**
+ * `<stack name>-<region>-403-alerts`: AWS Chatbot configuration names are unique per account, not per
+ * region, so the same stack in a second region needs its own. The stack name is cut so the name stays
+ * within Chatbot's 128 characters.
+ */
+export function defaultChatbotName(stack: Stack): string {
+  return `${stack.stackName.slice(0, 90)}-${stack.region}-403-alerts`;
 }

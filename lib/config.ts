@@ -1,14 +1,19 @@
 /**
  * Reads and validates the `apigw403` context object (cdk.json) into a typed configuration, or a list of
- * every problem found. Pure: no CDK construct is created, so a bad context stops `cdk synth` before
- * anything could be half-deployed.
+ * every problem found, each naming its key and showing an example. One zod schema is the whole rule
+ * set. Pure: no CDK construct is created, so a bad context stops `cdk synth` before anything could be
+ * half-deployed.
  */
+import { z } from 'zod';
 import { CATEGORIES, type Category, CLIENT_ONLY_CATEGORIES, isCategory } from '../lambda/core/categories.js';
 import {
   type AccessLogFormatKind,
+  accessLogFilterPattern,
   DEFAULT_RESPONSE_TYPE_KEY,
   DEFAULT_STATUS_KEY,
+  FilterPatternTooLongError,
   JSON_KEY_PATH,
+  MAX_FILTER_PATTERN_LENGTH,
 } from './filter-patterns.js';
 
 /** The one context key that holds the whole configuration. */
@@ -18,7 +23,11 @@ export const DEFAULT_STACK_NAME = 'Apigw403Monitor';
 export const DEFAULT_COOLDOWN_MINUTES = 15;
 export const DEFAULT_MIN_ALERT_COUNT = 1;
 export const DEFAULT_LOG_RETENTION_DAYS = 30;
-export const DEFAULT_RESERVED_CONCURRENCY = 5;
+/**
+ * No reserved concurrency: reserving N needs N + 100 unreserved concurrency in the account (Lambda keeps
+ * 100 unreserved), which new and small accounts do not have, so any reserved default fails somewhere.
+ */
+export const DEFAULT_RESERVED_CONCURRENCY: number | null = null;
 export const DEFAULT_ALARM_PERIOD_MINUTES = 5;
 
 /** The values CloudWatch Logs accepts for a log group's retention. */
@@ -56,6 +65,8 @@ export interface MonitorConfig {
   readonly alertEmails: readonly string[];
   /** A Secrets Manager secret name or full ARN holding the Slack incoming-webhook URL. */
   readonly slackWebhookSecret?: string;
+  /** The customer-managed KMS key that encrypts that secret (the forwarder gets `kms:Decrypt` on it). */
+  readonly slackWebhookSecretKmsKeyArn?: string;
   readonly chatbot?: ChatbotConfig;
   readonly cooldownMinutes: number;
   readonly minAlertCount: number;
@@ -87,87 +98,25 @@ export const EXAMPLE_CONTEXT = {
 };
 
 const API_ID = /^[a-z0-9]{10}$/;
-const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
+/** A stage name, or `$default` (an HTTP API's default stage; refused on a REST API below). */
+const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const EMAIL = /^[^@\s"<>]+@[^@\s"<>]+\.[A-Za-z]{2,}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const SLACK_ID = /^[0-9A-Z]{1,255}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const CHATBOT_NAME = /^[A-Za-z0-9-_]{1,128}$/;
 
-const TOP_KEYS = [
-  'stackName',
-  'apis',
-  'alertEmails',
-  'slack',
-  'cooldownMinutes',
-  'minAlertCount',
-  'alarms',
-  'logRetentionDays',
-  'kmsEncryption',
-  'reservedConcurrency',
-] as const;
-const API_KEYS = [
-  'restApiId',
-  'httpApiId',
-  'stage',
-  'accessLogGroup',
-  'accessLogFormat',
-  'statusKey',
-  'responseTypeKey',
-  'executionLogs',
-] as const;
-const SLACK_KEYS = ['webhookSecret', 'chatbot'] as const;
-const CHATBOT_KEYS = ['workspaceId', 'channelId', 'configurationName'] as const;
-const ALARM_KEYS = ['threshold', 'periodMinutes'] as const;
-
-type Raw = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Raw =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-class Collector {
-  readonly errors: string[] = [];
-
-  add(key: string, problem: string, example: string): void {
-    this.errors.push(`${CONTEXT_KEY}.${key}: ${problem}. Example: ${example}`);
-  }
-
-  unknownKeys(raw: Raw, path: string, known: readonly string[], example: string): void {
-    for (const key of Object.keys(raw)) {
-      if (!known.includes(key)) {
-        this.add(path ? `${path}.${key}` : key, `is not a known key (known: ${known.join(', ')})`, example);
-      }
-    }
-  }
-
-  string(raw: Raw, path: string, key: string, pattern: RegExp, what: string, example: string) {
-    const value = raw[key];
-    if (typeof value === 'string' && pattern.test(value)) return value;
-    this.add(`${path}${key}`, `${describe(value)} is not ${what}`, example);
-    return undefined;
-  }
-
-  integer(raw: Raw, key: string, bounds: { min: number; max: number }, fallback: number, example: string) {
-    const value = raw[key];
-    if (value === undefined) return fallback;
-    if (typeof value === 'number' && Number.isInteger(value) && value >= bounds.min && value <= bounds.max) {
-      return value;
-    }
-    this.add(key, `${describe(value)} is not a whole number from ${bounds.min} to ${bounds.max}`, example);
-    return fallback;
-  }
-
-  boolean(raw: Raw, path: string, key: string, fallback: boolean, example: string) {
-    const value = raw[key];
-    if (value === undefined) return fallback;
-    if (typeof value === 'boolean') return value;
-    this.add(`${path}${key}`, `${describe(value)} is not true or false`, example);
-    return fallback;
-  }
-}
+const API_EXAMPLE =
+  '{"restApiId":"a1b2c3d4e5","stage":"prod","accessLogGroup":"/aws/apigateway/a1b2c3d4e5/prod"}';
+const SLACK_EXAMPLE = '"slack": {"webhookSecret": "apigw-403-monitor/slack-webhook"}';
+const CHATBOT_EXAMPLE = '"chatbot": {"workspaceId": "T0123ABCD", "channelId": "C0123ABCDEF"}';
+const ALARMS_EXAMPLE = '"alarms": {"WAF_FILTERED": {"threshold": 100, "periodMinutes": 5}}';
+const ALARM_EXAMPLE = '{"threshold": 100, "periodMinutes": 5}';
 
 function describe(value: unknown): string {
   if (value === undefined) return 'a missing value';
@@ -175,320 +124,406 @@ function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-function readApiId(raw: Raw, index: number, out: Collector): { kind: 'rest' | 'http'; apiId?: string } {
-  const hasRest = raw.restApiId !== undefined;
-  if (hasRest === (raw.httpApiId !== undefined)) {
-    out.add(
-      `apis[${index}]`,
-      hasRest ? 'sets both restApiId and httpApiId' : 'sets neither restApiId nor httpApiId',
-      '"restApiId": "a1b2c3d4e5" (REST API) or "httpApiId": "f6g7h8i9j0" (HTTP API)',
-    );
-    return { kind: 'rest' };
-  }
-  const key = hasRest ? 'restApiId' : 'httpApiId';
-  const what = 'an API id (10 lower-case letters or digits)';
-  const apiId = out.string(raw, `apis[${index}].`, key, API_ID, what, `"${key}": "a1b2c3d4e5"`);
-  return { kind: hasRest ? 'rest' : 'http', ...(apiId ? { apiId } : {}) };
+const says = (problem: string, example: string) => `${problem}. Example: ${example}`;
+/** The message of a value that is not what the key needs: `<value> is not <what>. Example: <example>`. */
+const isNot =
+  (what: string, example: string) =>
+  (issue: { readonly input?: unknown }): string =>
+    says(`${describe(issue.input)} is not ${what}`, example);
+
+function text(pattern: RegExp, what: string, example: string) {
+  const error = isNot(what, example);
+  return z.string({ error }).regex(pattern, { error });
 }
 
-function readFormat(
-  raw: Raw,
-  path: string,
-  out: Collector,
-): Pick<WatchedApiConfig, 'accessLogFormat' | 'statusKey' | 'responseTypeKey'> {
-  let accessLogFormat: AccessLogFormatKind = 'json';
-  if (raw.accessLogFormat === 'json' || raw.accessLogFormat === 'text') accessLogFormat = raw.accessLogFormat;
-  else if (raw.accessLogFormat !== undefined) {
-    out.add(
-      `${path}accessLogFormat`,
-      `${describe(raw.accessLogFormat)} is not "json" or "text" (CLF, CSV or XML)`,
-      '"accessLogFormat": "json"',
-    );
-  }
-  const keyPath = (key: 'statusKey' | 'responseTypeKey', fallback: string, example: string) => {
-    if (raw[key] === undefined) return fallback;
-    return (
-      out.string(raw, path, key, JSON_KEY_PATH, 'a JSON key path (names joined by dots)', example) ?? fallback
-    );
-  };
-  const statusKey = keyPath('statusKey', DEFAULT_STATUS_KEY, '"statusKey": "status"');
-  const responseTypeKey =
-    raw.responseTypeKey === null
-      ? null
-      : keyPath(
-          'responseTypeKey',
-          DEFAULT_RESPONSE_TYPE_KEY,
-          '"responseTypeKey": "error.responseType" (or null)',
-        );
-  if (accessLogFormat === 'text' && (raw.statusKey !== undefined || raw.responseTypeKey !== undefined)) {
-    out.add(
-      `${path}accessLogFormat`,
-      'is "text", so statusKey and responseTypeKey cannot be used',
-      '"accessLogFormat": "json", "statusKey": "status"',
-    );
-  }
-  return { accessLogFormat, statusKey, responseTypeKey };
+function wholeNumber(min: number, max: number, what: string, example: string) {
+  const error = isNot(what, example);
+  return z
+    .number({ error })
+    .refine((value) => Number.isInteger(value) && value >= min && value <= max, { error });
 }
 
-function readApi(raw: unknown, index: number, out: Collector): WatchedApiConfig | undefined {
-  const path = `apis[${index}].`;
-  const example =
-    '{"restApiId":"a1b2c3d4e5","stage":"prod","accessLogGroup":"/aws/apigateway/a1b2c3d4e5/prod"}';
-  if (!isObject(raw)) {
-    out.add(`apis[${index}]`, `${describe(raw)} is not an object`, example);
+function flag(example: string) {
+  return z.boolean({ error: isNot('true or false', example) });
+}
+
+/** A strict object: a key it does not know is reported by name, with the keys it does know. */
+function objectOf<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string, example: string) {
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? says(`is not a known key (known: ${Object.keys(shape).join(', ')})`, example)
+        : isNot(what, example)(issue),
+  });
+}
+
+const keyPath = (example: string) =>
+  text(JSON_KEY_PATH, 'a JSON key path (names joined by dots, each dot one level of nesting)', example);
+
+interface RawFormat {
+  readonly accessLogFormat?: AccessLogFormatKind | undefined;
+  readonly statusKey?: string | undefined;
+  readonly responseTypeKey?: string | null | undefined;
+}
+
+/** What is wrong with an API's filter settings as a whole, if anything (each key is checked on its own too). */
+function formatProblem(api: RawFormat): { path: string[]; message: string } | undefined {
+  if (api.accessLogFormat === 'text') {
+    if (api.statusKey === undefined && api.responseTypeKey === undefined) return undefined;
+    return {
+      path: ['accessLogFormat'],
+      message: says(
+        'is "text", so statusKey and responseTypeKey cannot be used',
+        '"accessLogFormat": "json", "statusKey": "status"',
+      ),
+    };
+  }
+  const selectable = (key: string | null | undefined) => key == null || JSON_KEY_PATH.test(key);
+  if (!selectable(api.statusKey) || !selectable(api.responseTypeKey)) return undefined;
+  try {
+    accessLogFilterPattern({
+      ...(api.statusKey ? { statusKey: api.statusKey } : {}),
+      ...(api.responseTypeKey !== undefined ? { responseTypeKey: api.responseTypeKey } : {}),
+    });
     return undefined;
+  } catch (error) {
+    if (!(error instanceof FilterPatternTooLongError)) throw error;
+    return {
+      path: [api.responseTypeKey ? 'responseTypeKey' : 'statusKey'],
+      message: says(
+        `makes the access-log filter pattern ${error.length} characters, over the ${MAX_FILTER_PATTERN_LENGTH} CloudWatch Logs accepts: shorten the key paths or set responseTypeKey to null`,
+        '"responseTypeKey": "error.responseType" (or null)',
+      ),
+    };
   }
-  out.unknownKeys(raw, `apis[${index}]`, API_KEYS, example);
-  const before = out.errors.length;
-  const { kind, apiId } = readApiId(raw, index, out);
-  const stageValue = raw.stage;
-  const stage =
-    kind === 'http' && stageValue === '$default'
-      ? stageValue
-      : out.string(
-          raw,
-          path,
-          'stage',
-          STAGE,
-          'a stage name',
-          kind === 'http' ? '"stage": "$default"' : '"stage": "prod"',
-        );
+}
 
-  let accessLogGroup: string | undefined;
-  if (raw.accessLogGroup !== undefined) {
-    accessLogGroup = out.string(
-      raw,
-      path,
-      'accessLogGroup',
+const apiSchema = objectOf(
+  {
+    restApiId: text(
+      API_ID,
+      'an API id (10 lower-case letters or digits)',
+      '"restApiId": "a1b2c3d4e5"',
+    ).optional(),
+    httpApiId: text(
+      API_ID,
+      'an API id (10 lower-case letters or digits)',
+      '"httpApiId": "a1b2c3d4e5"',
+    ).optional(),
+    stage: text(STAGE, 'a stage name', '"stage": "prod" ("$default" for an HTTP API)'),
+    accessLogGroup: text(
       LOG_GROUP,
       'a log group name',
       '"accessLogGroup": "/aws/apigateway/a1b2c3d4e5/prod"',
-    );
-  }
-  const { accessLogFormat, statusKey, responseTypeKey } = readFormat(raw, path, out);
-  const executionLogs = out.boolean(raw, path, 'executionLogs', false, '"executionLogs": true');
-  if (kind === 'http' && executionLogs) {
-    out.add(
-      `${path}executionLogs`,
-      'is true for an HTTP API, which has no execution logs',
-      'remove "executionLogs", or use "restApiId" for a REST API',
-    );
-  }
-  if (raw.accessLogGroup === undefined && !executionLogs) {
-    out.add(
-      `apis[${index}]`,
-      'watches nothing: set accessLogGroup and/or "executionLogs": true',
-      '"accessLogGroup": "/aws/apigateway/a1b2c3d4e5/prod"',
-    );
-  }
-  if (out.errors.length > before || apiId === undefined || stage === undefined) return undefined;
-  return {
-    kind,
-    apiId,
-    stage,
-    ...(accessLogGroup === undefined ? {} : { accessLogGroup }),
-    accessLogFormat,
-    statusKey,
-    responseTypeKey,
-    executionLogs,
-  };
-}
-
-function readApis(raw: Raw, out: Collector): WatchedApiConfig[] {
-  const value = raw.apis;
-  if (!Array.isArray(value) || value.length === 0) {
-    out.add(
-      'apis',
-      `${describe(value)} is not a non-empty list of APIs to watch`,
-      JSON.stringify(EXAMPLE_CONTEXT.apis),
-    );
-    return [];
-  }
-  const apis = value.map((entry, index) => readApi(entry, index, out));
-  const seen = new Map<string, number>();
-  const groups = new Map<string, WatchedApiConfig>();
-  apis.forEach((api, index) => {
-    if (!api) return;
-    const key = `${api.apiId}/${api.stage}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      out.add(
-        `apis[${index}]`,
-        `watches ${key} again (already apis[${first}])`,
-        'one entry per API id and stage',
-      );
-    } else seen.set(key, index);
-    if (api.accessLogGroup === undefined) return;
-    const sharing = groups.get(api.accessLogGroup);
-    if (
-      sharing &&
-      (sharing.accessLogFormat !== api.accessLogFormat ||
-        sharing.statusKey !== api.statusKey ||
-        sharing.responseTypeKey !== api.responseTypeKey)
-    ) {
-      out.add(
-        `apis[${index}].accessLogGroup`,
-        `shares ${api.accessLogGroup} with another API but not its format settings (one filter serves one group)`,
-        'the same accessLogFormat, statusKey and responseTypeKey on every API writing to one group',
+    ).optional(),
+    accessLogFormat: z
+      .enum(['json', 'text'], {
+        error: isNot('"json" or "text" (CLF, CSV or XML)', '"accessLogFormat": "json"'),
+      })
+      .optional(),
+    statusKey: keyPath('"statusKey": "status"').optional(),
+    responseTypeKey: keyPath('"responseTypeKey": "error.responseType" (or null)').nullable().optional(),
+    executionLogs: flag('"executionLogs": true').optional(),
+  },
+  'an object',
+  API_EXAMPLE,
+)
+  .superRefine((api, ctx) => {
+    const at = (path: string[], problem: string, example: string) =>
+      ctx.addIssue({ code: 'custom', path, message: says(problem, example) });
+    const hasRest = api.restApiId !== undefined;
+    if (hasRest === (api.httpApiId !== undefined)) {
+      at(
+        [],
+        hasRest ? 'sets both restApiId and httpApiId' : 'sets neither restApiId nor httpApiId',
+        '"restApiId": "a1b2c3d4e5" (REST API) or "httpApiId": "f6g7h8i9j0" (HTTP API)',
       );
     }
-    if (!sharing) groups.set(api.accessLogGroup, api);
-  });
-  return apis.filter((api): api is WatchedApiConfig => api !== undefined);
-}
-
-function readEmails(raw: Raw, out: Collector): string[] {
-  const value = raw.alertEmails;
-  if (value === undefined) return [];
-  const example = '"alertEmails": ["api-oncall@example.com"]';
-  if (!Array.isArray(value)) {
-    out.add('alertEmails', `${describe(value)} is not a list of e-mail addresses`, example);
-    return [];
-  }
-  const emails: string[] = [];
-  value.forEach((entry, index) => {
-    if (typeof entry === 'string' && EMAIL.test(entry)) emails.push(entry);
-    else
-      out.add(
-        `alertEmails[${index}]`,
-        `${describe(entry)} is not an e-mail address`,
-        '"api-oncall@example.com"',
+    if (hasRest && api.stage === '$default') {
+      at(['stage'], '"$default" is not a stage name of a REST API', '"stage": "prod"');
+    }
+    if (!hasRest && api.executionLogs) {
+      at(
+        ['executionLogs'],
+        'is true for an HTTP API, which has no execution logs',
+        'remove "executionLogs", or use "restApiId" for a REST API',
       );
-  });
-  return emails;
-}
+    }
+    if (api.accessLogGroup === undefined && !api.executionLogs) {
+      at(
+        [],
+        'watches nothing: set accessLogGroup and/or "executionLogs": true',
+        '"accessLogGroup": "/aws/apigateway/a1b2c3d4e5/prod"',
+      );
+    }
+  })
+  .superRefine((api, ctx) => {
+    const problem = formatProblem(api);
+    if (problem) ctx.addIssue({ code: 'custom', ...problem });
+  })
+  .transform(
+    (api): WatchedApiConfig => ({
+      kind: api.restApiId !== undefined ? 'rest' : 'http',
+      apiId: api.restApiId ?? api.httpApiId ?? '',
+      stage: api.stage,
+      ...(api.accessLogGroup === undefined ? {} : { accessLogGroup: api.accessLogGroup }),
+      accessLogFormat: api.accessLogFormat ?? 'json',
+      statusKey: api.statusKey ?? DEFAULT_STATUS_KEY,
+      responseTypeKey: api.responseTypeKey === undefined ? DEFAULT_RESPONSE_TYPE_KEY : api.responseTypeKey,
+      executionLogs: api.executionLogs ?? false,
+    }),
+  );
 
-function readChatbot(chatbot: unknown, out: Collector): ChatbotConfig | undefined {
-  if (chatbot === undefined) return undefined;
-  const chatbotExample = '"chatbot": {"workspaceId": "T0123ABCD", "channelId": "C0123ABCDEF"}';
-  if (!isObject(chatbot)) {
-    out.add('slack.chatbot', `${describe(chatbot)} is not an object`, chatbotExample);
-    return undefined;
-  }
-  out.unknownKeys(chatbot, 'slack.chatbot', CHATBOT_KEYS, chatbotExample);
-  const id = (key: 'workspaceId' | 'channelId', what: string, example: string) =>
-    out.string(
-      chatbot,
-      'slack.chatbot.',
-      key,
+/** Rules across APIs, checked once every API is valid on its own. */
+const apisSchema = z
+  .array(z.unknown(), {
+    error: isNot('a non-empty list of APIs to watch', JSON.stringify(EXAMPLE_CONTEXT.apis)),
+  })
+  .min(1, { error: isNot('a non-empty list of APIs to watch', JSON.stringify(EXAMPLE_CONTEXT.apis)) })
+  .pipe(z.array(apiSchema))
+  .superRefine((apis, ctx) => {
+    const seen = new Map<string, number>();
+    const groups = new Map<string, WatchedApiConfig>();
+    apis.forEach((api, index) => {
+      const key = `${api.apiId}/${api.stage}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index],
+          message: says(`watches ${key} again (already apis[${first}])`, 'one entry per API id and stage'),
+        });
+      } else seen.set(key, index);
+      if (api.accessLogGroup === undefined) return;
+      const sharing = groups.get(api.accessLogGroup);
+      if (
+        sharing &&
+        (sharing.accessLogFormat !== api.accessLogFormat ||
+          sharing.statusKey !== api.statusKey ||
+          sharing.responseTypeKey !== api.responseTypeKey)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'accessLogGroup'],
+          message: says(
+            `shares ${api.accessLogGroup} with another API but not its format settings (one filter serves one group)`,
+            'the same accessLogFormat, statusKey and responseTypeKey on every API writing to one group',
+          ),
+        });
+      }
+      if (!sharing) groups.set(api.accessLogGroup, api);
+    });
+  });
+
+const chatbotSchema = objectOf(
+  {
+    workspaceId: text(
       SLACK_ID,
-      `a Slack ${what} id (upper-case letters and digits)`,
-      example,
-    );
-  const workspaceId = id('workspaceId', 'workspace', '"workspaceId": "T0123ABCD"');
-  const channelId = id('channelId', 'channel', '"channelId": "C0123ABCDEF"');
-  const configurationName =
-    chatbot.configurationName === undefined
-      ? undefined
-      : out.string(
-          chatbot,
-          'slack.chatbot.',
-          'configurationName',
-          CHATBOT_NAME,
-          'a name of up to 128 letters, digits, - or _',
-          '"configurationName": "apigw-403-alerts"',
+      'a Slack workspace id (upper-case letters and digits)',
+      '"workspaceId": "T0123ABCD"',
+    ),
+    channelId: text(
+      SLACK_ID,
+      'a Slack channel id (upper-case letters and digits)',
+      '"channelId": "C0123ABCDEF"',
+    ),
+    configurationName: text(
+      CHATBOT_NAME,
+      'a name of up to 128 letters, digits, - or _',
+      '"configurationName": "apigw-403-alerts"',
+    ).optional(),
+  },
+  'an object',
+  CHATBOT_EXAMPLE,
+);
+
+const slackSchema = objectOf(
+  {
+    webhookSecret: z
+      .string({
+        error: isNot(
+          'a Secrets Manager secret name or full secret ARN',
+          '"webhookSecret": "apigw-403-monitor/slack-webhook"',
+        ),
+      })
+      .refine(
+        (secret) => SECRET_ARN.test(secret) || (!secret.startsWith('arn:') && SECRET_NAME.test(secret)),
+        {
+          error: isNot(
+            'a Secrets Manager secret name or full secret ARN',
+            '"webhookSecret": "apigw-403-monitor/slack-webhook"',
+          ),
+        },
+      )
+      .optional(),
+    webhookSecretKmsKeyArn: text(
+      KMS_KEY_ARN,
+      'a KMS key ARN',
+      '"webhookSecretKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
+    ).optional(),
+    chatbot: chatbotSchema.optional(),
+  },
+  'an object',
+  SLACK_EXAMPLE,
+).superRefine((slack, ctx) => {
+  if (slack.webhookSecret === undefined && slack.chatbot === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: says('sets neither webhookSecret nor chatbot', SLACK_EXAMPLE),
+    });
+  }
+  if (slack.webhookSecretKmsKeyArn !== undefined && slack.webhookSecret === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['webhookSecretKmsKeyArn'],
+      message: says('is set without webhookSecret, the secret it decrypts', SLACK_EXAMPLE),
+    });
+  }
+});
+
+const alarmSettingsSchema = objectOf(
+  {
+    threshold: wholeNumber(
+      1,
+      Number.MAX_SAFE_INTEGER,
+      'a whole number of 403s, at least 1',
+      '"threshold": 100',
+    ),
+    periodMinutes: wholeNumber(
+      1,
+      1440,
+      'a whole number of minutes from 1 to 1440',
+      '"periodMinutes": 5',
+    ).default(DEFAULT_ALARM_PERIOD_MINUTES),
+  },
+  'an object',
+  ALARM_EXAMPLE,
+);
+
+/** `{category: settings}`: the key is a category a stage log can show, the value its alarm settings. */
+const alarmsSchema = z
+  .record(z.string(), z.unknown(), {
+    error: isNot('an object of category -> {threshold, periodMinutes}', ALARMS_EXAMPLE),
+  })
+  .transform((alarms, ctx) => {
+    const valid: CategoryAlarmConfig[] = [];
+    for (const [category, settings] of Object.entries(alarms)) {
+      const fail = (path: PropertyKey[], message: string) =>
+        ctx.addIssue({ code: 'custom', path: [category, ...path], message });
+      if (!isCategory(category)) {
+        fail([], says(`is not a category id (one of ${CATEGORIES.join(', ')})`, ALARMS_EXAMPLE));
+        continue;
+      }
+      if (CLIENT_ONLY_CATEGORIES.includes(category)) {
+        fail(
+          [],
+          says(
+            'is seen only by clients, never in a stage log, so an alarm on it would never fire',
+            ALARMS_EXAMPLE,
+          ),
         );
-  if (!workspaceId || !channelId) return undefined;
-  return { workspaceId, channelId, ...(configurationName ? { configurationName } : {}) };
+        continue;
+      }
+      const parsed = alarmSettingsSchema.safeParse(settings);
+      if (parsed.success) valid.push({ category, ...parsed.data });
+      else for (const issue of issueList(parsed.error.issues)) fail(issue.path, issue.message);
+    }
+    return valid;
+  });
+
+const NO_DESTINATION_EXAMPLE = '"alertEmails": ["api-oncall@example.com"]';
+
+const contextSchema = objectOf(
+  {
+    stackName: text(
+      STACK_NAME,
+      'a CloudFormation stack name',
+      `"stackName": "${DEFAULT_STACK_NAME}"`,
+    ).default(DEFAULT_STACK_NAME),
+    apis: apisSchema,
+    alertEmails: z
+      .array(text(EMAIL, 'an e-mail address', '"api-oncall@example.com"'), {
+        error: isNot('a list of e-mail addresses', NO_DESTINATION_EXAMPLE),
+      })
+      .optional(),
+    slack: slackSchema.optional(),
+    cooldownMinutes: wholeNumber(0, 1440, 'a whole number from 0 to 1440', '"cooldownMinutes": 15').default(
+      DEFAULT_COOLDOWN_MINUTES,
+    ),
+    minAlertCount: wholeNumber(
+      1,
+      1_000_000,
+      'a whole number from 1 to 1000000',
+      '"minAlertCount": 1',
+    ).default(DEFAULT_MIN_ALERT_COUNT),
+    alarms: alarmsSchema.optional(),
+    logRetentionDays: z
+      .number({
+        error: isNot(
+          `a CloudWatch Logs retention (${LOG_RETENTION_DAYS.join(', ')})`,
+          '"logRetentionDays": 30',
+        ),
+      })
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        error: isNot(
+          `a CloudWatch Logs retention (${LOG_RETENTION_DAYS.join(', ')})`,
+          '"logRetentionDays": 30',
+        ),
+      })
+      .default(DEFAULT_LOG_RETENTION_DAYS),
+    kmsEncryption: flag('"kmsEncryption": true').default(false),
+    reservedConcurrency: wholeNumber(
+      1,
+      1000,
+      'a whole number from 1 to 1000',
+      '"reservedConcurrency": 5 (default null: none reserved)',
+    )
+      .nullable()
+      .default(DEFAULT_RESERVED_CONCURRENCY),
+  },
+  'an object',
+  JSON.stringify(EXAMPLE_CONTEXT),
+)
+  .superRefine((context, ctx) => {
+    if (context.alertEmails === undefined && context.slack === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alertEmails'],
+        message: says('is missing and so is slack: alerts would go nowhere', NO_DESTINATION_EXAMPLE),
+      });
+    }
+  })
+  .transform(
+    ({ alertEmails, slack, alarms, ...rest }): MonitorConfig => ({
+      ...rest,
+      alertEmails: alertEmails ?? [],
+      ...(slack?.webhookSecret ? { slackWebhookSecret: slack.webhookSecret } : {}),
+      ...(slack?.webhookSecretKmsKeyArn ? { slackWebhookSecretKmsKeyArn: slack.webhookSecretKmsKeyArn } : {}),
+      ...(slack?.chatbot ? { chatbot: slack.chatbot } : {}),
+      alarms: alarms ?? [],
+    }),
+  );
+
+/** One entry per problem: a key zod reports as unknown among others becomes one entry of its own. */
+function issueList(issues: readonly z.core.$ZodIssue[]): { path: PropertyKey[]; message: string }[] {
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: [...issue.path, key], message: issue.message }))
+      : [{ path: [...issue.path], message: issue.message }],
+  );
 }
 
-function readSlack(raw: Raw, out: Collector): Pick<MonitorConfig, 'slackWebhookSecret' | 'chatbot'> {
-  const value = raw.slack;
-  if (value === undefined) return {};
-  const example = '"slack": {"webhookSecret": "apigw-403-monitor/slack-webhook"}';
-  if (!isObject(value)) {
-    out.add('slack', `${describe(value)} is not an object`, example);
-    return {};
-  }
-  out.unknownKeys(value, 'slack', SLACK_KEYS, example);
-  if (value.webhookSecret === undefined && value.chatbot === undefined) {
-    out.add('slack', 'sets neither webhookSecret nor chatbot', example);
-  }
-  const result: { slackWebhookSecret?: string; chatbot?: ChatbotConfig } = {};
-  if (value.webhookSecret !== undefined) {
-    const secret = value.webhookSecret;
-    if (
-      typeof secret === 'string' &&
-      (SECRET_ARN.test(secret) || (!secret.startsWith('arn:') && SECRET_NAME.test(secret)))
-    ) {
-      result.slackWebhookSecret = secret;
-    } else {
-      out.add(
-        'slack.webhookSecret',
-        `${describe(secret)} is not a Secrets Manager secret name or full secret ARN`,
-        '"webhookSecret": "apigw-403-monitor/slack-webhook"',
-      );
-    }
-  }
-  const chatbot = readChatbot(value.chatbot, out);
-  if (chatbot) result.chatbot = chatbot;
-  return result;
-}
-
-function readAlarms(raw: Raw, out: Collector): CategoryAlarmConfig[] {
-  const value = raw.alarms;
-  if (value === undefined) return [];
-  const example = '"alarms": {"WAF_FILTERED": {"threshold": 100, "periodMinutes": 5}}';
-  if (!isObject(value)) {
-    out.add(
-      'alarms',
-      `${describe(value)} is not an object of category -> {threshold, periodMinutes}`,
-      example,
-    );
-    return [];
-  }
-  const alarms: CategoryAlarmConfig[] = [];
-  for (const [category, settings] of Object.entries(value)) {
-    const path = `alarms.${category}`;
-    if (!isCategory(category)) {
-      out.add(path, `is not a category id (one of ${CATEGORIES.join(', ')})`, example);
-      continue;
-    }
-    if (CLIENT_ONLY_CATEGORIES.includes(category)) {
-      out.add(
-        path,
-        'is seen only by clients, never in a stage log, so an alarm on it would never fire',
-        example,
-      );
-      continue;
-    }
-    if (!isObject(settings)) {
-      out.add(path, `${describe(settings)} is not an object`, '{"threshold": 100, "periodMinutes": 5}');
-      continue;
-    }
-    out.unknownKeys(settings, path, ALARM_KEYS, '{"threshold": 100, "periodMinutes": 5}');
-    const threshold = settings.threshold;
-    const periodMinutes = settings.periodMinutes ?? DEFAULT_ALARM_PERIOD_MINUTES;
-    let ok = true;
-    if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 1) {
-      out.add(
-        `${path}.threshold`,
-        `${describe(threshold)} is not a whole number of 403s, at least 1`,
-        '"threshold": 100',
-      );
-      ok = false;
-    }
-    if (
-      typeof periodMinutes !== 'number' ||
-      !Number.isInteger(periodMinutes) ||
-      periodMinutes < 1 ||
-      periodMinutes > 1440
-    ) {
-      out.add(
-        `${path}.periodMinutes`,
-        `${describe(periodMinutes)} is not a whole number of minutes from 1 to 1440`,
-        '"periodMinutes": 5',
-      );
-      ok = false;
-    }
-    if (ok) alarms.push({ category, threshold: threshold as number, periodMinutes: periodMinutes as number });
-  }
-  return alarms;
+/** `['apis', 0, 'stage']` -> `apigw403.apis[0].stage`. */
+function keyOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (key, part) => (typeof part === 'number' ? `${key}[${part}]` : `${key}.${String(part)}`),
+    CONTEXT_KEY,
+  );
 }
 
 /** Parses the raw `apigw403` context value (an object, or its JSON text as given by `-c`). */
 export function parseConfig(raw: unknown): ConfigResult {
-  const out = new Collector();
   let value = raw;
   if (typeof value === 'string') {
     try {
@@ -497,7 +532,7 @@ export function parseConfig(raw: unknown): ConfigResult {
       value = undefined;
     }
   }
-  if (!isObject(value)) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return {
       ok: false,
       errors: [
@@ -506,81 +541,10 @@ export function parseConfig(raw: unknown): ConfigResult {
       ],
     };
   }
-  out.unknownKeys(value, '', TOP_KEYS, JSON.stringify(EXAMPLE_CONTEXT));
-  const stackName =
-    value.stackName === undefined
-      ? DEFAULT_STACK_NAME
-      : out.string(
-          value,
-          '',
-          'stackName',
-          STACK_NAME,
-          'a CloudFormation stack name',
-          `"stackName": "${DEFAULT_STACK_NAME}"`,
-        );
-  const apis = readApis(value, out);
-  const alertEmails = readEmails(value, out);
-  const slack = readSlack(value, out);
-  if (alertEmails.length === 0 && value.alertEmails === undefined && value.slack === undefined) {
-    out.add(
-      'alertEmails',
-      'is missing and so is slack: alerts would go nowhere',
-      '"alertEmails": ["api-oncall@example.com"]',
-    );
-  }
-  const cooldownMinutes = out.integer(
-    value,
-    'cooldownMinutes',
-    { min: 0, max: 1440 },
-    DEFAULT_COOLDOWN_MINUTES,
-    '"cooldownMinutes": 15',
-  );
-  const minAlertCount = out.integer(
-    value,
-    'minAlertCount',
-    { min: 1, max: 1_000_000 },
-    DEFAULT_MIN_ALERT_COUNT,
-    '"minAlertCount": 1',
-  );
-  const alarms = readAlarms(value, out);
-  let logRetentionDays: number = DEFAULT_LOG_RETENTION_DAYS;
-  if (value.logRetentionDays !== undefined) {
-    if ((LOG_RETENTION_DAYS as readonly unknown[]).includes(value.logRetentionDays)) {
-      logRetentionDays = value.logRetentionDays as number;
-    } else {
-      out.add(
-        'logRetentionDays',
-        `${describe(value.logRetentionDays)} is not a CloudWatch Logs retention (${LOG_RETENTION_DAYS.join(', ')})`,
-        '"logRetentionDays": 30',
-      );
-    }
-  }
-  const kmsEncryption = out.boolean(value, '', 'kmsEncryption', false, '"kmsEncryption": true');
-  let reservedConcurrency: number | null = DEFAULT_RESERVED_CONCURRENCY;
-  if (value.reservedConcurrency === null) reservedConcurrency = null;
-  else
-    reservedConcurrency = out.integer(
-      value,
-      'reservedConcurrency',
-      { min: 1, max: 1000 },
-      DEFAULT_RESERVED_CONCURRENCY,
-      '"reservedConcurrency": 5 (or null for none)',
-    );
-
-  if (out.errors.length > 0 || stackName === undefined) return { ok: false, errors: out.errors };
+  const parsed = contextSchema.safeParse(value);
+  if (parsed.success) return { ok: true, config: parsed.data };
   return {
-    ok: true,
-    config: {
-      stackName,
-      apis,
-      alertEmails,
-      ...slack,
-      cooldownMinutes,
-      minAlertCount,
-      alarms,
-      logRetentionDays,
-      kmsEncryption,
-      reservedConcurrency,
-    },
+    ok: false,
+    errors: issueList(parsed.error.issues).map((issue) => `${keyOf(issue.path)}: ${issue.message}`),
   };
 }

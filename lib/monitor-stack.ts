@@ -58,6 +58,15 @@ export class Apigw403MonitorStack extends Stack {
               : secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhookSecret', secret),
           }
         : {}),
+      ...(config.slackWebhookSecretKmsKeyArn
+        ? {
+            slackWebhookSecretKey: kms.Key.fromKeyArn(
+              this,
+              'SlackWebhookSecretKey',
+              config.slackWebhookSecretKmsKeyArn,
+            ),
+          }
+        : {}),
       ...(config.chatbot
         ? {
             chatbotSlackChannel: {
@@ -78,10 +87,15 @@ export class Apigw403MonitorStack extends Stack {
       })),
       ...(this.encryptionKey ? { encryptionKey: this.encryptionKey } : {}),
       logRetention: config.logRetentionDays as logs.RetentionDays,
-      reservedConcurrency: config.reservedConcurrency ?? 'unreserved',
+      ...(config.reservedConcurrency === null ? {} : { reservedConcurrency: config.reservedConcurrency }),
     });
     new CfnOutput(this, 'AlertTopicArn', { value: this.monitor.topic.topicArn });
     new CfnOutput(this, 'FailureQueueUrl', { value: this.monitor.failureQueue.queueUrl });
     new CfnOutput(this, 'DashboardName', { value: this.monitor.dashboard.dashboardName });
+    // `apigw403 replay` and `apigw403 doctor` take these names.
+    new CfnOutput(this, 'MonitorFunctionName', { value: this.monitor.monitorFunction.functionName });
+    if (this.monitor.slackForwarder) {
+      new CfnOutput(this, 'SlackForwarderFunctionName', { value: this.monitor.slackForwarder.functionName });
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { compileFilterPattern, FilterPatternSyntaxError } from '../../lib/filter-patterns.js';
 import type { HttpPeer } from './http-peer.js';
 import { PeerError, type PeerRequest, type PeerResponse, startJsonServer } from './json-http.js';
 
@@ -176,7 +177,7 @@ export class CloudWatchLogsServer {
   private filterLogEvents(body: Record<string, unknown>) {
     const groupName = groupNameOf(body);
     const group = this.group(groupName);
-    const matches = compileFilterPattern(stringField(body, 'filterPattern') ?? '');
+    const matches = filterPatternOf(body);
     const start = numberField(body, 'startTime') ?? Number.NEGATIVE_INFINITY;
     const end = numberField(body, 'endTime') ?? Number.POSITIVE_INFINITY;
     const streams = body.logStreamNames as string[] | undefined;
@@ -276,69 +277,15 @@ function decodeToken(token: string | undefined, query: string): number {
   throw new PeerError('InvalidParameterException', 'The specified nextToken is invalid.');
 }
 
-/**
- * The subset of the CloudWatch Logs filter-pattern syntax the project uses: empty (everything),
- * `?"a" ?b` (any term), `"a phrase" b` (all terms), `-term` (none of), and JSON patterns
- * `{ $.a.b = "v" || $.c != "w" && $.d = 3 }` with `*` wildcards in quoted values.
- */
-export function compileFilterPattern(pattern: string): (message: string) => boolean {
-  const trimmed = pattern.trim();
-  if (trimmed === '') return () => true;
-  if (trimmed.startsWith('{')) return compileJsonPattern(trimmed);
-  const tokens = [...trimmed.matchAll(/([?-]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))/g)].map((match) => ({
-    op: match[1] ?? '',
-    term: (match[2] ?? match[3] ?? '').replace(/\\(.)/g, '$1'),
-  }));
-  const anyOf = tokens.filter((token) => token.op === '?').map((token) => token.term);
-  const allOf = tokens.filter((token) => token.op === '').map((token) => token.term);
-  const noneOf = tokens.filter((token) => token.op === '-').map((token) => token.term);
-  return (message) =>
-    (anyOf.length === 0 || anyOf.some((term) => message.includes(term))) &&
-    allOf.every((term) => message.includes(term)) &&
-    !noneOf.some((term) => message.includes(term));
+/** The project's one filter-pattern evaluator, its syntax errors answered as the service does. */
+function filterPatternOf(body: Record<string, unknown>): (message: string) => boolean {
+  try {
+    return compileFilterPattern(stringField(body, 'filterPattern') ?? '');
+  } catch (error) {
+    if (error instanceof FilterPatternSyntaxError)
+      throw new PeerError('InvalidParameterException', 'Invalid filter pattern');
+    throw error;
+  }
 }
 
-function compileJsonPattern(pattern: string): (message: string) => boolean {
-  if (!pattern.endsWith('}')) throw new PeerError('InvalidParameterException', 'Invalid filter pattern');
-  const disjuncts = pattern
-    .slice(1, -1)
-    .split('||')
-    .map((disjunct) => disjunct.split('&&').map(compileComparison));
-  return (message) => {
-    let document: unknown;
-    try {
-      document = JSON.parse(message);
-    } catch {
-      return false;
-    }
-    return disjuncts.some((conjuncts) => conjuncts.every((test) => test(document)));
-  };
-}
-
-function compileComparison(text: string): (document: unknown) => boolean {
-  const match =
-    /^\s*\(?\s*\$((?:\.[\w-]+)+)\s*(=|!=)\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?))\s*\)?\s*$/.exec(text);
-  if (!match) throw new PeerError('InvalidParameterException', `Invalid filter pattern: ${text.trim()}`);
-  const path = (match[1] ?? '').slice(1).split('.');
-  const equal = match[2] === '=';
-  const quoted = match[3];
-  const number = match[4];
-  const wildcard =
-    quoted === undefined
-      ? undefined
-      : new RegExp(
-          `^${quoted
-            .split('*')
-            .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-            .join('.*')}$`,
-        );
-  return (document) => {
-    let value: unknown = document;
-    for (const key of path)
-      value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-    const same = wildcard
-      ? typeof value === 'string' && wildcard.test(value)
-      : typeof value === 'number' && value === Number(number);
-    return equal ? same : value !== undefined && !same;
-  };
-}
+export { compileFilterPattern };

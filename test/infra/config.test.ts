@@ -43,7 +43,7 @@ describe('the cdk.json example', () => {
       alarms: [],
       logRetentionDays: 30,
       kmsEncryption: false,
-      reservedConcurrency: 5,
+      reservedConcurrency: null,
     });
   });
 
@@ -70,7 +70,7 @@ describe('the cdk.json example', () => {
         alarms: { INVALID_API_KEY: { threshold: 10 }, WAF_FILTERED: { threshold: 1, periodMinutes: 1 } },
         logRetentionDays: 365,
         kmsEncryption: true,
-        reservedConcurrency: null,
+        reservedConcurrency: 20,
       }),
     );
     if (!result.ok) throw new Error(result.errors.join('\n'));
@@ -91,7 +91,7 @@ describe('the cdk.json example', () => {
     ]);
     expect(result.config).toMatchObject({
       cooldownMinutes: 0,
-      reservedConcurrency: null,
+      reservedConcurrency: 20,
       kmsEncryption: true,
     });
   });
@@ -336,7 +336,44 @@ const BAD: [string, unknown, string, string][] = [
     'concurrency',
     { ...withApi({}), reservedConcurrency: 0 },
     'apigw403.reservedConcurrency: 0 is not a whole number from 1 to 1000',
-    'Example: "reservedConcurrency": 5 (or null for none)',
+    'Example: "reservedConcurrency": 5 (default null: none reserved)',
+  ],
+  [
+    'webhook key not a KMS key ARN',
+    { apis: [api], slack: { webhookSecret: 'hook', webhookSecretKmsKeyArn: 'alias/slack' } },
+    'apigw403.slack.webhookSecretKmsKeyArn: "alias/slack" is not a KMS key ARN',
+    'Example: "webhookSecretKmsKeyArn": "arn:aws:kms:',
+  ],
+  [
+    'webhook key without a secret',
+    {
+      apis: [api],
+      alertEmails: ['a@example.com'],
+      slack: {
+        chatbot: { workspaceId: 'T01', channelId: 'C01' },
+        webhookSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
+    },
+    'apigw403.slack.webhookSecretKmsKeyArn: is set without webhookSecret',
+    'Example: "slack": {"webhookSecret"',
+  ],
+  [
+    'unknown chatbot key',
+    { apis: [api], slack: { chatbot: { workspaceId: 'T01', channelId: 'C01', channel: '#ops' } } },
+    'apigw403.slack.chatbot.channel: is not a known key (known: workspaceId, channelId, configurationName)',
+    'Example: "chatbot": {"workspaceId"',
+  ],
+  [
+    'filter pattern past 1,024 characters',
+    withApi({ responseTypeKey: Array.from({ length: 25 }, (_, i) => `segment${i}`).join('.') }),
+    'apigw403.apis[0].responseTypeKey: makes the access-log filter pattern 1',
+    'Example: "responseTypeKey": "error.responseType" (or null)',
+  ],
+  [
+    'flat key with a dash',
+    withApi({ responseTypeKey: 'error-type' }),
+    'apigw403.apis[0].responseTypeKey: "error-type" is not a JSON key path',
+    'Example: "responseTypeKey"',
   ],
   [
     'stack name',

@@ -15,7 +15,7 @@ import {
 } from '../../lib/access-log-format.js';
 import { Apigw403Monitor, sharedPrefix } from '../../lib/apigw-403-monitor.js';
 import { accessLogFilterPattern, executionLogFilterPattern } from '../../lib/filter-patterns.js';
-import { type Json, ofType } from './template-json.js';
+import { type Json, joined, ofType } from './template-json.js';
 
 const CLF =
   '$context.identity.sourceIp - - [$context.requestTime] "$context.httpMethod $context.routeKey $context.protocol" $context.status $context.responseLength $context.requestId';
@@ -113,7 +113,7 @@ describe('applyRecommendedAccessLogFormat', () => {
 describe('watching stages of the same app', () => {
   it('reads the access log group from the stage and the filter from its format', () => {
     expect(filterOn('AccessLogs')?.FilterPattern).toBe(accessLogFilterPattern());
-    expect(filterOn('LegacyLogs')?.FilterPattern).toBe('{ $.httpStatus = "403" }');
+    expect(filterOn('LegacyLogs')?.FilterPattern).toBe('{ $.httpStatus = "403" || $.httpStatus = 403 }');
     expect(filterOn('CatalogLogs')?.FilterPattern).toBe(accessLogFilterPattern());
     expect(filterOn('SearchLogs')?.FilterPattern).toBe(accessLogFilterPattern());
   });
@@ -131,12 +131,21 @@ describe('watching stages of the same app', () => {
     ]);
   });
 
-  it('falls back to a log-group:* source ARN when group names are tokens', () => {
-    const permissions = ofType(json, 'AWS::Lambda::Permission')
-      .map(([, r]) => r)
-      .filter((r) => r.Properties.Principal === 'logs.amazonaws.com');
-    expect(permissions).toHaveLength(1);
-    expect(JSON.stringify(permissions[0]?.Properties.SourceArn)).toMatch(/:log-group:\*"\]\]\}$/);
+  it('gives each subscribed group its own invoke permission, whose source ARN is that group, even as tokens', () => {
+    const permissions = ofType(json, 'AWS::Lambda::Permission').filter(
+      ([, r]) => r.Properties.Principal === 'logs.amazonaws.com',
+    );
+    const filters = ofType(json, 'AWS::Logs::SubscriptionFilter');
+    expect(permissions).toHaveLength(filters.length);
+    for (const [, filter] of filters) {
+      const ownPermission = permissions.filter(([id]) => filter.DependsOn.includes(id));
+      expect(ownPermission).toHaveLength(1);
+      const sourceArn = joined(ownPermission[0]?.[1].Properties.SourceArn);
+      // The group's name (a token here) stands in the source ARN, before the `:*` IAM matches.
+      expect(sourceArn).toBe(
+        `arn:<{Ref:AWS::Partition}>:logs:<{Ref:AWS::Region}>:<{Ref:AWS::AccountId}>:log-group:${joined(filter.Properties.LogGroupName)}:*`,
+      );
+    }
   });
 });
 

@@ -4,11 +4,14 @@ import {
   accessLogFilterPattern,
   EXECUTION_LOG_TERMS,
   executionLogFilterPattern,
+  FilterPatternSyntaxError,
+  FilterPatternTooLongError,
   FORBIDDEN_RESPONSE_TYPES,
+  jsonKeyPaths,
   jsonSelector,
+  MAX_FILTER_PATTERN_LENGTH,
   matchesFilterPattern,
-  parseFilterPattern,
-  UnsupportedFilterPatternError,
+  patternOptionsFor,
 } from '../../lib/filter-patterns.js';
 
 // Verbatim lines from shared/reference/apigw-403-log-evidence.md (labels are the file's).
@@ -121,7 +124,7 @@ describe('execution-log pattern', () => {
 describe('access-log pattern (JSON)', () => {
   it('selects status 403 or a 403 response type', () => {
     expect(jsonPattern).toBe(
-      `{ $.status = "403" || ${FORBIDDEN_RESPONSE_TYPES.map((t) => `$.error.responseType = "${t}"`).join(' || ')} }`,
+      `{ $.status = "403" || $.status = 403 || ${FORBIDDEN_RESPONSE_TYPES.map((t) => `$.error.responseType = "${t}"`).join(' || ')} }`,
     );
     expect(jsonPattern.length).toBeLessThanOrEqual(1024);
   });
@@ -150,7 +153,7 @@ describe('access-log pattern (JSON)', () => {
 
   it('follows the keys a user format writes (flat A1-style keys, no response type)', () => {
     const flat = accessLogFilterPattern({ statusKey: 'httpStatus', responseTypeKey: null });
-    expect(flat).toBe('{ $.httpStatus = "403" }');
+    expect(flat).toBe('{ $.httpStatus = "403" || $.httpStatus = 403 }');
     expect(matchesFilterPattern(flat, '{"httpStatus":"403"}')).toBe(true);
     expect(matchesFilterPattern(flat, '{"status":"403"}')).toBe(false);
     const typed = accessLogFilterPattern({ responseTypeKey: 'errorResponseType' });
@@ -182,47 +185,113 @@ describe('access-log pattern (text)', () => {
   });
 });
 
-describe('evaluator', () => {
-  it('parses the supported subset', () => {
-    expect(parseFilterPattern('')).toEqual({ kind: 'all' });
-    expect(parseFilterPattern('?"a b" ?c')).toEqual({ kind: 'terms', mode: 'any', terms: ['a b', 'c'] });
-    expect(parseFilterPattern('"a" b')).toEqual({ kind: 'terms', mode: 'all', terms: ['a', 'b'] });
-    expect(parseFilterPattern('{ $.a.b = "1" && $.c = "2" }')).toEqual({
-      kind: 'json',
-      mode: 'all',
-      clauses: [
-        { path: ['a', 'b'], value: '1' },
-        { path: ['c'], value: '2' },
-      ],
-    });
+describe('access-log pattern: status logged as a number or a string', () => {
+  it.each([
+    ['"status":"$context.status" (a string)', '{"status":"403"}'],
+    ['"status":$context.status (a number)', '{"status":403}'],
+  ])('selects a 403 written as %s', (_label, line) => {
+    expect(matchesFilterPattern(jsonPattern, line)).toBe(true);
+    expect(matchesFilterPattern(jsonPattern, line.replace('403', '200'))).toBe(false);
   });
 
-  it('matches everything with an empty pattern, and ANDs required terms', () => {
+  it('reads the status key of a format that logs it unquoted', () => {
+    const format = '{"requestId":"$context.requestId","http":{"code":$context.status}}';
+    expect(jsonKeyPaths(format).get('status')).toBe('http.code');
+    expect(patternOptionsFor(format)).toEqual({
+      format: 'json',
+      statusKey: 'http.code',
+      responseTypeKey: null,
+    });
+  });
+});
+
+describe('access-log pattern: keys a selector cannot address', () => {
+  it('never turns a flat dotted key into a nested selector that matches nothing', () => {
+    const format = '{"status":"$context.status","error.responseType":"$context.error.responseType"}';
+    expect(jsonKeyPaths(format).has('error.responseType')).toBe(false);
+    const options = patternOptionsFor(format);
+    expect(options).toEqual({ format: 'json', statusKey: 'status', responseTypeKey: null });
+    expect(
+      matchesFilterPattern(
+        accessLogFilterPattern(options),
+        '{"status":"403","error.responseType":"WAF_FILTERED"}',
+      ),
+    ).toBe(true);
+  });
+
+  it('falls back to the text pattern (a superset) when the status itself cannot be selected', () => {
+    const format = '{"http.status":"$context.status","error":{"responseType":"$context.error.responseType"}}';
+    const options = patternOptionsFor(format);
+    expect(options).toEqual({ format: 'text' });
+    expect(matchesFilterPattern(accessLogFilterPattern(options), '{"http.status":"403"}')).toBe(true);
+  });
+});
+
+describe('access-log pattern: length', () => {
+  it('fits the default and refuses, with a clear message, a pattern CloudWatch Logs would reject', () => {
+    expect(jsonPattern.length).toBeLessThanOrEqual(MAX_FILTER_PATTERN_LENGTH);
+    const longKey = Array.from({ length: 25 }, (_, i) => `segment${i}`).join('.');
+    expect(() => accessLogFilterPattern({ responseTypeKey: longKey })).toThrow(FilterPatternTooLongError);
+    expect(() => accessLogFilterPattern({ responseTypeKey: longKey })).toThrow(
+      /would be \d+ characters, over the 1024 CloudWatch Logs accepts/,
+    );
+  });
+});
+
+describe('evaluator', () => {
+  it('matches everything with an empty pattern, ANDs required terms, ORs ?terms, excludes -terms', () => {
     expect(matchesFilterPattern('', 'anything')).toBe(true);
     expect(matchesFilterPattern('"Method" "403"', 'Method completed with status: 403')).toBe(true);
     expect(matchesFilterPattern('"Method" "403"', 'Method completed with status: 200')).toBe(false);
+    expect(matchesFilterPattern('?"a b" ?c', 'xx a b')).toBe(true);
+    expect(matchesFilterPattern('?"a b" ?c', 'a  b')).toBe(false);
+    expect(matchesFilterPattern('ERROR -DEBUG', 'ERROR at x')).toBe(true);
+    expect(matchesFilterPattern('ERROR -DEBUG', 'ERROR DEBUG at x')).toBe(false);
   });
 
   it('is case-sensitive, like CloudWatch Logs', () => {
     expect(matchesFilterPattern('?"Access denied"', 'access denied. Reason: x')).toBe(false);
   });
 
-  it('never matches a JSON pattern against a non-object or a nested object value', () => {
-    expect(matchesFilterPattern('{ $.status = "403" }', '["403"]')).toBe(false);
-    expect(matchesFilterPattern('{ $.status = "403" }', 'not json 403')).toBe(false);
-    expect(matchesFilterPattern('{ $.status = "403" }', '{"status":{"code":"403"}}')).toBe(false);
-    expect(matchesFilterPattern('{ $.status = "403" }', '{"status":403}')).toBe(true);
+  it.each([
+    // Typed comparisons, as the syntax documents them: a string value for strings, a number for numbers.
+    ['{ $.status = "403" }', '{"status":"403"}', true],
+    ['{ $.status = "403" }', '{"status":403}', false],
+    ['{ $.status = 403 }', '{"status":403}', true],
+    ['{ $.status = 403 }', '{"status":"403"}', false],
+    ['{ $.latency > 500 }', '{"latency":501}', true],
+    ['{ $.latency >= 500 }', '{"latency":499.5}', false],
+    ['{ $.eventType = UpdateTrail }', '{"eventType":"UpdateTrail"}', true],
+    ['{ $.sourceIPAddress != 123.123.* }', '{"sourceIPAddress":"123.123.0.1"}', false],
+    ['{ $.sourceIPAddress != 123.123.* }', '{"sourceIPAddress":"10.0.0.1"}', true],
+    ['{ $.sourceIPAddress != 123.123.* }', '{}', false],
+    ['{ $.error.responseType = "WAF_*" }', '{"error":{"responseType":"WAF_FILTERED"}}', true],
+    ['{ $.users[0].id = 1 }', '{"users":[{"id":1}]}', true],
+    ['{ $.users.id = 1 }', '{"users":[{"id":1}]}', false],
+    ['{ $.a = "1" || $.b = "2" && $.c = "3" }', '{"a":"1"}', true],
+    ['{ $.a = "1" || $.b = "2" && $.c = "3" }', '{"b":"2"}', false],
+    ['{ ($.a = "1" || $.b = "2") && $.c = "3" }', '{"a":"1"}', false],
+    ['{ ($.a = "1" || $.b = "2") && $.c = "3" }', '{"b":"2","c":"3"}', true],
+    // Only objects are selected from; a nested object is not its scalar.
+    ['{ $.status = "403" }', '["403"]', false],
+    ['{ $.status = "403" }', 'not json 403', false],
+    ['{ $.status = "403" }', '{"status":{"code":"403"}}', false],
+  ])('%s on %s is %s', (pattern, message, expected) => {
+    expect(matchesFilterPattern(pattern, message)).toBe(expected);
   });
 
   it.each([
     ['[ip, user, status = 403]', 'space-delimited'],
-    ['{ $.a = "1" || $.b = "2" && $.c = "3" }', 'mixes'],
-    ['{ $.a > 1 }', 'is not'],
-    ['{ $.a = "1"', 'unbalanced'],
-    ['?a b', 'mixes'],
+    ['%ERROR%', 'regular expressions'],
+    ['{ $.a > "1" }', 'compares numbers'],
+    ['{ $.a = "1"', 'unbalanced braces'],
+    ['{ ($.a = "1" }', 'unbalanced parentheses'],
+    ['{ status = "1" }', 'expected a $.selector'],
+    ['{ $.a "1" }', 'expected a comparison'],
+    ['{ $.a = }', 'expected a value'],
   ])('rejects %s', (pattern, why) => {
-    expect(() => parseFilterPattern(pattern)).toThrow(UnsupportedFilterPatternError);
-    expect(() => parseFilterPattern(pattern)).toThrow(why);
+    expect(() => matchesFilterPattern(pattern, '{}')).toThrow(FilterPatternSyntaxError);
+    expect(() => matchesFilterPattern(pattern, '{}')).toThrow(why);
   });
 
   it('builds selectors only from identifier key paths', () => {

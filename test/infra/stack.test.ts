@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_ONLY_CATEGORIES } from '../../lambda/core/categories.js';
+import { STATE_TABLE_ACTIONS } from '../../lib/apigw-403-monitor.js';
 import { CONTEXT_KEY, type MonitorConfig, parseConfig } from '../../lib/config.js';
 import { LOGGED_CATEGORIES } from '../../lib/dashboard.js';
 import { accessLogFilterPattern, executionLogFilterPattern } from '../../lib/filter-patterns.js';
@@ -47,16 +48,17 @@ beforeAll(() => {
 });
 
 describe('the monitor function', () => {
-  it('is Node.js 22 on arm64 with explicit memory, timeout, concurrency and log group', () => {
+  it('is Node.js 22 on arm64 with explicit memory, timeout and log group, and no reserved concurrency', () => {
     const props = json.Resources[monitorFunctionId].Properties;
     expect(props).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       MemorySize: 256,
       Timeout: 60,
-      ReservedConcurrentExecutions: 5,
       Handler: 'index.handler',
     });
+    // Reserving any concurrency fails in an account with less than that + 100 unreserved.
+    expect(props.ReservedConcurrentExecutions).toBeUndefined();
     const logGroupId = props.LoggingConfig.LogGroup.Ref as string;
     expect(json.Resources[logGroupId]).toMatchObject({
       Type: 'AWS::Logs::LogGroup',
@@ -155,22 +157,26 @@ describe('subscriptions', () => {
       expect(filter.DestinationArn).toEqual({ 'Fn::GetAtt': [monitorFunctionId, 'Arn'] });
   });
 
-  it('has one invoke permission for CloudWatch Logs, scoped by account and log-group ARN', () => {
-    const permissions = ofType(json, 'AWS::Lambda::Permission').filter(
-      ([, p]) => p.Properties.Principal === 'logs.amazonaws.com',
+  it('gives each filter an invoke permission of its own, scoped by account and its log-group ARN', () => {
+    const permissions = new Map(
+      ofType(json, 'AWS::Lambda::Permission').filter(
+        ([, p]) => p.Properties.Principal === 'logs.amazonaws.com',
+      ),
     );
-    expect(permissions).toHaveLength(1);
-    const [permissionId, permission] = permissions[0] ?? ['', {}];
-    expect(permission.Properties).toMatchObject({
-      Action: 'lambda:InvokeFunction',
-      FunctionName: { 'Fn::GetAtt': [monitorFunctionId, 'Arn'] },
-      SourceAccount: { Ref: 'AWS::AccountId' },
-    });
-    expect(joined(permission.Properties.SourceArn)).toBe(
-      'arn:<{Ref:AWS::Partition}>:logs:<{Ref:AWS::Region}>:<{Ref:AWS::AccountId}>:log-group:*',
-    );
-    for (const [, filter] of ofType(json, 'AWS::Logs::SubscriptionFilter')) {
-      expect(filter.DependsOn).toContain(permissionId);
+    const filters = ofType(json, 'AWS::Logs::SubscriptionFilter');
+    expect(permissions.size).toBe(filters.length);
+    for (const [, filter] of filters) {
+      const own = (filter.DependsOn as string[]).filter((id) => permissions.has(id));
+      expect(own).toHaveLength(1);
+      const permission = permissions.get(own[0] ?? '');
+      expect(permission?.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [monitorFunctionId, 'Arn'] },
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      });
+      expect(joined(permission?.Properties.SourceArn)).toBe(
+        `arn:<{Ref:AWS::Partition}>:logs:<{Ref:AWS::Region}>:<{Ref:AWS::AccountId}>:log-group:${filter.Properties.LogGroupName}:*`,
+      );
     }
   });
 
@@ -270,17 +276,14 @@ describe('least privilege', () => {
         },
         { actions: ['sns:Publish'], resources: [expect.stringMatching(/MonitorAlertTopic/)] },
         {
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          actions: [...STATE_TABLE_ACTIONS].sort(),
           resources: [expect.stringMatching(/MonitorStateTable.*Arn/)],
         },
         {
           actions: ['logs:FilterLogEvents'],
           resources: [expect.stringMatching(/:log-group:API-Gateway-Execution-Logs_a1b2c3d4e5\/prod:\*$/)],
         },
-        {
-          actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-          resources: [expect.stringMatching(/MonitorFailureQueue.*Arn/)],
-        },
+        { actions: ['sqs:SendMessage'], resources: [expect.stringMatching(/MonitorFailureQueue.*Arn/)] },
       ]),
     );
     expect(grants).toHaveLength(5);
@@ -388,8 +391,15 @@ describe('options', () => {
       SlackWorkspaceId: 'T0123ABCD',
       SlackChannelId: 'C0123ABCDEF',
       SnsTopicArns: [{ Ref: expect.stringMatching(/^MonitorAlertTopic/) }],
-      GuardrailPolicies: [expect.stringContaining('CloudWatchReadOnlyAccess')].map(() => expect.anything()),
     });
+    expect(joined(channel.Properties.GuardrailPolicies[0])).toBe(
+      'arn:<{Ref:AWS::Partition}>:iam::aws:policy/CloudWatchReadOnlyAccess',
+    );
+    expect(channel.Properties.GuardrailPolicies).toHaveLength(1);
+    // Chatbot names are unique per account across regions: the default carries the region.
+    expect(joined(channel.Properties.ConfigurationName)).toBe(
+      'Apigw403Monitor-<{Ref:AWS::Region}>-403-alerts',
+    );
     const functions = ofType(variant, 'AWS::Lambda::Function').filter(
       ([, f]) => f.Properties.Runtime === 'nodejs22.x',
     );
@@ -398,14 +408,74 @@ describe('options', () => {
     expect(functions[0]?.[1].Properties.Environment.Variables.COOLDOWN_MINUTES).toBe('60');
   });
 
-  it('narrows the invoke permission to the execution-log prefix when only execution logs are watched', () => {
-    const [, permission] =
-      ofType(variant, 'AWS::Lambda::Permission').find(
-        ([, p]) => p.Properties.Principal === 'logs.amazonaws.com',
-      ) ?? [];
-    expect(joined(permission?.Properties.SourceArn)).toMatch(
-      /:log-group:API-Gateway-Execution-Logs_a1b2c3d4e5\/prod\*$/,
+  it('narrows the invoke permission to the execution log group when only execution logs are watched', () => {
+    const permissions = ofType(variant, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'logs.amazonaws.com',
     );
+    expect(permissions.map(([, p]) => joined(p.Properties.SourceArn))).toEqual([
+      'arn:<{Ref:AWS::Partition}>:logs:<{Ref:AWS::Region}>:<{Ref:AWS::AccountId}>:log-group:API-Gateway-Execution-Logs_a1b2c3d4e5/prod:*',
+    ]);
+  });
+
+  it('grants exactly the KMS actions publishing and failure records need, on the key, never a wildcard', () => {
+    const [keyId] = ofType(variant, 'AWS::KMS::Key')[0] ?? [''];
+    const kmsStatements = ofType(variant, 'AWS::IAM::Policy')
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[])
+      .filter((statement) => [statement.Action].flat().some((a: string) => a.startsWith('kms:')));
+    expect(kmsStatements.length).toBeGreaterThanOrEqual(2);
+    for (const statement of kmsStatements) {
+      expect([statement.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    }
+  });
+});
+
+describe('a webhook secret on a customer-managed KMS key', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const forwarderStatements = (raw: unknown) => {
+    const variant = Template.fromStack(build(raw).stack).toJSON();
+    return ofType(variant, 'AWS::IAM::Policy')
+      .filter(([id]) => id.startsWith('MonitorSlackForwarderRole'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+  };
+
+  it('lets the forwarder decrypt it through Secrets Manager only, from slack.webhookSecretKmsKeyArn', () => {
+    const statements = forwarderStatements({
+      apis: [{ restApiId: 'a1b2c3d4e5', stage: 'prod', executionLogs: true }],
+      slack: { webhookSecret: 'apigw-403-monitor/slack-webhook', webhookSecretKmsKeyArn: KEY },
+    });
+    const decrypt = statements.filter((statement) => statement.Sid === 'DecryptWebhookSecret');
+    expect(decrypt).toHaveLength(1);
+    expect(decrypt[0]).toMatchObject({ Action: 'kms:Decrypt', Resource: KEY });
+    expect(joined(decrypt[0]?.Condition.StringEquals['kms:ViaService'])).toBe(
+      'secretsmanager.<{Ref:AWS::Region}>.amazonaws.com',
+    );
+  });
+
+  it('grants no KMS action for a secret on the AWS managed key', () => {
+    const statements = forwarderStatements({
+      apis: [{ restApiId: 'a1b2c3d4e5', stage: 'prod', executionLogs: true }],
+      slack: { webhookSecret: 'apigw-403-monitor/slack-webhook' },
+    });
+    expect(
+      statements.flatMap((statement) => [statement.Action].flat()).filter((a) => a.startsWith('kms:')),
+    ).toEqual([]);
+  });
+});
+
+describe('stack outputs', () => {
+  it('name the monitor and forwarder functions (replay and doctor take them), the topic, queue and dashboard', () => {
+    expect(Object.keys(json.Outputs).sort()).toEqual(
+      [
+        'AlertTopicArn',
+        'DashboardName',
+        'FailureQueueUrl',
+        'MonitorFunctionName',
+        'SlackForwarderFunctionName',
+      ].sort(),
+    );
+    expect(json.Outputs.MonitorFunctionName.Value).toEqual({ Ref: monitorFunctionId });
+    expect(json.Outputs.SlackForwarderFunctionName.Value).toEqual({ Ref: forwarderId });
   });
 });
 

@@ -130,7 +130,7 @@ describe('apigw403 triage', () => {
     expect(accessCalls).toHaveLength(3);
     expect(accessCalls[0]?.body).toMatchObject({ startTime: NOW - 86_400_000, endTime: NOW });
     expect(String(accessCalls[0]?.body.filterPattern)).toMatch(
-      /^\{ \$\.status = "403" \|\| \$\.error\.responseType = "ACCESS_DENIED"/,
+      /^\{ \$\.status = "403" \|\| \$\.status = 403 \|\| \$\.error\.responseType = "ACCESS_DENIED"/,
     );
     expect(accessCalls[2]?.body.nextToken).toEqual(expect.any(String));
     const executionCall = calls.find((call) => call.body.logGroupName === EXECUTION_GROUP);
