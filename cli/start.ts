@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { METRIC_NAME } from '../lambda/core/render/index.js';
 import type { AlertOutcome } from '../lambda/monitor.js';
 import { CloudWatchLogsServer } from './peers/cloudwatch-logs-server.js';
@@ -8,6 +8,7 @@ import { type LocalAws, startLocalAws } from './peers/local-aws.js';
 import { totalsPerService } from './peers/request-count.js';
 import { deliverToLambda, messageForProtocol, receiveAll } from './peers/sns-delivery.js';
 import { subscriptionEvent } from './scenario/payload.js';
+import { runAccountsScenario } from './scenario/run-accounts.js';
 import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
 
 /**
@@ -20,6 +21,7 @@ interface Options {
   readonly input?: string[];
   readonly report?: string;
   readonly all?: boolean;
+  readonly scenario?: 'stages' | 'accounts';
 }
 
 interface MetricRow {
@@ -37,9 +39,18 @@ const program = new Command()
   .option('--input <file...>', 'subscription payload files to replay instead of the scenario')
   .option('--report <file>', 'also write a JSON report')
   .option('--all', 'print the e-mail text of every alert, not only the first ones')
+  .addOption(
+    new Option(
+      '--scenario <name>',
+      'stages: one account, listed stages; accounts: a central account fed by Kinesis',
+    )
+      .choices(['stages', 'accounts'])
+      .default('stages'),
+  )
   .parse();
 
-await main(program.opts<Options>());
+const options = program.opts<Options>();
+await (options.scenario === 'accounts' ? runAccountsScenario() : main(options));
 
 async function main(options: Options): Promise<void> {
   const began = performance.now();

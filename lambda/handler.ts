@@ -27,7 +27,8 @@ export interface InvocationContext {
   getRemainingTimeInMillis(): number;
 }
 
-function environmentDeps(overrides: Partial<MonitorDeps>): MonitorDeps {
+/** The real clients and settings, read once per cold start; also the Kinesis entry point's. */
+export function environmentDeps(overrides: Partial<MonitorDeps>): MonitorDeps {
   const config = overrides.config ?? monitorConfig();
   const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'apigw-403-monitor' });
   return {

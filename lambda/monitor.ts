@@ -180,7 +180,9 @@ async function handleBatch(
   }
   const metricEmitted = claim.kind === 'fresh';
   if (metricEmitted)
-    deps.metrics(forbiddenRequestDocuments(countByGroup(findings), deps.config.metricNamespace, now));
+    deps.metrics(
+      forbiddenRequestDocuments(countByGroup(findings), deps.config.metricNamespace, now, document.owner),
+    );
 
   const digest = groupsDigest(groups);
   const finished =
@@ -394,5 +396,13 @@ async function renderGroup(
       }
     }
   }
-  return renderPublish(buildAlertView(enriched, { region: deps.config.region, logGroups, alert, notes }));
+  return renderPublish(
+    buildAlertView(enriched, {
+      region: deps.config.region,
+      account: document.owner,
+      logGroups,
+      alert,
+      notes,
+    }),
+  );
 }

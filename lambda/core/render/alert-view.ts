@@ -21,6 +21,8 @@ export interface AlertView {
   readonly summary: string;
   readonly apiId: string;
   readonly stage: string;
+  /** The AWS account whose log group the 403s came from (the subscription document's `owner`). */
+  readonly account?: string;
   readonly region: string;
   readonly count: number;
   readonly windowStart: string;
@@ -47,6 +49,8 @@ export interface AlertView {
 
 export interface AlertContext {
   readonly region: string;
+  /** The subscription document's `owner`: named in the alert and its attributes for routing. */
+  readonly account?: string;
   /** The log groups the Logs Insights link searches (access, and execution when there is one). */
   readonly logGroups: readonly string[];
   readonly alert: PendingAlert;
@@ -83,6 +87,7 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
     summary: escapeSlack(description.summary),
     apiId: fromLog(group.apiId, LIMITS.id),
     stage: fromLog(group.stage, LIMITS.id),
+    ...(context.account === undefined ? {} : { account: fromLog(context.account, LIMITS.id) }),
     region: escapeSlack(context.region),
     count: group.count,
     windowStart: new Date(group.firstSeen).toISOString(),

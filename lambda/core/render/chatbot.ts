@@ -77,6 +77,7 @@ export function renderChatbotNotification(view: AlertView): ChatbotNotification 
         severity: view.severity,
         apiId: view.apiId,
         stage: view.stage,
+        ...(view.account ? { account: view.account } : {}),
         count: String(view.count),
         suppressedSinceLast: String(view.suppressedSinceLast),
         firstSeen: String(view.firstSeen),

@@ -39,7 +39,7 @@ export function renderEmailText(view: AlertView): string {
   };
   lines.push(
     `[${view.severity.toUpperCase()}] ${view.title}`,
-    `API ${view.apiId} · stage ${view.stage} · ${view.region} · category ${view.category}`,
+    `API ${view.apiId} · stage ${view.stage}${view.account ? ` · account ${view.account}` : ''} · ${view.region} · category ${view.category}`,
     '',
     headline(view),
   );

@@ -16,18 +16,28 @@ export interface MetricCount {
   readonly count: number;
 }
 
+const BY_STAGE = ['ApiId', 'Stage', 'Category'];
+const BY_ACCOUNT = ['Account', 'Category'];
+
+/**
+ * With `account` (the subscription document's owner), each document also counts under (Account,
+ * Category): one series per account and cause for a central monitor, while the (ApiId, Stage,
+ * Category) series that alarms and the dashboard use stay as they are.
+ */
 export function forbiddenRequestDocuments(
   counts: readonly MetricCount[],
   namespace: string,
   timestamp: number,
+  account?: string,
 ): Record<string, unknown>[] {
+  const dimensions = account === undefined ? [BY_STAGE] : [BY_STAGE, BY_ACCOUNT];
   return counts.map((entry) => ({
     _aws: {
       Timestamp: timestamp,
       CloudWatchMetrics: [
         {
           Namespace: namespace,
-          Dimensions: [['ApiId', 'Stage', 'Category']],
+          Dimensions: dimensions,
           Metrics: [{ Name: METRIC_NAME, Unit: 'Count' }],
         },
       ],
@@ -35,23 +45,37 @@ export function forbiddenRequestDocuments(
     ApiId: entry.apiId,
     Stage: entry.stage,
     Category: entry.category,
+    ...(account === undefined ? {} : { Account: account }),
     [METRIC_NAME]: entry.count,
   }));
 }
 
-export function invalidPayloadDocument(namespace: string, timestamp: number): Record<string, unknown> {
+/** Subscription documents a central monitor dropped because their owner is not a listed source account. */
+export const UNLISTED_ACCOUNT_METRIC = 'DroppedUnlistedAccountDocuments';
+
+export function invalidPayloadDocument(
+  namespace: string,
+  timestamp: number,
+  count = 1,
+): Record<string, unknown> {
+  return countDocument(INVALID_PAYLOADS_METRIC, namespace, timestamp, count);
+}
+
+/** A dimensionless count, e.g. payloads that could not be read or were dropped. */
+export function countDocument(
+  metric: string,
+  namespace: string,
+  timestamp: number,
+  count: number,
+): Record<string, unknown> {
   return {
     _aws: {
       Timestamp: timestamp,
       CloudWatchMetrics: [
-        {
-          Namespace: namespace,
-          Dimensions: [[]],
-          Metrics: [{ Name: INVALID_PAYLOADS_METRIC, Unit: 'Count' }],
-        },
+        { Namespace: namespace, Dimensions: [[]], Metrics: [{ Name: metric, Unit: 'Count' }] },
       ],
     },
-    [INVALID_PAYLOADS_METRIC]: 1,
+    [metric]: count,
   };
 }
 

@@ -9,10 +9,13 @@ export { type ChatbotNotification, renderChatbotNotification } from './chatbot.j
 export { headline, renderEmailText, subjectLine } from './email.js';
 export {
   countByGroup,
+  countDocument,
   forbiddenRequestDocuments,
+  INVALID_PAYLOADS_METRIC,
   invalidPayloadDocument,
   METRIC_NAME,
   type MetricCount,
+  UNLISTED_ACCOUNT_METRIC,
 } from './emf.js';
 export { insightsQuery, logsInsightsUrl } from './insights-link.js';
 export { renderSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack.js';

@@ -92,7 +92,11 @@ export function renderSlackMessage(view: AlertView): SlackMessage {
   }
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`${view.region} · alert ${view.id} · sources ${view.sources.join('+') || 'n/a'}`)],
+    elements: [
+      mrkdwn(
+        `${view.account ? `account ${view.account} · ` : ''}${view.region} · alert ${view.id} · sources ${view.sources.join('+') || 'n/a'}`,
+      ),
+    ],
   });
   return {
     text: capEscaped(

@@ -10,7 +10,10 @@ export interface RenderedPublish {
   readonly subject: string;
   /** For `MessageStructure: json`: one string per protocol. */
   readonly message: string;
-  readonly attributes: Readonly<Record<'category' | 'severity' | 'apiId' | 'stage', string>>;
+  /** SNS message attributes, for subscription filter policies (`account` only when the view names one). */
+  readonly attributes: Readonly<Record<'category' | 'severity' | 'apiId' | 'stage', string>> & {
+    readonly account?: string;
+  };
   /** The view actually rendered, after any shrinking to fit the budget. */
   readonly view: AlertView;
 }
@@ -70,7 +73,13 @@ export function renderPublish(view: AlertView, budgetBytes = SNS_MESSAGE_BUDGET_
   return {
     subject: subjectLine(fitted),
     message,
-    attributes: { category: view.category, severity: view.severity, apiId: view.apiId, stage: view.stage },
+    attributes: {
+      category: view.category,
+      severity: view.severity,
+      apiId: view.apiId,
+      stage: view.stage,
+      ...(view.account ? { account: view.account } : {}),
+    },
     view: fitted,
   };
 }
