@@ -1,11 +1,38 @@
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import {
   type DecodeResult,
-  decodeSubscriptionEvent,
-  EXECUTION_LOG_GROUP_PREFIX,
+  executionLogGroupName,
   type LogEvent,
   type LogsDocument,
+  parseAccessLine,
+  parseExecutionLogGroup,
+  splitExecutionLine,
 } from '../lambda/core/index.js';
+import { type Chunk, splitChunks } from './input/chunks.js';
+import { parseCsv } from './input/csv.js';
+import { dropWords, isExecutionLine, parseTextOutputRow, stripLinePrefixes } from './input/lines.js';
+import { type ExportedEvent, readJsonValue, timeOf } from './input/shapes.js';
+import { stripControlSequences } from './terminal.js';
+
+/** How much of one file was API Gateway log lines, for the honest "read N, none is a log line" answer. */
+export interface FileReport {
+  readonly source: string;
+  /** `lines` for text, `events` for structured exports. */
+  unit: 'lines' | 'events';
+  /** Lines or events that could have been log lines (format rows such as page tokens excluded). */
+  total: number;
+  /** Of those, API Gateway access-log or execution-log lines. */
+  recognised: number;
+  /** Events already read from another file or earlier in this one (overlapping exports). */
+  duplicates: number;
+  /** Payloads that could not be decoded (each reported on its own). */
+  invalid: number;
+  /** CONTROL_MESSAGE deliveries (CloudWatch's check that the destination is reachable). */
+  controlMessages: number;
+  /** What the file looks like when it is not what was expected. */
+  hint?: string;
+}
 
 /** What the inputs of one command held, file by file. */
 export interface InputSet {
@@ -14,117 +41,431 @@ export interface InputSet {
   readonly invalid: string[];
   /** One line per file that could not be read at all. */
   readonly unreadable: string[];
+  readonly files: FileReport[];
   controlMessages: number;
+  /** The API and stage a document's log group names, for lines that do not say. */
+  readonly resolveStage: (logGroup: string) => StageRef | undefined;
+}
+
+export interface StageRef {
+  readonly apiId: string;
+  readonly stage: string;
 }
 
 export interface ReadOptions {
-  /** The log group plain-text lines came from; an `API-Gateway-Execution-Logs_` name makes them execution lines. */
+  /** The log group of inputs that do not name theirs (plain text, CLI output); `FILE=GROUP` wins. */
   readonly logGroup?: string;
-  readonly readStdin?: () => Promise<string>;
+  readonly readStdin?: () => Promise<Buffer | string>;
 }
 
-/** Default name for plain access-log lines whose group was not given. */
+/** Default name for access lines whose group is not known. */
 export const PLAIN_ACCESS_GROUP = 'apigw403-cli/access';
-const PLAIN_EXECUTION_GROUP = `${EXECUTION_LOG_GROUP_PREFIX}unknown/unknown`;
+const UNKNOWN = 'unknown';
+/** Files past this are refused rather than read into memory: a CLI run must not exhaust the machine. */
+const MAX_INFLATED_FILE_BYTES = 1024 * 1024 * 1024;
+const LOG_GROUP_NAME = /^[\w\-./#]+$/;
 
-export async function readInputs(paths: readonly string[], options: ReadOptions = {}): Promise<InputSet> {
-  const set: InputSet = { documents: [], invalid: [], unreadable: [], controlMessages: 0 };
-  for (const path of paths) {
-    let text: string;
+/** `FILE=GROUP` (log group names hold no `=`) -> its parts; a bare path has no group. */
+export function splitFileArgument(argument: string): { path: string; logGroup?: string } {
+  const at = argument.lastIndexOf('=');
+  if (at <= 0) return { path: argument };
+  const logGroup = argument.slice(at + 1);
+  return LOG_GROUP_NAME.test(logGroup) ? { path: argument.slice(0, at), logGroup } : { path: argument };
+}
+
+/**
+ * The API and stage a log group belongs to, from the names API Gateway and this project use:
+ * `API-Gateway-Execution-Logs_{api}/{stage}`, `/aws/apigateway/{api}/{stage}`, `..._{api}/{stage}`.
+ */
+export function stageOfLogGroup(logGroup: string): StageRef | undefined {
+  const execution = parseExecutionLogGroup(logGroup);
+  if (execution) return execution;
+  const match = /(?:^|[/_])([a-z0-9]{10})\/([\w.-]+)$/.exec(logGroup);
+  return match ? { apiId: match[1] as string, stage: match[2] as string } : undefined;
+}
+
+export async function readInputs(
+  arguments_: readonly string[],
+  options: ReadOptions = {},
+): Promise<InputSet> {
+  const stages = new Map<string, StageRef>();
+  const set: InputSet = {
+    documents: [],
+    invalid: [],
+    unreadable: [],
+    files: [],
+    controlMessages: 0,
+    resolveStage: (group) => stages.get(group) ?? stageOfLogGroup(group),
+  };
+  const reader = new InputReader(set, stages);
+  for (const argument of arguments_) {
+    const { path, logGroup } = splitFileArgument(argument);
+    let bytes: Buffer;
     try {
-      text = path === '-' ? await (options.readStdin ?? readStdin)() : await readFile(path, 'utf8');
+      const content = path === '-' ? await (options.readStdin ?? readStdin)() : await readFile(path);
+      bytes = typeof content === 'string' ? Buffer.from(content) : content;
     } catch (error) {
       set.unreadable.push(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
       continue;
     }
-    addText(set, path === '-' ? '<stdin>' : path, text, options.logGroup);
+    reader.addFile(path === '-' ? '<stdin>' : path, bytes, logGroup ?? options.logGroup);
   }
   return set;
 }
 
-/** Sorts one file's text into documents: a subscription payload, one payload per line, or log lines. */
-export function addText(set: InputSet, source: string, text: string, logGroup?: string): void {
-  const whole = parseObject(text);
-  if (whole && isPayload(whole)) {
-    addDecoded(set, source, decodeSubscriptionEvent(whole));
-    return;
-  }
-  const lines = text.split(/\r?\n/);
-  const first = lines.find((line) => line.trim() !== '');
-  const firstObject = first === undefined ? undefined : parseObject(first);
-  if (firstObject && isPayload(firstObject)) {
-    lines.forEach((line, index) => {
-      if (line.trim() === '') return;
-      const value = parseObject(line);
-      addDecoded(
-        set,
-        `${source}:${index + 1}`,
-        value ? decodeSubscriptionEvent(value) : { kind: 'invalid', reason: 'not JSON' },
-      );
-    });
-    return;
-  }
-  addPlainLines(set, source, lines, logGroup);
+type Kind = 'access' | 'execution';
+
+interface PendingEvent {
+  readonly id?: string;
+  readonly line: number;
+  readonly timestamp: number;
+  readonly message: string;
+  readonly group?: string;
+  readonly stream?: string;
 }
 
-function addDecoded(set: InputSet, source: string, result: DecodeResult): void {
-  if (result.kind === 'data') set.documents.push(result.document);
-  else if (result.kind === 'control') set.controlMessages += 1;
-  else set.invalid.push(`${source}: ${result.reason}`);
-}
+/** Sorts each file's contents into subscription-shaped documents, counting what was not log lines. */
+class InputReader {
+  private readonly seenIds = new Set<string>();
+  private readonly seenMessages: Record<Kind, Set<string>> = { access: new Set(), execution: new Set() };
 
-// `aws logs tail` prints `<ISO time> <stream> <message>`; a console export prints `<ISO time> | <message>`.
-const VIEWER_PREFIX =
-  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\s+(?:\|\s+|[0-9a-f]{32}\s+)?/;
-const EXECUTION_LINE = /^\(([^)\s]+)\) /;
+  constructor(
+    private readonly set: InputSet,
+    private readonly stages: Map<string, StageRef>,
+  ) {}
 
-function addPlainLines(set: InputSet, source: string, lines: readonly string[], logGroup?: string): void {
-  const access: LogEvent[] = [];
-  const execution: LogEvent[] = [];
-  const forcedExecution = logGroup?.startsWith(EXECUTION_LOG_GROUP_PREFIX);
-  lines.forEach((raw, index) => {
-    if (raw.trim() === '') return;
-    const prefix = VIEWER_PREFIX.exec(raw);
-    const message = prefix ? raw.slice(prefix[0].length) : raw;
-    const event = {
-      id: `${source}:${index + 1}`,
-      timestamp: prefix ? Date.parse(prefix[1] ?? '') : 0,
-      message,
+  addFile(source: string, bytes: Buffer, logGroup: string | undefined): void {
+    const report: FileReport = {
+      source,
+      unit: 'lines',
+      total: 0,
+      recognised: 0,
+      duplicates: 0,
+      invalid: 0,
+      controlMessages: 0,
     };
-    const isExecution = forcedExecution ?? (logGroup === undefined && EXECUTION_LINE.test(message));
-    (isExecution ? execution : access).push(event);
-  });
-  const document = (group: string, logEvents: LogEvent[]): LogsDocument => ({
-    messageType: 'DATA_MESSAGE',
-    owner: 'local',
-    logGroup: group,
-    logStream: source,
-    subscriptionFilters: [],
-    logEvents,
-  });
-  if (access.length > 0) set.documents.push(document(logGroup ?? PLAIN_ACCESS_GROUP, access));
-  if (execution.length > 0) set.documents.push(document(logGroup ?? PLAIN_EXECUTION_GROUP, execution));
+    this.set.files.push(report);
+    const text = this.textOf(source, bytes, report);
+    if (text === undefined) return;
+    const events: PendingEvent[] = [];
+    const chunks = splitChunks(text);
+    const csvHeader = chunks[0]?.kind === 'line' ? csvColumns(chunks[0].text) : undefined;
+    if (csvHeader) this.readCsv(text, csvHeader, report, events);
+    else this.readChunks(source, chunks, report, events);
+    this.place(source, events, logGroup, report);
+  }
+
+  /** The file as text: gunzipped when gzip, `undefined` (with a hint) when it is binary. */
+  private textOf(source: string, bytes: Buffer, report: FileReport): string | undefined {
+    let data = bytes;
+    if (data[0] === 0x1f && data[1] === 0x8b) {
+      try {
+        data = gunzipSync(data, { maxOutputLength: MAX_INFLATED_FILE_BYTES });
+      } catch {
+        report.invalid += 1;
+        this.set.invalid.push(`${source}: gzip data is corrupt or truncated`);
+        return undefined;
+      }
+    }
+    const text = data.toString('utf8');
+    const binary = looksBinary(data, text);
+    if (binary) {
+      report.total = text.split('\n').filter((line) => line.trim() !== '').length;
+      report.hint = binary;
+      return undefined;
+    }
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
+
+  private readChunks(
+    source: string,
+    chunks: readonly Chunk[],
+    report: FileReport,
+    events: PendingEvent[],
+  ): void {
+    for (let index = 0; index < chunks.length; index += 1) {
+      const chunk = chunks[index] as Chunk;
+      if (chunk.kind === 'json') {
+        this.readJson(source, chunk, report, events);
+        continue;
+      }
+      const text = stripControlSequences(chunk.text);
+      const row = parseTextOutputRow(text);
+      if (row === 'other') continue;
+      if (row) {
+        report.total += 1;
+        events.push({ ...row, line: chunk.line });
+        continue;
+      }
+      const stripped = stripLinePrefixes(text);
+      const next = chunks[index + 1];
+      // `aws logs tail --format json` prints `<time> <stream> ` and the message, pretty-printed, below.
+      if (stripped.streamMayFollow && next?.kind === 'json' && !/\s/.test(stripped.message)) {
+        report.total += 1;
+        events.push({
+          line: chunk.line,
+          timestamp: stripped.timestamp ?? 0,
+          message: next.text,
+          ...(stripped.message ? { stream: stripped.message } : {}),
+        });
+        index += 1;
+        continue;
+      }
+      report.total += 1;
+      report.hint ??= textHint(stripped.message);
+      events.push({ line: chunk.line, timestamp: stripped.timestamp ?? 0, message: messageOf(stripped) });
+    }
+  }
+
+  private readJson(
+    source: string,
+    chunk: Extract<Chunk, { kind: 'json' }>,
+    report: FileReport,
+    events: PendingEvent[],
+  ): void {
+    const where = `${source}:${chunk.line}`;
+    for (const item of readJsonValue(chunk.value, chunk.text)) {
+      switch (item.kind) {
+        case 'decode':
+          report.unit = 'events';
+          this.addDecoded(where, item.result, report);
+          break;
+        case 'event':
+          if (item.structured) report.unit = 'events';
+          report.total += 1;
+          events.push(pendingOf(item.event, chunk.line));
+          break;
+        case 'hint':
+          report.hint ??= item.hint;
+          if (item.counts) report.total += 1;
+          break;
+      }
+    }
+  }
+
+  private readCsv(text: string, columns: CsvColumns, report: FileReport, events: PendingEvent[]): void {
+    const [, ...rows] = parseCsv(text);
+    report.unit = 'events';
+    if (columns.message === undefined) report.hint = `${columns.kind} without @message?`;
+    for (const row of rows) {
+      report.total += 1;
+      if (columns.message === undefined) continue;
+      const field = (index: number | undefined) => (index === undefined ? undefined : row.fields[index]);
+      const group = field(columns.log);
+      const stream = field(columns.stream);
+      events.push({
+        line: row.line,
+        timestamp: timeOf(field(columns.timestamp)),
+        message: field(columns.message) ?? '',
+        ...(field(columns.ptr) ? { id: field(columns.ptr) } : {}),
+        ...(group ? { group: group.replace(/^\d{12}:/, '') } : {}),
+        ...(stream ? { stream } : {}),
+      });
+    }
+  }
+
+  private addDecoded(where: string, result: DecodeResult, report: FileReport): void {
+    if (result.kind === 'control') {
+      this.set.controlMessages += 1;
+      report.controlMessages += 1;
+      return;
+    }
+    if (result.kind === 'invalid') {
+      report.invalid += 1;
+      this.set.invalid.push(`${where}: ${result.reason}`);
+      return;
+    }
+    const { document } = result;
+    const kind: Kind = parseExecutionLogGroup(document.logGroup) ? 'execution' : 'access';
+    const logEvents: LogEvent[] = [];
+    for (const event of document.logEvents) {
+      report.total += 1;
+      if (!recognise(event.message)) continue;
+      report.recognised += 1;
+      if (this.isDuplicate(kind, event.id, event.message)) report.duplicates += 1;
+      else logEvents.push(event);
+    }
+    if (logEvents.length > 0) this.set.documents.push({ ...document, logEvents });
+  }
+
+  /** Puts events without a document of their own into one per group and kind. */
+  private place(
+    source: string,
+    events: readonly PendingEvent[],
+    fileGroup: string | undefined,
+    report: FileReport,
+  ): void {
+    const byGroup = new Map<string, LogEvent[]>();
+    const synthetic = new SyntheticRequestIds(source);
+    for (const event of events) {
+      const message = event.message;
+      const kind = recognise(message);
+      if (!kind) continue;
+      report.recognised += 1;
+      const text = kind === 'execution' ? synthetic.prefix(message, event.line) : message;
+      if (this.isDuplicate(kind, event.id, text)) {
+        report.duplicates += 1;
+        continue;
+      }
+      const group = this.documentGroup(kind, event.group ?? fileGroup);
+      const list = byGroup.get(group) ?? [];
+      list.push({ id: event.id ?? `${source}:${event.line}`, timestamp: event.timestamp, message: text });
+      byGroup.set(group, list);
+    }
+    for (const [logGroup, logEvents] of byGroup) {
+      this.set.documents.push({
+        messageType: 'DATA_MESSAGE',
+        owner: 'local',
+        logGroup,
+        logStream: source,
+        subscriptionFilters: [],
+        logEvents,
+      });
+    }
+  }
+
+  /**
+   * The classifier tells execution lines by their group's name, so each kind goes to a group of its
+   * own; the given group's API and stage are kept for both.
+   */
+  private documentGroup(kind: Kind, given: string | undefined): string {
+    const stage = given === undefined ? undefined : stageOfLogGroup(given);
+    if (kind === 'execution') {
+      if (given && parseExecutionLogGroup(given)) return given;
+      return executionLogGroupName(stage?.apiId ?? UNKNOWN, stage?.stage ?? UNKNOWN);
+    }
+    if (given === undefined) return PLAIN_ACCESS_GROUP;
+    if (!parseExecutionLogGroup(given)) return given;
+    const name = `${PLAIN_ACCESS_GROUP}:${given}`;
+    if (stage) this.stages.set(name, stage);
+    return name;
+  }
+
+  /** Overlapping exports: the same event id, or the same line of the same kind, counts once. */
+  private isDuplicate(kind: Kind, id: string | undefined, message: string): boolean {
+    const byId = id !== undefined && this.seenIds.has(id);
+    // Only lines that name their request compare by text: `Method completed with status: 403` alone
+    // repeats across requests.
+    const byText =
+      (kind === 'access' || splitExecutionLine(message).requestId !== undefined) &&
+      this.seenMessages[kind].has(message);
+    if (id !== undefined) this.seenIds.add(id);
+    this.seenMessages[kind].add(message);
+    return byId || byText;
+  }
 }
 
-function parseObject(text: string): Record<string, unknown> | undefined {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{')) return undefined;
+const TEXT_HINTS: readonly (readonly [RegExp, string])[] = [
+  [/^(?:START|END|REPORT) RequestId: /, 'Lambda function logs, not API Gateway logs?'],
+  [/^<(?:!doctype|html)/i, 'an HTML page'],
+  [/^@?timestamp[,\t]/i, 'a table without a message column?'],
+];
+
+/** What a line that is no log line looks like, when it is a shape people confuse with one. */
+function textHint(message: string): string | undefined {
+  return TEXT_HINTS.find(([pattern]) => pattern.test(message))?.[1];
+}
+
+/** Access or execution line, or `undefined` for anything else. */
+function recognise(message: string): Kind | undefined {
+  if (isExecutionLine(message)) return 'execution';
   try {
-    const value: unknown = JSON.parse(trimmed);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return parseAccessLine(message) ? 'access' : undefined;
   } catch {
     return undefined;
   }
 }
 
-function isPayload(value: Record<string, unknown>): boolean {
-  return 'awslogs' in value || 'messageType' in value;
+/** The message of a prefixed line; after a time zone, `aws logs tail` printed a stream name (any shape). */
+function messageOf(line: ReturnType<typeof stripLinePrefixes>): string {
+  if (!line.streamMayFollow || recognise(line.message)) return line.message;
+  for (let words = 1; words <= 6; words += 1) {
+    const rest = dropWords(line.message, words);
+    if (rest === undefined) break;
+    if (recognise(rest)) return rest;
+  }
+  return line.message;
 }
 
-async function readStdin(): Promise<string> {
+/**
+ * Execution lines with no request id anywhere before them (zappa, test invoke) would be dropped:
+ * each run of them up to `Method completed` is given one id, `<file>:<first line>`.
+ */
+class SyntheticRequestIds {
+  private current?: { id: string; synthetic: boolean };
+
+  constructor(private readonly source: string) {}
+
+  prefix(message: string, line: number): string {
+    const { requestId, text } = splitExecutionLine(message);
+    if (requestId !== undefined) {
+      this.current = { id: requestId, synthetic: false };
+      return message;
+    }
+    if (/\bfor request: |^Unauthorized request: /.test(text)) {
+      this.current = { id: '', synthetic: false };
+      return message;
+    }
+    this.current ??= { id: `${this.source}:${line}`, synthetic: true };
+    const result = this.current.synthetic ? `(${this.current.id}) ${message}` : message;
+    if (text.startsWith('Method completed with status:')) this.current = undefined;
+    return result;
+  }
+}
+
+function pendingOf(event: ExportedEvent, line: number): PendingEvent {
+  return { ...event, line };
+}
+
+interface CsvColumns {
+  readonly kind: string;
+  readonly message?: number;
+  readonly timestamp?: number;
+  readonly stream?: number;
+  readonly log?: number;
+  readonly ptr?: number;
+}
+
+/** An Insights (`@timestamp,@message,...`) or log-events (`timestamp,message`) CSV header row. */
+function csvColumns(line: string): CsvColumns | undefined {
+  const first = parseCsv(line)[0]?.fields.map((name) => name.trim());
+  if (!first || first.length < 2) return undefined;
+  const insights = first.some((name) => name.startsWith('@'));
+  if (!insights && !(first.includes('timestamp') && first.includes('message'))) return undefined;
+  const at = (...names: string[]) => {
+    const index = first.findIndex((name) => names.includes(name));
+    return index === -1 ? undefined : index;
+  };
+  const columns = {
+    message: at('@message', 'message'),
+    timestamp: at('@timestamp', 'timestamp'),
+    stream: at('@logStream', 'logStreamName'),
+    log: at('@log'),
+    ptr: at('@ptr'),
+  };
+  return {
+    kind: insights ? 'Insights CSV' : 'CSV',
+    ...Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined)),
+  };
+}
+
+const NUL = 0;
+
+/** Why a file is not text, or `undefined` when it is. */
+function looksBinary(data: Buffer, text: string): string | undefined {
+  if (data[0] === 0x50 && data[1] === 0x4b && data[2] === 0x03 && data[3] === 0x04) {
+    return 'a zip archive: unzip it first';
+  }
+  const head = data.subarray(0, 65_536);
+  if (head.includes(NUL)) return 'binary data';
+  const sample = text.slice(0, 65_536);
+  let replaced = 0;
+  for (const char of sample) if (char === '\ufffd') replaced += 1;
+  return replaced > sample.length / 100 ? 'binary data (not UTF-8 text)' : undefined;
+}
+
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

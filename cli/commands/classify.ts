@@ -1,12 +1,13 @@
 import { type Command, Option } from 'commander';
-import { classifyDocuments } from '../../lambda/core/index.js';
+import { classifyDocuments, type Finding } from '../../lambda/core/index.js';
 import { renderSummaryTable } from '../format-table.js';
-import { readInputs } from '../input.js';
+import { type FileReport, readInputs } from '../input.js';
+import { EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, type SafeOutput, safeOutput } from './command-io.js';
 
 export interface ClassifyCommandIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  readonly readStdin?: () => Promise<string>;
+  readonly readStdin?: () => Promise<Buffer | string>;
 }
 
 interface ClassifyOptions {
@@ -20,24 +21,82 @@ const processIo: ClassifyCommandIo = {
 };
 
 /**
- * `apigw403 classify FILE...`: exit 0 when every input was read, 1 when some payload could not be
- * decoded (the rest still processed in full), 2 when a file could not be read.
+ * `apigw403 classify FILE...`: exit 0 when every input was read and held API Gateway log lines; 1
+ * when a payload could not be decoded or a file held no API Gateway log line (the rest still
+ * processed in full); 2 when a file could not be read.
  */
 export async function runClassify(
   files: readonly string[],
   options: ClassifyOptions,
   io: ClassifyCommandIo = processIo,
 ): Promise<number> {
+  const output = safeOutput(io);
   const inputs = await readInputs(files, {
     ...(options.logGroup ? { logGroup: options.logGroup } : {}),
     ...(io.readStdin ? { readStdin: io.readStdin } : {}),
   });
-  for (const line of [...inputs.unreadable, ...inputs.invalid]) io.stderr(`apigw403 classify: ${line}\n`);
-  const { findings } = classifyDocuments(inputs.documents);
-  if (options.output === 'table') io.stdout(renderSummaryTable(findings));
-  else for (const finding of findings) io.stdout(`${JSON.stringify(finding)}\n`);
-  if (inputs.unreadable.length > 0) return 2;
-  return inputs.invalid.length > 0 ? 1 : 0;
+  for (const line of [...inputs.unreadable, ...inputs.invalid]) output.err(`apigw403 classify: ${line}\n`);
+  let emptyFiles = 0;
+  for (const file of inputs.files) {
+    const note = fileNote(file);
+    if (note) output.err(`apigw403 classify: ${note.text}\n`);
+    if (note?.problem) emptyFiles += 1;
+  }
+  const { findings } = classifyDocuments(inputs.documents, { resolveStage: inputs.resolveStage });
+  const unique = distinctFindings(findings);
+  const logLines = inputs.files.reduce((sum, file) => sum + file.recognised - file.duplicates, 0);
+  report(output, options.output, unique, logLines);
+  if (inputs.unreadable.length > 0) return EXIT_USAGE;
+  return inputs.invalid.length > 0 || emptyFiles > 0 ? EXIT_PROBLEM : EXIT_OK;
+}
+
+function report(
+  output: SafeOutput,
+  format: ClassifyOptions['output'],
+  findings: readonly Finding[],
+  logLines: number,
+): void {
+  if (findings.length === 0) {
+    if (logLines === 0) return;
+    const text = `No 403 found in ${logLines} API Gateway log ${logLines === 1 ? 'line' : 'lines'}.\n`;
+    if (format === 'table') output.out(text);
+    else output.err(`apigw403 classify: ${text}`);
+    return;
+  }
+  if (format === 'table') output.out(renderSummaryTable(findings));
+  else for (const finding of findings) output.json(finding);
+}
+
+/** What to say about one file: nothing when every line was a log line. */
+function fileNote(file: FileReport): { text: string; problem: boolean } | undefined {
+  const unit = file.unit === 'events' ? 'events' : 'lines';
+  const looksLike = file.hint ? ` (looks like: ${file.hint})` : '';
+  if (file.total === 0) {
+    if ((file.controlMessages > 0 || file.invalid > 0) && !file.hint) return undefined;
+    return { text: `${file.source}: no log ${unit} in the file${looksLike}`, problem: true };
+  }
+  if (file.recognised === 0) {
+    return {
+      text: `${file.source}: 0 of ${file.total} ${unit} are API Gateway log lines${looksLike}`,
+      problem: true,
+    };
+  }
+  const notes: string[] = [];
+  const skipped = file.total - file.recognised;
+  if (skipped > 0) notes.push(`${skipped} of ${file.total} ${unit} are not API Gateway log lines (skipped)`);
+  if (file.duplicates > 0) notes.push(`${file.duplicates} already read (counted once)`);
+  return notes.length > 0 ? { text: `${file.source}: ${notes.join('; ')}`, problem: false } : undefined;
+}
+
+/** One finding per request and source set: an export given twice, or two overlapping exports, count once. */
+function distinctFindings(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((finding) => {
+    const key = [finding.requestId, finding.apiId, finding.stage, finding.sources.join('+')].join('\u0000');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export function registerClassify(program: Command): void {
@@ -46,7 +105,7 @@ export function registerClassify(program: Command): void {
     .description('Classify the 403s in exported logs or subscription payloads (FILE "-" is standard input).')
     .argument(
       '<files...>',
-      'subscription events, decoded subscription documents, or log lines (one per line)',
+      'exports in any shape the README lists (recognised by content); FILE=GROUP names the log group of a file that does not',
     )
     .addOption(
       new Option('-o, --output <format>', 'jsonl: one finding per line; table: per-category summary')
@@ -55,7 +114,7 @@ export function registerClassify(program: Command): void {
     )
     .option(
       '--log-group <name>',
-      'the log group plain-text lines came from (API-Gateway-Execution-Logs_{id}/{stage} for execution logs)',
+      'the log group of inputs that do not name theirs (text, CLI output): gives API id and stage',
     )
     .action(async (files: string[], options: ClassifyOptions) => {
       process.exitCode = await runClassify(files, options);

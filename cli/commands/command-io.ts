@@ -1,3 +1,6 @@
+import { redact } from '../../lambda/core/index.js';
+import { stripControlSequences } from '../terminal.js';
+
 /** Where a command writes, and whether a person is watching (progress lines and charts only then). */
 export interface CommandIo {
   readonly stdout: (text: string) => void;
@@ -42,4 +45,40 @@ export function abortOnSigint(): { readonly signal: AbortSignal; readonly dispos
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   return { signal: controller.signal, dispose: () => process.removeListener('SIGINT', onSigint) };
+}
+
+/** Text as the CLI may print it: nothing a terminal would act on, every recognised credential removed. */
+export function safeText(text: string): string {
+  return redact(stripControlSequences(text));
+}
+
+/** One JSON document whose every string value has passed `safeText` (keys are the CLI's own). */
+export function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(
+    value,
+    (_key, entry: unknown) => (typeof entry === 'string' ? safeText(entry) : entry),
+    indent,
+  );
+}
+
+/**
+ * The only way commands print: text through `safeText`, JSON with `safeJson` (redaction runs on the
+ * values, never across the serialised document, so it cannot break the JSON).
+ */
+export interface SafeOutput {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** One JSON document and a newline on standard output. */
+  readonly json: (value: unknown, indent?: number) => void;
+}
+
+export function safeOutput(io: {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}): SafeOutput {
+  return {
+    out: (text) => io.stdout(safeText(text)),
+    err: (text) => io.stderr(safeText(text)),
+    json: (value, indent) => io.stdout(`${safeJson(value, indent)}\n`),
+  };
 }

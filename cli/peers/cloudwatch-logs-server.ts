@@ -4,7 +4,13 @@ import type { HttpPeer } from './http-peer.js';
 import { PeerError, type PeerRequest, type PeerResponse, startJsonServer } from './json-http.js';
 
 /** The calls this peer answers, as the SDK names them in `X-Amz-Target: Logs_20140328.<Target>`. */
-export type LogsTarget = 'FilterLogEvents' | 'DescribeLogGroups' | 'DescribeSubscriptionFilters';
+export type LogsTarget =
+  | 'FilterLogEvents'
+  | 'GetLogEvents'
+  | 'DescribeLogGroups'
+  | 'DescribeSubscriptionFilters'
+  | 'StartQuery'
+  | 'GetQueryResults';
 
 export interface RecordedLogsRequest {
   readonly target: string;
@@ -59,6 +65,7 @@ export class CloudWatchLogsServer {
   readonly requests: RecordedLogsRequest[] = [];
   private readonly groups = new Map<string, StoredGroup>();
   private readonly failures: { target: string; errorType: string }[] = [];
+  private readonly queries = new Map<string, InsightsQuery>();
   private seq = 0;
 
   private constructor(
@@ -169,6 +176,12 @@ export class CloudWatchLogsServer {
         return { body: this.describeLogGroups(body) };
       case 'DescribeSubscriptionFilters':
         return { body: this.describeSubscriptionFilters(body) };
+      case 'GetLogEvents':
+        return { body: this.getLogEvents(body) };
+      case 'StartQuery':
+        return { body: this.startQuery(body) };
+      case 'GetQueryResults':
+        return { body: this.getQueryResults(body) };
       default:
         throw new PeerError('UnknownOperationException', `this peer does not implement ${target}`);
     }
@@ -203,6 +216,78 @@ export class CloudWatchLogsServer {
     };
   }
 
+  /** One stream's events in time order; the forward token at the end repeats the one sent, as the service's does. */
+  private getLogEvents(body: Record<string, unknown>) {
+    const group = this.group(groupNameOf(body));
+    const stream = stringField(body, 'logStreamName');
+    if (!stream) throw new PeerError('InvalidParameterException', 'logStreamName is required');
+    const start = numberField(body, 'startTime') ?? Number.NEGATIVE_INFINITY;
+    const end = numberField(body, 'endTime') ?? Number.POSITIVE_INFINITY;
+    const events = group.events.filter(
+      (event) => event.logStreamName === stream && event.timestamp >= start && event.timestamp < end,
+    );
+    if (events.length === 0 && !group.events.some((event) => event.logStreamName === stream)) {
+      throw new PeerError('ResourceNotFoundException', 'The specified log stream does not exist.');
+    }
+    const query = queryKey(body);
+    const token = stringField(body, 'nextToken');
+    const offset = token === undefined ? 0 : decodeToken(token.replace(/^[fb]\//, ''), query);
+    // The service answers up to 10,000 events (1 MB) per call; the CLI does not page this call.
+    const size = Math.min(numberField(body, 'limit') ?? 10_000, 10_000);
+    const page = events.slice(offset, offset + size);
+    return {
+      events: page.map(({ timestamp, message, ingestionTime }) => ({ timestamp, message, ingestionTime })),
+      nextForwardToken: `f/${encodeToken(offset + page.length, query)}`,
+      nextBackwardToken: `b/${encodeToken(offset, query)}`,
+    };
+  }
+
+  /**
+   * Logs Insights for the queries an export needs: `fields a, b, ...` then optional `sort @timestamp
+   * asc|desc` and `limit N`. Times are epoch seconds, as in the service. The query completes at once.
+   */
+  private startQuery(body: Record<string, unknown>) {
+    const names = [
+      ...(stringField(body, 'logGroupName') ? [stringField(body, 'logGroupName') as string] : []),
+      ...((body.logGroupNames as string[] | undefined) ?? []),
+    ];
+    if (names.length === 0) throw new PeerError('InvalidParameterException', 'Log group names are required');
+    const start = (numberField(body, 'startTime') ?? 0) * 1000;
+    const end = (numberField(body, 'endTime') ?? 0) * 1000 + 999;
+    const query = parseInsightsQuery(stringField(body, 'queryString') ?? '');
+    const rows = names.flatMap((name) =>
+      this.group(name)
+        .events.filter((event) => event.timestamp >= start && event.timestamp <= end)
+        .map((event) => ({ name, event })),
+    );
+    rows.sort((a, b) => (a.event.timestamp - b.event.timestamp) * (query.descending ? -1 : 1));
+    const limit = Math.min(query.limit ?? numberField(body, 'limit') ?? 1000, 10_000);
+    const results = rows.slice(0, limit).map(({ name, event }) => [
+      ...query.fields.map((field) => ({
+        field,
+        value: insightsValue(field, name, event, this.options.accountId),
+      })),
+      { field: '@ptr', value: Buffer.from(`${name}|${event.eventId}`).toString('base64') },
+    ]);
+    const queryId = createHash('sha256')
+      .update(`${this.seq}:${JSON.stringify(body)}`)
+      .digest('hex')
+      .slice(0, 36);
+    this.seq += 1;
+    this.queries.set(queryId, { results, scanned: rows.length });
+    return { queryId };
+  }
+
+  private getQueryResults(body: Record<string, unknown>) {
+    const query = this.queries.get(stringField(body, 'queryId') ?? '');
+    if (!query) throw new PeerError('InvalidParameterException', 'Query does not exist.');
+    return {
+      results: query.results,
+      statistics: { recordsMatched: query.results.length, recordsScanned: query.scanned, bytesScanned: 0 },
+      status: 'Complete',
+    };
+  }
+
   private describeLogGroups(body: Record<string, unknown>) {
     const prefix = stringField(body, 'logGroupNamePrefix') ?? '';
     const names = [...this.groups.keys()].filter((name) => name.startsWith(prefix)).sort();
@@ -226,6 +311,56 @@ export class CloudWatchLogsServer {
         .filter((filter) => filter.filterName.startsWith(prefix))
         .map((filter) => ({ ...filter, distribution: 'ByLogStream' })),
     };
+  }
+}
+
+interface InsightsQuery {
+  readonly results: { field: string; value: string }[][];
+  readonly scanned: number;
+}
+
+const INSIGHTS_FIELDS = ['@timestamp', '@message', '@logStream', '@log', '@ingestionTime'] as const;
+
+function parseInsightsQuery(text: string): { fields: string[]; descending: boolean; limit?: number } {
+  const commands = text.split('|').map((command) => command.trim());
+  const [first = '', ...rest] = commands;
+  const fields = /^fields\s+(.+)$/
+    .exec(first)?.[1]
+    ?.split(',')
+    .map((field) => field.trim());
+  const unknown = fields?.find((field) => !(INSIGHTS_FIELDS as readonly string[]).includes(field));
+  if (!fields || unknown !== undefined) {
+    throw new PeerError(
+      'MalformedQueryException',
+      `this peer answers \`fields ${INSIGHTS_FIELDS.join(', ')}\` queries only`,
+    );
+  }
+  let descending = false;
+  let limit: number | undefined;
+  for (const command of rest) {
+    const sort = /^sort\s+@timestamp(?:\s+(asc|desc))?$/.exec(command);
+    const limitMatch = /^limit\s+(\d+)$/.exec(command);
+    if (sort) descending = sort[1] === 'desc';
+    else if (limitMatch) limit = Number(limitMatch[1]);
+    else throw new PeerError('MalformedQueryException', `unsupported query command: ${command}`);
+  }
+  return { fields, descending, ...(limit === undefined ? {} : { limit }) };
+}
+
+/** Insights prints `@timestamp` as `YYYY-MM-DD HH:MM:SS.mmm` (UTC) and `@log` as `account:group`. */
+function insightsValue(field: string, group: string, event: StoredEvent, accountId: string): string {
+  const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  switch (field) {
+    case '@timestamp':
+      return time(event.timestamp);
+    case '@ingestionTime':
+      return time(event.ingestionTime);
+    case '@logStream':
+      return event.logStreamName;
+    case '@log':
+      return `${accountId}:${group}`;
+    default:
+      return event.message;
   }
 }
 

@@ -1,0 +1,106 @@
+/**
+ * Splits a file's text into top-level JSON values and plain lines, in order, in one pass. A value may
+ * span lines (pretty-printed pages, `aws logs tail --format json`) or share a line with the next
+ * (pages concatenated without a newline). A text line that merely starts with `{` or `[` stays a line.
+ */
+export type Chunk =
+  | { readonly kind: 'json'; readonly value: unknown; readonly text: string; readonly line: number }
+  | { readonly kind: 'line'; readonly text: string; readonly line: number };
+
+const OPENERS = new Set(['{', '[']);
+
+export function splitChunks(text: string): Chunk[] {
+  const chunks: Chunk[] = [];
+  const state = { pos: 0, line: 1, multiLine: true };
+  while (state.pos < text.length) {
+    const newline = text.indexOf('\n', state.pos);
+    const lineEnd = newline === -1 ? text.length : newline;
+    const start = skipSpaces(text, state.pos, lineEnd);
+    if (start === lineEnd) {
+      state.pos = lineEnd + 1;
+      state.line += 1;
+      continue;
+    }
+    const json = OPENERS.has(text[start] ?? '') ? jsonAt(text, start, lineEnd, state) : undefined;
+    if (json) {
+      chunks.push({ kind: 'json', value: json.value, text: json.text, line: state.line });
+      state.line += countNewlines(json.text);
+      state.pos = start + json.text.length;
+      continue;
+    }
+    chunks.push({ kind: 'line', text: text.slice(start, lineEnd).replace(/\r$/, ''), line: state.line });
+    state.pos = lineEnd + 1;
+    state.line += 1;
+  }
+  return chunks;
+}
+
+/**
+ * The JSON value starting at `start`: first within its line, then (unless turned off) across lines.
+ * One multi-line attempt that fails (an unbalanced `{` in a text file) turns them off for the rest of
+ * the file, so a file of such lines costs one scan to its end, not one per line.
+ */
+function jsonAt(
+  text: string,
+  start: number,
+  lineEnd: number,
+  state: { multiLine: boolean },
+): { value: unknown; text: string } | undefined {
+  let end = valueEnd(text, start, lineEnd);
+  if (end === -1 && state.multiLine) {
+    end = valueEnd(text, start, text.length);
+    if (end === -1) state.multiLine = false;
+  }
+  if (end === -1) return undefined;
+  const body = text.slice(start, end);
+  const parsed = parseJson(body);
+  if (parsed) return { value: parsed.parsed, text: body };
+  if (end > lineEnd) state.multiLine = false;
+  return undefined;
+}
+
+function skipSpaces(text: string, from: number, to: number): number {
+  let index = from;
+  while (index < to && /\s/.test(text[index] ?? '')) index += 1;
+  return index;
+}
+
+/** The index just past the bracket that closes the one at `start`, or -1 before `limit`. */
+function valueEnd(text: string, start: number, limit: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let index = start; index < limit; index += 1) {
+    const char = text.charCodeAt(index);
+    if (inString) {
+      if (char === BACKSLASH) index += 1;
+      else if (char === QUOTE) inString = false;
+    } else if (char === QUOTE) inString = true;
+    else if (char === OPEN_BRACE || char === OPEN_BRACKET) depth += 1;
+    else if (char === CLOSE_BRACE || char === CLOSE_BRACKET) {
+      depth -= 1;
+      if (depth === 0) return index + 1;
+    }
+  }
+  return -1;
+}
+
+const BACKSLASH = 0x5c;
+const QUOTE = 0x22;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+function parseJson(text: string): { parsed: unknown } | undefined {
+  try {
+    return { parsed: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+function countNewlines(text: string): number {
+  let count = 0;
+  for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) count += 1;
+  return count;
+}
