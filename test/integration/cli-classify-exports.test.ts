@@ -142,6 +142,14 @@ beforeAll(async () => {
     if (result.code !== 0) throw new Error(`aws ${args.join(' ')}: ${result.stderr}`);
     return result.stdout;
   };
+  const getLogEvents = [
+    'logs',
+    'get-log-events',
+    '--log-group-name',
+    EXECUTION_GROUP,
+    '--log-stream-name',
+    EXECUTION_STREAM,
+  ];
   const query = async () => {
     const started = JSON.parse(
       await cli([
@@ -195,24 +203,8 @@ beforeAll(async () => {
   ] = await limited(4, [
     cli(['logs', 'filter-log-events', '--log-group-name', ACCESS_GROUP]),
     cli(['logs', 'filter-log-events', '--log-group-name', ACCESS_GROUP, '--output', 'text']),
-    cli([
-      'logs',
-      'get-log-events',
-      '--log-group-name',
-      EXECUTION_GROUP,
-      '--log-stream-name',
-      EXECUTION_STREAM,
-    ]),
-    cli([
-      'logs',
-      'get-log-events',
-      '--log-group-name',
-      EXECUTION_GROUP,
-      '--log-stream-name',
-      EXECUTION_STREAM,
-      '--output',
-      'text',
-    ]),
+    cli(getLogEvents),
+    cli([...getLogEvents, '--output', 'text']),
     cli(['logs', 'tail', EXECUTION_GROUP, ...since, '--format', 'detailed', '--color', 'on']),
     cli(['logs', 'tail', ACCESS_GROUP, ...since, '--format', 'short']),
     cli(['logs', 'tail', ACCESS_GROUP, ...since, '--format', 'json']),
