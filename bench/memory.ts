@@ -1,22 +1,31 @@
 /**
- * Memory of one large subscription event through decode + classify + group, measured in a fresh
- * process so nothing else (payload generation, other benchmark variants) counts. The child runs this
- * file bundled by esbuild (ESM, as the CDK app deploys the function) under plain `node --expose-gc`:
- * the tsx loader would add about 30 MB of its own.
+ * Memory of one large subscription event, each measurement in a fresh process so that nothing else
+ * (payload generation, the throughput passes, the peers) counts:
  *
- *   npx tsx bench/memory.ts                             # builds a 1 MiB payload, measures it in a child
- *   node --expose-gc --import tsx bench/memory.ts <event.json>   # measures that event in this process
+ * - the full handler: the monitor bundle as the stack deploys it, in `node` with the NODE_OPTIONS the
+ *   stack deploys for a 128 MB function, invoked with the event against real peers (fauxqs, dynalite)
+ *   that run in another process; reported as the process's peak RSS;
+ * - the core alone, stage by stage (decode, classify, group, every intermediate still referenced),
+ *   to show where the memory goes; bundled by esbuild and run under plain `node --expose-gc` (the tsx
+ *   loader alone adds about 30 MB).
+ *
+ *   npx tsx bench/memory.ts                                      # builds a 1 MiB payload, measures both
+ *   node --expose-gc --import tsx bench/memory.ts <event.json>   # the core stages of that event, here
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { classifyDocuments } from '../lambda/core/classify-batch.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeSubscriptionEvent } from '../lambda/core/decode.js';
 import { groupFindings } from '../lambda/core/group.js';
 import { nodeOptionsFor } from '../lib/node-options.js';
+import { buildBundle } from './bundles.js';
+import type { ChildResult } from './lambda-child.js';
+import { lambdaProcess } from './lambda-process.js';
 import { buildLargePayload, type Payload } from './payloads.js';
 
 export const LAMBDA_MEMORY_MB = 128;
@@ -151,14 +160,112 @@ export function measureInChild(payload: Payload): MemoryResult {
 /** The memory payload: 1 MiB of gzip, as `buildLargePayload` sizes it. */
 export const MEMORY_PAYLOAD_BYTES = MB;
 
+export interface HandlerMemoryResult {
+  readonly nodeOptions: string;
+  readonly events: number;
+  readonly findings: number;
+  readonly groups: number;
+  readonly alerts: number;
+  /** RSS of node before the bundle loads, after it loads, after the invocation. */
+  readonly startRssMB: number;
+  readonly afterImportRssMB: number;
+  readonly afterInvokeRssMB: number;
+  readonly peakRssMB: number;
+  readonly invokeMs: number;
+  readonly lambdaMB: number;
+  readonly marginMB: number;
+  readonly fits: boolean;
+}
+
+interface Peers {
+  readonly env: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** bench/peers.ts in a child process: its memory is not the handler's. */
+async function startPeers(): Promise<Peers> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./peers.ts', import.meta.url))],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('close', (code) => reject(new Error(`the peers process exited ${code} before it was ready`)));
+  });
+  lines.close();
+  return {
+    env: JSON.parse(first) as Record<string, string>,
+    stop: async () => {
+      child.stdin.end();
+      await closed;
+    },
+  };
+}
+
+/**
+ * The full monitor handler on `payload`, in its own process with the NODE_OPTIONS the stack deploys
+ * for `memoryMb` (lib/node-options.ts), against peers in another process.
+ */
+export async function measureHandler(
+  payload: Payload,
+  memoryMb = LAMBDA_MEMORY_MB,
+): Promise<HandlerMemoryResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'apigw403-handler-'));
+  const peers = await startPeers();
+  try {
+    const eventFile = join(dir, 'event.json');
+    writeFileSync(eventFile, JSON.stringify(payload.event));
+    const [, apiId = '', stage = ''] =
+      /^\/aws\/apigateway\/([^/]+)\/([^/]+)\/access$/.exec(payload.logGroup) ?? [];
+    const nodeOptions = nodeOptionsFor(memoryMb);
+    const result: ChildResult = await lambdaProcess(dir).run('invoke', buildBundle('monitor', dir).file, {
+      nodeOptions,
+      eventFile,
+      env: {
+        ...peers.env,
+        WATCHED_STAGES: JSON.stringify([{ apiId, stage, accessLogGroup: payload.logGroup }]),
+        COOLDOWN_MINUTES: '15',
+        POWERTOOLS_SERVICE_NAME: 'apigw-403-monitor',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+      },
+    });
+    const summary = result.summary as { findings: number; outcomes: { action: string }[] };
+    const peakRssMB = result.peakRssMB;
+    return {
+      nodeOptions,
+      events: payload.events,
+      findings: summary.findings,
+      groups: summary.outcomes.length,
+      alerts: summary.outcomes.filter((outcome) => outcome.action === 'alert').length,
+      startRssMB: result.startRssMB,
+      afterImportRssMB: result.afterImportRssMB,
+      afterInvokeRssMB: result.afterInvokeRssMB ?? Number.NaN,
+      peakRssMB,
+      invokeMs: Math.round(result.invokeMs ?? Number.NaN),
+      lambdaMB: memoryMb,
+      marginMB: round(memoryMb - peakRssMB),
+      fits: peakRssMB < memoryMb,
+    };
+  } finally {
+    await peers.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const file = process.argv[2];
   if (file) {
     process.stdout.write(`${JSON.stringify(measure(file))}\n`);
   } else {
-    const result = measureInChild(buildLargePayload(MEMORY_PAYLOAD_BYTES));
-    console.log(JSON.stringify(result, null, 2));
-    if (!result.fits) process.exitCode = 1;
+    const payload = buildLargePayload(MEMORY_PAYLOAD_BYTES);
+    const handler = await measureHandler(payload);
+    console.log(JSON.stringify({ handler, core: measureInChild(payload) }, null, 2));
+    if (!handler.fits) process.exitCode = 1;
   }
 }

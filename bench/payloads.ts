@@ -1,24 +1,53 @@
 /**
  * Deterministic CloudWatch Logs subscription payloads (`{"awslogs":{"data":"<base64 gzip>"}}`) built
- * from the real line shapes of /work/shared/reference/apigw-403-log-evidence.md:
+ * from the line shapes API Gateway writes (the same shapes as the test fixtures):
  *
- * - access logs, three JSON formats: the flat Terraform-sorted format of §2.4 A1/A2, the nested format
- *   of §2.4 A4 (with 403 values), and the nested format this app recommends (`recommendedAccessLogFormat`);
+ * - access logs, three JSON formats: a flat Terraform-sorted format (§2.4 A1/A2 of the evidence
+ *   notes), a nested format (§2.4 A4, with 403 values), and the format this app recommends
+ *   (`recommendedAccessLogFormat`);
  * - REST execution logs: the §1.2 sequences E1-E7 (usage plan), E28 (policy deny), E37 (mTLS),
  *   E40-E46 (backend 403), plus the 429 (E52/E53) and 200 (E8-E10) negatives.
  *
- * A subscription filter selects 403 evidence, so access-log 403s dominate; a few negatives get through.
+ * Two mixes. `403-only` is what production delivers: every generated line passes through the
+ * subscription-filter pattern the stack deploys for its format (lib/filter-patterns.ts, evaluated
+ * offline), so the negatives and the execution lines no filter term selects never arrive. `mixed`
+ * keeps every generated line, as an unfiltered subscription (or `apigw403 classify` on an export)
+ * would see them.
  */
 import { gzipSync } from 'node:zlib';
 import { ACCESS_FIELDS, type AccessField } from '../lambda/core/access-fields.js';
 import { recommendedAccessLogFormat } from '../lambda/core/access-log-format.js';
 import type { LogEvent, LogsDocument } from '../lambda/core/model.js';
+import {
+  accessLogFilterPattern,
+  executionLogFilterPattern,
+  matchesFilterPattern,
+  type ParsedFilterPattern,
+  parseFilterPattern,
+} from '../lib/filter-patterns.js';
 
 export interface SubscriptionEvent {
   readonly awslogs: { readonly data: string };
 }
 
 export type PayloadKind = 'access-flat' | 'access-nested' | 'access-recommended' | 'execution';
+
+/** `403-only`: what the deployed subscription filters deliver; `mixed`: every line, unfiltered. */
+export type PayloadMix = '403-only' | 'mixed';
+export const PAYLOAD_MIXES: readonly PayloadMix[] = ['403-only', 'mixed'];
+
+/**
+ * The pattern the stack would deploy for each generated format: the flat format logs `status` and no
+ * response type, the nested one `httpStatusCode` and `error.errorResponseType`.
+ */
+const FILTERS: Readonly<Record<PayloadKind, ParsedFilterPattern>> = {
+  'access-flat': parseFilterPattern(accessLogFilterPattern({ responseTypeKey: null })),
+  'access-nested': parseFilterPattern(
+    accessLogFilterPattern({ statusKey: 'httpStatusCode', responseTypeKey: 'error.errorResponseType' }),
+  ),
+  'access-recommended': parseFilterPattern(accessLogFilterPattern()),
+  execution: parseFilterPattern(executionLogFilterPattern()),
+};
 
 export interface Payload {
   readonly kind: PayloadKind;
@@ -535,11 +564,20 @@ function executionLines(rng: Rng, s: Stage): string[] {
 }
 
 /** The CloudWatch document for `events` log events of one log group (one stream). */
-function buildDocument(kind: PayloadKind, rng: Rng, s: Stage, events: number, startMs: number): LogsDocument {
+function buildDocument(
+  kind: PayloadKind,
+  mix: PayloadMix,
+  rng: Rng,
+  s: Stage,
+  events: number,
+  startMs: number,
+): LogsDocument {
   const logEvents: LogEvent[] = [];
   let now = startMs;
+  const filter = FILTERS[kind];
   const push = (message: string) => {
     now += int(rng, 40);
+    if (mix === '403-only' && !matchesFilterPattern(filter, message)) return;
     logEvents.push({ id: eventId(rng), timestamp: now, message });
   };
   while (logEvents.length < events) {
@@ -586,6 +624,7 @@ function encode(kind: PayloadKind, document: LogsDocument): Payload {
 }
 
 export interface PayloadSet {
+  readonly mix: PayloadMix;
   readonly payloads: readonly Payload[];
   /** Access log group → its API and stage, as the Lambda's configuration maps them. */
   readonly stages: ReadonlyMap<string, { apiId: string; stage: string }>;
@@ -595,7 +634,7 @@ export interface PayloadSet {
  * `count` payloads, three access payloads (one per format) for each execution payload, of 300 to
  * 1000 events each.
  */
-export function buildPayloadSet(count: number, seed = 403): PayloadSet {
+export function buildPayloadSet(count: number, mix: PayloadMix, seed = 403): PayloadSet {
   const rng = prng(seed);
   const stages = new Map<string, { apiId: string; stage: string }>();
   const stageList = Array.from({ length: 6 }, (_, i) => makeStage(rng, i));
@@ -606,17 +645,17 @@ export function buildPayloadSet(count: number, seed = 403): PayloadSet {
     const kind = kinds[i % kinds.length] as PayloadKind;
     const s = stageList[i % stageList.length] as Stage;
     const events = 300 + int(rng, 701);
-    const document = buildDocument(kind, rng, s, events, start);
+    const document = buildDocument(kind, mix, rng, s, events, start);
     start += 60_000;
     if (kind !== 'execution') stages.set(document.logGroup, { apiId: s.apiId, stage: s.stage });
     payloads.push(encode(kind, document));
   }
-  return { payloads, stages };
+  return { mix, payloads, stages };
 }
 
 /**
- * One access-log payload (the format this app deploys) whose gzip is about `targetCompressed` bytes,
- * for the memory run. Returns the event and its sizes.
+ * One access-log payload (the format this app deploys, 403-only as its filter delivers it) whose
+ * gzip is about `targetCompressed` bytes, for the memory run. Returns the event and its sizes.
  */
 export function buildLargePayload(targetCompressed: number, seed = 1403): Payload {
   const attempt = (events: number) => {
@@ -624,7 +663,7 @@ export function buildLargePayload(targetCompressed: number, seed = 1403): Payloa
     const s = makeStage(rng, 1);
     return encode(
       'access-recommended',
-      buildDocument('access-recommended', rng, s, events, Date.UTC(2026, 6, 22)),
+      buildDocument('access-recommended', '403-only', rng, s, events, Date.UTC(2026, 6, 22)),
     );
   };
   const sample = attempt(2000);

@@ -31,6 +31,7 @@ import {
   patternOptionsFor,
   type WatchedStageRef,
 } from './access-log-format.js';
+import { LAMBDA_BUNDLING } from './bundling.js';
 import {
   DEFAULT_ALARM_PERIOD_MINUTES,
   DEFAULT_COOLDOWN_MINUTES,
@@ -635,14 +636,10 @@ export class Apigw403Monitor extends Construct {
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
+        ...LAMBDA_BUNDLING,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
         // Bundled, not taken from the runtime: the code runs with the SDK versions it was tested with.
         externalModules: [],
-        mainFields: ['module', 'main'],
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         forceDockerBundling: false,
       },
       environment: {

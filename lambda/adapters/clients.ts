@@ -15,7 +15,9 @@ function lazy<T>(create: () => T): () => T {
   };
 }
 
-export const snsClient = lazy(() => new SNSClient({}));
-export const dynamoClient = lazy(() => new DynamoDBClient({}));
-export const logsClient = lazy(() => new CloudWatchLogsClient({}));
-export const secretsClient = lazy(() => new SecretsManagerClient({}));
+// `@__PURE__`: a bundle that never calls one of these leaves that client (and its SDK package) out;
+// without it the Slack forwarder carried the SNS, DynamoDB and CloudWatch Logs clients.
+export const snsClient = /* @__PURE__ */ lazy(() => new SNSClient({}));
+export const dynamoClient = /* @__PURE__ */ lazy(() => new DynamoDBClient({}));
+export const logsClient = /* @__PURE__ */ lazy(() => new CloudWatchLogsClient({}));
+export const secretsClient = /* @__PURE__ */ lazy(() => new SecretsManagerClient({}));
