@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
+import type { AwsRequestCounts } from '../cli/peers/request-count.js';
 import { classifyDocuments } from '../lambda/core/classify-batch.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeSubscriptionEvent } from '../lambda/core/decode.js';
 import { groupFindings } from '../lambda/core/group.js';
@@ -175,11 +176,14 @@ export interface HandlerMemoryResult {
   readonly lambdaMB: number;
   readonly marginMB: number;
   readonly fits: boolean;
+  /** The AWS requests of the invocation, counted at the peers, per service and operation. */
+  readonly awsRequests: AwsRequestCounts;
 }
 
 interface Peers {
   readonly env: Readonly<Record<string, string>>;
-  stop(): Promise<void>;
+  /** Stops the peers; resolves to the AWS requests they received since they started. */
+  stop(): Promise<AwsRequestCounts>;
 }
 
 /** bench/peers.ts in a child process: its memory is not the handler's. */
@@ -191,18 +195,35 @@ async function startPeers(): Promise<Peers> {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('close', (code) => reject(new Error(`the peers process exited ${code} before it was ready`)));
+  const received: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => {
+    const next = waiting.shift();
+    if (next) next(line);
+    else received.push(line);
   });
-  lines.close();
+  const exited = new Promise<never>((_resolve, reject) =>
+    child.once('close', (code) => reject(new Error(`the peers process exited ${code}`))),
+  );
+  exited.catch(() => undefined);
+  const nextLine = (): Promise<string> =>
+    Promise.race([
+      new Promise<string>((resolve) => {
+        const line = received.shift();
+        if (line === undefined) waiting.push(resolve);
+        else resolve(line);
+      }),
+      exited,
+    ]);
+  const env = JSON.parse(await nextLine()) as Record<string, string>;
   return {
-    env: JSON.parse(first) as Record<string, string>,
+    env,
     stop: async () => {
       child.stdin.end();
-      await closed;
+      const counts = JSON.parse(await nextLine()) as AwsRequestCounts;
+      await exited.catch(() => undefined);
+      return counts;
     },
   };
 }
@@ -217,6 +238,7 @@ export async function measureHandler(
 ): Promise<HandlerMemoryResult> {
   const dir = mkdtempSync(join(tmpdir(), 'apigw403-handler-'));
   const peers = await startPeers();
+  let stopped: Promise<AwsRequestCounts> | undefined;
   try {
     const eventFile = join(dir, 'event.json');
     writeFileSync(eventFile, JSON.stringify(payload.event));
@@ -236,6 +258,8 @@ export async function measureHandler(
     });
     const summary = result.summary as { findings: number; outcomes: { action: string }[] };
     const peakRssMB = result.peakRssMB;
+    stopped = peers.stop();
+    const awsRequests = await stopped;
     return {
       nodeOptions,
       events: payload.events,
@@ -250,9 +274,10 @@ export async function measureHandler(
       lambdaMB: memoryMb,
       marginMB: round(memoryMb - peakRssMB),
       fits: peakRssMB < memoryMb,
+      awsRequests,
     };
   } finally {
-    await peers.stop();
+    await (stopped ?? peers.stop());
     rmSync(dir, { recursive: true, force: true });
   }
 }

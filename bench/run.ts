@@ -142,8 +142,21 @@ async function main(): Promise<void> {
   });
   console.log(`  core peak RSS ${core.peakRssMB} MB`);
 
+  const services = Object.entries(handler.awsRequests);
+  const totalRequests = services.reduce(
+    (sum, [, operations]) => sum + Object.values(operations).reduce((n, count) => n + count, 0),
+    0,
+  );
   console.log(
-    '\n== AWS requests per invocation ==\n  not measured here yet: the per-service request counts come with the alert-path work (issue 13).',
+    `\n== AWS requests of that invocation (counted at the peers; ${handler.alerts} alerting groups of ${handler.groups}) ==`,
+  );
+  for (const [service, operations] of services) {
+    const list = Object.entries(operations).map(([operation, count]) => `${operation} ${count}`);
+    console.log(`  ${service.padEnd(10)} ${list.join(', ')}`);
+  }
+  console.log(
+    `  total ${totalRequests}` +
+      (handler.alerts > 0 ? `, ${(totalRequests / handler.alerts).toFixed(2)} per alerting group` : ''),
   );
 
   const primary = throughput.find((result) => result.mix === '403-only') as ThroughputResult;
