@@ -2,7 +2,6 @@
  * The reusable construct: subscribes the monitor Lambda to the watched stages' logs and wires its alert
  * topic, cooldown table, failure queue, Slack delivery, dashboard and alarms.
  */
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, Aspects, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -46,6 +45,7 @@ import {
   accessLogFilterPattern,
   executionLogFilterPattern,
 } from './filter-patterns.js';
+import { BUNDLE_HANDLER, type LambdaName, lambdaSource } from './lambda-bundle.js';
 import { nodeOptionsFor } from './node-options.js';
 
 export const DEFAULT_COOLDOWN = Duration.minutes(DEFAULT_COOLDOWN_MINUTES);
@@ -62,10 +62,8 @@ export const DEFAULT_ALARM_PERIOD = Duration.minutes(DEFAULT_ALARM_PERIOD_MINUTE
  * 20 KB resource policy each); past it, one permission covers the groups' shared name prefix.
  */
 export const MAX_PER_GROUP_PERMISSIONS = 40;
-
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MONITOR_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
-const SLACK_FORWARDER_ENTRY = fileURLToPath(new URL('../lambda/slack-forwarder.ts', import.meta.url));
+/** Node.js 22 until `nodejs22.x` is deprecated (30 April 2027): see the README's "Node.js versions". */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
 /**
  * The item operations of the handler's cooldown, idempotency and evidence records (lambda/adapters).
@@ -341,7 +339,7 @@ export class Apigw403Monitor extends Construct {
       })),
     );
     const monitor = this.nodeFunction('Monitor', {
-      entry: MONITOR_ENTRY,
+      code: 'monitor',
       description: 'Classifies API Gateway 403s from log subscriptions and publishes grouped alerts',
       memorySize: props.memorySize ?? DEFAULT_MEMORY_SIZE_MB,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
@@ -602,13 +600,13 @@ export class Apigw403Monitor extends Construct {
     id: string,
     options: Omit<
       nodejs.NodejsFunctionProps,
-      'runtime' | 'architecture' | 'role' | 'logGroup' | 'bundling'
+      'runtime' | 'architecture' | 'role' | 'logGroup' | 'bundling' | 'entry' | 'code'
     > & {
-      readonly entry: string;
+      readonly code: LambdaName;
       readonly logRetention: logs.RetentionDays;
     },
   ): nodejs.NodejsFunction {
-    const { logRetention, ...functionOptions } = options;
+    const { logRetention, code, ...functionOptions } = options;
     const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
       retention: logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -625,23 +623,35 @@ export class Apigw403Monitor extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
+    const source = lambdaSource(code);
+    // See lib/lambda-bundle.ts: the package's prebuilt bundle, or the repository's sources.
+    const codeProps =
+      source.kind === 'bundle'
+        ? {
+            code: lambda.Code.fromAsset(source.directory),
+            handler: BUNDLE_HANDLER,
+          }
+        : {
+            handler: 'handler',
+            entry: source.entry,
+            projectRoot: source.projectRoot,
+            depsLockFilePath: source.lockFile,
+            bundling: {
+              format: nodejs.OutputFormat.ESM,
+              ...LAMBDA_BUNDLING,
+              mainFields: [...LAMBDA_BUNDLING.mainFields],
+              // Bundled, not taken from the runtime: the code runs with the SDK versions it was tested with.
+              externalModules: [],
+              forceDockerBundling: false,
+            },
+          };
     return new nodejs.NodejsFunction(this, `${id}Function`, {
       ...functionOptions,
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      ...codeProps,
+      runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       role,
       logGroup,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        ...LAMBDA_BUNDLING,
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
-        // Bundled, not taken from the runtime: the code runs with the SDK versions it was tested with.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
       environment: {
         ...functionOptions.environment,
         NODE_OPTIONS: nodeOptionsFor(functionOptions.memorySize ?? DEFAULT_MEMORY_SIZE_MB),
@@ -656,7 +666,7 @@ export class Apigw403Monitor extends Construct {
     asyncOptions: Pick<nodejs.NodejsFunctionProps, 'retryAttempts' | 'maxEventAge' | 'onFailure'>,
   ): nodejs.NodejsFunction {
     const forwarder = this.nodeFunction('SlackForwarder', {
-      entry: SLACK_FORWARDER_ENTRY,
+      code: 'slack-forwarder',
       description: 'Posts the alert topic to Slack through an incoming webhook kept in Secrets Manager',
       memorySize: 128,
       timeout: Duration.seconds(30),

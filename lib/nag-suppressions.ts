@@ -16,7 +16,7 @@ export function applyNagSuppressions(monitor: Apigw403Monitor): void {
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'Pinned to nodejs22.x on purpose (docs/architecture.md): the code and its tests run on Node.js 20 and 22; ' +
+        'Pinned to nodejs22.x on purpose (README, "Node.js versions"): the code and its tests run on Node.js 20 and 22; ' +
         'a runtime change is a tested upgrade, not an automatic one.',
     });
   }

@@ -3,7 +3,7 @@ import { logsDocument } from './payload.js';
 
 /**
  * The built-in `npm start` scenario: several APIs and stages, access and execution logs, every line
- * built from the shapes in shared/reference/apigw-403-log-evidence.md (the recommended JSON access
+ * built from the shapes in test/fixtures/evidence.ts (the recommended JSON access
  * format, the default CLF format, execution lines E4/E7/E28/E37/E41–E46), with hostile values.
  */
 

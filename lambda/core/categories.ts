@@ -1,5 +1,5 @@
 /**
- * The stable category IDs of `shared/spec/403-taxonomy.md`. They are metric dimension values, SNS
+ * The stable category IDs of `docs/403-taxonomy.md`. They are metric dimension values, SNS
  * message attribute values and CLI output: never rename one.
  */
 export const CATEGORIES = [

@@ -1,7 +1,7 @@
 import type { Category } from './categories.js';
 
 /**
- * The rule table: one row per category of `shared/spec/403-taxonomy.md`, in its order. Causes are
+ * The rule table: one row per category of `docs/403-taxonomy.md`, in its order. Causes are
  * listed most likely first; a cause whose `when` signals the request shows moves up. Checks are
  * templates: `{apiId}`, `{stage}`, `{region}`, `{regionArg}`, `{apiKeyId}`, `{domainName}`.
  */

@@ -14,7 +14,7 @@ import {
   patternOptionsFor,
 } from '../../lib/filter-patterns.js';
 
-// Verbatim lines from shared/reference/apigw-403-log-evidence.md (labels are the file's).
+// Verbatim lines, labelled as in test/fixtures/evidence.ts.
 const REQ = '(a1335dfd-5bcc-4e1b-aa45-f6726cb95816) ';
 const EXECUTION_KEEP: Record<string, string> = {
   E4: "API Key **********************************gE96dR not authorized because method 'GET /' requires API Key and API Key is not associated with a Usage Plan for API Stage i01t0vftre/staging: API Stage is not in a Usage Plan",
