@@ -23,7 +23,8 @@ const LITERAL_RULES: ReadonlyArray<{ readonly pattern: RegExp; readonly why: str
     pattern: /(?:^|[\s'"`(=:,[])\/(?:work|root|home|Users)\/[\w.@-]/,
     why: 'an absolute path on one machine',
   },
-  { pattern: /\bfile:\/\//, why: 'a file: URL' },
+  // Except the Lambda's own code directory, which its stack traces name (`file:///var/task/index.mjs`).
+  { pattern: /\bfile:\/\/(?!\/var\/task\/)/, why: 'a file: URL' },
   { pattern: /\b[A-Za-z]:\\(?:Users|work)\\/, why: 'an absolute path on one machine' },
 ];
 

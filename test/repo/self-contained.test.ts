@@ -54,6 +54,7 @@ describe('findOutsideReferences', () => {
     ['test/a.ts', "const dir = join(tmpdir(), 'x'); const range = 'a..b'; spread(...args)"],
     ['docs/a.md', '`arn:aws:execute-api:eu-west-1:123:a1b2/prod/GET/users/home/x`'],
     ['lib/a.ts', "import { x } from './x.js';"],
+    ['lib/a.ts', '// a trace reads `at monitorConfig (file:///var/task/index.mjs:50:73750)`'],
   ])('leaves %s: %s', (file, text) => {
     expect(hits(file, text)).toBe(0);
   });
