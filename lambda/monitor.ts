@@ -116,7 +116,7 @@ export async function processSubscriptionEvent(
   if (findings.length === 0)
     return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
 
-  return handleBatch(findings, document, batchId, now, deps);
+  return alertBatch(findings, document, batchId, now, deps);
 }
 
 function watchedStage(
@@ -145,7 +145,7 @@ const LEASE_MARGIN_MS = 30_000;
  * What is not finished (a failure, or the budget ran out) is recorded and the invocation fails, so
  * Lambda's retry resumes exactly the rest.
  */
-async function handleBatch(
+export async function alertBatch(
   findings: readonly Finding[],
   document: LogsDocument,
   batchId: string,

@@ -1,0 +1,70 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, STATE_TABLE, startLocalAws } from '../../cli/peers/local-aws.js';
+import { logsDocument } from '../../cli/scenario/payload.js';
+import { monitorConfig } from '../../lambda/adapters/env-config.js';
+import { StateStore } from '../../lambda/adapters/state-store.js';
+import { batchIdOf } from '../../lambda/core/alerts.js';
+import { classifyDocuments } from '../../lambda/core/index.js';
+import { alertBatch, MAX_GROUPS_IN_FLIGHT } from '../../lambda/monitor.js';
+import { largestItem, wafLine } from '../fixtures/state-table.js';
+
+/**
+ * The alert path's concurrency is bounded whatever a batch holds. (100,000 batches of one group, and
+ * a 10,000-group batch's time, run in `npm run test:soak`: test/soak/bounded-state.soak.test.ts.)
+ */
+
+let local: LocalAws;
+const START = Date.parse('2026-11-30T00:00:00Z');
+
+beforeAll(async () => {
+  local = await startLocalAws();
+  Object.assign(process.env, local.env, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
+});
+
+afterAll(async () => {
+  await local?.stop();
+});
+
+describe('bounded work per invocation', () => {
+  it('a batch of 100 groups keeps at most 16 DynamoDB and 16 SNS requests in flight', async () => {
+    const GROUPS = 100;
+    const document = logsDocument(
+      '/aws/apigateway/many/prod',
+      Array.from({ length: GROUPS }, (_, index) => ({
+        timestamp: START,
+        message: wafLine(`m-${index}`, `g${String(index).padStart(9, '0')}`),
+      })),
+    );
+    // The alert path on its own: per-API lines stand in for a batch whose groups are all watched.
+    const { findings } = classifyDocuments([document]);
+    local.snsProxy.resetInFlight();
+    local.dynamoProxy.resetInFlight();
+    const summary = await alertBatch(
+      findings,
+      document,
+      batchIdOf(document.logEvents.map((event) => event.id)),
+      START,
+      {
+        config: monitorConfig(),
+        store: new StateStore(new DynamoDBClient({}), STATE_TABLE),
+        sns: new SNSClient({}),
+        logs: undefined as never,
+        metrics: () => {},
+        now: () => START,
+        log: () => {},
+        remainingMs: () => 60_000,
+      },
+    );
+    expect(summary.outcomes.filter((outcome) => outcome.action === 'alert')).toHaveLength(GROUPS);
+    // Unbounded, these 100 groups had 23 DynamoDB requests in flight at once on this machine.
+    expect(MAX_GROUPS_IN_FLIGHT).toBe(16);
+    expect(local.snsProxy.maxInFlight).toBeLessThanOrEqual(16);
+    expect(local.dynamoProxy.maxInFlight).toBeLessThanOrEqual(16);
+    // Every item stays small: 100 group items and one batch record.
+    const largest = await largestItem(new DynamoDBClient({ endpoint: local.dynamoEndpoint }), STATE_TABLE);
+    expect(largest).toMatchObject({ items: GROUPS + 1 });
+    expect(largest.size).toBeLessThan(1_024);
+  });
+});
