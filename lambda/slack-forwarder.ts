@@ -1,42 +1,54 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { SNSEvent } from 'aws-lambda';
+import type { Context, SNSEvent } from 'aws-lambda';
 import { secretsClient } from './adapters/clients.js';
 import { forwarderConfig } from './adapters/env-config.js';
-import { readWebhookUrl, slackPoster } from './adapters/slack-webhook.js';
-import type { AlertView, SlackMessage } from './core/render/index.js';
-import { escapeSlack, renderSlackMessage, truncate } from './core/render/index.js';
+import { readWebhookUrl, type SlackPost, slackPoster } from './adapters/slack-webhook.js';
+import { parseAlertView } from './core/render/alert-schema.js';
+import type { SlackMessage } from './core/render/index.js';
+import { fromLog, renderSlackMessage, SLACK_LIMITS } from './core/render/index.js';
 
 const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'apigw-403-slack-forwarder',
 });
 
-let post: ((message: SlackMessage) => Promise<void>) | undefined;
+/** Time kept back from the invocation's remaining time, to throw (and be retried) before the timeout. */
+export const DEADLINE_MARGIN_MS = 2_000;
+/** Without a Lambda context (local runs): the function's deployed timeout, 30 s, less the margin. */
+const DEFAULT_BUDGET_MS = 30_000 - DEADLINE_MARGIN_MS;
 
-/** The SNS `default` message is the alert view; anything else published to the topic is shown as text. */
+let post: SlackPost | undefined;
+
+const NOT_AN_ALERT = 'A message on the alert topic that is not a monitor alert:';
+
+/**
+ * The SNS `default` message is the alert view. Only a view that passes the schema (the monitor's own
+ * form, see alert-schema.ts) is rendered as an alert; anything else published to the topic is shown
+ * as log text: redacted, neutralised and bounded, never passed through.
+ */
 export function slackMessageFor(snsMessage: string): SlackMessage {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(snsMessage);
-  } catch {
-    parsed = undefined;
-  }
-  if ((parsed as Partial<AlertView> | undefined)?.schema === 'apigw403.alert/1') {
-    return renderSlackMessage(parsed as AlertView);
-  }
-  const text = escapeSlack(truncate(snsMessage, 2900));
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  const view = parseAlertView(snsMessage);
+  if (view) return renderSlackMessage(view);
+  const text = fromLog(snsMessage, SLACK_LIMITS.sectionText - NOT_AN_ALERT.length - 1);
+  return {
+    text: NOT_AN_ALERT,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${NOT_AN_ALERT}\n${text}`, verbatim: true } }],
+  };
 }
 
 /**
  * SNS → Slack incoming webhook. The URL comes from Secrets Manager (cached per cold start); a failed
- * post is retried, then thrown so that SNS's Lambda retries and the function's on-failure
- * destination keep the alert.
+ * post is retried within the invocation's remaining time, then thrown so that SNS's Lambda retries
+ * and the function's on-failure destination keep the alert.
  */
-export const handler = async (event: SNSEvent): Promise<void> => {
+export const handler = async (
+  event: SNSEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<void> => {
   if (!post) post = slackPoster(await readWebhookUrl(secretsClient(), forwarderConfig().webhookSecretArn));
   for (const record of event.Records) {
     const message = slackMessageFor(record.Sns.Message);
-    await post(message);
+    const remaining = context?.getRemainingTimeInMillis() ?? DEFAULT_BUDGET_MS + DEADLINE_MARGIN_MS;
+    await post(message, Math.max(0, remaining - DEADLINE_MARGIN_MS));
     logger.info('posted an alert to Slack', { blocks: message.blocks.length });
   }
 };

@@ -1,86 +1,687 @@
+import { normaliseText } from './normalise-text.js';
+
 /**
- * Removes credentials from text that may be echoed in an alert, a report or CLI output. Each rule
- * keeps the words around a secret (so a reader still sees *what* was sent) and replaces the secret
- * with a marker no rule matches again, which makes `redact` idempotent.
+ * Removes credentials from text that may be echoed in an alert, a report or CLI output.
+ *
+ * A credential is removed because of where it stands, not because its exact shape was foreseen:
+ * - everything after an authorization scheme (`Bearer`, `Basic`, `Token`, `AWS4-HMAC-SHA256`, ...)
+ *   up to the end of the value, parameters and padding included;
+ * - the value of every credential-like key (`password`, `*token*`, `*secret*`, `*key`, `cookie`,
+ *   `X-Amz-Signature`, ...) in any syntax: `k: v`, `k=v`, query strings, JSON, `<k>v</k>`;
+ * - URL userinfo (`https://user:pass@host`) and private-key blocks;
+ * - tokens that are credentials on their own: AWS access key ids (also inside a word), 40-character
+ *   secret keys, JWTs, known token prefixes and long high-entropy strings.
+ *
+ * The text is normalised first (one line, no invisible characters, escapes decoded) and the result is
+ * what callers render, so what was checked is what is shown. Every scanner below moves forward only
+ * and looks ahead a bounded distance, so `redact` is linear in its input. The marker `[redacted]`
+ * matches no rule, which makes `redact` idempotent.
  */
 
 export const REDACTED = '[redacted]';
 
-interface RedactionRule {
-  readonly name: string;
-  readonly pattern: RegExp;
-  readonly replace: (match: string, ...groups: string[]) => string;
-}
+const SPACE = 0x20;
 
-const keepPrefix = (_match: string, prefix: string): string => `${prefix}${REDACTED}`;
+const code = (ch: string): number => ch.charCodeAt(0);
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+const isUpper = (c: number): boolean => c >= 0x41 && c <= 0x5a;
+const isLower = (c: number): boolean => c >= 0x61 && c <= 0x7a;
+const isAlnum = (c: number): boolean => isDigit(c) || isUpper(c) || isLower(c);
+const isUpperOrDigit = (c: number): boolean => isDigit(c) || isUpper(c);
+/** Characters of a key name: `X-Amz-Signature`, `aws.secret`, `client_secret`. */
+const isKeyChar = (c: number): boolean => isAlnum(c) || c === 0x2d || c === 0x5f || c === 0x2e;
+/** Characters of a token: base64, base64url, JWT dots, path slashes. `=` is padding, handled apart. */
+const isTokenChar = (c: number): boolean =>
+  isAlnum(c) || c === 0x2b || c === 0x2f || c === 0x2d || c === 0x5f || c === 0x2e;
 
-const RULES: readonly RedactionRule[] = [
-  {
-    name: 'jwt',
-    pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
-    replace: () => REDACTED,
-  },
-  {
-    // `<token> not a valid key=value pair (missing equal-sign) in Authorization header`: API Gateway
-    // echoes the caller's token at the start of the message.
-    name: 'echoed-authorization-token',
-    pattern: /(^|[\s"'])(?!\[redacted\])[^\s"']+(?= not a valid key=value pair)/g,
-    replace: (_match, lead) => `${lead}${REDACTED}`,
-  },
-  {
-    // Case-sensitive on purpose: prose such as "security token included" must survive.
-    name: 'authorization-scheme-credentials',
-    pattern: /\b((?:Bearer|bearer|BEARER|Basic|Digest)\s+)(?!\[redacted\])[A-Za-z0-9\-._~+/]+=*/g,
-    replace: keepPrefix,
-  },
-  {
-    name: 'sigv4-signature',
-    pattern: /\b((?:X-Amz-)?Signature=)(?!\[redacted\])[0-9a-fA-F]{16,}/g,
-    replace: keepPrefix,
-  },
-  {
-    name: 'security-token',
-    pattern:
-      /\b((?:x-amz-security-token|x-amz-session-token|securityToken|sessionToken)["']?\s*[:=]\s*["']?)(?!\[redacted\])[^\s"',;&}\]]+/gi,
-    replace: keepPrefix,
-  },
-  {
-    name: 'api-key-value',
-    pattern:
-      /\b((?:x-api-key|api[-_]?key|apikeyvalue)["']?\s*[:=]\s*["']?)(?!\[redacted\])(?!-["',}\s]|-$)[^\s"',;&}\]]+/gi,
-    replace: keepPrefix,
-  },
-  {
-    name: 'authorization-value',
-    pattern:
-      /\b(authorization["']?\s*[:=]\s*["']?)(?!\[redacted\])(?!(?:Bearer|Basic|Token|Digest|AWS4-HMAC-SHA256)\b)[^\s"',;&}\]]+/gi,
-    replace: keepPrefix,
-  },
-  {
-    name: 'aws-secret-access-key',
-    pattern:
-      /\b((?:aws_?secret_?access_?key|secretAccessKey|SecretAccessKey)["']?\s*[:=]\s*["']?)(?!\[redacted\])[A-Za-z0-9/+=]{20,}/gi,
-    replace: keepPrefix,
-  },
-  {
-    name: 'aws-access-key-id',
-    pattern: /\b(?:AKIA|ASIA|AIDA|AROA|ABIA|ACCA|ANPA|ANVA|AGPA|APKA)[A-Z0-9]{16}\b/g,
-    replace: () => REDACTED,
-  },
-  {
-    // A bare 40-character secret access key: mixed case, digits, maybe `/` or `+`.
-    name: 'aws-secret-shaped',
-    pattern:
-      /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))(?=[^\s]*[a-z])(?=[^\s]*[A-Z])(?=[^\s]*[0-9])[A-Za-z0-9/+]{40}/g,
-    replace: () => REDACTED,
-  },
+const QUOTES = new Set(['"', "'", '`'].map(code));
+/** Characters that end any value written without quotes. */
+const VALUE_END = new Set(['"', "'", '`', '<', '>', '}', ']', ')'].map(code));
+/** Characters that end a value when a new pair follows them (`a=1&b=2`, `a=1, b=2`, `a=1; b=2`). */
+const PAIR_SEPARATORS = new Set([',', ';', '&'].map(code));
+
+const SCHEMES = new Set([
+  'bearer',
+  'basic',
+  'token',
+  'apikey',
+  'api-key',
+  'digest',
+  'negotiate',
+  'ntlm',
+  'hoba',
+  'mutual',
+  'oauth',
+  'jwt',
+  'sharedkey',
+  'aws4-hmac-sha256',
+  'aws4-ecdsa-p256-sha256',
+  'aws4-hmac-sha384',
+]);
+
+const LONGEST_SCHEME = Math.max(...[...SCHEMES].map((scheme) => scheme.length));
+
+/** Key names (lower case, without `-`, `_`, `.`) whose value is a credential wherever they appear. */
+const SECRET_KEY_PARTS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'credential',
+  'signature',
+  'privatekey',
+  'accesskey',
+  'session',
+  'jwt',
+  'bearer',
+  'cookie',
+  'authorization',
+  'accountid',
+];
+const SECRET_KEYS = new Set(['key', 'sig', 'pass', 'pwd', 'auth', 'sid', 'otp']);
+/** `…key` names that hold a credential (a `routeKey` or `sortKey` does not). */
+const SECRET_KEY_SUFFIXES = [
+  'apikey',
+  'secretkey',
+  'accesskey',
+  'privatekey',
+  'signingkey',
+  'masterkey',
+  'sessionkey',
+  'clientkey',
+  'authkey',
+  'appkey',
+  'encryptionkey',
+  'licensekey',
+  'subscriptionkey',
+  'pwd',
 ];
 
-/** Returns `text` with every recognised credential replaced by `[redacted]`. Idempotent. */
+/** Values that are placeholders, not credentials: `password=` with nothing, `null`, masked `****ab12`. */
+const PLACEHOLDERS = new Set(['', '-', 'null', 'none', 'undefined', 'value', 'true', 'false', REDACTED]);
+
+const AWS_KEY_PREFIXES = new Set([
+  'AKIA',
+  'ASIA',
+  'ABIA',
+  'ACCA',
+  'AGPA',
+  'AIDA',
+  'AIPA',
+  'ANPA',
+  'ANVA',
+  'APKA',
+  'AROA',
+  'ASCA',
+]);
+/** Prefixes that vendors put on their tokens; a token that carries one goes whatever its entropy. */
+const TOKEN_PREFIXES = [
+  'ghp_',
+  'gho_',
+  'ghu_',
+  'ghs_',
+  'ghr_',
+  'github_pat_',
+  'glpat-',
+  'glsa_',
+  'xoxa-',
+  'xoxb-',
+  'xoxo-',
+  'xoxp-',
+  'xoxr-',
+  'xoxs-',
+  'xoxe-',
+  'xapp-',
+  'sk-',
+  'sk_live_',
+  'sk_test_',
+  'rk_live_',
+  'AIza',
+  'npm_',
+  'shpat_',
+  'shpss_',
+  'shpca_',
+  'shppa_',
+  'lin_api_',
+  'ops_',
+  'dop_v1_',
+  'hf_',
+  'gsk_',
+  'ntn_',
+  'figd_',
+  'dapi',
+  'hvs.',
+  'hvb.',
+  'hvr.',
+  'vcp_',
+  'vci_',
+  'vca_',
+  'vcr_',
+  'vck_',
+  'SG.',
+  'eyJ',
+  'hooks.slack.com/',
+];
+const PREFIXES_BY_FIRST = new Map<string, string[]>();
+for (const prefix of TOKEN_PREFIXES) {
+  const first = prefix.charAt(0);
+  PREFIXES_BY_FIRST.set(first, [...(PREFIXES_BY_FIRST.get(first) ?? []), prefix]);
+}
+/** The shortest credential a prefix introduces (the prefix included). */
+const PREFIXED_MIN_LENGTH = 16;
+
+/** A token this long with mixed case and digits is a credential unless it reads like words. */
+const ENTROPY_MIN_LENGTH = 20;
+/** Share of letter-case or letter/digit changes between neighbours: random base64 ≈ 0.6, words < 0.2. */
+const ENTROPY_MIN_SWITCH_RATIO = 0.3;
+/**
+ * Share of case changes between neighbouring letters: random base64 ≈ 0.5, capitalised words < 0.15
+ * (`API-Gateway-Execution-Logs_a1b2c3d4e5` switches often, but between digits and letters only).
+ */
+const ENTROPY_MIN_CASE_SWITCH_RATIO = 0.25;
+
+type KeyKind = 'authorization' | 'cookie' | 'secret';
+
+/** Names recur (`a=1&a=2`, the same header on every line): remember recent answers, bounded. */
+const KEY_KINDS = new Map<string, KeyKind | undefined>();
+const KEY_KINDS_LIMIT = 1024;
+
+function keyKind(key: string): KeyKind | undefined {
+  // A name longer than any header is judged by its end (`…_access_token`), in bounded time.
+  const name = key.length > 128 ? key.slice(-64) : key;
+  if (KEY_KINDS.has(name)) return KEY_KINDS.get(name);
+  const kind = classifyKey(name);
+  if (KEY_KINDS.size >= KEY_KINDS_LIMIT) KEY_KINDS.clear();
+  KEY_KINDS.set(name, kind);
+  return kind;
+}
+
+function classifyKey(key: string): KeyKind | undefined {
+  const name = key.toLowerCase().replace(/[-_.]/g, '');
+  if (name.endsWith('authorization') || name === 'auth') return 'authorization';
+  if (name.endsWith('cookie')) return 'cookie';
+  if (SECRET_KEYS.has(name) || SECRET_KEY_SUFFIXES.some((suffix) => name.endsWith(suffix))) return 'secret';
+  return SECRET_KEY_PARTS.some((part) => name.includes(part)) ? 'secret' : undefined;
+}
+
+class Spans {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+
+  add(start: number, end: number): void {
+    if (end <= start) return;
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+
+  apply(text: string): string {
+    if (this.starts.length === 0) return text;
+    const order = this.starts.map((_, i) => i).sort((a, b) => (this.starts[a] ?? 0) - (this.starts[b] ?? 0));
+    const parts: string[] = [];
+    let cursor = 0;
+    for (const i of order) {
+      const start = this.starts[i] ?? 0;
+      const end = this.ends[i] ?? 0;
+      if (end <= cursor) continue;
+      if (start > cursor || parts.length === 0) parts.push(text.slice(cursor, start), REDACTED);
+      cursor = end;
+    }
+    parts.push(text.slice(cursor));
+    return parts.join('');
+  }
+}
+
+class Scanner {
+  readonly spans = new Spans();
+  private readonly n: number;
+  /**
+   * Scans resume inside a value (a value may hold another `key=`), so value ends are remembered: a
+   * value starting inside a scanned one ends where it did, and no character is scanned twice per kind.
+   */
+  private readonly valueEnds = new Map<string, { readonly from: number; readonly end: number }>();
+
+  constructor(
+    private readonly s: string,
+    private readonly soft: Uint8Array,
+  ) {
+    this.n = s.length;
+  }
+
+  private c(i: number): number {
+    return this.s.charCodeAt(i);
+  }
+
+  private isHardSpace(i: number): boolean {
+    return this.c(i) === SPACE && this.soft[i] !== 1;
+  }
+
+  private skipSpaces(i: number): number {
+    let p = i;
+    while (p < this.n && this.c(p) === SPACE) p += 1;
+    return p;
+  }
+
+  private keyEnd(i: number): number {
+    let p = i;
+    while (p < this.n && isKeyChar(this.c(p))) p += 1;
+    return p;
+  }
+
+  /** `,` `;` `&` ends a value when what follows is a space, the end, or another `key=` / `key:`. */
+  private isPairBoundary(i: number): boolean {
+    const next = i + 1;
+    // A marker stands where an earlier pass (or rule) found a value: what follows is a new pair.
+    if (next >= this.n || this.c(next) === SPACE || this.s.startsWith(REDACTED, next)) return true;
+    const end = this.keyEnd(next);
+    return end > next && end < this.n && (this.c(end) === 0x3d || this.c(end) === 0x3a);
+  }
+
+  /** The end of a value written without quotes that starts at `start` (a marker there is skipped). */
+  private plainValueEnd(start: number, kind: KeyKind | 'scheme'): number {
+    const cached = this.valueEnds.get(kind);
+    if (cached && start >= cached.from && start < cached.end) return cached.end;
+    const end = this.scanPlainValue(start, kind);
+    this.valueEnds.set(kind, { from: start, end });
+    return end;
+  }
+
+  /** The next `ch` at or after `from` (or the end), remembered like value ends. */
+  private next(ch: string, from: number): number {
+    const cached = this.valueEnds.get(ch);
+    if (cached && from >= cached.from && from <= cached.end) return cached.end;
+    const found = this.s.indexOf(ch, from);
+    const end = found < 0 ? this.n : found;
+    this.valueEnds.set(ch, { from, end });
+    return end;
+  }
+
+  private scanPlainValue(start: number, kind: KeyKind | 'scheme'): number {
+    const i = this.s.startsWith(REDACTED, start) ? start + REDACTED.length : start;
+    let p = i;
+    while (p < this.n) {
+      const ch = this.c(p);
+      if (ch === 0x5b && this.s.startsWith(REDACTED, p)) {
+        // A marker inside a value is part of it (its `]` ends nothing).
+        p += REDACTED.length;
+        continue;
+      }
+      if (VALUE_END.has(ch)) {
+        // `realm="x"` inside an authorization value: the quoted parameter belongs to the value.
+        if (kind === 'scheme' && ch === 0x22 && p > i && this.c(p - 1) === 0x3d) {
+          const close = this.s.indexOf('"', p + 1);
+          p = close < 0 ? this.n : close + 1;
+          continue;
+        }
+        return p;
+      }
+      if (this.isHardSpace(p)) {
+        // Cookie pairs are `a=1; b=2`; authorization parameters are `a=1, b=2`.
+        const previous = this.c(p - 1);
+        const continues =
+          (kind === 'cookie' && previous === 0x3b) ||
+          (kind === 'scheme' && previous === 0x2c && this.startsPair(p));
+        if (!continues) return p;
+      } else if (
+        kind !== 'scheme' &&
+        kind !== 'cookie' &&
+        PAIR_SEPARATORS.has(ch) &&
+        (p === i || this.isPairBoundary(p))
+      ) {
+        return p;
+      } else if (kind === 'cookie' && ch === 0x2c && this.isPairBoundary(p)) {
+        return p;
+      }
+      p += 1;
+    }
+    return p;
+  }
+
+  /** After spaces at `i`, a `name=` starts (the next parameter of an authorization value). */
+  private startsPair(i: number): boolean {
+    const start = this.skipSpaces(i);
+    const end = this.keyEnd(start);
+    return end > start && end < this.n && this.c(end) === 0x3d;
+  }
+
+  /** A value the scanner may leave: a placeholder, a masked id, or the marker of an earlier pass. */
+  private isHarmless(start: number, end: number): boolean {
+    if (end - start > 64) return false;
+    const value = this.s.slice(start, end);
+    return (
+      PLACEHOLDERS.has(value.toLowerCase()) ||
+      /^\*{3,}[^*]{0,8}$/.test(value) ||
+      // Nothing three characters long is worth hiding ("API Key: API Stage: …").
+      value.length <= 3
+    );
+  }
+
+  /** `Bearer x`, `Token x`: the scheme ends at `i`; returns where the credential starts, if one follows. */
+  private schemeValueStart(wordStart: number, wordEnd: number): number | undefined {
+    const next = this.c(wordEnd);
+    if ((next !== SPACE && next !== 0x2b) || wordEnd - wordStart > LONGEST_SCHEME) return undefined;
+    if (!SCHEMES.has(this.s.slice(wordStart, wordEnd).toLowerCase())) return undefined;
+    let p = wordEnd;
+    while (p < this.n && (this.c(p) === SPACE || this.c(p) === 0x2b)) p += 1;
+    if (p === wordEnd || p >= this.n || VALUE_END.has(this.c(p))) return undefined;
+    return p;
+  }
+
+  /** Redacts a scheme's value unless it is the marker or, where allowed, a word of prose; says which. */
+  private redactSchemeValue(start: number, end: number, proseAllowed: boolean): boolean {
+    const value = this.s.slice(start, Math.min(end, start + 40));
+    if (value.startsWith(REDACTED) && end - start === REDACTED.length) return true;
+    // "Token expired", "basic auth required": a plain word after a scheme name is prose.
+    if (proseAllowed && end - start <= 16 && /^[A-Za-z][a-z]*[.,;:!?]?$/.test(value)) return false;
+    this.spans.add(start, end);
+    return true;
+  }
+
+  /** `Bearer …`, `Basic …`, `AWS4-HMAC-SHA256 Credential=…, Signature=…` wherever they stand. */
+  scanSchemes(): void {
+    let i = 0;
+    while (i < this.n) {
+      if (!isKeyChar(this.c(i))) {
+        i += 1;
+        continue;
+      }
+      const end = this.keyEnd(i);
+      const start = this.schemeValueStart(i, end);
+      if (start === undefined) {
+        i = end;
+        continue;
+      }
+      const valueEnd = this.plainValueEnd(start, 'scheme');
+      // A word kept as prose may itself be a scheme ("Bearer Basic …"): look at it again.
+      i = this.redactSchemeValue(start, valueEnd, true) ? Math.max(valueEnd, end) : start;
+    }
+  }
+
+  /** Every `key <sep> value` whose key names a credential. */
+  scanKeyValues(): void {
+    let i = 0;
+    while (i < this.n) {
+      if (!isKeyChar(this.c(i))) {
+        i += 1;
+        continue;
+      }
+      const end = this.keyEnd(i);
+      i = Math.max(end, this.keyValue(i, end));
+    }
+  }
+
+  /**
+   * Redacts the value after the key `[keyStart, keyEnd)`; returns where scanning goes on: the start
+   * of the value, which may itself hold a key (`token= password=…`).
+   */
+  private keyValue(keyStart: number, keyEnd: number): number {
+    let p = keyEnd;
+    if (p < this.n && QUOTES.has(this.c(p))) p += 1;
+    p = this.skipSpaces(p);
+    const sep = this.c(p);
+    const xml = sep === 0x3e && keyStart > 0 && this.c(keyStart - 1) === 0x3c;
+    if (sep === 0x3a) {
+      if (this.s.startsWith('//', p + 1)) return keyEnd;
+      p += 1;
+    } else if (sep === 0x3d || xml) {
+      p += 1;
+    } else {
+      return keyEnd;
+    }
+    // Most words are not followed by a separator: the key's name is read only for those that are.
+    const kind = keyKind(this.s.slice(keyStart, keyEnd));
+    if (!kind) return keyEnd;
+    if (p < this.n && (this.c(p) === 0x3d || this.c(p) === 0x3e) && !xml) p += 1;
+    p = this.skipSpaces(p);
+    const quote = p < this.n && QUOTES.has(this.c(p)) ? this.c(p) : undefined;
+    if (quote !== undefined) p += 1;
+    let valueEnd: number;
+    if (quote !== undefined) {
+      valueEnd = this.next(String.fromCharCode(quote), p);
+    } else if (xml) {
+      valueEnd = this.next('<', p);
+    } else {
+      valueEnd = this.plainValueEnd(p, kind);
+    }
+    if (kind === 'authorization') {
+      const wordEnd = this.keyEnd(p);
+      if (SCHEMES.has(this.s.slice(p, wordEnd).toLowerCase())) {
+        const schemeStart = this.schemeValueStart(p, wordEnd);
+        if (schemeStart === undefined || (schemeStart >= valueEnd && quote !== undefined)) return p;
+        const end = quote !== undefined || xml ? valueEnd : this.plainValueEnd(schemeStart, 'scheme');
+        this.redactSchemeValue(schemeStart, end, false);
+        return p;
+      }
+    }
+    if (!this.isHarmless(p, valueEnd)) this.spans.add(p, valueEnd);
+    return p;
+  }
+
+  /** `scheme://user:password@host`: the whole userinfo. */
+  scanUserinfo(): void {
+    let from = 0;
+    for (;;) {
+      const at = this.s.indexOf('://', from);
+      if (at < 0) return;
+      let p = at + 3;
+      while (p < this.n) {
+        const ch = this.c(p);
+        if (ch === 0x2f || ch === 0x3f || ch === 0x23 || ch === 0x40 || ch === SPACE || VALUE_END.has(ch))
+          break;
+        p += 1;
+      }
+      if (p < this.n && this.c(p) === 0x40 && p > at + 3 && this.s.slice(at + 3, p) !== REDACTED)
+        this.spans.add(at + 3, p);
+      from = Math.max(p, at + 3);
+    }
+  }
+
+  /** API Gateway echoes the caller's token first: `<token> not a valid key=value pair ...`. */
+  scanEchoedToken(): void {
+    const marker = ' not a valid key=value pair';
+    let from = 0;
+    for (;;) {
+      const at = this.s.indexOf(marker, from);
+      if (at < 0) return;
+      let start = at;
+      while (start > from && this.c(start - 1) !== SPACE && !QUOTES.has(this.c(start - 1))) start -= 1;
+      if (this.s.slice(start, at) !== REDACTED) this.spans.add(start, at);
+      from = at + marker.length;
+    }
+  }
+
+  /** `-----BEGIN … PRIVATE KEY----- … -----END … PRIVATE KEY-----` */
+  scanPrivateKeys(): void {
+    let from = 0;
+    for (;;) {
+      const at = this.s.indexOf('-----BEGIN', from);
+      if (at < 0) return;
+      const header = this.s.indexOf('-----', at + 10);
+      const label = header < 0 ? '' : this.s.slice(at + 10, Math.min(header, at + 80));
+      if (!label.includes('PRIVATE KEY')) {
+        from = at + 10;
+        continue;
+      }
+      const footer = this.s.indexOf('-----END', header + 5);
+      const close = footer < 0 ? -1 : this.s.indexOf('-----', footer + 8);
+      const end = close < 0 ? this.n : close + 5;
+      this.spans.add(at, end);
+      from = end;
+    }
+  }
+
+  /** Tokens that are credentials by themselves; a flagged token goes as a whole. */
+  scanTokens(): void {
+    let i = 0;
+    while (i < this.n) {
+      if (!isTokenChar(this.c(i))) {
+        i += 1;
+        continue;
+      }
+      let end = i;
+      while (end < this.n) {
+        if (isTokenChar(this.c(end))) {
+          end += 1;
+          continue;
+        }
+        // `=` is base64 padding when no name character follows it (`ab==`, `ab=.cd`), a separator otherwise.
+        let pad = end;
+        while (pad < this.n && this.c(pad) === 0x3d) pad += 1;
+        const after = this.c(pad);
+        // `=[redacted]` is a key's separator before a marker, not padding.
+        if (pad === end || (pad < this.n && ((isTokenChar(after) && after !== 0x2e) || after === 0x5b)))
+          break;
+        end = pad;
+      }
+      if (this.isCredentialToken(i, end)) {
+        // Leading slashes stay: `/reset/[redacted]`, and `scheme://` keeps reading as a URL.
+        let start = i;
+        while (start < end && this.c(start) === 0x2f) start += 1;
+        this.spans.add(start, end);
+      }
+      i = end;
+    }
+  }
+
+  private isCredentialToken(start: number, end: number): boolean {
+    if (end - start < PREFIXED_MIN_LENGTH) return false;
+    if (this.hasAwsKeyId(start, end) || this.isAwsSecret(start, end) || this.hasTokenPrefix(start, end))
+      return true;
+    let pieceStart = start;
+    for (let p = start; p <= end; p += 1) {
+      if (p < end && this.c(p) !== 0x2f && this.c(p) !== 0x2e) continue;
+      if (this.isCredentialPiece(pieceStart, p)) return true;
+      pieceStart = p + 1;
+    }
+    return false;
+  }
+
+  /** A vendor prefix not glued to a preceding letter (`x_ghp_…` counts, `myghp_…` does not). */
+  private hasTokenPrefix(start: number, end: number): boolean {
+    for (let p = start; p + PREFIXED_MIN_LENGTH <= end; p += 1) {
+      if (p > start && (isUpper(this.c(p - 1)) || isLower(this.c(p - 1)))) continue;
+      const first = this.s[p];
+      for (const prefix of TOKEN_PREFIXES)
+        if (prefix[0] === first && this.s.startsWith(prefix, p)) return true;
+    }
+    return false;
+  }
+
+  /** An access key id (`AKIA` + 16, `A3T?` + 16), also glued to other text (`user_AKIA…`). */
+  private hasAwsKeyId(start: number, end: number): boolean {
+    for (let p = start; p + 20 <= end; p += 1) {
+      if (this.c(p) !== 0x41) continue;
+      const prefix = this.s.slice(p, p + 4);
+      if (!AWS_KEY_PREFIXES.has(prefix) && !(prefix.startsWith('A3T') && isUpperOrDigit(this.c(p + 3))))
+        continue;
+      let q = p + 4;
+      while (q < p + 20 && isUpperOrDigit(this.c(q))) q += 1;
+      if (q === p + 20) return true;
+    }
+    return false;
+  }
+
+  /** A bare 40-character secret access key. */
+  private isAwsSecret(start: number, end: number): boolean {
+    let stop = end;
+    while (stop > start && this.c(stop - 1) === 0x3d) stop -= 1;
+    if (stop - start !== 40) return false;
+    let upper = false;
+    let lower = false;
+    for (let p = start; p < stop; p += 1) {
+      const ch = this.c(p);
+      if (!isAlnum(ch) && ch !== 0x2f && ch !== 0x2b) return false;
+      upper ||= isUpper(ch);
+      lower ||= isLower(ch);
+    }
+    return upper && lower && this.switchRatio(start, stop) >= 0.25;
+  }
+
+  /** A segment of a token (between `/` and `.`): a JWT part, a known prefix, or high entropy. */
+  private isCredentialPiece(start: number, end: number): boolean {
+    const length = end - start;
+    if (length >= 10 && this.s.startsWith('eyJ', start)) return true;
+    if (length < ENTROPY_MIN_LENGTH) return false;
+    let upper = 0;
+    let lower = 0;
+    let digit = 0;
+    for (let p = start; p < end; p += 1) {
+      const ch = this.c(p);
+      if (isUpper(ch)) upper += 1;
+      else if (isLower(ch)) lower += 1;
+      else if (isDigit(ch)) digit += 1;
+    }
+    if (upper > 0 && lower > 0 && digit > 0)
+      return (
+        this.switchRatio(start, end) >= ENTROPY_MIN_SWITCH_RATIO &&
+        this.caseSwitchRatio(start, end) >= ENTROPY_MIN_CASE_SWITCH_RATIO
+      );
+    // Single-case random strings (many API keys): long, letters and digits well mixed, not hex.
+    return (
+      length >= 32 &&
+      digit >= 4 &&
+      upper + lower >= 4 &&
+      !this.isHexish(start, end) &&
+      this.switchRatio(start, end) >= 0.3
+    );
+  }
+
+  private isHexish(start: number, end: number): boolean {
+    for (let p = start; p < end; p += 1) {
+      const ch = this.c(p);
+      if (!isDigit(ch) && !(ch >= 0x61 && ch <= 0x66) && !(ch >= 0x41 && ch <= 0x46) && ch !== 0x2d)
+        return false;
+    }
+    return true;
+  }
+
+  /** How often neighbouring letters change case. */
+  private caseSwitchRatio(start: number, end: number): number {
+    let pairs = 0;
+    let switches = 0;
+    for (let p = start + 1; p < end; p += 1) {
+      const a = this.c(p - 1);
+      const b = this.c(p);
+      if (!(isUpper(a) || isLower(a)) || !(isUpper(b) || isLower(b))) continue;
+      pairs += 1;
+      if (isUpper(a) !== isUpper(b)) switches += 1;
+    }
+    return pairs === 0 ? 0 : switches / pairs;
+  }
+
+  /** How often neighbouring alphanumerics change class (upper / lower / digit); symbols restart. */
+  private switchRatio(start: number, end: number): number {
+    const classOf = (ch: number): number => (isUpper(ch) ? 1 : isLower(ch) ? 2 : isDigit(ch) ? 3 : 0);
+    let pairs = 0;
+    let switches = 0;
+    let previous = 0;
+    for (let p = start; p < end; p += 1) {
+      const current = classOf(this.c(p));
+      if (current !== 0 && previous !== 0) {
+        pairs += 1;
+        if (current !== previous) switches += 1;
+      }
+      previous = current;
+    }
+    return pairs === 0 ? 0 : switches / pairs;
+  }
+}
+
+/**
+ * Returns `text` normalised to one line (see `normaliseText`) with every credential replaced by
+ * `[redacted]`. Idempotent; linear in the length of `text`.
+ */
 export function redact(text: string): string {
-  let result = text;
-  for (const rule of RULES) result = result.replace(rule.pattern, rule.replace as (match: string) => string);
-  return result;
+  const normalised = normaliseText(text);
+  const scanner = new Scanner(normalised.text, normalised.soft);
+  scanner.scanKeyValues();
+  scanner.scanSchemes();
+  scanner.scanUserinfo();
+  scanner.scanEchoedToken();
+  scanner.scanPrivateKeys();
+  scanner.scanTokens();
+  return scanner.spans.apply(normalised.text);
 }
 
 /** An API key id masked to its last four characters, enough to tell keys apart in an alert. */

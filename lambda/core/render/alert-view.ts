@@ -1,14 +1,22 @@
+import { createHash } from 'node:crypto';
 import type { PendingAlert } from '../alerts.js';
 import type { Category } from '../categories.js';
-import { type CategoryDescription, describeCategory, type FindingGroup, redact, type Top } from '../index.js';
+import {
+  type CategoryDescription,
+  describeCategory,
+  type FindingGroup,
+  maskApiKeyId,
+  redact,
+  type Top,
+} from '../index.js';
 import { logsInsightsUrl } from './insights-link.js';
-import { escapeSlack, fromLog } from './text.js';
+import { escapeSlack, fromLog, truncateEscaped } from './text.js';
 
 /**
  * Everything an alert says, decided once and rendered three ways (e-mail text, AWS Chatbot custom
  * notification, Slack Block Kit). Every string in a view is Slack-escaped (`&amp;`, `&lt;`, `&gt;`),
- * and every string that came from a log is also redacted, on one line and length-bounded, so a
- * renderer may insert any field verbatim. The view is also the `sqs` / `lambda` payload of the SNS
+ * and every string that came from a log is also redacted, one line, neutralised for mrkdwn (see
+ * `neutraliseLogText`) and length-bounded after escaping, so a renderer may insert any field verbatim. The view is also the `sqs` / `lambda` payload of the SNS
  * message: machine subscribers get the same facts as people.
  */
 export interface AlertView {
@@ -65,13 +73,15 @@ export const LIMITS = { value: 200, evidence: 600, list: 5, id: 100 } as const;
 const LINK_MARGIN_MS = 5 * 60 * 1000;
 
 export function buildAlertView(group: FindingGroup, context: AlertContext): AlertView {
+  const apiId = identifier(group.apiId);
+  const stage = identifier(group.stage);
   const description = describeCategory(group.category, {
-    apiId: group.apiId,
-    stage: group.stage,
+    apiId,
+    stage,
     region: context.region,
     signals: group.signals,
     ...(group.reasons[0] ? { reason: group.reasons[0].value } : {}),
-    ...(group.topApiKeyIds[0] ? { apiKeyId: group.topApiKeyIds[0].value } : {}),
+    ...(group.topApiKeyIds[0] ? { apiKeyId: maskApiKeyId(group.topApiKeyIds[0].value) } : {}),
   });
   const tops = (list: readonly Top[]): Top[] =>
     list.slice(0, LIMITS.list).map((top) => ({ value: fromLog(top.value, LIMITS.value), count: top.count }));
@@ -79,15 +89,15 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
   const { alert } = context;
   return {
     schema: 'apigw403.alert/1',
-    id: `${alert.batchId}-${fromLog(group.apiId, LIMITS.id)}-${fromLog(group.stage, LIMITS.id)}-${group.category}`,
+    id: `${alert.batchId}-${apiId}-${stage}-${group.category}`,
     threadId: threadIdOf(group),
     category: group.category,
     severity: description.severity,
     title: escapeSlack(description.title),
     summary: escapeSlack(description.summary),
-    apiId: fromLog(group.apiId, LIMITS.id),
-    stage: fromLog(group.stage, LIMITS.id),
-    ...(context.account === undefined ? {} : { account: fromLog(context.account, LIMITS.id) }),
+    apiId,
+    stage,
+    ...(context.account === undefined ? {} : { account: identifier(context.account) }),
     region: escapeSlack(context.region),
     count: group.count,
     windowStart: new Date(group.firstSeen).toISOString(),
@@ -95,8 +105,8 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
     firstSeen: alert.firstSeen,
     suppressedSinceLast: alert.suppressedSinceLast,
     ...(alert.lastAlertAt === undefined ? {} : { lastAlertAt: new Date(alert.lastAlertAt).toISOString() }),
-    causes: description.causes.map((cause) => fromLog(cause, LIMITS.evidence)),
-    checks: description.checks.map((check) => fromLog(check, LIMITS.evidence)),
+    causes: description.causes.map((cause) => truncateEscaped(escapeSlack(cause), LIMITS.evidence)),
+    checks: description.checks.map((check) => truncateEscaped(escapeSlack(check), LIMITS.evidence)),
     docUrl: escapeSlack(description.docUrl),
     reasons: tops(group.reasons),
     sampleRequestIds: sampleRequestIds.map((id) => fromLog(id, LIMITS.id)),
@@ -119,12 +129,30 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
   };
 }
 
+/**
+ * API ids and stages as API Gateway spells them (`[A-Za-z0-9_.-]`), so they are safe in text, in the
+ * commands the checks print and in SNS message attributes; anything else a log line claims is
+ * redacted and its other characters become `-`. The texts around them are the monitor's own.
+ */
+function identifier(text: string): string {
+  return redact(text)
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .slice(0, LIMITS.id);
+}
+
 /** Only ids shaped like request ids go into the link, which is not escaped like text. */
 function linkableIds(ids: readonly string[]): string[] {
   return ids.filter((id) => id.length <= LIMITS.id && /^[\w.=+/-]+$/.test(id) && redact(id) === id);
 }
 
-/** Chatbot threads notifications with the same `threadId`: one thread per group. */
+/**
+ * Chatbot threads notifications with the same `threadId`: one thread per group. The API id and stage
+ * come from logs, so they enter only through a digest: the id is the same for the same group, and no
+ * caller-chosen text reaches it.
+ */
 export function threadIdOf(key: { apiId: string; stage: string; category: Category }): string {
-  return `apigw403-${key.apiId}-${key.stage}-${key.category}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 200);
+  const digest = createHash('sha256')
+    .update(`${key.apiId}\u0000${key.stage}\u0000${key.category}`)
+    .digest('hex');
+  return `apigw403-${key.category}-${digest.slice(0, 32)}`;
 }

@@ -20,4 +20,4 @@ export {
 export { insightsQuery, logsInsightsUrl } from './insights-link.js';
 export { renderSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack.js';
 export { messageFor, type RenderedPublish, renderPublish, SNS_MESSAGE_BUDGET_BYTES } from './sns-message.js';
-export { escapeSlack, fromLog, toPlainText, truncate } from './text.js';
+export { escapeSlack, fromLog, neutraliseLogText, toPlainText, truncate, truncateEscaped } from './text.js';

@@ -1,6 +1,6 @@
 import type { AlertView } from './alert-view.js';
 import { firstSeenLine, formatTops, headline } from './email.js';
-import { TRUNCATION_MARKER } from './text.js';
+import { truncateEscaped } from './text.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = { sectionText: 3000, headerText: 150, blocks: 50, buttonUrl: 3000 } as const;
@@ -8,6 +8,8 @@ export const SLACK_LIMITS = { sectionText: 3000, headerText: 150, blocks: 50, bu
 export interface SlackText {
   readonly type: 'mrkdwn' | 'plain_text';
   readonly text: string;
+  /** mrkdwn only: no automatic links, channel names or mentions in what the text says. */
+  readonly verbatim?: true;
 }
 
 export type SlackBlock =
@@ -30,22 +32,17 @@ export interface SlackMessage {
   readonly blocks: readonly SlackBlock[];
 }
 
-/** Cuts an already-escaped text without leaving half an entity (`&am`) at the end. */
-function capEscaped(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max - TRUNCATION_MARKER.length).replace(/&[a-z]{0,4}$/, '');
-  return `${cut}${TRUNCATION_MARKER}`;
-}
-
 const mrkdwn = (text: string): SlackText => ({
   type: 'mrkdwn',
-  text: capEscaped(text, SLACK_LIMITS.sectionText),
+  text: truncateEscaped(text, SLACK_LIMITS.sectionText),
+  verbatim: true,
 });
 const section = (text: string): SlackBlock => ({ type: 'section', text: mrkdwn(text) });
 
 /**
- * Renders an alert view as a Slack message. The view is already Slack-escaped, so no log value can
- * form a mention (`<!channel>`), a link (`<url|text>`) or a user reference here.
+ * Renders an alert view as a Slack message. The view is already escaped and neutralised, so no log
+ * value can form a mention (`<!channel>`, `@here`), a link (`<url|text>`, a bare URL), formatting or
+ * a code span here; `verbatim` keeps Slack from linking what the text says.
  */
 export function renderSlackMessage(view: AlertView): SlackMessage {
   const listed = (items: readonly string[]): string => items.map((item, i) => `${i + 1}. ${item}`).join('\n');
@@ -54,7 +51,7 @@ export function renderSlackMessage(view: AlertView): SlackMessage {
       type: 'header',
       text: {
         type: 'plain_text',
-        text: capEscaped(`403 ${view.category} on ${view.apiId}/${view.stage}`, SLACK_LIMITS.headerText),
+        text: truncateEscaped(`403 ${view.category} on ${view.apiId}/${view.stage}`, SLACK_LIMITS.headerText),
       },
     },
     section(
@@ -99,7 +96,7 @@ export function renderSlackMessage(view: AlertView): SlackMessage {
     ],
   });
   return {
-    text: capEscaped(
+    text: truncateEscaped(
       `[${view.severity.toUpperCase()}] 403 ${view.category} on ${view.apiId}/${view.stage}: ${headline(view)}`,
       SLACK_LIMITS.sectionText,
     ),

@@ -2,6 +2,7 @@ import type { Top } from '../group.js';
 import type { AlertView } from './alert-view.js';
 import { renderChatbotNotification } from './chatbot.js';
 import { renderEmailText, subjectLine } from './email.js';
+import { truncateEscaped } from './text.js';
 
 /** SNS rejects a message (body plus attributes) over 256 KiB; keep room for subject and attributes. */
 export const SNS_MESSAGE_BUDGET_BYTES = 256 * 1024 - 6 * 1024;
@@ -32,15 +33,11 @@ export function messageFor(view: AlertView): string {
 }
 
 const shrinkTops = (list: readonly Top[], items: number, chars: number): Top[] =>
-  list.slice(0, items).map((top) => ({ ...top, value: shorten(top.value, chars) }));
-
-function shorten(text: string, chars: number): string {
-  return text.length <= chars ? text : `${text.slice(0, chars).replace(/&[a-z]{0,4}$/, '')}…[truncated]`;
-}
+  list.slice(0, items).map((top) => ({ ...top, value: truncateEscaped(top.value, chars) }));
 
 /** Ever smaller versions of a view; the first that fits is sent. The last one always fits. */
 const SHRINKS: readonly ((view: AlertView) => AlertView)[] = [
-  (view) => ({ ...view, evidence: view.evidence.slice(0, 2).map((line) => shorten(line, 300)) }),
+  (view) => ({ ...view, evidence: view.evidence.slice(0, 2).map((line) => truncateEscaped(line, 300)) }),
   (view) => ({
     ...view,
     topSourceIps: shrinkTops(view.topSourceIps, 3, 60),
@@ -56,8 +53,8 @@ const SHRINKS: readonly ((view: AlertView) => AlertView)[] = [
     topPaths: [],
     topUserAgents: [],
     topApiKeyIds: [],
-    causes: view.causes.slice(0, 3).map((cause) => shorten(cause, 300)),
-    checks: view.checks.slice(0, 3).map((check) => shorten(check, 300)),
+    causes: view.causes.slice(0, 3).map((cause) => truncateEscaped(cause, 300)),
+    checks: view.checks.slice(0, 3).map((check) => truncateEscaped(check, 300)),
     notes: [...view.notes, 'Details were cut to fit the SNS message size limit; use the Logs Insights link.'],
   }),
 ];

@@ -2,7 +2,8 @@ import { redact } from '../redact.js';
 
 /**
  * Text hygiene shared by every renderer. Log text is hostile: it may hold credentials, Slack control
- * sequences (`<!channel>`, `<https://evil|click>`) or megabytes of user agent.
+ * sequences (`<!channel>`, `<https://evil|click>`), mrkdwn (`*bold*`, a backtick that closes a code
+ * span), links to click, or megabytes of user agent.
  */
 
 export const TRUNCATION_MARKER = '…[truncated]';
@@ -13,11 +14,44 @@ export function escapeSlack(text: string): string {
 }
 
 /**
- * Plain text (e-mail) from Slack-escaped text. Angle brackets become look-alike guillemets so a log
- * value can never smuggle markup or an `<!channel>`-shaped string into any rendering.
+ * mrkdwn's formatting characters and the mention sign, swapped for look-alikes that format nothing:
+ * Slack has no escape for them, and a zero-width character would survive a copy and paste unseen.
+ */
+const INERT: Readonly<Record<string, string>> = {
+  '*': '\u2217', // ∗ asterisk operator
+  _: '\u02cd', // ˍ modifier letter low macron
+  '~': '\u223c', // ∼ tilde operator
+  '`': '\u02cb', // ˋ modifier letter grave accent
+  '@': '\uff20', // ＠ fullwidth commercial at: no `@here`, no `@user`
+};
+const INERT_BACK: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(INERT)
+    .filter(([raw]) => raw !== '@')
+    .map(([raw, inert]) => [inert, raw]),
+);
+
+/**
+ * Log text made inert for Slack mrkdwn and Chatbot markdown: `& < >` escaped, formatting characters
+ * swapped for look-alikes, and every `scheme://` written `scheme[:]//` so no URL a caller sent
+ * becomes a link (the Slack blocks also set `verbatim`, which stops Slack linking bare domains).
+ */
+export function neutraliseLogText(text: string): string {
+  return escapeSlack(text)
+    .replace(/[*_~`@]/g, (ch) => INERT[ch] ?? ch)
+    .replaceAll('://', '[:]//');
+}
+
+/**
+ * Plain text (e-mail) from view text. Angle brackets become look-alike guillemets so a log value can
+ * never smuggle markup or an `<!channel>`-shaped string into any rendering; mrkdwn look-alikes go
+ * back to what the log said (e-mail has no markup), defanged links stay defanged.
  */
 export function toPlainText(escaped: string): string {
-  return escaped.replace(/&lt;/g, '‹').replace(/&gt;/g, '›').replace(/&amp;/g, '&');
+  return escaped
+    .replace(/&lt;/g, '‹')
+    .replace(/&gt;/g, '›')
+    .replace(/&amp;/g, '&')
+    .replace(/[\u2217\u02cd\u223c\u02cb]/g, (ch) => INERT_BACK[ch] ?? ch);
 }
 
 /** Cuts `text` to at most `max` UTF-16 units, marking the cut; never splits a surrogate pair. */
@@ -29,13 +63,44 @@ export function truncate(text: string, max: number): string {
   return `${text.slice(0, end)}${TRUNCATION_MARKER}`;
 }
 
-/** Removes control characters (a log value must not break lines or terminal output). */
-export function singleLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+/**
+ * `truncate` for text that is already escaped: the limit counts what is sent, and the cut never
+ * leaves half an entity (`&am`) at the end.
+ */
+export function truncateEscaped(text: string, max: number): string {
+  const cut = truncate(text, max);
+  if (cut === text) return cut;
+  const body = cut.slice(0, cut.length - TRUNCATION_MARKER.length);
+  const amp = body.lastIndexOf('&', body.length - 1);
+  const partial = amp >= 0 && body.length - amp <= 4 && !body.includes(';', amp);
+  return `${partial ? body.slice(0, amp) : body}${TRUNCATION_MARKER}`;
 }
 
-/** Every value that came from a log, ready for any renderer: redacted, one line, bounded, escaped. */
+/** How much raw text `fromLog` reads per character it may show: room for escapes and markers. */
+const RAW_PER_SHOWN = 4;
+
+/**
+ * The head of `text` that can reach the first `max` characters of a rendering, cut after the last
+ * separator so no credential is cut in two (a half token could slip under the rules that would catch
+ * the whole); one long token is kept whole up to the bound, and the rules judge it.
+ */
+function rawHead(text: string, max: number): string {
+  const bound = max * RAW_PER_SHOWN + 64;
+  if (text.length <= bound) return text;
+  const head = text.slice(0, bound);
+  const cut = Math.max(
+    ...[' ', '"', "'", ',', ';', '&', '<', '>', '(', ')', '{', '}'].map((ch) => head.lastIndexOf(ch)),
+  );
+  return cut > 0 ? head.slice(0, cut) : head;
+}
+
+/**
+ * Every value that came from a log, ready for any renderer: redacted (which also makes it one line,
+ * on the very text that is shown), neutralised, then bounded by what is sent, never the reverse.
+ */
 export function fromLog(text: string, max: number): string {
-  return escapeSlack(truncate(singleLine(redact(text)), max));
+  const head = rawHead(text, max);
+  const shown = truncateEscaped(neutraliseLogText(redact(head)), max);
+  if (head.length === text.length || shown.endsWith(TRUNCATION_MARKER)) return shown;
+  return truncateEscaped(`${shown}${TRUNCATION_MARKER}`, max);
 }

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { CATEGORIES } from '../categories.js';
+import { type AlertView, LIMITS } from './alert-view.js';
+
+/**
+ * What a published alert view must look like for the Slack forwarder to render it as an alert. Anyone
+ * allowed to publish to the topic can send JSON that claims `apigw403.alert/1`, so the check is not
+ * the schema name alone: every string must already be in the form the monitor writes (escaped, and
+ * for log-derived fields neutralised and bounded), every URL must point where the monitor's do. A
+ * message that fails is shown as log text, never passed through.
+ */
+
+/** No raw `<` or `>`, and `&` only as the start of `&amp;` `&lt;` `&gt;`. */
+export function isSlackEscaped(text: string): boolean {
+  if (text.includes('<') || text.includes('>')) return false;
+  for (let at = text.indexOf('&'); at >= 0; at = text.indexOf('&', at + 1)) {
+    if (!text.startsWith('&amp;', at) && !text.startsWith('&lt;', at) && !text.startsWith('&gt;', at))
+      return false;
+  }
+  return true;
+}
+
+/** What `neutraliseLogText` leaves: escaped, no mrkdwn or mention character, no live `scheme://`. */
+export function isNeutralised(text: string): boolean {
+  return isSlackEscaped(text) && !/[*_~`@]/.test(text) && !text.includes('://');
+}
+
+const escaped = (max: number) => z.string().max(max).refine(isSlackEscaped, 'not Slack-escaped');
+const logText = (max: number) => z.string().max(max).refine(isNeutralised, 'not neutralised log text');
+const identifier = z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/);
+const isoTime = z.iso.datetime();
+const top = z.object({ value: logText(LIMITS.value), count: z.number().int().nonnegative() }).strict();
+const tops = z.array(top).max(LIMITS.list);
+const region = z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/);
+
+export const alertViewSchema = z
+  .object({
+    schema: z.literal('apigw403.alert/1'),
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,400}$/),
+    threadId: identifier,
+    category: z.enum(CATEGORIES),
+    severity: z.enum(['critical', 'high', 'medium', 'low']),
+    title: escaped(LIMITS.evidence),
+    summary: escaped(2 * LIMITS.evidence),
+    apiId: identifier,
+    stage: identifier,
+    account: identifier.optional(),
+    region,
+    count: z.number().int().positive(),
+    windowStart: isoTime,
+    windowEnd: isoTime,
+    firstSeen: z.boolean(),
+    suppressedSinceLast: z.number().int().nonnegative(),
+    lastAlertAt: isoTime.optional(),
+    causes: z.array(escaped(LIMITS.evidence)).max(20),
+    checks: z.array(escaped(LIMITS.evidence)).max(20),
+    docUrl: z.string().startsWith('https://docs.aws.amazon.com/').refine(isSlackEscaped),
+    reasons: tops,
+    sampleRequestIds: z.array(logText(LIMITS.id)).max(LIMITS.list),
+    topSourceIps: tops,
+    topPaths: tops,
+    topUserAgents: tops,
+    topApiKeyIds: tops,
+    httpMethods: tops,
+    evidence: z.array(logText(LIMITS.evidence)).max(LIMITS.list),
+    sources: z.array(z.enum(['access', 'execution', 'client'])).max(3),
+    confidence: z.record(z.string().regex(/^[a-z]{1,20}$/), z.number()),
+    insightsUrl: z
+      .string()
+      .regex(/^https:\/\/[a-z0-9-]+\.console\.aws\.amazon\.com\/cloudwatch\/home\?[^\s<>&]*$/),
+    notes: z.array(escaped(LIMITS.evidence)).max(10),
+  })
+  .strict()
+  .refine((view) => view.insightsUrl.startsWith(`https://${view.region}.console.aws.amazon.com/`), {
+    message: 'the Logs Insights link is not in the alert region',
+  });
+
+/** The alert view in `text`, or undefined when `text` is not one the monitor published. */
+export function parseAlertView(text: string): AlertView | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = alertViewSchema.safeParse(json);
+  return parsed.success ? (parsed.data as AlertView) : undefined;
+}

@@ -1,0 +1,281 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { REDACTED, redact } from '../../lambda/core/index.js';
+import * as evidence from '../fixtures/evidence.js';
+
+const JWT_PADDED =
+  'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0=.c2lnbmF0dXJlLXBhcnQ';
+const SECRET_40 = 'Zx8kQ2mV7pL4sT9wR1yB6nC3dF5gH0jK2lM4pQ7r';
+const BASE64_CREDENTIALS = 'YWxhZGRpbjpvcGVuc2VzYW1lMTIz=='; // aladdin:opensesame123
+
+/**
+ * The leaks reproduced in issue 8 (each reached the e-mail, Chatbot and Slack renderings), and the
+ * syntaxes around them. Every row: the text, and the parts that must not survive redaction.
+ */
+const LEAKS: readonly (readonly [name: string, text: string, secrets: readonly string[]])[] = [
+  [
+    'JWT with `=` padding after `Authorization=Bearer`',
+    `Authorization=Bearer ${JWT_PADDED}`,
+    ['c2lnbmF0dXJl', 'eyJ'],
+  ],
+  ['`+` `/` inside a bearer token', 'Authorization: Bearer ab+cd/ef+gh/ij==', ['ab+cd', 'ef+gh/ij']],
+  ['`%2B` inside a bearer token', 'Authorization: Bearer abc%2Bdef%2Fghi', ['abc', 'def', 'ghi']],
+  ['`,` inside a bearer token', 'Bearer tok1,tok2secretpart', ['tok1', 'tok2secretpart']],
+  [
+    'Basic credentials with padding',
+    `Authorization: Basic ${BASE64_CREDENTIALS}`,
+    ['YWxhZGRpbjpvcGVuc2VzYW1l'],
+  ],
+  ['scheme `Token`', 'Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b', ['9944b0919']],
+  ['scheme `ApiKey`', 'ApiKey k3y-V4lue-9x', ['k3y-V4lue']],
+  ['mixed-case scheme', 'authorization: bEaReR Zm9vYmFyYmF6', ['Zm9vYmFyYmF6']],
+  [
+    'Digest parameters',
+    'Authorization: Digest username="bob", nonce="dcd98b71", response="6629fae49393a053"',
+    ['6629fae4', 'dcd98b71'],
+  ],
+  [
+    'SigV4 authorization header',
+    'AWS4-HMAC-SHA256 Credential=ASIAQWERTYUIOPASDFGH/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=8f1e7c0b2d4a',
+    ['ASIAQWERTYUIOPASDFGH', '8f1e7c0b2d4a'],
+  ],
+  ['`access_token=` in a query', '/cb?access_token=ya29a0ARrdaM&state=1', ['ya29a0ARrdaM']],
+  ['`token=` in a query', '/login?token=s3cr3tvalue', ['s3cr3tvalue']],
+  ['`key=` in a query', '/maps?key=AIzaSyD-example-key1', ['AIzaSyD-example-key1', 'example-key1']],
+  ['`password=` in a query', '/login?user=bob&password=hunter22&next=%2F', ['hunter22']],
+  [
+    '`client_secret=` in a form body',
+    'grant_type=client_credentials&client_secret=Q8x~w2Tz',
+    ['Q8x~w2Tz', 'Q8x'],
+  ],
+  [
+    '`X-Amz-Signature=` in a presigned URL',
+    '/o?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=aa11bb22cc33',
+    ['aa11bb22cc33'],
+  ],
+  [
+    '`X-Amz-Security-Token=`',
+    '/o?X-Amz-Security-Token=FQoGZXIvYXdzEL%2F%2F%2FwEaDL&x=1',
+    ['FQoGZXIvYXdzEL', 'wEaDL'],
+  ],
+  ['`X-Amz-Credential=`', '/o?X-Amz-Credential=AKIAZZZZZZZZZZZZZZZZ%2F20260101', ['AKIAZZZZZZZZZZZZZZZZ']],
+  ['percent-encoded `=` and `&`', '/cb?code=1%26access_token%3Dya29secret%26x%3D2', ['ya29secret']],
+  ['double percent-encoding', '/cb?access_token%253Dya29double', ['ya29double']],
+  ['URL userinfo', 'https://admin:Pa55word@db.example.com/x', ['Pa55word', 'admin:']],
+  ['database URL userinfo', 'postgres://app:s3cret@10.0.0.1:5432/db', ['s3cret']],
+  ['Cookie header', 'Cookie: session=abc123def; theme=dark; csrftoken=zz99', ['abc123def', 'zz99']],
+  ['Set-Cookie header', 'Set-Cookie: sid=31d4d96e407aad42; Path=/; Secure', ['31d4d96e407aad42']],
+  ['escaped JSON', String.raw`{\"authorization\":\"Bearer qwerty123456\"}`, ['qwerty123456']],
+  ['escaped JSON, other key', String.raw`{\"password\":\"p@ss w0rd\"}`, ['p@ss', 'w0rd']],
+  ['unicode-escaped separator', String.raw`token\u003dabcdef123456`, ['abcdef123456']],
+  ['JSON key-value', '{"api_key":"k-1234567890","apiKeyId":"abc"}', ['k-1234567890']],
+  ['header style', 'x-api-key: 0123456789abcdef', ['0123456789abcdef']],
+  ['XML element', '<password>hunter22</password>', ['hunter22']],
+  ['`aws.secret=` with a 40-character secret', `aws.secret=${SECRET_40}`, [SECRET_40]],
+  ['bare 40-character secret', `leaked ${SECRET_40} here`, [SECRET_40]],
+  ['AWS key id glued to a word', 'user_AKIAQWERTYUIOPASDFGH', ['AKIAQWERTYUIOPASDFGH']],
+  ['AWS key id glued on both sides', 'xAKIAQWERTYUIOPASDFGHy', ['AKIAQWERTYUIOPASDFGH']],
+  ['control character between scheme and token', 'Bearer\u0000TOKENVALUE123', ['TOKENVALUE123']],
+  ['tab and newline between key and value', 'Authorization:\t\nBearer abcDEF123', ['abcDEF123']],
+  ['zero-width space in the scheme', 'Bea\u200brer s3cr3tT0ken', ['s3cr3tT0ken']],
+  ['fullwidth separator', 'ｔｏｋｅｎ＝ｓｅｃｒｅｔ１２３', ['ｓｅｃｒｅｔ', 'secret123']],
+  ['HTML entity separator', 'password&#61;hunter22', ['hunter22']],
+  [
+    'the echoed token of a key=value message',
+    evidence.MESSAGES.incompleteKeyValue,
+    ['eyJhbGciOiJIUzI1NiJ9', 'c2lnbmF0dXJlLXZhbHVl'],
+  ],
+  ['a truncated security token line', evidence.TRUNCATED_LINE, ['FQoGZXIvYXdzELj', 'wEaDLalUxm']],
+  [
+    'private key block',
+    '-----BEGIN RSA PRIVATE KEY----- MIIEpAIBAAKCAQEA -----END RSA PRIVATE KEY-----',
+    ['MIIEpAIBAAKCAQEA', 'PRIVATE KEY'],
+  ],
+  ['GitHub token', 'push with ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', ['ghp_A1b2']],
+  [
+    'Slack webhook URL',
+    'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/xxxxxxxxxxxxxxxxxxxxxxxx',
+    ['xxxxxxxxxxxx'],
+  ],
+];
+
+describe('redaction by position', () => {
+  it.each(LEAKS)('%s', (_name, text, secrets) => {
+    const redacted = redact(text);
+    for (const secret of secrets) expect(redacted).not.toContain(secret);
+    expect(redacted).toContain(REDACTED);
+    expect(redact(redacted)).toBe(redacted);
+  });
+
+  it('keeps what tells a reader what was sent', () => {
+    expect(redact(`Authorization=Bearer ${JWT_PADDED}`)).toBe(`Authorization=Bearer ${REDACTED}`);
+    expect(redact('/login?user=bob&password=hunter22&next=%2F')).toBe(
+      `/login?user=bob&password=${REDACTED}&next=/`,
+    );
+    expect(redact('https://admin:Pa55word@db.example.com/x')).toBe(`https://${REDACTED}@db.example.com/x`);
+    expect(redact(String.raw`{\"authorization\":\"Bearer qwerty123456\"}`)).toBe(
+      `{"authorization":"Bearer ${REDACTED}"}`,
+    );
+  });
+
+  it('redacts the single-line text it returns, so control characters cannot split a credential', () => {
+    expect(redact('Bearer\u0000TOKEN')).toBe(`Bearer ${REDACTED}`);
+    expect(redact('a\r\nb\u2028c\u0085d')).toBe('a b c d');
+    expect(redact('x\u001b[31mred')).not.toMatch(/\p{Cc}/u);
+  });
+});
+
+describe('prose and gateway messages survive', () => {
+  it.each([
+    'The security token included in the request is invalid.',
+    'The security token included in the request is expired',
+    'Missing Authentication Token',
+    'Token expired, basic auth required',
+    'Authorization=Bearer',
+    'Bearer token required',
+    'Method completed with status: 403',
+    'API Key **********************************gE96dR not authorized',
+    'a4188e34-1104-424e-9907-eebbf55dd662',
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+    'aws-sdk-java/2.20.162 Linux/5.10.205-195.807.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.9+8-LTS Java/17.0.9',
+    '/prod/api/v2/Users/5f3c9aB2xQ/orders',
+    'Sending request to https://lambda.us-west-2.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-west-2:919586034543:function:ExtensionGatewayAuthorizer/invocations',
+  ])('%s', (text) => {
+    expect(redact(text)).toBe(text);
+  });
+
+  /** Fixture lines that carry a planted credential (or an id that reads like one): redaction may cut them. */
+  const CARRY_SECRETS = new Set([evidence.MESSAGES.incompleteKeyValue, evidence.TRUNCATED_LINE]);
+  const fixtureLines = Object.values(evidence)
+    .flatMap((value) => (typeof value === 'string' ? [value] : Array.isArray(value) ? value : []))
+    .concat(Object.values(evidence.MESSAGES))
+    .filter((line): line is string => typeof line === 'string' && !CARRY_SECRETS.has(line));
+
+  /** What redaction may take from a fixture line: an account id given as a key, a random principal id. */
+  const expected = (line: string): string =>
+    line
+      .replace('"accountId":"123456789012"', `"accountId":"${REDACTED}"`)
+      .replace('"UkoTIwQiZZsx03SlU9t_y|', `"${REDACTED}|`);
+
+  it('leaves the decisive gateway messages and the evidence lines readable', () => {
+    expect(fixtureLines.length).toBeGreaterThan(60);
+    for (const line of fixtureLines) expect(redact(line)).toBe(expected(line));
+  });
+});
+
+/** Characters that matter to the scanners, so random text often forms keys, schemes and escapes. */
+const hostileChar = fc.constantFrom(
+  ...'aAzZ09=&;:,."\'`\\%+/_-~ <>[]{}()@#!*\u0000\n\t\u200b\u00a0\uff1d'.split(''),
+  'Bearer ',
+  'token',
+  'Authorization',
+  'cookie',
+  '://',
+  '%3D',
+  '%25',
+  '\\u003d',
+  '&#61;',
+  'eyJ',
+  'AKIA',
+  REDACTED,
+  'AKIAQWERTYUIOPASDFGH',
+);
+const hostileText = fc.array(hostileChar, { maxLength: 60 }).map((parts) => parts.join(''));
+
+describe('redaction properties', () => {
+  it('is idempotent on hostile and arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.oneof(hostileText, fc.string({ unit: 'binary', maxLength: 80 })), (text) => {
+        const once = redact(text);
+        expect(redact(once)).toBe(once);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('returns one line of well-formed text', () => {
+    fc.assert(
+      fc.property(fc.oneof(hostileText, fc.string({ unit: 'binary', maxLength: 80 })), (text) => {
+        const once = redact(text);
+        expect(once).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+        expect(once).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never lets a planted value after a credential key survive, whatever surrounds it', () => {
+    const key = fc.constantFrom(
+      'password',
+      'access_token',
+      'X-Amz-Signature',
+      'client_secret',
+      'apiKey',
+      'Cookie',
+    );
+    const sep = fc.constantFrom('=', ': ', '":"', '%3D', '\\u003d', ' = ', '\\":\\"');
+    const value = fc.stringMatching(/^[A-Za-z0-9+/]{8,30}$/).map((body) => `Q${body}9`);
+    fc.assert(
+      fc.property(hostileText, key, sep, value, hostileText, (before, k, s, v, after) => {
+        const quote = s.endsWith('"') ? '"' : '';
+        expect(redact(`${before} ${k}${s}${v}${quote} ${after}`)).not.toContain(v);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+/** Best wall time of `redact` on each input over paired rounds (noise only ever adds time). */
+function bestTimes(a: string, b: string): [number, number] {
+  let bestA = Number.POSITIVE_INFINITY;
+  let bestB = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 3; round += 1) {
+    let start = performance.now();
+    redact(a);
+    bestA = Math.min(bestA, performance.now() - start);
+    start = performance.now();
+    redact(b);
+    bestB = Math.min(bestB, performance.now() - start);
+  }
+  return [bestA, bestB];
+}
+
+describe('linear time', () => {
+  const SIZE = 1 << 20;
+  const fill = (unit: string): string => unit.repeat(Math.ceil(SIZE / unit.length)).slice(0, SIZE);
+  // A realistic line: JSON quotes, a percent-encoded path, so it takes the same decoding path.
+  const benign = fill(
+    '{"requestId":"eed63f63-e960-4d89-ade7-39a0bf8f6740","path":"/prod/search/caf%C3%A9","status":"403","userAgent":"curl/8.10.1"} ',
+  );
+  const ADVERSARIAL: Record<string, string> = {
+    'eyJ-eyJ-': fill('eyJ-'),
+    'a=a=': fill('a='),
+    'Bearer Bearer': fill('Bearer '),
+    '%%%': fill('%'),
+    '%25%25': `%${fill('25')}`,
+    'token=token=': fill('token='),
+    '"token":"': fill('"token":"'),
+    'a=b,a=b,': fill('a=b,'),
+    'cookie: a=b; ': fill('cookie: a=b; '),
+    ':// runs': fill('https://a'),
+    backslashes: fill('\\'),
+    '&#&#': fill('&#'),
+    'AKIA runs': fill('AKIA'),
+    'one long token': fill('aB3dE6gH9jK2mN5pQ8sT1vW4yZ7'),
+    'BEGIN runs': fill('-----BEGIN '),
+    'echo markers': fill('x not a valid key=value pair'),
+    'Digest quotes': `Digest ${fill('a="')}`,
+    'control runs': fill('\u0000'),
+    'distinct keys': Array.from({ length: 120_000 }, (_, i) => `k${i.toString(36)}=`)
+      .join('')
+      .slice(0, SIZE),
+  };
+
+  it.each(Object.entries(ADVERSARIAL))(
+    '1 MB of %s costs about what 1 MB of benign text does',
+    (_name, text) => {
+      const [adversarial, reference] = bestTimes(text, benign);
+      expect(adversarial / reference).toBeLessThan(5);
+    },
+  );
+});
