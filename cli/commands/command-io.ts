@@ -1,4 +1,4 @@
-import { redact } from '../../lambda/core/index.js';
+import { redactLines } from '../../lambda/core/index.js';
 import { stripControlSequences } from '../terminal.js';
 
 /** Where a command writes, and whether a person is watching (progress lines and charts only then). */
@@ -49,7 +49,7 @@ export function abortOnSigint(): { readonly signal: AbortSignal; readonly dispos
 
 /** Text as the CLI may print it: nothing a terminal would act on, every recognised credential removed. */
 export function safeText(text: string): string {
-  return redact(stripControlSequences(text));
+  return redactLines(stripControlSequences(text));
 }
 
 /** One JSON document whose every string value has passed `safeText` (keys are the CLI's own). */

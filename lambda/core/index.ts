@@ -43,7 +43,7 @@ export {
   type Top,
 } from './group.js';
 export type { Candidate, EvidenceSource, Finding, LogEvent, LogsDocument } from './model.js';
-export { maskApiKeyId, REDACTED, redact } from './redact.js';
+export { maskApiKeyId, REDACTED, redact, redactLines } from './redact.js';
 export {
   type CategoryDescription,
   type CategoryRule,

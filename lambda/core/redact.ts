@@ -684,6 +684,14 @@ export function redact(text: string): string {
   return scanner.spans.apply(normalised.text);
 }
 
+/**
+ * `redact` for text printed as lines (CLI tables and reports): each line is redacted on its own and
+ * the line breaks stay; every other control character still becomes a space.
+ */
+export function redactLines(text: string): string {
+  return text.split(/\r?\n/).map(redact).join('\n');
+}
+
 /** An API key id masked to its last four characters, enough to tell keys apart in an alert. */
 export function maskApiKeyId(id: string): string {
   if (id.startsWith('****')) return id;
