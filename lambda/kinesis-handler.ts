@@ -43,7 +43,12 @@ export function createKinesisHandler(
   return async (event, context) => {
     if (!deps) {
       const sourceAccounts = overrides.sourceAccounts ?? sourceAccountsFromEnv();
-      deps = { ...environmentDeps(overrides), ...(sourceAccounts ? { sourceAccounts } : {}) };
+      // The source-account stacks chose the log groups; the listed accounts gate them.
+      deps = {
+        anyLogGroup: true,
+        ...environmentDeps(overrides),
+        ...(sourceAccounts ? { sourceAccounts } : {}),
+      };
     }
     // Every record's groups share the invocation's time: a record started late is left for the retry.
     return processKinesisBatch(

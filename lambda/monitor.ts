@@ -3,7 +3,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { MonitorConfig, WatchedStage } from './adapters/env-config.js';
 import { MonitorError } from './adapters/errors.js';
-import { lookupExecutionEvidence } from './adapters/evidence-lookup.js';
+import { evidenceBudgetMs, lookupExecutionEvidence } from './adapters/evidence-lookup.js';
 import type { MetricSink } from './adapters/metrics-sink.js';
 import { publishAlert } from './adapters/sns-publisher.js';
 import type { StateStore } from './adapters/state-store.js';
@@ -42,11 +42,16 @@ import {
 import {
   buildAlertView,
   countByGroup,
+  countDocument,
+  FOREIGN_LINES_METRIC,
   forbiddenRequestDocuments,
   invalidPayloadDocument,
   type RenderedPublish,
   renderPublish,
+  SKIPPED_EVENTS_METRIC,
+  UNWATCHED_GROUP_METRIC,
 } from './core/render/index.js';
+import { wellFormedDeep } from './core/well-formed.js';
 
 /** What the monitor needs from the outside world; the Lambda entry point builds it from the env. */
 export interface MonitorDeps {
@@ -56,6 +61,13 @@ export interface MonitorDeps {
   readonly store: StateStore;
   readonly metrics: MetricSink;
   readonly now: () => number;
+  /**
+   * Classify log groups the configuration does not name, from what their lines say. Only for the
+   * central monitor of a cross-account destination: there the source-account stacks chose the groups
+   * and the listed accounts gate them. Otherwise only configured log groups count.
+   * @default false
+   */
+  readonly anyLogGroup?: boolean;
   /** The invocation's remaining time (the Lambda context's); it bounds the groups one invocation handles. */
   readonly remainingMs?: () => number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, counts: Record<string, unknown>) => void;
@@ -73,7 +85,7 @@ export interface AlertOutcome {
 }
 
 export interface InvocationSummary {
-  readonly kind: 'data' | 'control' | 'invalid' | 'evidence-only';
+  readonly kind: 'data' | 'control' | 'invalid' | 'unwatched' | 'evidence-only';
   readonly batchId?: string;
   readonly findings: number;
   readonly metricEmitted: boolean;
@@ -96,8 +108,17 @@ export async function processSubscriptionEvent(
     return { kind: 'invalid', findings: 0, metricEmitted: true, outcomes: [] };
   }
   const document = decoded.document;
-  const executionStage = parseExecutionLogGroup(document.logGroup);
-  if (executionStage && watchedStage(config, executionStage)?.executionLogs) {
+  const watch = watchOf(config, document.logGroup, deps.anyLogGroup === true);
+  if (watch.kind === 'unwatched') {
+    // Only configured log groups may alert: a subscription someone else points at the function, or a
+    // stage removed from the configuration, is counted and dropped.
+    log('warn', 'dropped a payload from a log group that is not watched', {
+      events: document.logEvents.length,
+    });
+    deps.metrics([countDocument(UNWATCHED_GROUP_METRIC, config.metricNamespace, deps.now(), 1)]);
+    return { kind: 'unwatched', findings: 0, metricEmitted: true, outcomes: [] };
+  }
+  if (watch.kind === 'evidence') {
     // The stage's access log counts these requests; its execution lines are fetched as evidence.
     log('info', 'execution lines of a stage with access logs: evidence only', {
       events: document.logEvents.length,
@@ -105,18 +126,82 @@ export async function processSubscriptionEvent(
     return { kind: 'evidence-only', findings: 0, metricEmitted: false, outcomes: [] };
   }
 
-  const resolveStage = (logGroup: string) => {
-    const stage = config.watchedStages.find((entry) => entry.accessLogGroup === logGroup);
-    return stage ? { apiId: stage.apiId, stage: stage.stage } : undefined;
-  };
-  const { findings, stats } = classifyDocuments([document], { resolveStage });
+  const only = watch.stages?.length === 1 ? watch.stages[0] : undefined;
+  const classified = classifyDocuments([document], {
+    resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
+  });
+  const { findings, foreign } = attribute(classified.findings, watch.stages);
   const batchId = batchIdOf(document.logEvents.map((logEvent) => logEvent.id));
   const now = deps.now();
-  log('info', 'classified a batch', { ...stats, findings: findings.length, batchId });
+  log('info', 'classified a batch', {
+    ...classified.stats,
+    skippedEvents: decoded.skippedEvents ?? 0,
+    ...(decoded.skippedReason ? { skippedReason: decoded.skippedReason } : {}),
+    foreignLines: foreign,
+    findings: findings.length,
+    batchId,
+  });
+  const dropped = [
+    { metric: SKIPPED_EVENTS_METRIC, count: decoded.skippedEvents ?? 0 },
+    { metric: FOREIGN_LINES_METRIC, count: foreign },
+  ].filter((entry) => entry.count > 0);
+  if (dropped.length > 0) {
+    deps.metrics(
+      dropped.map((entry) => countDocument(entry.metric, config.metricNamespace, now, entry.count)),
+    );
+  }
   if (findings.length === 0)
     return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
 
   return alertBatch(findings, document, batchId, now, deps);
+}
+
+/** What a log group is to the monitor: only groups of configured stages are classified. */
+type Watch =
+  /** `stages` undefined: not configured (`anyLogGroup`), the lines say which API and stage. */
+  | { readonly kind: 'classify'; readonly stages?: readonly WatchedStage[] }
+  | { readonly kind: 'evidence' }
+  | { readonly kind: 'unwatched' };
+
+/**
+ * An access log group is classified for the stages configured with it. An execution log group is
+ * classified only for a stage watched without an access log (its execution lines are then all there
+ * is); with an access log, the access line counts the request and the lookup fetches the evidence.
+ */
+function watchOf(config: MonitorConfig, logGroup: string, anyLogGroup: boolean): Watch {
+  const unwatched: Watch = anyLogGroup ? { kind: 'classify' } : { kind: 'unwatched' };
+  const execution = parseExecutionLogGroup(logGroup);
+  if (execution) {
+    const stage = watchedStage(config, execution);
+    if (!stage?.executionLogs) return unwatched;
+    return stage.accessLogGroup ? { kind: 'evidence' } : { kind: 'classify', stages: [stage] };
+  }
+  const stages = config.watchedStages.filter((entry) => entry.accessLogGroup === logGroup);
+  return stages.length > 0 ? { kind: 'classify', stages } : unwatched;
+}
+
+/**
+ * The API id and stage come from the configuration, never from the line alone: a group of one stage
+ * is that stage's; in a group shared by several, a finding keeps the stage its line names only when it
+ * is one of them. The others (`foreign`) are counted and dropped. Every text a finding took from its
+ * line is made well-formed here, before any of it reaches a key, a link or a request.
+ */
+function attribute(
+  findings: readonly Finding[],
+  stages: readonly WatchedStage[] | undefined,
+): { findings: Finding[]; foreign: number } {
+  if (!stages) return { findings: findings.map(wellFormedDeep), foreign: 0 };
+  const [only] = stages;
+  const kept: Finding[] = [];
+  for (const finding of findings) {
+    if (only && stages.length === 1) {
+      const own = finding.apiId === only.apiId && finding.stage === only.stage;
+      kept.push(wellFormedDeep(own ? finding : { ...finding, apiId: only.apiId, stage: only.stage }));
+    } else if (stages.some((entry) => entry.apiId === finding.apiId && entry.stage === finding.stage)) {
+      kept.push(wellFormedDeep(finding));
+    }
+  }
+  return { findings: kept, foreign: findings.length - kept.length };
 }
 
 function watchedStage(
@@ -367,13 +452,17 @@ async function renderGroup(
     } else {
       evidence.lookups += 1;
       try {
-        const execution = await lookupExecutionEvidence(deps.logs, {
-          apiId: group.apiId,
-          stage: group.stage,
-          requestIds: group.sampleRequestIds,
-          start: group.firstSeen,
-          end: group.lastSeen,
-        });
+        const execution = await lookupExecutionEvidence(
+          deps.logs,
+          {
+            apiId: group.apiId,
+            stage: group.stage,
+            requestIds: group.sampleRequestIds,
+            start: group.firstSeen,
+            end: group.lastSeen,
+          },
+          { timeoutMs: evidenceBudgetMs(deps.remainingMs?.()) },
+        );
         if (execution) {
           const sampleAccess = { ...document, logEvents: evidence.accessLinesOf(group.sampleRequestIds) };
           const joined = classifyDocuments([sampleAccess, execution], {

@@ -740,12 +740,17 @@ export class Apigw403Monitor extends Construct {
       }
       if (stage.executionLogs) {
         const name = executionLogGroupName(stage.apiId, stage.stageName);
+        const ensure = this.ensureLogGroup(stage.key, name);
+        // With an access log, the access line counts the request and the lookup fetches its execution
+        // lines as evidence: a filter here would take one of the group's two slots and cost an
+        // invocation per batch for lines the monitor does not classify.
+        if (stage.accessLogGroup) continue;
         groups.set(JSON.stringify(stack.resolve(name)), {
           id: `Execution${stage.key}`,
           name,
           arn: this.logGroupArn(name),
           pattern: executionLogFilterPattern(),
-          ensure: this.ensureLogGroup(stage.key, name),
+          ensure,
         });
       }
     }

@@ -1,3 +1,4 @@
+import type { WatchedStage } from '../../lambda/adapters/env-config.js';
 import { type Category, executionLogGroupName, type LogsDocument } from '../../lambda/core/index.js';
 import { logsDocument } from './payload.js';
 
@@ -12,7 +13,7 @@ export const OTHER_REST_API = 'k3l4m5n6o7';
 export const HTTP_API = 'h7t8p9q0r1';
 export const EXEC_ONLY_API = 'x9y8z7w6v5';
 
-export const WATCHED_STAGES = [
+export const WATCHED_STAGES: readonly WatchedStage[] = [
   { apiId: REST_API, stage: 'prod', accessLogGroup: `/aws/apigateway/${REST_API}/prod`, executionLogs: true },
   {
     apiId: REST_API,
@@ -32,6 +33,8 @@ export const WATCHED_STAGES = [
     accessLogGroup: `/aws/apigateway/${HTTP_API}/default`,
     executionLogs: false,
   },
+  // Execution logs and no access log: its execution lines are the only record of its 403s.
+  { apiId: EXEC_ONLY_API, stage: 'v1', executionLogs: true },
 ];
 
 export const HOSTILE = {

@@ -1,8 +1,13 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { RenderedPublish } from '../core/render/index.js';
+import { wellFormed } from '../core/well-formed.js';
 import { deliveryError } from './errors.js';
 
-/** One Publish per alert; the SDK retries throttling and 5xx itself, then this throws. */
+/**
+ * One Publish per alert; the SDK retries throttling and 5xx itself, then this throws. Raw text fields
+ * are made well-formed: a lone surrogate would make the request's URL encoding throw (the message is
+ * JSON, whose encoder already escapes them).
+ */
 export async function publishAlert(
   client: SNSClient,
   topicArn: string,
@@ -12,13 +17,13 @@ export async function publishAlert(
     const result = await client.send(
       new PublishCommand({
         TopicArn: topicArn,
-        Subject: rendered.subject,
-        Message: rendered.message,
+        Subject: wellFormed(rendered.subject),
+        Message: wellFormed(rendered.message),
         MessageStructure: 'json',
         MessageAttributes: Object.fromEntries(
           Object.entries(rendered.attributes).map(([name, value]) => [
             name,
-            { DataType: 'String', StringValue: value || '-' },
+            { DataType: 'String', StringValue: wellFormed(value) || '-' },
           ]),
         ),
       }),

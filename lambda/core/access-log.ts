@@ -150,7 +150,21 @@ function childNode(parent: KeyNode, key: string): KeyNode {
   return node;
 }
 
-function visit(builder: RecordBuilder, object: Record<string, unknown>, tree: KeyNode): void {
+/**
+ * Deeper than any access-log format nests its fields (`$context.identity.clientCert.validity.notAfter`
+ * is five). The walk is recursive, so without a bound a line nested thousands deep throws RangeError,
+ * deterministically, on every retry of its batch.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Collects the line's fields; false when the line nests deeper than `MAX_JSON_DEPTH`. */
+function visit(
+  builder: RecordBuilder,
+  object: Record<string, unknown>,
+  tree: KeyNode,
+  depth: number,
+): boolean {
+  if (depth > MAX_JSON_DEPTH) return false;
   const keys = Object.keys(object);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
@@ -161,11 +175,12 @@ function visit(builder: RecordBuilder, object: Record<string, unknown>, tree: Ke
       tree.byPosition[i] = node;
     }
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      visit(builder, value as Record<string, unknown>, node);
+      if (!visit(builder, value as Record<string, unknown>, node, depth + 1)) return false;
     } else if (node.field) {
       builder.setField(node.field, node.bit, value);
     }
   }
+  return true;
 }
 
 function parseJsonLine(line: string): AccessRecord | undefined {
@@ -177,8 +192,7 @@ function parseJsonLine(line: string): AccessRecord | undefined {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   const builder = new RecordBuilder('json');
-  visit(builder, parsed as Record<string, unknown>, keyTree);
-  return builder.build();
+  return visit(builder, parsed as Record<string, unknown>, keyTree, 1) ? builder.build() : undefined;
 }
 
 const XML_ROOT_ID = /^<request\s+id="([^"]*)"\s*>/;

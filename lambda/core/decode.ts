@@ -2,7 +2,14 @@ import { gunzipSync } from 'node:zlib';
 import type { LogEvent, LogsDocument } from './model.js';
 
 export type DecodeResult =
-  | { readonly kind: 'data'; readonly document: LogsDocument }
+  | {
+      readonly kind: 'data';
+      readonly document: LogsDocument;
+      /** Events left out because they are not `{id, timestamp, message}` (absent: none). */
+      readonly skippedEvents?: number;
+      /** Why the first skipped event was left out (one line), when any was. */
+      readonly skippedReason?: string;
+    }
   | { readonly kind: 'control' }
   | { readonly kind: 'invalid'; readonly reason: string };
 
@@ -87,20 +94,20 @@ function validateDocument(doc: Record<string, unknown>): DecodeResult {
   }
   const events = doc.logEvents;
   if (!Array.isArray(events)) return invalid(`logEvents is ${describe(events)}, expected an array`);
+  // One malformed event must not cost the batch its other events: it is counted and left out.
+  let skippedReason: string | undefined;
+  let kept: LogEvent[] | undefined;
   for (const [index, event] of events.entries()) {
-    if (!isRecord(event)) return invalid(`logEvents[${index}] is ${describe(event)}, expected an object`);
-    const { id, timestamp, message } = event;
-    if (typeof id !== 'string')
-      return invalid(`logEvents[${index}].id is ${describe(id)}, expected a string`);
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-      return invalid(`logEvents[${index}].timestamp is ${describe(timestamp)}, expected a number`);
+    const reason = eventProblem(event);
+    if (reason !== undefined) {
+      skippedReason ??= `logEvents[${index}]${reason}`;
+      kept ??= events.slice(0, index) as LogEvent[];
+      continue;
     }
-    if (typeof message !== 'string') {
-      return invalid(`logEvents[${index}].message is ${describe(message)}, expected a string`);
-    }
+    kept?.push(event as LogEvent);
   }
   // Validated in place rather than copied: a megabyte of events is not duplicated on the heap.
-  const logEvents = events as LogEvent[];
+  const logEvents = kept ?? (events as LogEvent[]);
   return {
     kind: 'data',
     document: {
@@ -111,7 +118,22 @@ function validateDocument(doc: Record<string, unknown>): DecodeResult {
       subscriptionFilters: filters as string[],
       logEvents,
     },
+    ...(skippedReason === undefined
+      ? {}
+      : { skippedEvents: events.length - logEvents.length, skippedReason }),
   };
+}
+
+/** What makes `event` unusable as a log event (after its index), or `undefined` when it is one. */
+function eventProblem(event: unknown): string | undefined {
+  if (!isRecord(event)) return ` is ${describe(event)}, expected an object`;
+  const { id, timestamp, message } = event;
+  if (typeof id !== 'string') return `.id is ${describe(id)}, expected a string`;
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+    return `.timestamp is ${describe(timestamp)}, expected a number`;
+  }
+  if (typeof message !== 'string') return `.message is ${describe(message)}, expected a string`;
+  return undefined;
 }
 
 type JsonResult = { ok: true; value: unknown } | { ok: false; error: string };

@@ -149,8 +149,8 @@ describe('subscriptions', () => {
   it('puts one filter on each watched group with the 403 patterns', () => {
     const filters = ofType(json, 'AWS::Logs::SubscriptionFilter').map(([, f]) => f.Properties);
     expect(filters.map((f) => [f.LogGroupName, f.FilterPattern])).toEqual([
+      // a1b2c3d4e5/prod has an access log: its execution lines are read by the evidence lookup.
       ['/aws/apigateway/a1b2c3d4e5/prod', accessLogFilterPattern()],
-      ['API-Gateway-Execution-Logs_a1b2c3d4e5/prod', executionLogFilterPattern()],
       ['/aws/apigateway/f6g7h8i9j0/default', accessLogFilterPattern()],
     ]);
     for (const filter of filters)
@@ -180,7 +180,7 @@ describe('subscriptions', () => {
     }
   });
 
-  it('creates a missing execution log group before its filter, ignoring one that exists', () => {
+  it('creates a missing execution log group for the evidence lookup, ignoring one that exists, and does not subscribe it', () => {
     const [creatorId, creator] = ofType(json, 'Custom::AWS')[0] ?? ['', {}];
     const create = JSON.parse(joined(creator.Properties.Create));
     expect(create).toMatchObject({
@@ -192,10 +192,11 @@ describe('subscriptions', () => {
     });
     expect(creator.Properties.InstallLatestAwsSdk).toBe(false);
     expect(creator.Properties.Delete).toBeUndefined();
+    expect(creatorId).not.toBe('');
     const executionFilter = ofType(json, 'AWS::Logs::SubscriptionFilter').find(
       ([, f]) => f.Properties.LogGroupName === 'API-Gateway-Execution-Logs_a1b2c3d4e5/prod',
     );
-    expect(executionFilter?.[1].DependsOn).toContain(creatorId);
+    expect(executionFilter).toBeUndefined();
   });
 });
 
@@ -415,6 +416,13 @@ describe('options', () => {
     expect(permissions.map(([, p]) => joined(p.Properties.SourceArn))).toEqual([
       'arn:<{Ref:AWS::Partition}>:logs:<{Ref:AWS::Region}>:<{Ref:AWS::AccountId}>:log-group:API-Gateway-Execution-Logs_a1b2c3d4e5/prod:*',
     ]);
+    // Without an access log, the execution lines are classified: their group is subscribed.
+    expect(
+      ofType(variant, 'AWS::Logs::SubscriptionFilter').map(([, f]) => [
+        f.Properties.LogGroupName,
+        f.Properties.FilterPattern,
+      ]),
+    ).toEqual([['API-Gateway-Execution-Logs_a1b2c3d4e5/prod', executionLogFilterPattern()]]);
   });
 
   it('grants exactly the KMS actions publishing and failure records need, on the key, never a wildcard', () => {

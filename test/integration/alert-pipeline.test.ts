@@ -1,12 +1,13 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudWatchLogsServer } from '../../cli/peers/cloudwatch-logs-server.js';
-import { type LocalAws, startLocalAws } from '../../cli/peers/local-aws.js';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CloudWatchLogsServer } from '../../cli/peers/cloudwatch-logs-server.js';
+import type { LocalAws } from '../../cli/peers/local-aws.js';
 import { deliverToLambda, messageForProtocol, receiveAll } from '../../cli/peers/sns-delivery.js';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
 import { buildScenario, HOSTILE, WATCHED_STAGES } from '../../cli/scenario/scenario.js';
 import { MonitorError } from '../../lambda/adapters/errors.js';
 import { METRIC_NAME } from '../../lambda/core/render/index.js';
+import { useMonitorPeers, wafAccessLine } from '../fixtures/monitor-peers.js';
 
 let local: LocalAws;
 let logs: CloudWatchLogsServer;
@@ -16,21 +17,11 @@ let forwarder: typeof import('../../lambda/slack-forwarder.js').handler;
 const metric: Record<string, unknown>[] = [];
 let clock = Date.now();
 
-beforeAll(async () => {
-  logs = await CloudWatchLogsServer.start();
-  local = await startLocalAws({ logsEndpoint: logs.endpoint });
-  Object.assign(process.env, local.env, {
-    WATCHED_STAGES: JSON.stringify(WATCHED_STAGES),
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  ({ createHandler } = await import('../../lambda/handler.js'));
-  ({ handler: forwarder } = await import('../../lambda/slack-forwarder.js'));
-  sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-});
+const peers = useMonitorPeers(WATCHED_STAGES);
 
-afterAll(async () => {
-  await local?.stop();
-  await logs?.close();
+beforeAll(async () => {
+  ({ local, logs, sqs, createHandler } = peers);
+  ({ handler: forwarder } = await import('../../lambda/slack-forwarder.js'));
 });
 
 const monitor = () => createHandler({ now: () => clock, metrics: (documents) => metric.push(...documents) });
@@ -45,19 +36,18 @@ function metricByCategory(): Record<string, number> {
   return totals;
 }
 
-/** One WAF 403 on an API of its own, so a test's cooldown state is its own. */
+/**
+ * One WAF 403 on an API of its own, so a test's cooldown state is its own. Only configured log groups
+ * alert, so its stage joins the watched stages (a handler reads them on its first invocation).
+ */
 function wafEvent(apiId: string, requestId: string) {
-  const message = JSON.stringify({
-    requestId,
-    apiId,
-    stage: 'prod',
-    status: '403',
-    error: { message: 'Forbidden', responseType: 'WAF_FILTERED' },
-    waf: { responseCode: 'WAF_BLOCK', status: '403' },
-    identity: { sourceIp: '203.0.113.7', userAgent: 'curl/8.10.1' },
-    httpMethod: 'GET',
-    resourcePath: '/orders',
-  });
+  const watched = JSON.parse(process.env.WATCHED_STAGES ?? '[]') as unknown[];
+  const accessLogGroup = `/aws/apigateway/${apiId}/prod`;
+  process.env.WATCHED_STAGES = JSON.stringify([
+    ...watched,
+    { apiId, stage: 'prod', accessLogGroup, executionLogs: false },
+  ]);
+  const message = wafAccessLine(apiId, 'prod', requestId);
   return subscriptionEvent(logsDocument(`/aws/apigateway/${apiId}/prod`, [{ timestamp: clock, message }]));
 }
 

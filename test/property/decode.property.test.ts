@@ -115,4 +115,40 @@ describe('the decoder never throws', () => {
       { numRuns: 200 },
     );
   });
+
+  it('keeps exactly the well-formed events of a mixed batch and counts the others', () => {
+    const good = fc.record({ id: fc.string(), timestamp: fc.integer(), message: fc.string() });
+    const bad = fc.oneof(
+      fc.record({ timestamp: fc.integer(), message: fc.string() }),
+      fc.record({ id: fc.integer(), timestamp: fc.integer(), message: fc.string() }),
+      fc.record({ id: fc.string(), timestamp: fc.constant(Number.NaN), message: fc.string() }),
+      fc.record({ id: fc.string(), timestamp: fc.integer(), message: fc.object() }),
+      fc.constantFrom(null, 7, 'event', []),
+    );
+    const entry = fc.oneof(
+      good.map((event) => ({ ok: true, event })),
+      bad.map((event) => ({ ok: false, event })),
+    );
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 30 }), (entries) => {
+        const result = decodeSubscriptionEvent({
+          messageType: 'DATA_MESSAGE',
+          owner: '1',
+          logGroup: 'g',
+          logStream: 's',
+          subscriptionFilters: [],
+          logEvents: entries.map((item) => item.event),
+        });
+        expect(result.kind).toBe('data');
+        if (result.kind !== 'data') return;
+        expect(result.document.logEvents).toEqual(
+          entries.filter((item) => item.ok).map((item) => item.event),
+        );
+        const skipped = entries.filter((item) => !item.ok).length;
+        expect(result.skippedEvents ?? 0).toBe(skipped);
+        if (skipped > 0) expect(oneLine(result.skippedReason ?? '')).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../../lambda/core/access-log.js';
 import {
   ACCESS_FIELDS,
   analyzeAccessLogFormat,
@@ -150,5 +151,21 @@ describe('docs/access-log-fields.md', () => {
       expect(row, entry.variable).toBeDefined();
       for (const alias of [entry.recommendedKey, ...entry.aliases]) expect(row).toContain(`\`${alias}\``);
     }
+  });
+});
+
+describe('deeply nested JSON lines', () => {
+  const wrap = (depth: number, inner: string) => `${'{"x":'.repeat(depth)}${inner}${'}'.repeat(depth)}`;
+
+  it('a line nested far deeper than any format is not an access line, and does not throw', () => {
+    expect(parseAccessLine(wrap(20_000, '1'))).toBeUndefined();
+    expect(parseAccessLine(`{"requestId":"r-1","status":"403","deep":${wrap(20_000, '1')}}`)).toBeUndefined();
+  });
+
+  it('a line nested as deep as the limit is still read', () => {
+    const at = (depth: number) =>
+      parseAccessLine(`{"requestId":"r-1","status":"403","d":${wrap(depth, '1')}}`);
+    expect(at(MAX_JSON_DEPTH - 1)?.values).toMatchObject({ requestId: 'r-1', status: '403' });
+    expect(at(MAX_JSON_DEPTH)).toBeUndefined();
   });
 });

@@ -52,21 +52,35 @@ describe('decodeSubscriptionEvent', () => {
       /logEvents is a object|logEvents is an? /,
     ],
     [
-      'event message not a string',
-      envelope({ ...KEY_THROTTLE_DOCUMENT, logEvents: [{ id: '1', timestamp: 1, message: 5 }] }),
-      /logEvents\[0\]\.message/,
-    ],
-    [
-      'event timestamp not a number',
-      envelope({ ...KEY_THROTTLE_DOCUMENT, logEvents: [{ id: '1', timestamp: '1', message: 'x' }] }),
-      /logEvents\[0\]\.timestamp/,
-    ],
-    [
       'subscriptionFilters wrong type',
       envelope({ ...KEY_THROTTLE_DOCUMENT, subscriptionFilters: 'x' }),
       /subscriptionFilters/,
     ],
   ];
+  const [first, second, third, fourth] = KEY_THROTTLE_DOCUMENT.logEvents;
+  const skipped: ReadonlyArray<readonly [string, unknown, RegExp]> = [
+    ['an event without an id', { timestamp: 1, message: 'x' }, /^logEvents\[1\]\.id is missing/],
+    [
+      'an event whose message is not a string',
+      { id: '1', timestamp: 1, message: 5 },
+      /\.message is a number/,
+    ],
+    ['an event whose timestamp is not a number', { id: '1', timestamp: '1', message: 'x' }, /\.timestamp/],
+    ['an event that is not an object', 'x', /^logEvents\[1\] is a string/],
+  ];
+  it.each(skipped)('%s is counted and left out; the other events are kept', (_name, bad, reason) => {
+    const result = decodeSubscriptionEvent(
+      envelope({ ...KEY_THROTTLE_DOCUMENT, logEvents: [first, bad, second, bad, third, fourth] }),
+    );
+    expect(result).toMatchObject({
+      kind: 'data',
+      skippedEvents: 2,
+      skippedReason: expect.stringMatching(reason),
+    });
+    if (result.kind !== 'data') return;
+    expect(result.document.logEvents).toEqual(KEY_THROTTLE_DOCUMENT.logEvents);
+  });
+
   it.each(invalid)('%s is invalid with a one-line reason', (_name, payload, reason) => {
     const result = decodeSubscriptionEvent(payload);
     expect(result.kind).toBe('invalid');

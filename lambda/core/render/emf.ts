@@ -53,6 +53,13 @@ export function forbiddenRequestDocuments(
 /** Subscription documents a central monitor dropped because their owner is not a listed source account. */
 export const UNLISTED_ACCOUNT_METRIC = 'DroppedUnlistedAccountDocuments';
 
+/** Subscription documents dropped because their log group is not a configured one. */
+export const UNWATCHED_GROUP_METRIC = 'DroppedUnwatchedGroupDocuments';
+/** Lines of a group shared by stages that named an API or stage not configured with the group. */
+export const FOREIGN_LINES_METRIC = 'DroppedForeignStageLines';
+/** Log events of a batch left out because they were not `{id, timestamp, message}`. */
+export const SKIPPED_EVENTS_METRIC = 'ClassifierSkippedEvents';
+
 export function invalidPayloadDocument(
   namespace: string,
   timestamp: number,

@@ -10,12 +10,15 @@ export { headline, renderEmailText, subjectLine } from './email.js';
 export {
   countByGroup,
   countDocument,
+  FOREIGN_LINES_METRIC,
   forbiddenRequestDocuments,
   INVALID_PAYLOADS_METRIC,
   invalidPayloadDocument,
   METRIC_NAME,
   type MetricCount,
+  SKIPPED_EVENTS_METRIC,
   UNLISTED_ACCOUNT_METRIC,
+  UNWATCHED_GROUP_METRIC,
 } from './emf.js';
 export { insightsQuery, logsInsightsUrl } from './insights-link.js';
 export { renderSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack.js';
