@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerClassify } from './commands/classify.js';
@@ -11,9 +12,15 @@ export const EXIT_OK = 0;
 export const EXIT_PROBLEM = 1;
 export const EXIT_USAGE = 2;
 
+/** The package's version, read from the package.json beside `cli/` (a checkout or an installed package). */
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 export function buildProgram(): Command {
   const program = new Command('apigw403')
     .description('Tells you why Amazon API Gateway answered 403.')
+    .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   registerClassify(program);

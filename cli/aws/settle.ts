@@ -7,7 +7,7 @@ import {
   matchMapping,
   settleWithFinding,
 } from '../../lambda/core/explain/index.js';
-import { classifyDocuments, executionLogGroupName, type Finding } from '../../lambda/core/index.js';
+import { classifyDocuments, executionLogGroupName, type Finding, RULES } from '../../lambda/core/index.js';
 import { readApi, readDomain, readStage, type StageInfo } from './api-gateway.js';
 import { type AwsClients, describeAwsError } from './clients.js';
 import { readGroup } from './log-reader.js';
@@ -23,6 +23,8 @@ export interface Settled {
   readonly explanation: ClientExplanation;
   /** What the lookups found or could not find, one line each. */
   readonly notes: readonly string[];
+  /** The request was found in the stage's logs and the answer is theirs. */
+  readonly foundInLogs: boolean;
 }
 
 /**
@@ -42,13 +44,12 @@ export async function settleWithAws(
     observation,
     factsFromControlPlane(first.shape, view, options.expectedStage),
   );
-  if (explanation.kind !== 'explained') return { explanation: first, notes };
+  if (explanation.kind !== 'explained') return { explanation: first, notes, foundInLogs: false };
   const requestId = options.requestId ?? explanation.requestId;
-  if (stage && requestId) {
-    const finding = await findInLogs(clients, stage, requestId, options, notes);
-    if (finding) explanation = settleWithFinding(explanation, finding);
-  }
-  return { explanation, notes };
+  const finding =
+    stage && requestId ? await findInLogs(clients, stage, requestId, options, notes) : undefined;
+  if (finding) explanation = settleWithFinding(explanation, finding);
+  return { explanation, notes, foundInLogs: finding !== undefined };
 }
 
 interface ControlPlaneRead {
@@ -89,6 +90,12 @@ async function readControlPlane(
   }
 }
 
+/** The causes API Gateway answers before any stage logs the request, named as the output names them. */
+const NEVER_LOGGED = `${Object.values(RULES)
+  .filter((rule) => rule.visibleIn === 'client')
+  .map((rule) => rule.category)
+  .join(', ')} are answered before any stage logs the request`;
+
 async function findInLogs(
   clients: AwsClients,
   stage: StageInfo,
@@ -125,7 +132,7 @@ async function findInLogs(
     notes.push(
       finding
         ? `request ${requestId} found in the stage's logs`
-        : `request ${requestId} is not in the stage's logs (${groups.join(', ') || 'no log groups'}): rows 20-23 never reach them`,
+        : `request ${requestId} is not in the stage's logs (${groups.join(', ') || 'no log groups'}): ${NEVER_LOGGED}`,
     );
     return finding;
   } catch (error) {

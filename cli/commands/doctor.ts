@@ -8,7 +8,7 @@ import {
 import { readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
 import { type AwsClients, awsClients, describeAwsError } from '../aws/clients.js';
 import { subscriptionFiltersOf } from '../aws/subscriptions.js';
-import { type CommandIo, EXIT_OK, EXIT_PROBLEM, processIo } from './command-io.js';
+import { type CommandIo, EXIT_OK, EXIT_PROBLEM, processIo, safeOutput } from './command-io.js';
 
 export interface DoctorOptions {
   readonly api: string;
@@ -24,7 +24,17 @@ export interface Check {
   readonly id: string;
   readonly status: CheckStatus;
   readonly detail: string;
+  /** What to do, for a person: the commands below, or advice when no command can do it. */
   readonly fix?: string;
+  /** Shell commands that apply the fix, in order, each runnable as printed (tested with the AWS CLI). */
+  readonly commands?: readonly string[];
+}
+
+/** Where the fixes point: the region and account the stage lives in. */
+interface Target {
+  readonly region: string;
+  /** `undefined` when no log group in the account names it: the commands then ask STS. */
+  readonly accountId?: string;
 }
 
 /**
@@ -39,27 +49,27 @@ export const DEFAULT_MONITOR_NAME = 'Apigw403Monitor';
  * (warnings allowed), 1 when it cannot (every failing check prints its fix), 2 for a usage error.
  */
 export async function runDoctor(options: DoctorOptions, io: CommandIo = processIo): Promise<number> {
+  const output = safeOutput(io);
   const clients = awsClients(options.region);
   let checks: Check[];
   try {
     checks = await diagnose(clients, options);
   } catch (error) {
-    io.stderr(`apigw403 doctor: ${describeAwsError('reading the stage and its log groups', error)}\n`);
+    output.err(`apigw403 doctor: ${describeAwsError('reading the stage and its log groups', error)}\n`);
     return EXIT_PROBLEM;
   }
   const classifiable = !checks.some((check) => check.status === 'fail');
   if (options.output === 'json') {
-    io.stdout(
-      `${JSON.stringify({ apiId: options.api, stage: options.stage, classifiable, checks }, null, 2)}\n`,
-    );
+    output.json({ apiId: options.api, stage: options.stage, classifiable, checks }, 2);
   } else {
     const mark: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
     for (const check of checks) {
-      io.stdout(`[${mark[check.status]}] ${check.id}: ${check.detail}\n`);
-      if (check.fix && check.status !== 'ok')
-        io.stdout(`       fix: ${check.fix.replaceAll('\n', '\n            ')}\n`);
+      output.out(`[${mark[check.status]}] ${check.id}: ${check.detail}\n`);
+      if (check.fix && check.status !== 'ok') output.out(`       fix: ${check.fix}\n`);
+      if (check.status !== 'ok')
+        for (const command of check.commands ?? []) output.out(`         ${command}\n`);
     }
-    io.stdout(
+    output.out(
       classifiable
         ? `\nThe monitor can classify ${options.api}/${options.stage}.\n`
         : `\nThe monitor cannot classify ${options.api}/${options.stage}: apply the fixes marked FAIL.\n`,
@@ -70,6 +80,7 @@ export async function runDoctor(options: DoctorOptions, io: CommandIo = processI
 
 async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Check[]> {
   const api = await readApi(clients, options.api);
+  const region = options.region ?? (await clients.logs.config.region());
   if (!api) {
     return [
       {
@@ -98,8 +109,9 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
       detail: `${api.kind === 'rest' ? 'REST' : 'HTTP'} API ${api.apiId}, stage ${stage.stage}`,
     },
   ];
-  checks.push(...accessLogChecks(stage));
-  if (api.kind === 'rest') checks.push(executionLoggingCheck(stage));
+  const target: Target = { region, ...(await accountIdOf(clients, stage)) };
+  checks.push(...(await accessLogChecks(clients, stage, target)));
+  if (api.kind === 'rest') checks.push(executionLoggingCheck(stage, target));
   const groups = [
     ...(stage.accessLog ? [{ role: 'access', name: stage.accessLog.groupName, required: true }] : []),
     ...(api.kind === 'rest' && stage.executionLoggingLevel !== 'OFF'
@@ -113,32 +125,31 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
         id: `${group.role}-log-group`,
         status: group.required ? 'fail' : 'warn',
         detail: `log group ${group.name} does not exist${group.required ? '' : ' (API Gateway creates it on the first logged request)'}`,
-        fix: `aws logs create-log-group --log-group-name '${group.name}'`,
+        fix: 'create it',
+        commands: [createLogGroupCommand(group.name, target)],
       });
       continue;
     }
     checks.push({ id: `${group.role}-log-group`, status: 'ok', detail: `log group ${group.name} exists` });
-    checks.push(
-      await subscriptionCheck(clients, group.role, group.name, group.required, options.monitorFunction),
-    );
+    checks.push(await subscriptionCheck(clients, { ...group, target }, options.monitorFunction));
   }
   return checks;
 }
 
-function accessLogChecks(stage: StageInfo): Check[] {
+async function accessLogChecks(clients: AwsClients, stage: StageInfo, target: Target): Promise<Check[]> {
   const kind = stage.api.kind;
   const format = stage.accessLog?.format;
   const recommended = recommendedAccessLogFormat(kind);
   if (!stage.accessLog || !format) {
-    const arn =
-      stage.accessLog?.destinationArn ??
-      `arn:aws:logs:<region>:<account-id>:log-group:/aws/apigateway/${stage.api.apiId}/${stage.stage}`;
+    const group = stage.accessLog?.groupName ?? defaultAccessLogGroup(stage);
+    const create = (await logGroupExists(clients, group)) ? [] : [createLogGroupCommand(group, target)];
     return [
       {
         id: 'access-logging',
         status: 'fail',
         detail: 'access logging is off: the monitor counts and classifies 403s from the access log',
-        fix: setAccessLogCommand(stage, arn, recommended),
+        fix: `send the access log to ${group} in the format the classifier reads`,
+        commands: [...create, setAccessLogCommand(stage, group, recommended, target)],
       },
     ];
   }
@@ -150,20 +161,23 @@ function accessLogChecks(stage: StageInfo): Check[] {
       detail: `access logging to ${stage.accessLog.groupName} (${analysis.kind})`,
     },
   ];
-  const fix = setAccessLogCommand(stage, stage.accessLog.destinationArn, recommended);
+  const fix = {
+    fix: 'set the format the classifier reads',
+    commands: [setAccessLogCommand(stage, stage.accessLog.groupName, recommended, target)],
+  };
   if (!analysis.classifiable) {
     checks.push({
       id: 'access-log-format',
       status: 'fail',
       detail: `the format cannot tell 403 causes apart; missing ${analysis.missingVariables.join(', ')}`,
-      fix,
+      ...fix,
     });
   } else if (analysis.missingVariables.length > 0) {
     checks.push({
       id: 'access-log-format',
       status: 'warn',
       detail: `the format lacks ${analysis.missingVariables.join(', ')}: some causes will be ranked, not decided`,
-      fix,
+      ...fix,
     });
   } else {
     checks.push({
@@ -175,22 +189,57 @@ function accessLogChecks(stage: StageInfo): Check[] {
   return checks;
 }
 
-function setAccessLogCommand(stage: StageInfo, destinationArn: string, format: string): string {
-  const arn = destinationArn.replace(/:\*$/, '');
-  if (stage.api.kind === 'http') {
-    const settings = JSON.stringify({ DestinationArn: arn, Format: format });
-    return `aws apigatewayv2 update-stage --api-id ${stage.api.apiId} --stage-name '${stage.stage}' --access-log-settings '${settings}'`;
-  }
-  return [
-    `aws apigateway update-stage --rest-api-id ${stage.api.apiId} --stage-name '${stage.stage}' --patch-operations`,
-    `op=replace,path=/accessLogSettings/destinationArn,value=${arn}`,
-    `'op=replace,path=/accessLogSettings/format,value=${format}'`,
-  ].join(' \\\n');
+/** `/aws/apigateway/{api}/{stage}`, with the characters log group names cannot hold (`$default`) left out. */
+export function defaultAccessLogGroup(stage: StageInfo): string {
+  const name = stage.stage.replace(/[^\w\-./#]/g, '') || 'default';
+  return `/aws/apigateway/${stage.api.apiId}/${name}`;
 }
 
-function executionLoggingCheck(stage: StageInfo): Check {
+/** Quotes a value for POSIX shells only when it needs it. */
+export function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+const ACCOUNT_TOKEN = 'ACCOUNTIDTOKEN';
+
+/**
+ * A quoted shell word holding the account id: the known one, else (no log group in the account names
+ * it) the caller's account from STS, substituted by the shell between two single-quoted halves.
+ */
+function withAccount(quotedWord: string, target: Target): string {
+  const account = target.accountId ?? `'"$(aws sts get-caller-identity --query Account --output text)"'`;
+  return quotedWord.replaceAll(ACCOUNT_TOKEN, account);
+}
+
+function createLogGroupCommand(group: string, target: Target): string {
+  return `aws logs create-log-group --log-group-name ${shellQuote(group)} --region ${target.region}`;
+}
+
+function setAccessLogCommand(stage: StageInfo, group: string, format: string, target: Target): string {
+  const arn = `arn:aws:logs:${target.region}:${ACCOUNT_TOKEN}:log-group:${group}`;
+  const where = `--stage-name ${shellQuote(stage.stage)} --region ${target.region}`;
+  if (stage.api.kind === 'http') {
+    const settings = shellQuote(JSON.stringify({ DestinationArn: arn, Format: format }));
+    return `aws apigatewayv2 update-stage --api-id ${stage.api.apiId} ${where} --access-log-settings ${withAccount(settings, target)}`;
+  }
+  // JSON, not the shorthand syntax: a format holds `"` and `,`, which the shorthand parser rejects.
+  const operations = shellQuote(
+    JSON.stringify([
+      { op: 'replace', path: '/accessLogSettings/destinationArn', value: arn },
+      { op: 'replace', path: '/accessLogSettings/format', value: format },
+    ]),
+  );
+  return `aws apigateway update-stage --rest-api-id ${stage.api.apiId} ${where} --patch-operations ${withAccount(operations, target)}`;
+}
+
+function executionLoggingCheck(stage: StageInfo, target: Target): Check {
   const level = stage.executionLoggingLevel ?? 'OFF';
-  const fix = `aws apigateway update-stage --rest-api-id ${stage.api.apiId} --stage-name '${stage.stage}' --patch-operations 'op=replace,path=/*/*/logging/loglevel,value=INFO'`;
+  const fix = {
+    fix: 'log execution at INFO (the account needs its CloudWatch Logs role: aws apigateway get-account)',
+    commands: [
+      `aws apigateway update-stage --rest-api-id ${stage.api.apiId} --stage-name ${shellQuote(stage.stage)} --region ${target.region} --patch-operations ${shellQuote('op=replace,path=/*/*/logging/loglevel,value=INFO')}`,
+    ],
+  };
   if (level === 'INFO') return { id: 'execution-logging', status: 'ok', detail: 'execution logging at INFO' };
   if (level === 'ERROR') {
     return {
@@ -198,7 +247,7 @@ function executionLoggingCheck(stage: StageInfo): Check {
       status: 'warn',
       detail:
         'execution logging at ERROR: which 403 evidence lines (usage-plan reason, authorizer policy) ERROR keeps is not documented; INFO keeps them all',
-      fix,
+      ...fix,
     };
   }
   return {
@@ -206,8 +255,18 @@ function executionLoggingCheck(stage: StageInfo): Check {
     status: 'warn',
     detail:
       'execution logging is off: API-key reasons, authorizer policies and mTLS reasons will be missing (classification still works from the access log)',
-    fix,
+    ...fix,
   };
+}
+
+/** The account from a log group ARN (the stage's destination, else any group the account has). */
+async function accountIdOf(clients: AwsClients, stage: StageInfo): Promise<{ accountId?: string }> {
+  const fromArn = (arn: string | undefined) => /^arn:[^:]+:logs:[^:]*:(\d{12}):/.exec(arn ?? '')?.[1];
+  const known = fromArn(stage.accessLog?.destinationArn);
+  if (known) return { accountId: known };
+  const page = await clients.logs.send(new DescribeLogGroupsCommand({ limit: 1 }));
+  const accountId = fromArn(page.logGroups?.[0]?.arn);
+  return accountId ? { accountId } : {};
 }
 
 async function logGroupExists(clients: AwsClients, name: string): Promise<boolean> {
@@ -217,30 +276,37 @@ async function logGroupExists(clients: AwsClients, name: string): Promise<boolea
 
 async function subscriptionCheck(
   clients: AwsClients,
-  role: string,
-  group: string,
-  required: boolean,
+  group: { role: string; name: string; required: boolean; target: Target },
   monitorName: string,
 ): Promise<Check> {
-  const filters = await subscriptionFiltersOf(clients, group);
+  const filters = await subscriptionFiltersOf(clients, group.name);
   const isMonitor = (filter: { filterName?: string; destinationArn?: string }) =>
     Boolean(filter.destinationArn?.includes(monitorName) || filter.filterName?.startsWith(monitorName));
   const monitor = filters.find(isMonitor);
-  const others = filters
-    .filter((filter) => !isMonitor(filter))
-    .map((filter) => `${filter.filterName} -> ${filter.destinationArn}`);
-  const usage = `${filters.length} of ${SUBSCRIPTION_FILTER_LIMIT} subscription filter slots used (2 is the documented quota; newer docs say 5)${others.length ? `; others: ${others.join(', ')}` : ''}`;
-  const id = `${role}-subscription`;
+  const others = filters.filter((filter) => !isMonitor(filter));
+  const usage = `${filters.length} of ${SUBSCRIPTION_FILTER_LIMIT} subscription filter slots used (2 is the documented quota; newer docs say 5)${others.length ? `; others: ${others.map((filter) => `${filter.filterName} -> ${filter.destinationArn}`).join(', ')}` : ''}`;
+  const id = `${group.role}-subscription`;
   if (monitor)
     return { id, status: 'ok', detail: `the monitor's filter ${monitor.filterName} is subscribed; ${usage}` };
   const full = filters.length >= SUBSCRIPTION_FILTER_LIMIT;
+  const detail = `no filter to the monitor (${monitorName}); ${usage}`;
+  if (!full) {
+    return {
+      id,
+      status: 'warn',
+      detail,
+      fix: 'deploy the monitor with this stage in its watched stages (cdk deploy)',
+    };
+  }
   return {
     id,
-    status: full && required ? 'fail' : 'warn',
-    detail: `no filter to the monitor (${monitorName}); ${usage}`,
-    fix: full
-      ? `free a slot (aws logs delete-subscription-filter --log-group-name '${group}' --filter-name <name>) or ask AWS whether this account has 5, then deploy the monitor`
-      : 'deploy the monitor with this stage in its watched stages (cdk deploy)',
+    status: group.required ? 'fail' : 'warn',
+    detail,
+    fix: 'free a slot with one of these commands (or ask AWS whether this account has 5), then deploy the monitor',
+    commands: others.map(
+      (filter) =>
+        `aws logs delete-subscription-filter --log-group-name ${shellQuote(group.name)} --filter-name ${shellQuote(filter.filterName ?? '')} --region ${group.target.region}`,
+    ),
   };
 }
 

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import {
+  CaptureFormatError,
   type ClientExplanation,
   type ClientObservation,
   explainObservation,
+  isReadableUrl,
   parseCurlVerbose,
   parseHar,
 } from '../../lambda/core/explain/index.js';
@@ -17,6 +19,8 @@ import {
   EXIT_USAGE,
   parseDuration,
   processIo,
+  type SafeOutput,
+  safeOutput,
   UsageError,
 } from './command-io.js';
 
@@ -43,33 +47,33 @@ export interface ExplainOptions {
  */
 export async function runExplain(
   options: ExplainOptions,
-  io: CommandIo = processIo,
+  io: CommandIo & { readonly readStdin?: () => Promise<string> } = processIo,
   now = Date.now(),
 ): Promise<number> {
+  const output = safeOutput(io);
   let observations: ClientObservation[];
   let sinceMs: number;
   try {
     sinceMs = parseDuration(options.since);
-    observations = await readObservations(options);
+    observations = await readObservations(options, io.readStdin ?? readStdin);
   } catch (error) {
-    io.stderr(`apigw403 explain: ${(error as Error).message}\n`);
+    if (!(error instanceof UsageError || error instanceof CaptureFormatError)) throw error;
+    output.err(`apigw403 explain: ${error.message}\n`);
     return EXIT_USAGE;
   }
-  const explained = await explainAll(observations, options, io, now - sinceMs, now);
+  const explained = await explainAll(observations, options, output, now - sinceMs, now);
   if (explained.length === 0) {
     if (options.curl !== undefined || options.har !== undefined)
-      io.stderr('apigw403 explain: the capture holds no 403\n');
+      output.err(
+        `apigw403 explain: ${sourceName(options.curl ?? options.har ?? '')}: the capture holds no 403\n`,
+      );
     return EXIT_PROBLEM;
   }
   if (options.output === 'json') {
     const documents = explained.map(({ explanation, notes }) => ({ ...explanation, notes }));
-    io.stdout(`${JSON.stringify(options.har === undefined ? documents[0] : documents, null, 2)}\n`);
+    output.json(options.har === undefined ? documents[0] : documents, 2);
   } else {
-    io.stdout(
-      explained
-        .map(({ explanation, notes }) => renderText(explanation, notes, options.aws === true))
-        .join('\n'),
-    );
+    output.out(explained.map((entry) => renderText(entry, options.aws === true)).join('\n'));
   }
   return EXIT_OK;
 }
@@ -77,12 +81,14 @@ export async function runExplain(
 interface Explained {
   readonly explanation: ClientExplanation;
   readonly notes: readonly string[];
+  /** The stage's logs held the request: the answer is the log's, not only the caller's. */
+  readonly foundInLogs?: boolean;
 }
 
 async function explainAll(
   observations: readonly ClientObservation[],
   options: ExplainOptions,
-  io: CommandIo,
+  output: SafeOutput,
   startTime: number,
   endTime: number,
 ): Promise<Explained[]> {
@@ -91,7 +97,7 @@ async function explainAll(
   for (const observation of observations) {
     const first = explainObservation(observation, options.stage ? { expectedStage: options.stage } : {});
     if (first.kind !== 'explained') {
-      if (fromFlags) io.stderr(`apigw403 explain: ${first.why}: nothing to explain\n`);
+      if (fromFlags) output.err(`apigw403 explain: ${first.why}: nothing to explain\n`);
       continue;
     }
     if (!options.aws) {
@@ -111,7 +117,10 @@ async function explainAll(
   return explained;
 }
 
-async function readObservations(options: ExplainOptions): Promise<ClientObservation[]> {
+async function readObservations(
+  options: ExplainOptions,
+  stdin: () => Promise<string>,
+): Promise<ClientObservation[]> {
   const sources = [options.curl, options.har, options.url ?? options.errorType ?? options.message].filter(
     (value) => value !== undefined,
   );
@@ -119,14 +128,29 @@ async function readObservations(options: ExplainOptions): Promise<ClientObservat
     throw new UsageError('give exactly one of --curl FILE, --har FILE, or --url/--error-type/--message');
   }
   if (options.curl !== undefined) {
-    const observations = parseCurlVerbose(await readFile(options.curl, 'utf8'));
+    const name = sourceName(options.curl);
+    const observations = parseCurlVerbose(await readSource(options.curl, stdin));
     if (observations.length === 0)
+      throw new UsageError(`${name}: no "> request" and "< HTTP/..." lines (was it made with curl -v?)`);
+    const last = observations.at(-1) as ClientObservation;
+    if (last.url !== undefined && !isReadableUrl(last.url))
       throw new UsageError(
-        `${options.curl}: no "> request" and "< HTTP/..." lines (was it made with curl -v?)`,
+        `${name}: the request's URL cannot be read (check the Host header and request line)`,
       );
-    return observations.slice(-1);
+    return [last];
   }
-  if (options.har !== undefined) return parseHar(await readFile(options.har, 'utf8'));
+  if (options.har !== undefined) {
+    const name = sourceName(options.har);
+    try {
+      return parseHar(await readSource(options.har, stdin));
+    } catch (error) {
+      if (error instanceof CaptureFormatError)
+        throw new CaptureFormatError(`${name}: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+  if (options.url !== undefined && !isReadableUrl(options.url))
+    throw new UsageError(`--url ${options.url}: not a URL (expected https://host/path)`);
   const status = Number(options.status ?? '403');
   if (!Number.isInteger(status) || status < 100 || status > 599)
     throw new UsageError(`--status ${options.status}: not an HTTP status`);
@@ -144,6 +168,27 @@ async function readObservations(options: ExplainOptions): Promise<ClientObservat
   ];
 }
 
+/** A capture file, or standard input for `-`; a file that cannot be read is a usage error naming it. */
+async function readSource(path: string, stdin: () => Promise<string>): Promise<string> {
+  try {
+    return path === '-' ? await stdin() : await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `${sourceName(path)}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
+  }
+}
+
+function sourceName(path: string): string {
+  return path === '-' ? '<stdin>' : path;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function parseHeaders(lines: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of lines) {
@@ -154,8 +199,21 @@ function parseHeaders(lines: readonly string[]): Record<string, string> {
   return headers;
 }
 
-function renderText(explanation: ClientExplanation, notes: readonly string[], settled: boolean): string {
-  const description = describeCategory(explanation.category, {
+/**
+ * What the caller's answer alone says when it decides nothing: the category's own text is about
+ * access-log formats, which mean nothing when no log was read.
+ */
+const UNDECIDED_FROM_CLIENT = {
+  summary: 'The answer alone does not say which check refused the request.',
+  checks: [
+    "Run again with --aws: it reads the API and stage and looks the request id up in the stage's logs",
+    "Or classify the stage's recent 403s from its logs: apigw403 triage --api <api-id> --stage <stage>",
+  ],
+};
+
+function renderText({ explanation, notes, foundInLogs }: Explained, settled: boolean): string {
+  const fromLogs = foundInLogs === true;
+  const described = describeCategory(explanation.category, {
     apiId: explanation.apiId ?? '<api-id>',
     stage: explanation.stage ?? '<stage>',
     ...(explanation.region ? { region: explanation.region } : {}),
@@ -163,6 +221,10 @@ function renderText(explanation: ClientExplanation, notes: readonly string[], se
     ...(explanation.domainName ? { domainName: explanation.domainName } : {}),
     signals: explanation.signals,
   });
+  const description =
+    explanation.category === 'UNCLASSIFIED' && !fromLogs
+      ? { ...described, ...UNDECIDED_FROM_CLIENT }
+      : described;
   const lines = [
     `${explanation.status} ${[explanation.method, explanation.url].filter(Boolean).join(' ')}${explanation.requestId ? ` (request ${explanation.requestId})` : ''}`,
     `${explanation.category}: ${description.title} (confidence ${explanation.confidence})`,
@@ -203,8 +265,8 @@ export function registerExplain(program: Command): void {
       'a request header sent, "Name: value" (repeatable)',
       (value: string, all: string[] = []) => [...all, value],
     )
-    .option('--curl <file>', 'the output of curl -v')
-    .option('--har <file>', "a browser's HAR export: every 403 in it is explained")
+    .option('--curl <file>', 'the output of curl -v ("-" is standard input)')
+    .option('--har <file>', 'a browser\'s HAR export: every 403 in it is explained ("-" is standard input)')
     .option('--stage <name>', 'the stage the URL should name')
     .option('--request-id <id>', 'the x-amzn-RequestId to look up with --aws (default: from the capture)')
     .option('--aws', 'settle with the API Gateway and CloudWatch Logs APIs (needs credentials)')

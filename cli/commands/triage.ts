@@ -24,6 +24,9 @@ import {
   EXIT_USAGE,
   parseDuration,
   processIo,
+  type SafeOutput,
+  safeOutput,
+  safeText,
 } from './command-io.js';
 
 export interface TriageOptions {
@@ -51,11 +54,12 @@ export async function runTriage(
   io: CommandIo = processIo,
   run: TriageRun = {},
 ): Promise<number> {
+  const output = safeOutput(io);
   let sinceMs: number;
   try {
     sinceMs = parseDuration(options.since);
   } catch (error) {
-    io.stderr(`apigw403 triage: ${(error as Error).message}\n`);
+    output.err(`apigw403 triage: ${(error as Error).message}\n`);
     return EXIT_USAGE;
   }
   const now = run.now ?? Date.now();
@@ -65,13 +69,19 @@ export async function runTriage(
     const api = await readApi(clients, options.api);
     if (!api)
       return fail(
-        io,
+        output,
         `API ${options.api} not found in this account and region (check --api and --region; retrying will not help)`,
       );
     const stage = await readStage(clients, api, options.stage);
     if (!stage)
-      return fail(io, `stage ${options.stage} not found on API ${options.api} (retrying will not help)`);
-    const targets = logTargets(stage, options.accessLogGroup, io);
+      return fail(output, `stage ${options.stage} not found on API ${options.api} (retrying will not help)`);
+    const targets = logTargets(stage, options.accessLogGroup, output);
+    if (targets.length === 0) {
+      return fail(
+        output,
+        `${stage.api.kind === 'http' ? 'HTTP API' : 'API'} ${api.apiId} stage ${stage.stage} has no access logging, so it has no 403s to read: turn it on (\`apigw403 doctor --api ${api.apiId} --stage ${stage.stage}\` prints the command), or give --access-log-group`,
+      );
+    }
     const reads: GroupRead[] = [];
     for (const target of targets) {
       if (run.signal?.aborted) break;
@@ -84,13 +94,26 @@ export async function runTriage(
         }),
       );
     }
-    for (const read of reads.filter((entry) => entry.missing)) {
-      io.stderr(
-        `apigw403 triage: log group ${read.logGroup} does not exist (nothing logged yet, or logging is off)\n`,
+    const doctor = `\`apigw403 doctor --api ${api.apiId} --stage ${stage.stage}\``;
+    const missingAccess = reads.find(
+      (read) => read.missing && read.logGroup === targets[0]?.group && targets[0]?.role === 'access',
+    );
+    if (missingAccess) {
+      return fail(
+        output,
+        `access log group ${missingAccess.logGroup} does not exist: ${options.accessLogGroup ? 'check --access-log-group' : `the stage logs to it but nothing was written yet, or it was deleted; ${doctor} prints the fix`}`,
       );
     }
     if (reads.length > 0 && reads.every((read) => read.missing)) {
-      return fail(io, "none of the stage's log groups exists: run `apigw403 doctor` for the fix");
+      return fail(
+        output,
+        `none of the stage's log groups exists (${reads.map((read) => read.logGroup).join(', ')}): ${doctor} prints the fix`,
+      );
+    }
+    for (const read of reads.filter((entry) => entry.missing)) {
+      output.err(
+        `apigw403 triage: log group ${read.logGroup} does not exist (nothing logged yet, or logging is off); reading the others\n`,
+      );
     }
     const accessGroup = targets.find((target) => target.role === 'access')?.group;
     const { findings, stats } = classifyDocuments(
@@ -102,11 +125,11 @@ export async function runTriage(
     );
     const interrupted = run.signal?.aborted === true;
     if (interrupted)
-      io.stderr(`apigw403 triage: interrupted; showing the ${stats.events} events read so far\n`);
-    print(io, options, { findings, stats, reads, interrupted, startTime });
+      output.err(`apigw403 triage: interrupted; showing the ${stats.events} events read so far\n`);
+    print(output, io, options, { findings, stats, reads, interrupted, startTime });
     return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
   } catch (error) {
-    return fail(io, describeAwsError('reading the stage and its logs', error));
+    return fail(output, describeAwsError('reading the stage and its logs', error));
   }
 }
 
@@ -117,7 +140,7 @@ interface LogTarget {
 }
 
 /** The stage's log groups, each with the pattern that fetches its 403 evidence only. */
-function logTargets(stage: StageInfo, accessLogGroup: string | undefined, io: CommandIo): LogTarget[] {
+function logTargets(stage: StageInfo, accessLogGroup: string | undefined, output: SafeOutput): LogTarget[] {
   const targets: LogTarget[] = [];
   const accessGroup = accessLogGroup ?? stage.accessLog?.groupName;
   if (accessGroup) {
@@ -126,8 +149,8 @@ function logTargets(stage: StageInfo, accessLogGroup: string | undefined, io: Co
       ? patternOptionsFor(stage.accessLog.format)
       : { format: 'text' as const };
     targets.push({ role: 'access', group: accessGroup, pattern: accessLogFilterPattern(patternOptions) });
-  } else {
-    io.stderr(
+  } else if (stage.api.kind === 'rest') {
+    output.err(
       'apigw403 triage: the stage has no access logging; reading execution logs only (see `apigw403 doctor`)\n',
     );
   }
@@ -148,15 +171,16 @@ async function readWithProgress(
   options: Omit<ReadGroupOptions, 'onProgress'>,
 ): Promise<GroupRead> {
   const onProgress = io.stderrIsTTY
-    ? (events: number, pages: number) => io.stderr(`\r${target.group}: ${events} events, ${pages} pages`)
+    ? (events: number, pages: number) =>
+        io.stderr(`\r${safeText(target.group)}: ${events} events, ${pages} pages`)
     : undefined;
   const read = await readGroup(clients.logs, target.group, target.pattern, { ...options, onProgress });
   if (onProgress) io.stderr('\n');
   return read;
 }
 
-function fail(io: CommandIo, message: string): number {
-  io.stderr(`apigw403 triage: ${message}\n`);
+function fail(output: SafeOutput, message: string): number {
+  output.err(`apigw403 triage: ${message}\n`);
   return EXIT_PROBLEM;
 }
 
@@ -168,32 +192,29 @@ interface TriageResult {
   readonly startTime: number;
 }
 
-function print(io: CommandIo, options: TriageOptions, result: TriageResult): void {
+function print(output: SafeOutput, io: CommandIo, options: TriageOptions, result: TriageResult): void {
   if (options.output === 'jsonl') {
-    for (const finding of result.findings) io.stdout(`${JSON.stringify(finding)}\n`);
+    for (const finding of result.findings) output.json(finding);
     return;
   }
   if (options.output === 'json') {
-    io.stdout(
-      `${JSON.stringify(
-        {
-          apiId: options.api,
-          stage: options.stage,
-          since: new Date(result.startTime).toISOString(),
-          interrupted: result.interrupted,
-          logGroups: result.reads.map(({ documents: _documents, ...read }) => read),
-          stats: result.stats,
-          groups: groupFindings(result.findings),
-          findings: result.findings,
-        },
-        null,
-        2,
-      )}\n`,
+    output.json(
+      {
+        apiId: options.api,
+        stage: options.stage,
+        since: new Date(result.startTime).toISOString(),
+        interrupted: result.interrupted,
+        logGroups: result.reads.map(({ documents: _documents, ...read }) => read),
+        stats: result.stats,
+        groups: groupFindings(result.findings),
+        findings: result.findings,
+      },
+      2,
     );
     return;
   }
-  io.stdout(renderSummaryTable(result.findings));
-  if (io.stdoutIsTTY && result.findings.length > 0) io.stdout(`\n${renderCategoryChart(result.findings)}`);
+  output.out(renderSummaryTable(result.findings));
+  if (io.stdoutIsTTY && result.findings.length > 0) output.out(`\n${renderCategoryChart(result.findings)}`);
 }
 
 export function registerTriage(program: Command): void {

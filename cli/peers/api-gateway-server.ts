@@ -1,10 +1,12 @@
 import type { HttpPeer } from './http-peer.js';
 import { PeerError, type PeerRequest, type PeerResponse, startJsonServer } from './json-http.js';
 
-/** The read calls the CLI makes, by SDK operation name. */
+/** The calls the CLI makes and the stage updates `apigw403 doctor` prints, by SDK operation name. */
 export type ApiGatewayOperation =
   | 'GetRestApi'
   | 'GetStage'
+  | 'UpdateStage'
+  | 'UpdateStageV2'
   | 'GetDomainName'
   | 'GetBasePathMappings'
   | 'GetApi'
@@ -37,8 +39,13 @@ export interface ApiMappingBody {
 
 interface Route {
   readonly operation: ApiGatewayOperation;
+  readonly method?: 'GET' | 'PATCH';
   readonly pattern: RegExp;
-  readonly answer: (params: string[], query: Record<string, string>) => unknown;
+  readonly answer: (
+    params: string[],
+    query: Record<string, string>,
+    body: Record<string, unknown>,
+  ) => unknown;
 }
 
 const ERROR_STATUS: Record<string, number> = { TooManyRequestsException: 429, NotFoundException: 404 };
@@ -60,6 +67,18 @@ export class ApiGatewayServer {
   private readonly apiMappings = new Map<string, ApiMappingBody[]>();
   private readonly failures: { operation: ApiGatewayOperation; errorType: string }[] = [];
   private readonly routes: readonly Route[] = [
+    {
+      operation: 'UpdateStageV2',
+      method: 'PATCH',
+      pattern: /^\/v2\/apis\/([^/]+)\/stages\/([^/]+)$/,
+      answer: ([api, stage], _query, body) => this.updateHttpStage(api, stage, body),
+    },
+    {
+      operation: 'UpdateStage',
+      method: 'PATCH',
+      pattern: /^\/restapis\/([^/]+)\/stages\/([^/]+)$/,
+      answer: ([api, stage], _query, body) => this.updateRestStage(api, stage, body),
+    },
     {
       operation: 'GetStageV2',
       pattern: /^\/v2\/apis\/([^/]+)\/stages\/([^/]+)$/,
@@ -153,10 +172,11 @@ export class ApiGatewayServer {
   }
 
   private handle(request: PeerRequest): PeerResponse {
-    if (request.method !== 'GET')
-      throw new PeerError('BadRequestException', `this peer only reads: ${request.method}`);
+    if (request.method !== 'GET' && request.method !== 'PATCH')
+      throw new PeerError('BadRequestException', `this peer does not answer ${request.method}`);
     const path = request.url.pathname;
     for (const route of this.routes) {
+      if ((route.method ?? 'GET') !== request.method) continue;
       const match = route.pattern.exec(path);
       if (!match) continue;
       const query = Object.fromEntries(request.url.searchParams);
@@ -171,7 +191,8 @@ export class ApiGatewayServer {
           ERROR_STATUS[type] ?? 400,
         );
       }
-      return { body: route.answer(match.slice(1).map(decodeURIComponent), query) };
+      const body = request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
+      return { body: route.answer(match.slice(1).map(decodeURIComponent), query, body) };
     }
     throw new PeerError('NotFoundException', `Unknown path ${path}`, 404);
   }
@@ -192,6 +213,34 @@ export class ApiGatewayServer {
   private httpStage(api = '', stage = ''): StageBody {
     this.httpApi(api);
     return found(this.httpStages.get(`${api}/${stage}`), `Invalid stage identifier specified`);
+  }
+
+  /**
+   * `update-stage --patch-operations`: the access-log and `*\/*` method-setting paths, checked as the
+   * service checks them (a destination that is a log group ARN with a valid name, a format that logs
+   * the request id).
+   */
+  private updateRestStage(api = '', stage = '', body: Record<string, unknown>): StageBody {
+    const current = this.restStage(api, stage);
+    const operations = Array.isArray(body.patchOperations) ? body.patchOperations : [];
+    const next: StageBody = structuredClone(current);
+    for (const operation of operations as { op?: string; path?: string; value?: string }[]) {
+      applyStagePatch(next, operation);
+    }
+    this.stages.set(`${api}/${stage}`, next);
+    return next;
+  }
+
+  private updateHttpStage(api = '', stage = '', body: Record<string, unknown>): StageBody {
+    const current = this.httpStage(api, stage);
+    const settings = body.accessLogSettings as { destinationArn?: string; format?: string } | undefined;
+    const next: StageBody = structuredClone(current);
+    if (settings) {
+      checkAccessLogSettings(settings.destinationArn, settings.format);
+      next.accessLogSettings = { destinationArn: settings.destinationArn, format: settings.format };
+    }
+    this.httpStages.set(`${api}/${stage}`, next);
+    return next;
   }
 
   private domainName(name = ''): DomainNameBody {
@@ -223,6 +272,58 @@ export class ApiGatewayServer {
       ...(next < items.length ? { [tokenKey]: String(next) } : {}),
     };
   }
+}
+
+const LOG_GROUP_ARN = /^arn:aws[\w-]*:logs:[a-z0-9-]+:\d{12}:log-group:([^:]+)$/;
+const LOG_GROUP_NAME = /^[\w\-./#]{1,512}$/;
+
+function checkAccessLogSettings(destinationArn: string | undefined, format: string | undefined): void {
+  const name = destinationArn === undefined ? undefined : LOG_GROUP_ARN.exec(destinationArn)?.[1];
+  if (destinationArn !== undefined && (name === undefined || !LOG_GROUP_NAME.test(name))) {
+    throw new PeerError(
+      'BadRequestException',
+      `Invalid ARN specified in the request. ARN: ${destinationArn}`,
+    );
+  }
+  if (format !== undefined && !/\$context\.(?:extendedR|r)equestId/.test(format)) {
+    throw new PeerError(
+      'BadRequestException',
+      'Access Log format must contain at least one of $context.requestId or $context.extendedRequestId',
+    );
+  }
+}
+
+function applyStagePatch(stage: StageBody, operation: { op?: string; path?: string; value?: string }): void {
+  const { op, path = '', value } = operation;
+  if (op !== 'replace' && op !== 'add') {
+    throw new PeerError(
+      'BadRequestException',
+      `Invalid patch operation specified. Must be 'add'|'remove'|'replace'|'move'|'copy'|'test'`,
+    );
+  }
+  const accessLog = /^\/accessLogSettings\/(destinationArn|format)$/.exec(path);
+  if (accessLog) {
+    const settings = { ...((stage.accessLogSettings as Record<string, string> | undefined) ?? {}) };
+    settings[accessLog[1] as string] = value ?? '';
+    checkAccessLogSettings(settings.destinationArn, settings.format);
+    stage.accessLogSettings = settings;
+    return;
+  }
+  const method = /^\/([^/]+)\/([^/]+)\/logging\/(loglevel|dataTrace)$/.exec(path);
+  if (method) {
+    const key = `${method[1]}/${method[2]}`.replace(/~1/g, '/');
+    const settings = (stage.methodSettings as Record<string, Record<string, unknown>> | undefined) ?? {};
+    const entry = { ...(settings[key] ?? {}) };
+    if (method[3] === 'loglevel') {
+      if (!['OFF', 'ERROR', 'INFO'].includes(value ?? '')) {
+        throw new PeerError('BadRequestException', `Invalid logging level: ${value}`);
+      }
+      entry.loggingLevel = value;
+    } else entry.dataTraceEnabled = value === 'true';
+    stage.methodSettings = { ...settings, [key]: entry };
+    return;
+  }
+  throw new PeerError('BadRequestException', `Invalid patch path ${path}`);
 }
 
 function found<T>(value: T | undefined, message: string): T {

@@ -10,7 +10,9 @@ export type LogsTarget =
   | 'DescribeLogGroups'
   | 'DescribeSubscriptionFilters'
   | 'StartQuery'
-  | 'GetQueryResults';
+  | 'GetQueryResults'
+  | 'CreateLogGroup'
+  | 'DeleteSubscriptionFilter';
 
 export interface RecordedLogsRequest {
   readonly target: string;
@@ -176,6 +178,10 @@ export class CloudWatchLogsServer {
         return { body: this.describeLogGroups(body) };
       case 'DescribeSubscriptionFilters':
         return { body: this.describeSubscriptionFilters(body) };
+      case 'CreateLogGroup':
+        return { body: this.createLogGroupCall(body) };
+      case 'DeleteSubscriptionFilter':
+        return { body: this.deleteSubscriptionFilter(body) };
       case 'GetLogEvents':
         return { body: this.getLogEvents(body) };
       case 'StartQuery':
@@ -214,6 +220,30 @@ export class CloudWatchLogsServer {
       searchedLogStreams: streamNames.map((logStreamName) => ({ logStreamName, searchedCompletely: true })),
       ...(next < selected.length ? { nextToken: encodeToken(next, query) } : {}),
     };
+  }
+
+  private createLogGroupCall(body: Record<string, unknown>) {
+    const name = stringField(body, 'logGroupName') ?? '';
+    if (!/^[\w\-./#]{1,512}$/.test(name)) {
+      throw new PeerError(
+        'InvalidParameterException',
+        `1 validation error detected: Value '${name}' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+`,
+      );
+    }
+    if (this.groups.has(name)) {
+      throw new PeerError('ResourceAlreadyExistsException', 'The specified log group already exists');
+    }
+    this.createLogGroup(name);
+    return {};
+  }
+
+  private deleteSubscriptionFilter(body: Record<string, unknown>) {
+    const group = this.group(groupNameOf(body));
+    const index = group.filters.findIndex((filter) => filter.filterName === stringField(body, 'filterName'));
+    if (index === -1)
+      throw new PeerError('ResourceNotFoundException', 'The specified subscription filter does not exist.');
+    group.filters.splice(index, 1);
+    return {};
   }
 
   /** One stream's events in time order; the forward token at the end repeats the one sent, as the service's does. */

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../cli/commands/doctor.js';
@@ -97,8 +98,9 @@ describe('apigw403 doctor', () => {
     );
     expect(code).toBe(1);
     expect(io.out()).toMatch(/\[FAIL\] access-log-format: .*\$context\.error\.responseType/);
+    // JSON patch operations: the shorthand syntax cannot hold the format's quotes and commas.
     expect(io.out()).toContain(
-      `'op=replace,path=/accessLogSettings/format,value=${recommendedAccessLogFormat('rest')}'`,
+      `{"op":"replace","path":"/accessLogSettings/format","value":${JSON.stringify(recommendedAccessLogFormat('rest'))}}]'`,
     );
     expect(io.out()).toMatch(/\[warn\] execution-logging: execution logging at ERROR/);
     expect(io.out()).toMatch(/\[FAIL\] access-subscription: no filter to the monitor .* 2 of 2/);
@@ -109,9 +111,12 @@ describe('apigw403 doctor', () => {
     const { code, report } = await doctor('d2zxhf2ieg', '$default');
     expect(code).toBe(1);
     expect(statusOf(report)).toEqual({ stage: 'ok', 'access-logging': 'fail' });
-    expect(report.checks[1].fix).toContain(
-      `aws apigatewayv2 update-stage --api-id d2zxhf2ieg --stage-name '$default' --access-log-settings '{"DestinationArn":`,
-    );
+    expect(report.checks[1].commands).toEqual([
+      'aws logs create-log-group --log-group-name /aws/apigateway/d2zxhf2ieg/default --region us-east-1',
+      expect.stringContaining(
+        `aws apigatewayv2 update-stage --api-id d2zxhf2ieg --stage-name '$default' --region us-east-1 --access-log-settings '{"DestinationArn":"arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/d2zxhf2ieg/default",`,
+      ),
+    ]);
     expect(peers.apiGateway.requestsFor('GetStageV2').at(-1)?.path).toBe(
       '/v2/apis/d2zxhf2ieg/stages/%24default',
     );
@@ -121,6 +126,18 @@ describe('apigw403 doctor', () => {
     const { code, report } = await doctor('a1b2c3d4e5', 'Prod');
     expect(code).toBe(1);
     expect(report.checks[0]).toMatchObject({ id: 'stage', status: 'fail' });
+  });
+
+  it('--version prints the package version (exit 0), a bad option is a usage error (exit 2)', async () => {
+    const run = promisify(execFile);
+    const { stdout } = await run('node', ['cli/bin.js', '--version'], { timeout: 30_000 });
+    expect(stdout).toBe(`${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`);
+    await expect(
+      run('node', ['cli/bin.js', 'classify', '--output', 'xml', 'x'], { timeout: 30_000 }),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("error: option '-o, --output <format>' argument 'xml' is invalid"),
+    });
   });
 
   it('runs as a child process and exits non-zero when the monitor cannot classify', async () => {

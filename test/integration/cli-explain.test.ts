@@ -154,6 +154,22 @@ describe('apigw403 explain --aws', () => {
     expect(peers.apiGateway.requestsFor('GetStage').at(-1)?.path).toBe('/restapis/a1b2c3d4e5/stages/prod');
   });
 
+  it("names the causes no stage logs when the request is not in the stage's logs", async () => {
+    const { result } = await explainJson({
+      ...base,
+      aws: true,
+      url: `https://${WAF_API}.execute-api.us-west-2.amazonaws.com/prod/PythonResource`,
+      errorType: 'ForbiddenException',
+      message: 'Forbidden',
+      requestId: '00000000-0000-4000-8000-00000000dead',
+    });
+    const note = (result.notes as string[]).find((text) => text.includes('is not in the stage'));
+    expect(note).toMatch(
+      /PRIVATE_API_DNS, .*DEFAULT_ENDPOINT_DISABLED.* are answered before any stage logs the request$/,
+    );
+    expect(note).not.toMatch(/rows/);
+  });
+
   it('settles a stage that does not exist', async () => {
     const { result } = await explainJson({
       ...base,

@@ -176,6 +176,47 @@ describe('apigw403 triage', () => {
     expect(io.err()).toContain('stage nope not found');
   });
 
+  it('an HTTP API stage without access logging is an error with the fix, not an empty read', async () => {
+    peers.apiGateway.addHttpApi({ apiId: 'h1h2h3h4h5' });
+    peers.apiGateway.addHttpStage('h1h2h3h4h5', { stageName: '$default' });
+    const io = captureIo();
+    expect(await runTriage({ api: 'h1h2h3h4h5', stage: '$default', since: '1h', output: 'table' }, io)).toBe(
+      1,
+    );
+    expect(io.out()).toBe('');
+    expect(io.err()).toBe(
+      'apigw403 triage: HTTP API h1h2h3h4h5 stage $default has no access logging, so it has no 403s to read: turn it on (`apigw403 doctor --api h1h2h3h4h5 --stage $default` prints the command), or give --access-log-group\n',
+    );
+  });
+
+  it('an access log group that does not exist is an error with the fix', async () => {
+    const io = captureIo();
+    const code = await runTriage(
+      { api: API, stage: STAGE, since: '1h', output: 'table', accessLogGroup: '/aws/apigateway/typo' },
+      io,
+    );
+    expect(code).toBe(1);
+    expect(io.out()).toBe('');
+    expect(io.err()).toBe(
+      'apigw403 triage: access log group /aws/apigateway/typo does not exist: check --access-log-group\n',
+    );
+    peers.apiGateway.addRestApi({ id: 'g1g2g3g4g5' });
+    peers.apiGateway.addStage('g1g2g3g4g5', {
+      stageName: 'prod',
+      accessLogSettings: {
+        destinationArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/g1g2g3g4g5/prod',
+        format: recommendedAccessLogFormat('rest'),
+      },
+    });
+    const deleted = captureIo();
+    expect(await runTriage({ api: 'g1g2g3g4g5', stage: 'prod', since: '1h', output: 'jsonl' }, deleted)).toBe(
+      1,
+    );
+    expect(deleted.err()).toContain(
+      'access log group /aws/apigateway/g1g2g3g4g5/prod does not exist: the stage logs to it but nothing was written yet, or it was deleted; `apigw403 doctor --api g1g2g3g4g5 --stage prod` prints the fix',
+    );
+  });
+
   it('rejects a bad --since as a usage error', async () => {
     const io = captureIo();
     expect(await runTriage({ api: API, stage: STAGE, since: 'yesterday', output: 'table' }, io)).toBe(2);

@@ -10,4 +10,4 @@ export {
 } from './explain.js';
 export { type ControlPlaneView, factsFromControlPlane } from './facts.js';
 export { type ClientObservation, type HostKind, parseUrlShape, type UrlShape } from './observation.js';
-export { parseCurlVerbose, parseHar } from './parse-capture.js';
+export { CaptureFormatError, isReadableUrl, parseCurlVerbose, parseHar } from './parse-capture.js';

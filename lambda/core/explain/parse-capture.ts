@@ -1,4 +1,5 @@
-import type { ClientObservation } from './observation.js';
+import { z } from 'zod';
+import { type ClientObservation, parseUrlShape } from './observation.js';
 
 /**
  * The observations in the text `curl -v` prints: `> ` request lines, `< ` response lines and the
@@ -77,38 +78,84 @@ function finish(exchange: MutableExchange): ClientObservation {
   };
 }
 
-interface HarHeader {
-  readonly name?: unknown;
-  readonly value?: unknown;
+/** A capture that cannot be read: the message names the problem and where, never the content. */
+export class CaptureFormatError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CaptureFormatError';
+  }
 }
 
-/** Every entry of a HAR export (`log.entries[]`), in order; throws on a file that is not HAR. */
+/** A URL the explainer can read the host of (a scheme-less `host/path` is read as https). */
+export function isReadableUrl(url: string): boolean {
+  return Boolean(parseUrlShape(url).host);
+}
+
+const harHeaders = z.array(z.object({ name: z.string(), value: z.string() })).default([]);
+
+/** The parts of HAR 1.2 (`log.entries[]`) the explainer reads; browsers write more, which is ignored. */
+const HAR = z.object({
+  log: z.object({
+    entries: z.array(
+      z.object({
+        request: z.object({
+          method: z.string(),
+          url: z.string().refine(isReadableUrl, { message: 'is not a URL' }),
+          headers: harHeaders,
+        }),
+        response: z.object({
+          status: z.number().int(),
+          headers: harHeaders,
+          content: z.object({ text: z.string().optional(), encoding: z.string().optional() }).optional(),
+        }),
+      }),
+    ),
+  }),
+});
+
+/**
+ * Every entry of a HAR export (`log.entries[]`), in order. Throws `CaptureFormatError` naming the
+ * first thing that is wrong (`log.entries[3].request.url is not a URL`) for a file that is not HAR.
+ */
 export function parseHar(text: string): ClientObservation[] {
-  const parsed = JSON.parse(text) as { log?: { entries?: unknown } };
-  const entries = parsed.log?.entries;
-  if (!Array.isArray(entries)) throw new Error('not a HAR file: no log.entries array');
-  return entries.map((entry: Record<string, unknown>) => {
-    const request = (entry.request ?? {}) as Record<string, unknown>;
-    const response = (entry.response ?? {}) as Record<string, unknown>;
-    const content = (response.content ?? {}) as Record<string, unknown>;
-    const text = typeof content.text === 'string' ? content.text : undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    // JSON.parse quotes the text it stopped at; the message must not echo the file's bytes.
+    throw new CaptureFormatError('not a HAR file: not JSON', { cause: error });
+  }
+  const result = HAR.safeParse(parsed);
+  if (!result.success) throw new CaptureFormatError(`not a HAR file: ${describeIssues(result.error.issues)}`);
+  return result.data.log.entries.map(({ request, response }) => {
+    const text = response.content?.text;
     return {
-      url: typeof request.url === 'string' ? request.url : undefined,
-      method: typeof request.method === 'string' ? request.method : undefined,
-      status: typeof response.status === 'number' ? response.status : 0,
-      requestHeaders: harHeaders(request.headers),
-      responseHeaders: harHeaders(response.headers),
-      body: text && content.encoding === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text,
+      url: request.url,
+      method: request.method,
+      status: response.status,
+      requestHeaders: headerRecord(request.headers),
+      responseHeaders: headerRecord(response.headers),
+      body:
+        text && response.content?.encoding === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text,
       responseHeadersComplete: true,
     };
   });
 }
 
-function harHeaders(headers: unknown): Record<string, string> {
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const [first] = issues;
+  if (!first) return 'unreadable';
+  const path = first.path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+  const message =
+    first.code === 'custom' ? first.message : `${first.message.replace(/^Invalid input: /, '')}`;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return `${path || 'the document'} ${message}${more}`;
+}
+
+function headerRecord(headers: readonly { name: string; value: string }[]): Record<string, string> {
   const result: Record<string, string> = {};
-  if (!Array.isArray(headers)) return result;
-  for (const { name, value } of headers as HarHeader[]) {
-    if (typeof name === 'string' && typeof value === 'string') result[name] = value;
-  }
+  for (const { name, value } of headers) result[name] = value;
   return result;
 }
