@@ -127,28 +127,8 @@ async function readObservations(
   if (sources.length !== 1) {
     throw new UsageError('give exactly one of --curl FILE, --har FILE, or --url/--error-type/--message');
   }
-  if (options.curl !== undefined) {
-    const name = sourceName(options.curl);
-    const observations = parseCurlVerbose(await readSource(options.curl, stdin));
-    if (observations.length === 0)
-      throw new UsageError(`${name}: no "> request" and "< HTTP/..." lines (was it made with curl -v?)`);
-    const last = observations.at(-1) as ClientObservation;
-    if (last.url !== undefined && !isReadableUrl(last.url))
-      throw new UsageError(
-        `${name}: the request's URL cannot be read (check the Host header and request line)`,
-      );
-    return [last];
-  }
-  if (options.har !== undefined) {
-    const name = sourceName(options.har);
-    try {
-      return parseHar(await readSource(options.har, stdin));
-    } catch (error) {
-      if (error instanceof CaptureFormatError)
-        throw new CaptureFormatError(`${name}: ${error.message}`, { cause: error });
-      throw error;
-    }
-  }
+  if (options.curl !== undefined) return readCurl(options.curl, stdin);
+  if (options.har !== undefined) return readHar(options.har, stdin);
   if (options.url !== undefined && !isReadableUrl(options.url))
     throw new UsageError(`--url ${options.url}: not a URL (expected https://host/path)`);
   const status = Number(options.status ?? '403');
@@ -166,6 +146,29 @@ async function readObservations(
       responseHeadersComplete: false,
     },
   ];
+}
+
+/** The last exchange of a `curl -v` capture (the one after any redirects). */
+async function readCurl(path: string, stdin: () => Promise<string>): Promise<ClientObservation[]> {
+  const name = sourceName(path);
+  const last = parseCurlVerbose(await readSource(path, stdin)).at(-1);
+  if (!last)
+    throw new UsageError(`${name}: no "> request" and "< HTTP/..." lines (was it made with curl -v?)`);
+  if (last.url !== undefined && !isReadableUrl(last.url))
+    throw new UsageError(
+      `${name}: the request's URL cannot be read (check the Host header and request line)`,
+    );
+  return [last];
+}
+
+async function readHar(path: string, stdin: () => Promise<string>): Promise<ClientObservation[]> {
+  const text = await readSource(path, stdin);
+  try {
+    return parseHar(text);
+  } catch (error) {
+    if (!(error instanceof CaptureFormatError)) throw error;
+    throw new CaptureFormatError(`${sourceName(path)}: ${error.message}`, { cause: error });
+  }
 }
 
 /** A capture file, or standard input for `-`; a file that cannot be read is a usage error naming it. */
