@@ -80,7 +80,8 @@ export function splitFileArgument(argument: string): { path: string; logGroup?: 
 export function stageOfLogGroup(logGroup: string): StageRef | undefined {
   const execution = parseExecutionLogGroup(logGroup);
   if (execution) return execution;
-  const match = /(?:^|[/_])([a-z0-9]{10})\/([\w.-]+)$/.exec(logGroup);
+  // Only names that say API Gateway: `/aws/lambda/myfunction1/x` must not become an API id.
+  const match = /api-?gateway.*[/_]([a-z0-9]{10})\/([\w.-]+)$/i.exec(logGroup);
   return match ? { apiId: match[1] as string, stage: match[2] as string } : undefined;
 }
 
@@ -224,7 +225,7 @@ class InputReader {
     events: PendingEvent[],
   ): void {
     const where = `${source}:${chunk.line}`;
-    for (const item of readJsonValue(chunk.value, chunk.text)) {
+    for (const item of readJsonValue(chunk.value, () => chunk.text)) {
       switch (item.kind) {
         case 'decode':
           report.unit = 'events';
@@ -280,8 +281,10 @@ class InputReader {
     const logEvents: LogEvent[] = [];
     for (const event of document.logEvents) {
       report.total += 1;
-      if (!recognise(event.message)) continue;
-      report.recognised += 1;
+      const recognised = recognise(event.message) !== undefined;
+      if (recognised) report.recognised += 1;
+      // An execution group's other lines still carry the request ids later lines lean on.
+      if (!recognised && kind === 'access') continue;
       if (this.isDuplicate(kind, event.id, event.message)) report.duplicates += 1;
       else logEvents.push(event);
     }

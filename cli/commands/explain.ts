@@ -206,13 +206,19 @@ function parseHeaders(lines: readonly string[]): Record<string, string> {
  * What the caller's answer alone says when it decides nothing: the category's own text is about
  * access-log formats, which mean nothing when no log was read.
  */
-const UNDECIDED_FROM_CLIENT = {
-  summary: 'The answer alone does not say which check refused the request.',
-  checks: [
-    "Run again with --aws: it reads the API and stage and looks the request id up in the stage's logs",
-    "Or classify the stage's recent 403s from its logs: apigw403 triage --api <api-id> --stage <stage>",
-  ],
-};
+function undecidedFromClient(explanation: ClientExplanation) {
+  const stage =
+    explanation.apiId && explanation.stage
+      ? `apigw403 triage --api ${explanation.apiId} --stage ${explanation.stage}`
+      : 'apigw403 triage --api API_ID --stage STAGE (the API and stage the URL is served by)';
+  return {
+    summary: 'The answer alone does not say which check refused the request.',
+    checks: [
+      "Run again with --aws: it reads the API and stage and looks the request id up in the stage's logs",
+      `Or classify the stage's recent 403s from its logs: ${stage}`,
+    ],
+  };
+}
 
 function renderText({ explanation, notes, foundInLogs }: Explained, settled: boolean): string {
   const fromLogs = foundInLogs === true;
@@ -226,7 +232,7 @@ function renderText({ explanation, notes, foundInLogs }: Explained, settled: boo
   });
   const description =
     explanation.category === 'UNCLASSIFIED' && !fromLogs
-      ? { ...described, ...UNDECIDED_FROM_CLIENT }
+      ? { ...described, ...undecidedFromClient(explanation) }
       : described;
   const lines = [
     `${explanation.status} ${[explanation.method, explanation.url].filter(Boolean).join(' ')}${explanation.requestId ? ` (request ${explanation.requestId})` : ''}`,

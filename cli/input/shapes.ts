@@ -29,9 +29,11 @@ const ZLIB_MAGIC = 0x78;
  * document, a `filter-log-events` / `get-log-events` page, Logs Insights results (`get-query-results`
  * or the console's rows), a forwarder's event, an array of any of these, or a JSON access-log record.
  */
-export function* readJsonValue(value: unknown, text: string): Generator<JsonItem> {
+export function* readJsonValue(value: unknown, text: () => string, nested = false): Generator<JsonItem> {
   if (Array.isArray(value)) {
-    for (const element of value) yield* readJsonValue(element, JSON.stringify(element));
+    // One level: an array of exports. Arrays inside it are no export, however deep they go.
+    if (nested) yield { kind: 'hint', hint: 'JSON that is not a log export', counts: true };
+    else for (const element of value) yield* readJsonValue(element, () => JSON.stringify(element), true);
     return;
   }
   if (!isRecord(value)) {
@@ -62,7 +64,7 @@ export function* readJsonValue(value: unknown, text: string): Generator<JsonItem
     yield eventItem(value);
     return;
   }
-  yield { kind: 'event', event: { timestamp: 0, message: text }, structured: false };
+  yield { kind: 'event', event: { timestamp: 0, message: text() }, structured: false };
 }
 
 const EVENT_KEYS = ['eventId', 'id', 'timestamp', 'ingestionTime'] as const;

@@ -110,6 +110,15 @@ describe('classify: honest answers on inputs that hold no API Gateway log line',
     );
   });
 
+  it('JSON nested a million deep is no export, not a crash', async () => {
+    const deepObject = `${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}`;
+    const path = file('deep.json', `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}\n${deepObject}\n${A1}\n`);
+    const { code, findings, stderr } = await run([path]);
+    expect(code).toBe(0);
+    expect(findings).toHaveLength(1);
+    expect(stderr).toBe(`apigw403 classify: ${path}: 2 of 3 lines are not API Gateway log lines (skipped)\n`);
+  });
+
   it('a gzip-compressed export is read like the text inside', async () => {
     const { code, findings } = await run([file('export.log.gz', gzipSync(`${A1}\n`))]);
     expect(code).toBe(0);
@@ -193,6 +202,7 @@ describe('classify: tool prefixes and execution lines without a request id', () 
     ['/aws/apigateway/a1b2c3d4e5/prod', { apiId: 'a1b2c3d4e5', stage: 'prod' }],
     ['API-Gateway-Access-Logs_f6g7h8i9j0/default', { apiId: 'f6g7h8i9j0', stage: 'default' }],
     ['/some/other/app-logs', undefined],
+    ['/aws/lambda/myfunction/x', undefined],
   ])('the stage of log group %s', (group, stage) => {
     expect(stageOfLogGroup(group)).toEqual(stage);
   });
