@@ -40,31 +40,20 @@ export function* readJsonValue(value: unknown, text: () => string, nested = fals
     yield { kind: 'hint', hint: 'JSON that is not a log export', counts: true };
     return;
   }
-  if ('awslogs' in value) {
-    yield { kind: 'decode', result: decodeEnvelope(value) };
-    return;
-  }
-  if ('messageType' in value) {
+  yield* readRecord(value, text);
+}
+
+function* readRecord(value: Record<string, unknown>, text: () => string): Generator<JsonItem> {
+  if ('awslogs' in value) yield { kind: 'decode', result: decodeEnvelope(value) };
+  else if ('messageType' in value)
     yield { kind: 'decode', result: decodeSubscriptionEvent(withEventIds(value)) };
-    return;
-  }
-  if (Array.isArray(value.events)) {
-    for (const event of value.events) yield eventItem(event);
-    return;
-  }
-  if (Array.isArray(value.results)) {
+  else if (Array.isArray(value.events)) for (const event of value.events) yield eventItem(event);
+  else if (Array.isArray(value.results)) {
     for (const row of value.results) yield insightsRow(Array.isArray(row) ? fieldsToRecord(row) : row);
-    return;
-  }
-  if ('@message' in value || '@timestamp' in value) {
-    yield insightsRow(value);
-    return;
-  }
-  if (typeof value.message === 'string' && EVENT_KEYS.some((key) => key in value)) {
+  } else if ('@message' in value || '@timestamp' in value) yield insightsRow(value);
+  else if (typeof value.message === 'string' && EVENT_KEYS.some((key) => key in value))
     yield eventItem(value);
-    return;
-  }
-  yield { kind: 'event', event: { timestamp: 0, message: text() }, structured: false };
+  else yield { kind: 'event', event: { timestamp: 0, message: text() }, structured: false };
 }
 
 const EVENT_KEYS = ['eventId', 'id', 'timestamp', 'ingestionTime'] as const;

@@ -112,7 +112,10 @@ describe('classify: honest answers on inputs that hold no API Gateway log line',
 
   it('JSON nested a million deep is no export, not a crash', async () => {
     const deepObject = `${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}`;
-    const path = file('deep.json', `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}\n${deepObject}\n${A1}\n`);
+    const path = file(
+      'deep.json',
+      `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}\n${deepObject}\n${A1}\n`,
+    );
     const { code, findings, stderr } = await run([path]);
     expect(code).toBe(0);
     expect(findings).toHaveLength(1);
