@@ -360,6 +360,7 @@ class InputReader {
 
 const TEXT_HINTS: readonly (readonly [RegExp, string])[] = [
   [/^(?:START|END|REPORT) RequestId: /, 'Lambda function logs, not API Gateway logs?'],
+  [/^(?:> [A-Z]+ \S+ HTTP\/|< HTTP\/)/, 'curl -v output: apigw403 explain --curl reads it'],
   [/^<(?:!doctype|html)/i, 'an HTML page'],
   [/^@?timestamp[,\t]/i, 'a table without a message column?'],
 ];

@@ -52,11 +52,26 @@ export function safeText(text: string): string {
   return redactLines(stripControlSequences(text));
 }
 
-/** One JSON document whose every string value has passed `safeText` (keys are the CLI's own). */
+/**
+ * Text the CLI composed itself from values that have each passed `safeText` (a shell command it
+ * prints): redaction normalises escapes, which would break the command's quoting, so only control
+ * sequences are stripped from the whole.
+ */
+export class ComposedText {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * One JSON document whose every string value has passed `safeText` (keys are the CLI's own), and
+ * every `ComposedText` has been stripped of control sequences.
+ */
 export function safeJson(value: unknown, indent?: number): string {
   return JSON.stringify(
     value,
-    (_key, entry: unknown) => (typeof entry === 'string' ? safeText(entry) : entry),
+    (_key, entry: unknown) => {
+      if (entry instanceof ComposedText) return stripControlSequences(entry.text);
+      return typeof entry === 'string' ? safeText(entry) : entry;
+    },
     indent,
   );
 }
@@ -68,6 +83,8 @@ export function safeJson(value: unknown, indent?: number): string {
 export interface SafeOutput {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** A `ComposedText` on standard output. */
+  readonly composed: (text: ComposedText) => void;
   /** One JSON document and a newline on standard output. */
   readonly json: (value: unknown, indent?: number) => void;
 }
@@ -79,6 +96,7 @@ export function safeOutput(io: {
   return {
     out: (text) => io.stdout(safeText(text)),
     err: (text) => io.stderr(safeText(text)),
+    composed: (text) => io.stdout(stripControlSequences(text.text)),
     json: (value, indent) => io.stdout(`${safeJson(value, indent)}\n`),
   };
 }

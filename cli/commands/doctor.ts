@@ -8,7 +8,15 @@ import {
 import { readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
 import { type AwsClients, awsClients, describeAwsError } from '../aws/clients.js';
 import { subscriptionFiltersOf } from '../aws/subscriptions.js';
-import { type CommandIo, EXIT_OK, EXIT_PROBLEM, processIo, safeOutput } from './command-io.js';
+import {
+  type CommandIo,
+  ComposedText,
+  EXIT_OK,
+  EXIT_PROBLEM,
+  processIo,
+  safeOutput,
+  safeText,
+} from './command-io.js';
 
 export interface DoctorOptions {
   readonly api: string;
@@ -60,14 +68,20 @@ export async function runDoctor(options: DoctorOptions, io: CommandIo = processI
   }
   const classifiable = !checks.some((check) => check.status === 'fail');
   if (options.output === 'json') {
-    output.json({ apiId: options.api, stage: options.stage, classifiable, checks }, 2);
+    const composed = checks.map((check) =>
+      check.commands
+        ? { ...check, commands: check.commands.map((command) => new ComposedText(command)) }
+        : check,
+    );
+    output.json({ apiId: options.api, stage: options.stage, classifiable, checks: composed }, 2);
   } else {
     const mark: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
     for (const check of checks) {
       output.out(`[${mark[check.status]}] ${check.id}: ${check.detail}\n`);
       if (check.fix && check.status !== 'ok') output.out(`       fix: ${check.fix}\n`);
       if (check.status !== 'ok')
-        for (const command of check.commands ?? []) output.out(`         ${command}\n`);
+        for (const command of check.commands ?? [])
+          output.composed(new ComposedText(`         ${command}\n`));
     }
     output.out(
       classifiable
@@ -195,6 +209,14 @@ export function defaultAccessLogGroup(stage: StageInfo): string {
   return `/aws/apigateway/${stage.api.apiId}/${name}`;
 }
 
+/**
+ * A value read from AWS as one shell word: redacted and terminal-safe on its own, since the command
+ * around it is printed without redaction (which would break its quoting).
+ */
+function word(value: string): string {
+  return shellQuote(safeText(value));
+}
+
 /** Quotes a value for POSIX shells only when it needs it. */
 export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
@@ -212,15 +234,15 @@ function withAccount(quotedWord: string, target: Target): string {
 }
 
 function createLogGroupCommand(group: string, target: Target): string {
-  return `aws logs create-log-group --log-group-name ${shellQuote(group)} --region ${target.region}`;
+  return `aws logs create-log-group --log-group-name ${word(group)} --region ${word(target.region)}`;
 }
 
 function setAccessLogCommand(stage: StageInfo, group: string, format: string, target: Target): string {
-  const arn = `arn:aws:logs:${target.region}:${ACCOUNT_TOKEN}:log-group:${group}`;
-  const where = `--stage-name ${shellQuote(stage.stage)} --region ${target.region}`;
+  const arn = `arn:aws:logs:${safeText(target.region)}:${ACCOUNT_TOKEN}:log-group:${safeText(group)}`;
+  const where = `--stage-name ${word(stage.stage)} --region ${word(target.region)}`;
   if (stage.api.kind === 'http') {
     const settings = shellQuote(JSON.stringify({ DestinationArn: arn, Format: format }));
-    return `aws apigatewayv2 update-stage --api-id ${stage.api.apiId} ${where} --access-log-settings ${withAccount(settings, target)}`;
+    return `aws apigatewayv2 update-stage --api-id ${word(stage.api.apiId)} ${where} --access-log-settings ${withAccount(settings, target)}`;
   }
   // JSON, not the shorthand syntax: a format holds `"` and `,`, which the shorthand parser rejects.
   const operations = shellQuote(
@@ -229,7 +251,7 @@ function setAccessLogCommand(stage: StageInfo, group: string, format: string, ta
       { op: 'replace', path: '/accessLogSettings/format', value: format },
     ]),
   );
-  return `aws apigateway update-stage --rest-api-id ${stage.api.apiId} ${where} --patch-operations ${withAccount(operations, target)}`;
+  return `aws apigateway update-stage --rest-api-id ${word(stage.api.apiId)} ${where} --patch-operations ${withAccount(operations, target)}`;
 }
 
 function executionLoggingCheck(stage: StageInfo, target: Target): Check {
@@ -237,7 +259,7 @@ function executionLoggingCheck(stage: StageInfo, target: Target): Check {
   const fix = {
     fix: 'log execution at INFO (the account needs its CloudWatch Logs role: aws apigateway get-account)',
     commands: [
-      `aws apigateway update-stage --rest-api-id ${stage.api.apiId} --stage-name ${shellQuote(stage.stage)} --region ${target.region} --patch-operations ${shellQuote('op=replace,path=/*/*/logging/loglevel,value=INFO')}`,
+      `aws apigateway update-stage --rest-api-id ${word(stage.api.apiId)} --stage-name ${word(stage.stage)} --region ${word(target.region)} --patch-operations ${shellQuote('op=replace,path=/*/*/logging/loglevel,value=INFO')}`,
     ],
   };
   if (level === 'INFO') return { id: 'execution-logging', status: 'ok', detail: 'execution logging at INFO' };
@@ -305,7 +327,7 @@ async function subscriptionCheck(
     fix: 'free a slot with one of these commands (or ask AWS whether this account has 5), then deploy the monitor',
     commands: others.map(
       (filter) =>
-        `aws logs delete-subscription-filter --log-group-name ${shellQuote(group.name)} --filter-name ${shellQuote(filter.filterName ?? '')} --region ${group.target.region}`,
+        `aws logs delete-subscription-filter --log-group-name ${word(group.name)} --filter-name ${word(filter.filterName ?? '')} --region ${word(group.target.region)}`,
     ),
   };
 }

@@ -160,6 +160,8 @@ describe('every fix doctor prints runs with the AWS CLI', () => {
 
     const clfSlot = commandsOf(clfBefore.checks, ['access-subscription']);
     expect(clfSlot).toHaveLength(2);
+    expect(clfSlot[0]).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(clfSlot[0]).toContain('--filter-name');
     await paste(cli, [
       ...commandsOf(restBefore.checks, ['access-logging', 'execution-logging']),
       ...commandsOf(clfBefore.checks, ['access-log-format', 'execution-logging']),
