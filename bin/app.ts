@@ -5,8 +5,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONTEXT_KEY, parseConfig } from '../lib/config.js';
-import { Apigw403MonitorStack } from '../lib/monitor-stack.js';
-import { applyNagSuppressions } from '../lib/nag-suppressions.js';
+import { buildDeployment } from '../lib/deployment.js';
 
 const app = new App();
 const result = parseConfig(app.node.tryGetContext(CONTEXT_KEY));
@@ -17,11 +16,6 @@ if (!result.ok) {
 }
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const region = process.env.CDK_DEFAULT_REGION;
-const stack = new Apigw403MonitorStack(app, result.config.stackName, {
-  config: result.config,
-  description: 'apigw-403-monitor: classifies API Gateway 403s by cause and alerts',
-  ...(account && region ? { env: { account, region } } : {}),
-});
-applyNagSuppressions(stack.monitor);
+buildDeployment(app, result.config, account && region ? { env: { account, region } } : {});
 // cdk-nag 3 runs as a CDK validation plugin: an unacknowledged error stops the synth.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

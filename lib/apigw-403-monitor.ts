@@ -22,6 +22,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { Category } from '../lambda/core/categories.js';
 import { executionLogGroupName } from '../lambda/core/execution-log.js';
+import { SOURCE_ACCOUNTS_ENV } from '../lambda/core/kinesis-records.js';
 import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../lambda/core/state-table.js';
 import {
   AccessLogFormatCheck,
@@ -31,6 +32,7 @@ import {
   type WatchedStageRef,
 } from './access-log-format.js';
 import { LAMBDA_BUNDLING } from './bundling.js';
+import { Apigw403CentralIngest, type CentralIngestOptions } from './central-ingest.js';
 import {
   DEFAULT_ALARM_PERIOD_MINUTES,
   DEFAULT_COOLDOWN_MINUTES,
@@ -155,8 +157,14 @@ export interface ChatbotSlackChannel {
 }
 
 export interface Apigw403MonitorProps {
-  /** The stages whose 403s are classified. */
+  /** The stages whose 403s are classified (may be empty with `centralIngest`). */
   readonly watchedStages: readonly WatchedStage[];
+  /**
+   * Run as the central monitor of many accounts: the function reads a Kinesis stream behind a
+   * CloudWatch Logs destination that source accounts subscribe to (lib/central-ingest.ts).
+   * @default - a monitor of this account's `watchedStages` only
+   */
+  readonly centralIngest?: CentralIngestOptions;
   /**
    * E-mail addresses subscribed to the alert topic (each must confirm the subscription).
    * @default - none
@@ -287,6 +295,8 @@ export class Apigw403Monitor extends Construct {
   readonly failureQueue: sqs.Queue;
   readonly dashboard: cloudwatch.Dashboard;
   readonly slackForwarder?: nodejs.NodejsFunction;
+  /** Set with `centralIngest`: the stream, destination and event source mapping. */
+  readonly centralIngest?: Apigw403CentralIngest;
   readonly subscriptionFilters: readonly logs.CfnSubscriptionFilter[];
   /** The watched execution log groups, as the `:*` ARNs IAM grants use. */
   readonly executionLogGroupArns: readonly string[];
@@ -296,7 +306,8 @@ export class Apigw403Monitor extends Construct {
 
   constructor(scope: Construct, id: string, props: Apigw403MonitorProps) {
     super(scope, id);
-    if (props.watchedStages.length === 0) throw new Error(`${this.node.path}: watchedStages is empty`);
+    if (props.watchedStages.length === 0 && !props.centralIngest)
+      throw new Error(`${this.node.path}: watchedStages is empty`);
     const stack = Stack.of(this);
     const stages = props.watchedStages.map((watched, index) => this.resolveStage(watched, index));
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
@@ -339,7 +350,7 @@ export class Apigw403Monitor extends Construct {
       })),
     );
     const monitor = this.nodeFunction('Monitor', {
-      code: 'monitor',
+      code: props.centralIngest ? 'monitor-kinesis' : 'monitor',
       description: 'Classifies API Gateway 403s from log subscriptions and publishes grouped alerts',
       memorySize: props.memorySize ?? DEFAULT_MEMORY_SIZE_MB,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
@@ -355,10 +366,21 @@ export class Apigw403Monitor extends Construct {
         WATCHED_STAGES: watchedStagesEnv,
         MIN_ALERT_COUNT: String(props.minAlertCount ?? DEFAULT_MIN_ALERT_COUNT),
         POWERTOOLS_SERVICE_NAME: 'apigw-403-monitor',
+        ...(props.centralIngest?.sourceAccounts
+          ? { [SOURCE_ACCOUNTS_ENV]: JSON.stringify(props.centralIngest.sourceAccounts) }
+          : {}),
       },
       ...asyncOptions,
     });
     this.monitorFunction = monitor;
+    if (props.centralIngest) {
+      this.centralIngest = new Apigw403CentralIngest(this, 'CentralIngest', {
+        ...props.centralIngest,
+        monitorFunction: monitor,
+        failureQueue: this.failureQueue,
+        ...(key ? { failureQueueKey: key } : {}),
+      });
+    }
     const role = monitor.role as iam.Role;
     role.addToPolicy(
       new iam.PolicyStatement({

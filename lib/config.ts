@@ -7,6 +7,15 @@
 import { z } from 'zod';
 import { CATEGORIES, type Category, CLIENT_ONLY_CATEGORIES, isCategory } from '../lambda/core/categories.js';
 import {
+  DEPLOYMENT_SHAPE,
+  type DeploymentMode,
+  deploymentIssues,
+  deploymentOf,
+  requiresAlertDestination,
+  requiresApis,
+} from './config-modes.js';
+import { describe, flag, isNot, objectOf, says, text, wholeNumber } from './config-schema.js';
+import {
   type AccessLogFormatKind,
   accessLogFilterPattern,
   DEFAULT_RESPONSE_TYPE_KEY,
@@ -75,6 +84,8 @@ export interface MonitorConfig {
   readonly kmsEncryption: boolean;
   /** `null`: no reserved concurrency. */
   readonly reservedConcurrency: number | null;
+  /** Listed stages (the default), a central monitor of many accounts, or a source account. */
+  readonly deployment: DeploymentMode;
 }
 
 export type ConfigResult =
@@ -117,45 +128,6 @@ const SLACK_EXAMPLE = '"slack": {"webhookSecret": "apigw-403-monitor/slack-webho
 const CHATBOT_EXAMPLE = '"chatbot": {"workspaceId": "T0123ABCD", "channelId": "C0123ABCDEF"}';
 const ALARMS_EXAMPLE = '"alarms": {"WAF_FILTERED": {"threshold": 100, "periodMinutes": 5}}';
 const ALARM_EXAMPLE = '{"threshold": 100, "periodMinutes": 5}';
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'a missing value';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-const says = (problem: string, example: string) => `${problem}. Example: ${example}`;
-/** The message of a value that is not what the key needs: `<value> is not <what>. Example: <example>`. */
-const isNot =
-  (what: string, example: string) =>
-  (issue: { readonly input?: unknown }): string =>
-    says(`${describe(issue.input)} is not ${what}`, example);
-
-function text(pattern: RegExp, what: string, example: string) {
-  const error = isNot(what, example);
-  return z.string({ error }).regex(pattern, { error });
-}
-
-function wholeNumber(min: number, max: number, what: string, example: string) {
-  const error = isNot(what, example);
-  return z
-    .number({ error })
-    .refine((value) => Number.isInteger(value) && value >= min && value <= max, { error });
-}
-
-function flag(example: string) {
-  return z.boolean({ error: isNot('true or false', example) });
-}
-
-/** A strict object: a key it does not know is reported by name, with the keys it does know. */
-function objectOf<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string, example: string) {
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? says(`is not a known key (known: ${Object.keys(shape).join(', ')})`, example)
-        : isNot(what, example)(issue),
-  });
-}
 
 const keyPath = (example: string) =>
   text(JSON_KEY_PATH, 'a JSON key path (names joined by dots, each dot one level of nesting)', example);
@@ -441,7 +413,8 @@ const contextSchema = objectOf(
       'a CloudFormation stack name',
       `"stackName": "${DEFAULT_STACK_NAME}"`,
     ).default(DEFAULT_STACK_NAME),
-    apis: apisSchema,
+    apis: apisSchema.optional(),
+    ...DEPLOYMENT_SHAPE,
     alertEmails: z
       .array(text(EMAIL, 'an e-mail address', '"api-oncall@example.com"'), {
         error: isNot('a list of e-mail addresses', NO_DESTINATION_EXAMPLE),
@@ -486,7 +459,20 @@ const contextSchema = objectOf(
   JSON.stringify(EXAMPLE_CONTEXT),
 )
   .superRefine((context, ctx) => {
-    if (context.alertEmails === undefined && context.slack === undefined) {
+    if (context.apis === undefined && requiresApis(context.mode)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apis'],
+        message: isNot('a non-empty list of APIs to watch', JSON.stringify(EXAMPLE_CONTEXT.apis))({}),
+      });
+    }
+    for (const issue of deploymentIssues(context))
+      ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+    if (
+      requiresAlertDestination(context.mode) &&
+      context.alertEmails === undefined &&
+      context.slack === undefined
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['alertEmails'],
@@ -495,8 +481,10 @@ const contextSchema = objectOf(
     }
   })
   .transform(
-    ({ alertEmails, slack, alarms, ...rest }): MonitorConfig => ({
+    ({ alertEmails, slack, alarms, apis, mode, central, source, ...rest }): MonitorConfig => ({
       ...rest,
+      apis: apis ?? [],
+      deployment: deploymentOf({ mode, central, source }),
       alertEmails: alertEmails ?? [],
       ...(slack?.webhookSecret ? { slackWebhookSecret: slack.webhookSecret } : {}),
       ...(slack?.webhookSecretKmsKeyArn ? { slackWebhookSecretKmsKeyArn: slack.webhookSecretKmsKeyArn } : {}),

@@ -19,6 +19,8 @@ export const LAMBDA_NODE_MAJOR = 22;
 /** The functions, by the directory name of their bundle, with their entry point in the sources. */
 export const LAMBDA_ENTRIES = {
   monitor: 'lambda/handler.ts',
+  /** The central monitor: the same pipeline, fed by the Kinesis stream of a CloudWatch Logs destination. */
+  'monitor-kinesis': 'lambda/kinesis-handler.ts',
   'slack-forwarder': 'lambda/slack-forwarder.ts',
 } as const;
 

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { Apigw403Monitor } from './apigw-403-monitor.js';
+import { centralIngestOf } from './central-ingest.js';
 import type { MonitorConfig } from './config.js';
 
 export interface Apigw403MonitorStackProps extends StackProps {
@@ -39,7 +40,9 @@ export class Apigw403MonitorStack extends Stack {
       return group;
     };
     const secret = config.slackWebhookSecret;
+    const { deployment } = config;
     this.monitor = new Apigw403Monitor(this, 'Monitor', {
+      ...(deployment.mode === 'central' ? { centralIngest: centralIngestOf(deployment.central) } : {}),
       watchedStages: config.apis.map((api) => ({
         kind: api.kind,
         apiId: api.apiId,
@@ -92,6 +95,8 @@ export class Apigw403MonitorStack extends Stack {
     new CfnOutput(this, 'AlertTopicArn', { value: this.monitor.topic.topicArn });
     new CfnOutput(this, 'FailureQueueUrl', { value: this.monitor.failureQueue.queueUrl });
     new CfnOutput(this, 'DashboardName', { value: this.monitor.dashboard.dashboardName });
+    if (this.monitor.centralIngest)
+      new CfnOutput(this, 'DestinationArn', { value: this.monitor.centralIngest.destinationArn });
     // `apigw403 replay` and `apigw403 doctor` take these names.
     new CfnOutput(this, 'MonitorFunctionName', { value: this.monitor.monitorFunction.functionName });
     if (this.monitor.slackForwarder) {

@@ -44,6 +44,7 @@ describe('the cdk.json example', () => {
       logRetentionDays: 30,
       kmsEncryption: false,
       reservedConcurrency: null,
+      deployment: { mode: 'stages' },
     });
   });
 
