@@ -306,8 +306,7 @@ export class Apigw403Monitor extends Construct {
 
   constructor(scope: Construct, id: string, props: Apigw403MonitorProps) {
     super(scope, id);
-    if (props.watchedStages.length === 0 && !props.centralIngest)
-      throw new Error(`${this.node.path}: watchedStages is empty`);
+    if (!watchesSomething(props)) throw new Error(`${this.node.path}: watchedStages is empty`);
     const stack = Stack.of(this);
     const stages = props.watchedStages.map((watched, index) => this.resolveStage(watched, index));
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
@@ -350,7 +349,7 @@ export class Apigw403Monitor extends Construct {
       })),
     );
     const monitor = this.nodeFunction('Monitor', {
-      code: props.centralIngest ? 'monitor-kinesis' : 'monitor',
+      code: monitorCode(props),
       description: 'Classifies API Gateway 403s from log subscriptions and publishes grouped alerts',
       memorySize: props.memorySize ?? DEFAULT_MEMORY_SIZE_MB,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
@@ -366,21 +365,12 @@ export class Apigw403Monitor extends Construct {
         WATCHED_STAGES: watchedStagesEnv,
         MIN_ALERT_COUNT: String(props.minAlertCount ?? DEFAULT_MIN_ALERT_COUNT),
         POWERTOOLS_SERVICE_NAME: 'apigw-403-monitor',
-        ...(props.centralIngest?.sourceAccounts
-          ? { [SOURCE_ACCOUNTS_ENV]: JSON.stringify(props.centralIngest.sourceAccounts) }
-          : {}),
+        ...sourceAccountsEnv(props.centralIngest),
       },
       ...asyncOptions,
     });
     this.monitorFunction = monitor;
-    if (props.centralIngest) {
-      this.centralIngest = new Apigw403CentralIngest(this, 'CentralIngest', {
-        ...props.centralIngest,
-        monitorFunction: monitor,
-        failureQueue: this.failureQueue,
-        ...(key ? { failureQueueKey: key } : {}),
-      });
-    }
+    if (props.centralIngest) this.centralIngest = this.addCentralIngest(props.centralIngest, key);
     const role = monitor.role as iam.Role;
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -449,6 +439,15 @@ export class Apigw403Monitor extends Construct {
       ...(stage.filterFormat ? { filterFormat: stage.filterFormat } : {}),
     }));
     Aspects.of(this.node.root).add(new AccessLogFormatCheck(refs));
+  }
+
+  private addCentralIngest(options: CentralIngestOptions, key: kms.IKey | undefined): Apigw403CentralIngest {
+    return new Apigw403CentralIngest(this, 'CentralIngest', {
+      ...options,
+      monitorFunction: this.monitorFunction,
+      failureQueue: this.failureQueue,
+      ...(key ? { failureQueueKey: key } : {}),
+    });
   }
 
   private createTopic(key: kms.IKey | undefined, emails: readonly string[]): sns.Topic {
@@ -868,3 +867,15 @@ export function sharedPrefix(names: readonly string[]): string {
 export function defaultChatbotName(stack: Stack): string {
   return `${stack.stackName.slice(0, 90)}-${stack.region}-403-alerts`;
 }
+
+/** The central monitor's accepted accounts (none listed: an organisation-wide destination). */
+function sourceAccountsEnv(central: CentralIngestOptions | undefined): Record<string, string> {
+  return central?.sourceAccounts ? { [SOURCE_ACCOUNTS_ENV]: JSON.stringify(central.sourceAccounts) } : {};
+}
+
+const watchesSomething = (props: Apigw403MonitorProps): boolean =>
+  props.watchedStages.length > 0 || props.centralIngest !== undefined;
+
+/** The central monitor runs the Kinesis entry point of the same pipeline. */
+const monitorCode = (props: Apigw403MonitorProps): LambdaName =>
+  props.centralIngest ? 'monitor-kinesis' : 'monitor';
