@@ -447,6 +447,7 @@ export class Apigw403Monitor extends Construct {
       monitorFunction: this.monitorFunction,
       failureQueue: this.failureQueue,
       ...(key ? { failureQueueKey: key } : {}),
+      alarmTopic: this.topic,
     });
   }
 

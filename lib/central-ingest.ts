@@ -6,12 +6,15 @@
  * cross-account destination, not a Lambda function, hence the stream.
  */
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
@@ -28,6 +31,8 @@ import { FailureQueueDestination } from './failure-destination.js';
 /** A record older than this is given up on (to the failure queue) rather than retried. */
 export const DEFAULT_MAX_RECORD_AGE = Duration.hours(6);
 export const DEFAULT_STREAM_RETENTION = Duration.hours(24);
+/** The oldest unread record's age that raises the lag alarm: an hour behind, well inside the retention. */
+export const DEFAULT_MAX_ITERATOR_AGE = Duration.hours(1);
 
 /** Who may send: listed accounts, or every account of an organisation. */
 export interface CentralIngestOptions {
@@ -69,6 +74,8 @@ export interface CentralIngestProps extends CentralIngestOptions {
   readonly failureQueue: sqs.IQueue;
   /** The failure queue's key, when it has one. @default - SQS-managed encryption */
   readonly failureQueueKey?: kms.IKey;
+  /** Where the lag alarm notifies. @default - the alarm has no action */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 export class Apigw403CentralIngest extends Construct {
@@ -79,6 +86,8 @@ export class Apigw403CentralIngest extends Construct {
   readonly eventSourceMapping: KinesisEventSource;
   /** What source accounts subscribe to (`source.destinationArn`). */
   readonly destinationArn: string;
+  /** The monitor falls behind the stream: records near the retention would be lost unread. */
+  readonly lagAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: CentralIngestProps) {
     super(scope, id);
@@ -154,6 +163,17 @@ export class Apigw403CentralIngest extends Construct {
       onFailure: new FailureQueueDestination(props.failureQueue, props.failureQueueKey),
     });
     props.monitorFunction.addEventSource(this.eventSourceMapping);
+
+    this.lagAlarm = this.stream
+      .metricGetRecordsIteratorAgeMilliseconds({ statistic: 'Maximum', period: Duration.minutes(5) })
+      .createAlarm(this, 'LagAlarm', {
+        alarmDescription: `The 403 monitor reads ${destinationName}'s stream more than ${DEFAULT_MAX_ITERATOR_AGE.toHours()} h behind: raise parallelizationFactor or shardCount`,
+        threshold: DEFAULT_MAX_ITERATOR_AGE.toMilliseconds(),
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    if (props.alarmTopic) this.lagAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
 }
 

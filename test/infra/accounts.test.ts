@@ -85,6 +85,23 @@ describe('the central account', () => {
     });
   });
 
+  it('alarms to the alert topic when the monitor reads the stream more than an hour behind', () => {
+    const [streamId] = ofType(json, 'AWS::Kinesis::Stream')[0] ?? [];
+    const [topicId] = ofType(json, 'AWS::SNS::Topic')[0] ?? [];
+    const [, lag] =
+      ofType(json, 'AWS::CloudWatch::Alarm').find(
+        ([, alarm]) => alarm.Properties.MetricName === 'GetRecords.IteratorAgeMilliseconds',
+      ) ?? [];
+    expect(lag?.Properties).toMatchObject({
+      Namespace: 'AWS/Kinesis',
+      Statistic: 'Maximum',
+      Threshold: 3_600_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'StreamName', Value: { Ref: streamId } }],
+      AlarmActions: [{ Ref: topicId }],
+    });
+  });
+
   it('encrypts the stream and sizes it as configured', () => {
     expect(only(json, 'AWS::Kinesis::Stream').Properties).toMatchObject({
       ShardCount: 2,
