@@ -186,35 +186,3 @@ describe('the monitor on local peers', () => {
     expect(metric.slice(before)).toMatchObject([{ ClassifierInvalidPayloads: 1 }]);
   });
 });
-
-describe('apigw403 replay', () => {
-  it('replays on-failure records through the handler and deletes only what succeeded', async () => {
-    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
-    const { replayQueue } = await import('../../cli/commands/replay.js');
-    await receiveAll(sqs, local.queueUrls.all);
-    const failedEvent = wafEvent('r3p1ayap1x', '7f0c2a4e-6666-4a5b-9c6d-000000000006');
-    const record = {
-      version: '1.0',
-      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
-      requestPayload: failedEvent,
-      responseContext: { statusCode: 200, functionError: 'Unhandled' },
-    };
-    await sqs.send(
-      new SendMessageCommand({ QueueUrl: local.queueUrls.onFailure, MessageBody: JSON.stringify(record) }),
-    );
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: local.queueUrls.onFailure,
-        MessageBody: JSON.stringify({ requestPayload: 'not an event' }),
-      }),
-    );
-    const handler = monitor();
-    const result = await replayQueue(sqs, local.queueUrls.onFailure, async (payload) => {
-      const summary = await handler(payload);
-      if (summary.kind === 'invalid') throw new Error('invalid payload');
-    });
-    expect(result).toEqual({ replayed: 1, failed: 1 });
-    expect(await receiveAll(sqs, local.queueUrls.all)).toHaveLength(1);
-    expect(local.fauxqs.inspectQueue('monitor-on-failure')?.messages.inflight).toHaveLength(1);
-  });
-});

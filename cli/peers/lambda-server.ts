@@ -1,0 +1,51 @@
+import { functionNameOf } from '../commands/replay.js';
+import { type HttpPeer, listenLoopback, readBody } from './http-peer.js';
+
+/** An in-process function body: what the deployed code's handler does with one event. */
+export type LocalFunction = (event: unknown) => Promise<unknown>;
+
+export interface LambdaServer extends HttpPeer {
+  /** Function names invoked, in order. */
+  readonly invocations: readonly string[];
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+/**
+ * A Lambda peer on 127.0.0.1 for `Invoke` (REST-JSON, `RequestResponse`): each name runs an in-process
+ * handler, as the service runs the deployed code. A handler that throws answers 200 with
+ * `X-Amz-Function-Error: Unhandled`, an unknown name 404 `ResourceNotFoundException`, as Lambda does.
+ */
+export async function startLambdaServer(
+  functions: Readonly<Record<string, LocalFunction>>,
+): Promise<LambdaServer> {
+  const invocations: string[] = [];
+  const peer = await listenLoopback(async (req, res) => {
+    const body = await readBody(req);
+    const match = INVOKE_PATH.exec(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    const name = match?.[1] === undefined ? undefined : functionNameOf(decodeURIComponent(match[1]));
+    const run = name === undefined ? undefined : functions[name];
+    if (req.method !== 'POST' || name === undefined || !run) {
+      res
+        .writeHead(404, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': 'ResourceNotFoundException',
+        })
+        .end(JSON.stringify({ Type: 'User', message: `Function not found: ${name ?? req.url}` }));
+      return;
+    }
+    invocations.push(name);
+    try {
+      const result = await run(body ? JSON.parse(body) : {});
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? null));
+    } catch (error) {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' }).end(
+        JSON.stringify({
+          errorType: error instanceof Error ? error.name : 'Error',
+          errorMessage: error instanceof Error ? error.message : String(error),
+        }),
+      );
+    }
+  });
+  return { ...peer, invocations };
+}
