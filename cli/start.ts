@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
 import { METRIC_NAME } from '../lambda/core/render/index.js';
@@ -7,6 +7,7 @@ import { CloudWatchLogsServer } from './peers/cloudwatch-logs-server.js';
 import { type LocalAws, startLocalAws } from './peers/local-aws.js';
 import { totalsPerService } from './peers/request-count.js';
 import { deliverToLambda, messageForProtocol, receiveAll } from './peers/sns-delivery.js';
+import { InputUsageError, type PreparedInputs, prepareInputs, reportPathProblem } from './scenario/inputs.js';
 import { subscriptionEvent } from './scenario/payload.js';
 import { runAccountsScenario } from './scenario/run-accounts.js';
 import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
@@ -19,6 +20,7 @@ import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
 
 interface Options {
   readonly input?: string[];
+  readonly config?: string;
   readonly report?: string;
   readonly all?: boolean;
   readonly scenario?: 'stages' | 'accounts';
@@ -36,7 +38,14 @@ const program = new Command()
   .description(
     'Play a realistic 403 scenario (or replay subscription payloads) through the monitor on local peers.',
   )
-  .option('--input <file...>', 'subscription payload files to replay instead of the scenario')
+  .option(
+    '--input <file...>',
+    'your own payloads instead of the scenario: subscription events, decoded documents, JSON lines of them, or exported logs (what `apigw403 classify` reads)',
+  )
+  .option(
+    '--config <file>',
+    'with --input: the watched stages of a cdk.json (or of its apigw403 context object); default: derived from the inputs',
+  )
   .option('--report <file>', 'also write a JSON report')
   .option('--all', 'print the e-mail text of every alert, not only the first ones')
   .addOption(
@@ -50,21 +59,71 @@ const program = new Command()
   .parse();
 
 const options = program.opts<Options>();
-await (options.scenario === 'accounts' ? runAccountsScenario() : main(options));
+try {
+  await (options.scenario === 'accounts' ? runAccountsScenario() : main(options));
+} catch (error) {
+  // Whatever went wrong is one line, never a stack trace.
+  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`.split('\n')[0]);
+  process.exitCode = 1;
+}
+
+/**
+ * Checks the report path and every input before any peer starts: `run: false` when nothing should
+ * run (a usage error, or no input could be read); `inputs` absent for the built-in scenario.
+ */
+async function checkInputs(
+  options: Options,
+): Promise<{ run: false } | { run: true; inputs?: PreparedInputs }> {
+  const reportProblem = options.report ? await reportPathProblem(options.report) : undefined;
+  if (reportProblem || (options.config && !options.input)) {
+    console.error(`npm start: ${reportProblem ?? '--config applies to --input payloads'}`);
+    process.exitCode = 2;
+    return { run: false };
+  }
+  if (!options.input) return { run: true };
+  let inputs: PreparedInputs;
+  try {
+    inputs = await prepareInputs(options.input, options.config);
+  } catch (error) {
+    if (!(error instanceof InputUsageError)) throw error;
+    console.error(`npm start: ${error.message}`);
+    process.exitCode = 2;
+    return { run: false };
+  }
+  for (const problem of inputs.problems) console.error(`npm start: ${problem}`);
+  if (inputs.problems.length > 0) process.exitCode = 1;
+  if (inputs.deliveries.length === 0) {
+    console.error('npm start: no input could be read; nothing to run');
+    return { run: false };
+  }
+  const stages = inputs.watchedStages.map(
+    (stage) =>
+      `${stage.apiId}/${stage.stage} (${[stage.accessLogGroup, stage.executionLogs ? 'execution logs' : undefined].filter(Boolean).join(', ')})`,
+  );
+  console.log(
+    options.config
+      ? `Watched stages from ${options.config}: ${stages.join('; ')}`
+      : `Watched stages derived from the inputs (give --config cdk.json to use your own): ${stages.join('; ')}`,
+  );
+  return { run: true, inputs };
+}
 
 async function main(options: Options): Promise<void> {
   const began = performance.now();
+  const checked = await checkInputs(options);
+  if (!checked.run) return;
+  const { inputs } = checked;
   const logs = await CloudWatchLogsServer.start({ region: 'us-east-1' });
   const local = await startLocalAws({ logsEndpoint: logs.endpoint });
   Object.assign(process.env, local.env, {
-    WATCHED_STAGES: JSON.stringify(WATCHED_STAGES),
+    WATCHED_STAGES: JSON.stringify(inputs?.watchedStages ?? WATCHED_STAGES),
     COOLDOWN_MINUTES: '15',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
   try {
     const start = Date.now() - 30 * 60_000;
-    const scenario = options.input ? undefined : buildScenario(start);
-    for (const seed of scenario?.executionLogs ?? [])
+    const scenario = inputs ? undefined : buildScenario(start);
+    for (const seed of inputs?.executionLogs ?? scenario?.executionLogs ?? [])
       logs.putLogEvents(seed.logGroup, '072b030ba126b2f4b2374f342be9ed44', seed.events);
 
     const { createHandler } = await import('../lambda/handler.js');
@@ -93,17 +152,17 @@ async function main(options: Options): Promise<void> {
           at: start + delivery.minute * 60_000,
           event: subscriptionEvent(delivery.document),
         }))
-      : await Promise.all(
-          (options.input ?? []).map(async (file) => ({
-            label: file,
-            at: Date.now(),
-            event: JSON.parse(await readFile(file, 'utf8')) as unknown,
-          })),
-        );
+      : (inputs?.deliveries ?? []).map((delivery) => ({ ...delivery, at: Date.now() }));
     console.log(`\n== Monitor invocations (${deliveries.length}) ==`);
     for (const delivery of deliveries) {
       clock = delivery.at;
-      const summary = await monitor(delivery.event);
+      const summary = await monitor(delivery.event).catch((error: unknown) => {
+        // Deployed, Lambda would retry it and then keep it on the failure queue; here it is one line.
+        console.error(`npm start: ${delivery.label}: the monitor failed: ${String(error).split('\n')[0]}`);
+        process.exitCode = 1;
+        return undefined;
+      });
+      if (!summary) continue;
       outcomes.push(...summary.outcomes);
       const alerted = summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
       const suppressed = summary.outcomes.filter((outcome) => outcome.action === 'suppress').length;

@@ -1,0 +1,164 @@
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { WatchedStage } from '../../lambda/adapters/env-config.js';
+import { type LogsDocument, parseExecutionLogGroup } from '../../lambda/core/index.js';
+import { CONTEXT_KEY, parseConfig } from '../../lib/config.js';
+import { readInputs, stageOfLogGroup } from '../input.js';
+import { subscriptionEvent } from './payload.js';
+import type { ExecutionSeed } from './scenario.js';
+
+/**
+ * `npm start -- --input FILE... [--config FILE]`: every file is checked before the run, and read the
+ * way `apigw403 classify` reads it (subscription events, decoded documents, JSON lines of either,
+ * AWS CLI and Insights exports, plain log lines). What cannot be read is one line each; the others run.
+ */
+
+export interface Delivery {
+  readonly label: string;
+  /** A subscription event, as CloudWatch Logs gives the function. */
+  readonly event: unknown;
+}
+
+export interface PreparedInputs {
+  readonly deliveries: readonly Delivery[];
+  /** One line per input that cannot be used, `FILE: reason`. */
+  readonly problems: readonly string[];
+  readonly watchedStages: readonly WatchedStage[];
+  /** Execution lines to put in the local CloudWatch Logs first, for the evidence lookup. */
+  readonly executionLogs: readonly ExecutionSeed[];
+}
+
+export class InputUsageError extends Error {}
+
+/** The stages of a cdk.json (its `context.apigw403`) or of the `apigw403` context object itself. */
+export async function watchedStagesFromConfig(file: string): Promise<WatchedStage[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new InputUsageError(`--config ${file}: ${describeReadError(error)}`);
+  }
+  const context = (raw as { context?: Record<string, unknown> } | null)?.context?.[CONTEXT_KEY] ?? raw;
+  if (typeof context !== 'object' || context === null || !('apis' in context)) {
+    throw new InputUsageError(
+      `--config ${file}: neither a cdk.json with context.${CONTEXT_KEY} nor an ${CONTEXT_KEY} context object (no "apis")`,
+    );
+  }
+  const result = parseConfig(context);
+  if (!result.ok) {
+    const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
+    throw new InputUsageError(`--config ${file}: ${result.errors[0] ?? 'not valid'}${more}`);
+  }
+  return result.config.apis.map((api) => ({
+    apiId: api.apiId,
+    stage: api.stage,
+    ...(api.accessLogGroup ? { accessLogGroup: api.accessLogGroup } : {}),
+    executionLogs: api.executionLogs,
+  }));
+}
+
+/** Why `--report FILE` cannot be written, checked before the run; `undefined` when it can. */
+export async function reportPathProblem(file: string): Promise<string | undefined> {
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isDirectory()) return `--report ${file}: is a directory`;
+  try {
+    await access(existing ? file : dirname(file), constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return `--report ${file}: cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+}
+
+function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return error instanceof SyntaxError ? `not JSON (${error.message.split('\n')[0]})` : String(code ?? error);
+}
+
+export async function prepareInputs(files: readonly string[], config?: string): Promise<PreparedInputs> {
+  const configured = config === undefined ? undefined : await watchedStagesFromConfig(config);
+  const problems: string[] = [];
+  const documents: { label: string; document: LogsDocument }[] = [];
+  for (const file of files) {
+    const info = await stat(file).catch((error: unknown) => error as NodeJS.ErrnoException);
+    if (info instanceof Error) {
+      problems.push(`${file}: ${describeReadError(info)}`);
+      continue;
+    }
+    if (info.isDirectory()) {
+      problems.push(`${file}: is a directory (give the files in it)`);
+      continue;
+    }
+    const set = await readInputs([file]);
+    problems.push(...set.unreadable, ...set.invalid);
+    const report = set.files[0];
+    if (set.documents.length === 0) {
+      if (set.unreadable.length === 0 && report) {
+        problems.push(
+          `${file}: 0 of ${report.total} ${report.unit} are API Gateway log lines or subscription events${report.hint ? ` (looks like: ${report.hint})` : ''}`,
+        );
+      }
+      continue;
+    }
+    set.documents.forEach((document, index) => {
+      documents.push({ label: set.documents.length > 1 ? `${file} #${index + 1}` : file, document });
+    });
+  }
+  const watchedStages = configured ?? deriveStages(documents.map((entry) => entry.document));
+  const executionLogs = documents.flatMap(({ document }) =>
+    parseExecutionLogGroup(document.logGroup)
+      ? [{ logGroup: document.logGroup, events: document.logEvents }]
+      : [],
+  );
+  return {
+    deliveries: documents.map(({ label, document }) => ({ label, event: subscriptionEvent(document) })),
+    problems,
+    watchedStages,
+    executionLogs,
+  };
+}
+
+const UNKNOWN = { apiId: 'unknown', stage: 'unknown' };
+
+/**
+ * Without `--config`, every log group of the inputs is watched: an execution group as its stage's
+ * execution log, an access group as the stage its first JSON line names, else the one its name says.
+ * A stage with both keeps its access log as the count and its execution lines as evidence, as deployed.
+ */
+export function deriveStages(documents: readonly LogsDocument[]): WatchedStage[] {
+  const stages = new Map<string, WatchedStage>();
+  const keyOf = (ref: { apiId: string; stage: string }) => `${ref.apiId}\u0000${ref.stage}`;
+  for (const document of documents) {
+    const execution = parseExecutionLogGroup(document.logGroup);
+    const ref = execution ?? accessStageOf(document);
+    const previous = stages.get(keyOf(ref));
+    stages.set(keyOf(ref), {
+      apiId: ref.apiId,
+      stage: ref.stage,
+      executionLogs: Boolean(execution) || previous?.executionLogs === true,
+      ...(execution
+        ? previous?.accessLogGroup
+          ? { accessLogGroup: previous.accessLogGroup }
+          : {}
+        : { accessLogGroup: document.logGroup }),
+    });
+  }
+  return [...stages.values()];
+}
+
+/** The stage the first JSON line names, else the one the group's name says. */
+function accessStageOf(document: LogsDocument): { apiId: string; stage: string } {
+  for (const event of document.logEvents) {
+    try {
+      const line = JSON.parse(event.message) as { apiId?: unknown; stage?: unknown };
+      if (typeof line.apiId === 'string' && typeof line.stage === 'string')
+        return { apiId: line.apiId, stage: line.stage };
+    } catch {
+      // Not a JSON line: the next one may say.
+    }
+  }
+  return stageOfLogGroup(document.logGroup) ?? UNKNOWN;
+}
