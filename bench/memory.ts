@@ -5,7 +5,7 @@
  * - the full handler: the monitor bundle as the stack deploys it, in `node` with the NODE_OPTIONS the
  *   stack deploys for a 128 MB function, invoked with the event against real peers (fauxqs, dynalite)
  *   that run in another process; reported as the process's peak RSS;
- * - the core alone, stage by stage (decode, classify, group, every intermediate still referenced),
+ * - the core alone, stage by stage (decode, then classify into groups, intermediates still referenced),
  *   to show where the memory goes; bundled by esbuild and run under plain `node --expose-gc` (the tsx
  *   loader alone adds about 30 MB).
  *
@@ -20,9 +20,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import type { AwsRequestCounts } from '../cli/peers/request-count.js';
-import { classifyDocuments } from '../lambda/core/classify-batch.js';
+import { classifyIntoGroups } from '../lambda/core/classify-batch.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeSubscriptionEvent } from '../lambda/core/decode.js';
-import { groupFindings } from '../lambda/core/group.js';
 import { nodeOptionsFor } from '../lib/node-options.js';
 import { buildBundle } from './bundles.js';
 import type { ChildResult } from './lambda-child.js';
@@ -53,8 +52,8 @@ export interface MemoryResult {
   /** With the event (as the runtime hands it over) in memory. */
   readonly eventLoaded: MemorySnapshot;
   readonly afterDecode: MemorySnapshot;
+  /** After classifyIntoGroups (classified and grouped), as the monitor does it. */
   readonly afterClassify: MemorySnapshot;
-  readonly afterGroup: MemorySnapshot;
   /** resourceUsage().maxRSS: the high-water mark of the whole process. */
   readonly peakRssMB: number;
   /** The largest heapUsed seen at the stage boundaries (every intermediate still referenced). */
@@ -92,10 +91,8 @@ function measure(file: string): MemoryResult {
   const decoded = decodeSubscriptionEvent(event);
   if (decoded.kind !== 'data') throw new Error(`payload did not decode: ${JSON.stringify(decoded)}`);
   const afterDecode = snapshot();
-  const { findings } = classifyDocuments([decoded.document], { resolveStage: () => undefined });
+  const { groups, findings } = classifyIntoGroups([decoded.document], { resolveStage: () => undefined });
   const afterClassify = snapshot();
-  const groups = groupFindings(findings);
-  const afterGroup = snapshot();
   const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
   const peakRssMB = round((process.resourceUsage().maxRSS * 1024) / MB);
   const inflated = decoded.document.logEvents.reduce((sum, e) => sum + e.message.length, 0);
@@ -108,15 +105,14 @@ function measure(file: string): MemoryResult {
       inflatedMB: round(inflated / MB),
       capMB: DEFAULT_MAX_DECOMPRESSED_BYTES / MB,
     },
-    findings: findings.length,
+    findings,
     groups: groups.length,
     baseline,
     eventLoaded,
     afterDecode,
     afterClassify,
-    afterGroup,
     peakRssMB,
-    peakHeapUsedMB: Math.max(afterDecode.heapUsedMB, afterClassify.heapUsedMB, afterGroup.heapUsedMB),
+    peakHeapUsedMB: Math.max(afterDecode.heapUsedMB, afterClassify.heapUsedMB),
     lambdaMB: LAMBDA_MEMORY_MB,
     marginMB: round(LAMBDA_MEMORY_MB - peakRssMB),
     fits: peakRssMB < LAMBDA_MEMORY_MB,

@@ -137,8 +137,7 @@ async function main(): Promise<void> {
     baseline: core.baseline,
     'event loaded': core.eventLoaded,
     'after decode': core.afterDecode,
-    'after classify': core.afterClassify,
-    'after group': core.afterGroup,
+    'after classify + group': core.afterClassify,
   });
   console.log(`  core peak RSS ${core.peakRssMB} MB`);
 

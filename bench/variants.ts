@@ -7,9 +7,8 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { CloudWatchLogsSchema } from '@aws-lambda-powertools/parser/schemas/cloudwatch';
-import { classifyDocuments } from '../lambda/core/classify-batch.js';
+import { classifyIntoGroups } from '../lambda/core/classify-batch.js';
 import { decodeSubscriptionEvent } from '../lambda/core/decode.js';
-import { groupFindings } from '../lambda/core/group.js';
 import type { SubscriptionEvent } from './payloads.js';
 
 export type Variant = 'floor' | 'decode' | 'powertools' | 'classifier';
@@ -46,13 +45,13 @@ export function decode(event: SubscriptionEvent): number {
   return decoded.document.logEvents.length;
 }
 
-/** What the Lambda does with one event: decode, parse and classify every line, group the findings. */
+/** What the Lambda does with one event: decode, parse and classify every line into groups. */
 export function classifier(event: SubscriptionEvent, resolveStage: Resolve): number {
   const decoded = decodeSubscriptionEvent(event);
   if (decoded.kind !== 'data')
     throw new Error(`benchmark payload did not decode: ${JSON.stringify(decoded)}`);
-  const { findings } = classifyDocuments([decoded.document], { resolveStage });
-  return groupFindings(findings).length + findings.length;
+  const { groups, findings } = classifyIntoGroups([decoded.document], { resolveStage });
+  return groups.length + findings;
 }
 
 /** Powertools' CloudWatch Logs schema: base64 check, gunzip, JSON.parse and zod validation. */

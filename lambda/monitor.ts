@@ -30,10 +30,12 @@ import {
 } from './core/alerts.js';
 import {
   classifyDocuments,
+  classifyIntoGroups,
   decodeSubscriptionEvent,
   executionLogGroupName,
   type Finding,
   type FindingGroup,
+  type GroupedBatchResult,
   groupFindings,
   type LogEvent,
   type LogsDocument,
@@ -41,7 +43,6 @@ import {
 } from './core/index.js';
 import {
   buildAlertView,
-  countByGroup,
   countDocument,
   FOREIGN_LINES_METRIC,
   forbiddenRequestDocuments,
@@ -127,10 +128,13 @@ export async function processSubscriptionEvent(
   }
 
   const only = watch.stages?.length === 1 ? watch.stages[0] : undefined;
-  const classified = classifyDocuments([document], {
+  // Folded into groups as classified: no finding per request is kept, and only what a group keeps
+  // is redacted (the groups are those of groupFindings over the attributed findings).
+  const classified = classifyIntoGroups([document], {
     resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
+    keep: attributor(watch.stages),
   });
-  const { findings, foreign } = attribute(classified.findings, watch.stages);
+  const { findings, dropped: foreign } = classified;
   const batchId = batchIdOf(document.logEvents.map((logEvent) => logEvent.id));
   const now = deps.now();
   log('info', 'classified a batch', {
@@ -138,7 +142,7 @@ export async function processSubscriptionEvent(
     skippedEvents: decoded.skippedEvents ?? 0,
     ...(decoded.skippedReason ? { skippedReason: decoded.skippedReason } : {}),
     foreignLines: foreign,
-    findings: findings.length,
+    findings,
     batchId,
   });
   const dropped = [
@@ -150,10 +154,9 @@ export async function processSubscriptionEvent(
       dropped.map((entry) => countDocument(entry.metric, config.metricNamespace, now, entry.count)),
     );
   }
-  if (findings.length === 0)
-    return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
+  if (findings === 0) return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
 
-  return alertBatch(findings, document, batchId, now, deps);
+  return alertBatch(classified, document, batchId, now, deps);
 }
 
 /** What a log group is to the monitor: only groups of configured stages are classified. */
@@ -186,22 +189,18 @@ function watchOf(config: MonitorConfig, logGroup: string, anyLogGroup: boolean):
  * is one of them. The others (`foreign`) are counted and dropped. Every text a finding took from its
  * line is made well-formed here, before any of it reaches a key, a link or a request.
  */
-function attribute(
-  findings: readonly Finding[],
-  stages: readonly WatchedStage[] | undefined,
-): { findings: Finding[]; foreign: number } {
-  if (!stages) return { findings: findings.map(wellFormedDeep), foreign: 0 };
+function attributor(stages: readonly WatchedStage[] | undefined): (finding: Finding) => Finding | undefined {
+  if (!stages) return wellFormedDeep;
   const [only] = stages;
-  const kept: Finding[] = [];
-  for (const finding of findings) {
+  return (finding) => {
     if (only && stages.length === 1) {
       const own = finding.apiId === only.apiId && finding.stage === only.stage;
-      kept.push(wellFormedDeep(own ? finding : { ...finding, apiId: only.apiId, stage: only.stage }));
-    } else if (stages.some((entry) => entry.apiId === finding.apiId && entry.stage === finding.stage)) {
-      kept.push(wellFormedDeep(finding));
+      return wellFormedDeep(own ? finding : { ...finding, apiId: only.apiId, stage: only.stage });
     }
-  }
-  return { findings: kept, foreign: findings.length - kept.length };
+    return stages.some((entry) => entry.apiId === finding.apiId && entry.stage === finding.stage)
+      ? wellFormedDeep(finding)
+      : undefined;
+  };
 }
 
 function watchedStage(
@@ -231,14 +230,15 @@ const LEASE_MARGIN_MS = 30_000;
  * Lambda's retry resumes exactly the rest.
  */
 export async function alertBatch(
-  findings: readonly Finding[],
+  classified: Pick<GroupedBatchResult, 'groups' | 'findings'>,
   document: LogsDocument,
   batchId: string,
   now: number,
   deps: MonitorDeps,
 ): Promise<InvocationSummary> {
   const { store, log } = deps;
-  const groups = orderGroups(groupFindings(findings));
+  const { findings } = classified;
+  const groups = orderGroups(classified.groups);
   const budget = timeBudget(deps);
   const owner = randomUUID();
   const claim = await store.claimBatch(
@@ -258,7 +258,7 @@ export async function alertBatch(
     return {
       kind: 'data',
       batchId,
-      findings: findings.length,
+      findings,
       metricEmitted: false,
       outcomes: skipped('already-applied'),
     };
@@ -266,7 +266,12 @@ export async function alertBatch(
   const metricEmitted = claim.kind === 'fresh';
   if (metricEmitted)
     deps.metrics(
-      forbiddenRequestDocuments(countByGroup(findings), deps.config.metricNamespace, now, document.owner),
+      forbiddenRequestDocuments(
+        classified.groups.map(({ apiId, stage, category, count }) => ({ apiId, stage, category, count })),
+        deps.config.metricNamespace,
+        now,
+        document.owner,
+      ),
     );
 
   const digest = groupsDigest(groups);
@@ -313,7 +318,7 @@ export async function alertBatch(
     if (!(await store.finishBatch(batchId, owner, now)))
       log('warn', 'the batch lease ran out before it was finished', counts);
     log('info', 'alert groups processed', counts);
-    return { kind: 'data', batchId, findings: findings.length, metricEmitted, outcomes };
+    return { kind: 'data', batchId, findings, metricEmitted, outcomes };
   }
   await store
     .releaseBatch(batchId, owner, encodeProgress(digest, finished, groups.length))

@@ -1,6 +1,7 @@
 import { parseAccessLine } from './access-log.js';
-import { classifyRequest } from './classify.js';
+import { classifyRequest, classifyRequestUnredacted, type RequestEvidence } from './classify.js';
 import { collectExecutionEvidence, type ExecutionEvidence, parseExecutionLogGroup } from './execution-log.js';
+import { type FindingGroup, GroupAccumulator, type GroupOptions } from './group.js';
 import type { Finding, LogsDocument } from './model.js';
 
 export interface BatchStats {
@@ -35,14 +36,63 @@ export function classifyDocuments(
   documents: readonly LogsDocument[],
   options: ClassifyOptions = {},
 ): BatchResult {
-  const batch = new Batch();
+  const findings: Finding[] = [];
+  const stats = classifyInto(documents, options, classifyRequest, (finding) => findings.push(finding));
+  return { findings, stats };
+}
+
+export interface GroupedBatchResult {
+  readonly groups: FindingGroup[];
+  /** The in-scope requests grouped (what `classifyDocuments` returns as findings, less `dropped`). */
+  readonly findings: number;
+  /** In-scope requests `keep` turned away. */
+  readonly dropped: number;
+  readonly stats: BatchStats;
+}
+
+export interface GroupingOptions extends ClassifyOptions, GroupOptions {
+  /**
+   * Each finding on its way into its group: returns the finding to group (the same or a changed one),
+   * or `undefined` to drop it. Sees the caller-controlled strings before redaction.
+   */
+  readonly keep?: (finding: Finding) => Finding | undefined;
+}
+
+/**
+ * `groupFindings(classifyDocuments(documents).findings)` without a finding per request: each one is
+ * folded into its group as it is classified, and redaction is left to the group (only the values
+ * and evidence lines it keeps). The groups are identical; a 1 MB batch no longer holds ~10 000
+ * findings at once.
+ */
+export function classifyIntoGroups(
+  documents: readonly LogsDocument[],
+  options: GroupingOptions = {},
+): GroupedBatchResult {
+  const accumulator = new GroupAccumulator({ ...options, redact: true });
+  const { keep } = options;
+  let dropped = 0;
+  const stats = classifyInto(documents, options, classifyRequestUnredacted, (finding) => {
+    const kept = keep ? keep(finding) : finding;
+    if (kept) accumulator.add(kept);
+    else dropped += 1;
+  });
+  return { groups: accumulator.build(), findings: accumulator.size, dropped, stats };
+}
+
+function classifyInto(
+  documents: readonly LogsDocument[],
+  options: ClassifyOptions,
+  classify: (input: RequestEvidence) => Finding | undefined,
+  keep: (finding: Finding) => void,
+): BatchStats {
+  const batch = new Batch(classify, keep);
   // Execution evidence first, so that each access line is classified (and dropped) as soon as it is
   // parsed: nothing per line outlives its finding, which keeps a 1 MB payload inside 128 MB.
   for (const document of documents) batch.collectExecution(document);
   batch.indexExtendedIds();
   for (const document of documents) batch.classifyAccess(document, options.resolveStage?.(document.logGroup));
   batch.classifyUnjoinedExecution();
-  return { findings: batch.findings, stats: batch.stats };
+  return batch.stats;
 }
 
 class Batch {
@@ -53,10 +103,14 @@ class Batch {
     unrecognised: 0,
     outOfScope: 0,
   };
-  readonly findings: Finding[] = [];
   private readonly execution = new Map<string, ExecutionEvidence>();
   private readonly byExtendedId = new Map<string, ExecutionEvidence>();
   private readonly joined = new Set<ExecutionEvidence>();
+
+  constructor(
+    private readonly classify: (input: RequestEvidence) => Finding | undefined,
+    private readonly onFinding: (finding: Finding) => void,
+  ) {}
 
   collectExecution(document: LogsDocument): void {
     this.stats.events += document.logEvents.length;
@@ -84,7 +138,7 @@ class Batch {
       const evidence = this.evidenceFor(record.values.requestId, record.values.extendedRequestId);
       if (evidence) this.joined.add(evidence);
       this.keep(
-        classifyRequest({
+        this.classify({
           access: record,
           ...(evidence ? { execution: evidence } : {}),
           context: group
@@ -98,7 +152,7 @@ class Batch {
   classifyUnjoinedExecution(): void {
     for (const evidence of this.execution.values()) {
       if (this.joined.has(evidence)) continue;
-      this.keep(classifyRequest({ execution: evidence, context: { timestamp: evidence.firstTimestamp } }));
+      this.keep(this.classify({ execution: evidence, context: { timestamp: evidence.firstTimestamp } }));
     }
   }
 
@@ -111,7 +165,7 @@ class Batch {
   }
 
   private keep(finding: Finding | undefined): void {
-    if (finding) this.findings.push(finding);
+    if (finding) this.onFinding(finding);
     else this.stats.outOfScope += 1;
   }
 }

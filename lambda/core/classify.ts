@@ -42,6 +42,21 @@ interface Decision {
  * `Missing Authentication Token` split, integration 403, UNCLASSIFIED.
  */
 export function classifyRequest(input: RequestEvidence): Finding | undefined {
+  return classify(input, redactCached);
+}
+
+/**
+ * `classifyRequest` with the caller-controlled strings (`path`, `userAgent`, `evidence`) left as
+ * logged: for `GroupAccumulator` with `redact: true`, which redacts only what a group keeps (its top
+ * values and evidence lines), not every line. The result must not leave the core unredacted.
+ */
+export function classifyRequestUnredacted(input: RequestEvidence): Finding | undefined {
+  return classify(input, unchanged);
+}
+
+const unchanged = (text: string): string => text;
+
+function classify(input: RequestEvidence, redactText: (text: string) => string): Finding | undefined {
   const facts = new Facts(input);
   if (!facts.inScope()) return undefined;
   const underlying = decideIgnoringMethod(facts);
@@ -54,7 +69,7 @@ export function classifyRequest(input: RequestEvidence): Finding | undefined {
           evidence: underlying.evidence,
         }
       : underlying;
-  return facts.toFinding(decision);
+  return facts.toFinding(decision, redactText);
 }
 
 const STEPS: ReadonlyArray<(facts: Facts) => Decision | undefined> = [
@@ -411,8 +426,17 @@ function unclassified(facts: Facts): Decision {
   };
 }
 
+const EXECUTE_API_DOMAIN = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/i;
+// A stage's lines carry one domain or two: remember the last answer instead of a regex per line.
+let lastDomain: string | undefined;
+let lastDomainIsCustom = false;
+
 function isCustomDomain(domain: string): boolean {
-  return !/\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/i.test(domain);
+  if (domain !== lastDomain) {
+    lastDomain = domain;
+    lastDomainIsCustom = !EXECUTE_API_DOMAIN.test(domain);
+  }
+  return lastDomainIsCustom;
 }
 
 const toInteger = (text: string | undefined): number | undefined => {
@@ -487,7 +511,7 @@ class Facts {
     return this.access ? fields.filter((field) => !this.access?.logged.has(field)).map(variableOf) : [];
   }
 
-  toFinding(decision: Decision): Finding {
+  toFinding(decision: Decision, redactText: (text: string) => string): Finding {
     const sources = this.sources();
     const status = this.status ?? 403;
     const signals = new Set(decision.signals ?? []);
@@ -516,9 +540,9 @@ class Facts {
     finding.stage = this.stage ?? 'unknown';
     finding.sources = sources;
     finding.timestamp = this.timestamp();
-    this.addRequestFields(finding, domain);
+    this.addRequestFields(finding, domain, redactText);
     finding.signals = [...signals];
-    finding.evidence = decision.evidence ? decision.evidence.map((line) => redactCached(line)) : [];
+    finding.evidence = decision.evidence ? decision.evidence.map(redactText) : [];
     if (decision.missingFields && decision.missingFields.length > 0)
       finding.missingFields = decision.missingFields;
     return finding;
@@ -532,17 +556,21 @@ class Facts {
   }
 
   /** The optional request fields of a finding, in the contract's key order. */
-  private addRequestFields(finding: Mutable<Finding>, domain: string | undefined): void {
+  private addRequestFields(
+    finding: Mutable<Finding>,
+    domain: string | undefined,
+    redactText: (text: string) => string,
+  ): void {
     if (this.method !== undefined) finding.httpMethod = this.method;
     const resourcePath = this.value('resourcePath') ?? this.value('routeKey') ?? this.execution?.resourcePath;
     // The route template comes from the API definition, not from the caller: nothing to redact.
     if (resourcePath !== undefined) finding.resourcePath = resourcePath;
-    if (this.path !== undefined) finding.path = redactCached(this.path);
+    if (this.path !== undefined) finding.path = redactText(this.path);
     if (domain !== undefined) finding.domainName = domain;
     const sourceIp = this.value('sourceIp');
     if (sourceIp !== undefined) finding.sourceIp = sourceIp;
     const userAgent = this.value('userAgent');
-    if (userAgent !== undefined) finding.userAgent = redactCached(userAgent);
+    if (userAgent !== undefined) finding.userAgent = redactText(userAgent);
     const apiKeyId = this.value('apiKeyId');
     if (apiKeyId !== undefined) finding.apiKeyId = maskApiKeyId(apiKeyId);
   }
@@ -557,7 +585,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const REDACTED_TEXT = new Map<string, string>();
 const REDACTED_TEXT_LIMIT = 4096;
 
-function redactCached(text: string): string {
+export function redactCached(text: string): string {
   const cached = REDACTED_TEXT.get(text);
   if (cached !== undefined) return cached;
   const result = redact(text);

@@ -58,14 +58,17 @@ export function splitExecutionLine(message: string): {
   text: string;
   truncated: boolean;
 } {
-  const trimmed = message.replace(/\s+$/, '');
+  // `trimEnd` strips exactly what `\s` matches, without a regular expression over every line.
+  const trimmed = message.trimEnd();
   const truncated = trimmed.endsWith(TRUNCATED);
   const body = truncated ? trimmed.slice(0, -TRUNCATED.length) : trimmed;
   const prefix = PREFIX.exec(body);
   return prefix
-    ? { requestId: prefix[1], text: body.slice(prefix[0].length).replace(/ {2,}/g, ' '), truncated }
-    : { text: body.replace(/ {2,}/g, ' '), truncated };
+    ? { requestId: prefix[1], text: singleSpaced(body.slice(prefix[0].length)), truncated }
+    : { text: singleSpaced(body), truncated };
 }
+
+const singleSpaced = (text: string): string => (text.includes('  ') ? text.replace(/ {2,}/g, ' ') : text);
 
 /**
  * Folds a document's execution-log events into per-request evidence. Lines without a prefix (old

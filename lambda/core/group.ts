@@ -1,4 +1,5 @@
 import type { Category, Confidence } from './categories.js';
+import { redactCached } from './classify.js';
 import type { EvidenceSource, Finding } from './model.js';
 
 export interface Top {
@@ -41,18 +42,41 @@ const MAX_EVIDENCE_LINES = 5;
 class Counter {
   // A mutable cell per value: one hash lookup per occurrence instead of a get and a set.
   private readonly counts = new Map<string, { count: number }>();
+  /** Values shown through `shown` (redaction) when the top is built, counted here as logged. */
+  private readonly raw = new Map<string, { count: number }>();
+
+  constructor(private readonly shown?: (value: string) => string) {}
+
   add(value: string | undefined): void {
-    if (value === undefined) return;
-    const cell = this.counts.get(value);
-    if (cell) cell.count += 1;
-    else this.counts.set(value, { count: 1 });
+    if (value !== undefined) bump(this.counts, value);
   }
+
+  /** A value still to pass through `shown`; counted under what it shows as. */
+  addRaw(value: string | undefined): void {
+    if (value !== undefined) bump(this.shown ? this.raw : this.counts, value);
+  }
+
   top(n: number): Top[] {
+    const shown = this.shown;
+    if (shown) for (const [value, cell] of this.raw) merge(this.counts, shown(value), cell.count);
+    this.raw.clear();
     return [...this.counts]
       .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))
       .slice(0, n)
       .map(([value, cell]) => ({ value, count: cell.count }));
   }
+}
+
+function bump(counts: Map<string, { count: number }>, value: string): void {
+  const cell = counts.get(value);
+  if (cell) cell.count += 1;
+  else counts.set(value, { count: 1 });
+}
+
+function merge(counts: Map<string, { count: number }>, value: string, count: number): void {
+  const cell = counts.get(value);
+  if (cell) cell.count += count;
+  else counts.set(value, { count });
 }
 
 class GroupBuilder {
@@ -61,21 +85,27 @@ class GroupBuilder {
   lastSeen = Number.NEGATIVE_INFINITY;
   readonly samples: string[] = [];
   readonly ips = new Counter();
-  readonly paths = new Counter();
-  readonly agents = new Counter();
+  readonly paths: Counter;
+  readonly agents: Counter;
   readonly keys = new Counter();
   readonly methods = new Counter();
   readonly reasons = new Counter();
   readonly confidence: Record<Confidence, number> = { high: 0, medium: 0, low: 0 };
   readonly signals = new Set<string>();
   readonly evidence = new Set<string>();
+  /** The evidence lines met before redaction (with `redactText`). */
+  private readonly rawEvidence = new Set<string>();
   readonly sources = new Set<EvidenceSource>();
 
   constructor(
     readonly apiId: string,
     readonly stage: string,
     readonly category: Category,
-  ) {}
+    private readonly redactText: ((text: string) => string) | undefined,
+  ) {
+    this.paths = new Counter(redactText);
+    this.agents = new Counter(redactText);
+  }
 
   add(finding: Finding, sampleSize: number): void {
     this.count += 1;
@@ -83,14 +113,24 @@ class GroupBuilder {
     this.lastSeen = Math.max(this.lastSeen, finding.timestamp);
     if (this.samples.length < sampleSize) this.samples.push(finding.requestId);
     this.ips.add(finding.sourceIp);
-    this.paths.add(finding.path ?? finding.resourcePath);
-    this.agents.add(finding.userAgent);
+    // The route template comes from the API definition, not the caller: it is never redacted.
+    if (finding.path !== undefined) this.paths.addRaw(finding.path);
+    else this.paths.add(finding.resourcePath);
+    this.agents.addRaw(finding.userAgent);
     this.keys.add(finding.apiKeyId);
     this.methods.add(finding.httpMethod);
     this.reasons.add(finding.reason);
     this.confidence[finding.confidence] += 1;
     for (const signal of finding.signals) this.signals.add(signal);
-    for (const line of finding.evidence) if (this.evidence.size < MAX_EVIDENCE_LINES) this.evidence.add(line);
+    for (const line of finding.evidence) {
+      if (this.evidence.size >= MAX_EVIDENCE_LINES) break;
+      if (!this.redactText) this.evidence.add(line);
+      else if (!this.rawEvidence.has(line)) {
+        // The same line redacts to the same text: redact each distinct line once.
+        this.rawEvidence.add(line);
+        this.evidence.add(this.redactText(line));
+      }
+    }
     for (const source of finding.sources) this.sources.add(source);
   }
 
@@ -117,27 +157,70 @@ class GroupBuilder {
   }
 }
 
-/** Groups findings by (API id, stage, category); the largest groups first. */
-export function groupFindings(findings: readonly Finding[], options: GroupOptions = {}): FindingGroup[] {
-  const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
-  const topN = options.topN ?? DEFAULT_TOP_N;
-  const groups = new Map<string, GroupBuilder>();
-  for (const finding of findings) {
-    const key = `${finding.apiId}\u0000${finding.stage}\u0000${finding.category}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = new GroupBuilder(finding.apiId, finding.stage, finding.category);
-      groups.set(key, group);
-    }
-    group.add(finding, sampleSize);
+/**
+ * Findings folded into groups as they come, so a batch need not keep a finding per request. With
+ * `redact`, the findings' `path`, `userAgent` and `evidence` are taken as logged
+ * (`classifyRequestUnredacted`) and redacted here, once per distinct value a group keeps, with the
+ * same counts as if every finding had been redacted first.
+ */
+export class GroupAccumulator {
+  private readonly groups = new Map<string, Map<string, Map<Category, GroupBuilder>>>();
+  private readonly sampleSize: number;
+  private readonly topN: number;
+  private readonly redactText: ((text: string) => string) | undefined;
+  private findings = 0;
+
+  constructor(options: GroupOptions & { readonly redact?: boolean } = {}) {
+    this.sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
+    this.topN = options.topN ?? DEFAULT_TOP_N;
+    this.redactText = options.redact ? redactCached : undefined;
   }
-  return [...groups.values()]
-    .map((group) => group.build(topN))
-    .sort(
+
+  /** Findings added so far. */
+  get size(): number {
+    return this.findings;
+  }
+
+  add(finding: Finding): void {
+    this.findings += 1;
+    // Nested maps rather than a joined key: no string built per finding.
+    let stages = this.groups.get(finding.apiId);
+    if (!stages) {
+      stages = new Map();
+      this.groups.set(finding.apiId, stages);
+    }
+    let categories = stages.get(finding.stage);
+    if (!categories) {
+      categories = new Map();
+      stages.set(finding.stage, categories);
+    }
+    let group = categories.get(finding.category);
+    if (!group) {
+      group = new GroupBuilder(finding.apiId, finding.stage, finding.category, this.redactText);
+      categories.set(finding.category, group);
+    }
+    group.add(finding, this.sampleSize);
+  }
+
+  /** The groups, the largest first. */
+  build(): FindingGroup[] {
+    const built: FindingGroup[] = [];
+    for (const stages of this.groups.values())
+      for (const categories of stages.values())
+        for (const group of categories.values()) built.push(group.build(this.topN));
+    return built.sort(
       (a, b) =>
         b.count - a.count ||
         a.apiId.localeCompare(b.apiId) ||
         a.stage.localeCompare(b.stage) ||
         a.category.localeCompare(b.category),
     );
+  }
+}
+
+/** Groups findings by (API id, stage, category); the largest groups first. */
+export function groupFindings(findings: readonly Finding[], options: GroupOptions = {}): FindingGroup[] {
+  const accumulator = new GroupAccumulator(options);
+  for (const finding of findings) accumulator.add(finding);
+  return accumulator.build();
 }

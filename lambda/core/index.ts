@@ -13,6 +13,9 @@ export {
   type BatchStats,
   type ClassifyOptions,
   classifyDocuments,
+  classifyIntoGroups,
+  type GroupedBatchResult,
+  type GroupingOptions,
 } from './classify-batch.js';
 export {
   DEFAULT_MAX_DECOMPRESSED_BYTES,
@@ -38,6 +41,7 @@ export {
   DEFAULT_SAMPLE_SIZE,
   DEFAULT_TOP_N,
   type FindingGroup,
+  GroupAccumulator,
   type GroupOptions,
   groupFindings,
   type Top,

@@ -6,7 +6,7 @@ import { logsDocument } from '../../cli/scenario/payload.js';
 import { monitorConfig } from '../../lambda/adapters/env-config.js';
 import { StateStore } from '../../lambda/adapters/state-store.js';
 import { batchIdOf } from '../../lambda/core/alerts.js';
-import { classifyDocuments } from '../../lambda/core/index.js';
+import { classifyIntoGroups } from '../../lambda/core/index.js';
 import { alertBatch, MAX_GROUPS_IN_FLIGHT } from '../../lambda/monitor.js';
 import { largestItem, wafLine } from '../fixtures/state-table.js';
 
@@ -38,11 +38,11 @@ describe('bounded work per invocation', () => {
       })),
     );
     // The alert path on its own: per-API lines stand in for a batch whose groups are all watched.
-    const { findings } = classifyDocuments([document]);
+    const classified = classifyIntoGroups([document]);
     local.snsProxy.resetInFlight();
     local.dynamoProxy.resetInFlight();
     const summary = await alertBatch(
-      findings,
+      classified,
       document,
       batchIdOf(document.logEvents.map((event) => event.id)),
       START,

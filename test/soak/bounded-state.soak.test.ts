@@ -9,7 +9,7 @@ import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
 import { monitorConfig } from '../../lambda/adapters/env-config.js';
 import { StateStore } from '../../lambda/adapters/state-store.js';
 import { batchIdOf, groupItemKey } from '../../lambda/core/alerts.js';
-import { classifyDocuments } from '../../lambda/core/index.js';
+import { classifyIntoGroups } from '../../lambda/core/index.js';
 import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
 import { alertBatch } from '../../lambda/monitor.js';
 import { itemSize, largestItem, wafLine } from '../fixtures/state-table.js';
@@ -141,11 +141,11 @@ describe('state that stays bounded, at volume', () => {
         message: wafLine(`m-${index}`, `g${String(index).padStart(9, '0')}`),
       })),
     );
-    const { findings } = classifyDocuments([document]);
+    const classified = classifyIntoGroups([document]);
     local.snsProxy.resetInFlight();
     const began = performance.now();
     const summary = await alertBatch(
-      findings,
+      classified,
       document,
       batchIdOf(document.logEvents.map((event) => event.id)),
       START,

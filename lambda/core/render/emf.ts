@@ -85,21 +85,3 @@ export function countDocument(
     [metric]: count,
   };
 }
-
-/** Requests per (API, stage, category): the metric counts every request, whatever alerts do. */
-export function countByGroup(
-  findings: readonly { apiId: string; stage: string; category: Category }[],
-): MetricCount[] {
-  const counts = new Map<string, MetricCount>();
-  for (const finding of findings) {
-    const key = `${finding.apiId}\u0000${finding.stage}\u0000${finding.category}`;
-    const previous = counts.get(key);
-    counts.set(key, {
-      apiId: finding.apiId,
-      stage: finding.stage,
-      category: finding.category,
-      count: (previous?.count ?? 0) + 1,
-    });
-  }
-  return [...counts.values()];
-}

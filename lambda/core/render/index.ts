@@ -8,7 +8,6 @@ export {
 export { type ChatbotNotification, renderChatbotNotification } from './chatbot.js';
 export { headline, renderEmailText, subjectLine } from './email.js';
 export {
-  countByGroup,
   countDocument,
   FOREIGN_LINES_METRIC,
   forbiddenRequestDocuments,
