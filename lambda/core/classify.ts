@@ -1,6 +1,7 @@
 import { type AccessField, DECISIVE_FIELDS, variableOf } from './access-fields.js';
 import type { AccessRecord } from './access-log.js';
 import type { Category, Confidence, FindingReason, InvalidApiKeyReason } from './categories.js';
+import { isEventTime } from './decode.js';
 import { type ExecutionEvidence, hasForbiddenEvidence } from './execution-log.js';
 import {
   FORBIDDEN_MESSAGE,
@@ -496,7 +497,9 @@ class Facts {
       this.input.context.timestamp,
       this.execution?.firstTimestamp ?? Number.POSITIVE_INFINITY,
     );
-    return eventTime > 0 ? eventTime : (toInteger(this.value('requestTimeEpoch')) ?? eventTime);
+    if (eventTime > 0) return eventTime;
+    const requestTime = toInteger(this.value('requestTimeEpoch'));
+    return isEventTime(requestTime) ? requestTime : eventTime;
   }
 
   /** The usage-plan reason: the execution line's, else what the access fields allow. */

@@ -127,13 +127,21 @@ function validateDocument(doc: Record<string, unknown>): DecodeResult {
   };
 }
 
+/** The largest epoch milliseconds a `Date` holds: a time past it cannot be rendered (`toISOString` throws). */
+export const MAX_EVENT_TIME_MS = 8.64e15;
+
+/** A log event time every renderer can turn into a date. */
+export function isEventTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EVENT_TIME_MS;
+}
+
 /** What makes `event` unusable as a log event (after its index), or `undefined` when it is one. */
 function eventProblem(event: unknown): string | undefined {
   if (!isRecord(event)) return ` is ${describe(event)}, expected an object`;
   const { id, timestamp, message } = event;
   if (typeof id !== 'string') return `.id is ${describe(id)}, expected a string`;
-  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-    return `.timestamp is ${describe(timestamp)}, expected a number`;
+  if (!isEventTime(timestamp)) {
+    return `.timestamp is ${describe(timestamp)}, expected epoch milliseconds`;
   }
   if (typeof message !== 'string') return `.message is ${describe(message)}, expected a string`;
   return undefined;

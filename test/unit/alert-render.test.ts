@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PendingAlert } from '../../lambda/core/alerts.js';
-import type { FindingGroup } from '../../lambda/core/index.js';
+import { CATEGORIES, type FindingGroup } from '../../lambda/core/index.js';
+import { parseAlertView } from '../../lambda/core/render/alert-schema.js';
 import {
   buildAlertView,
   escapeSlack,
@@ -52,6 +53,13 @@ const view = (overrides: Partial<FindingGroup> = {}) =>
   });
 
 describe('rendering', () => {
+  // The Slack forwarder posts only views that pass its schema; a category whose view fails it would
+  // reach Slack as foreign text instead of an alert.
+  it.each(CATEGORIES)('the %s view passes the forwarder schema', (category) => {
+    const published = JSON.parse(renderPublish(view({ category })).message) as { default: string };
+    expect(parseAlertView(published.default)).toBeDefined();
+  });
+
   it.each([
     ['&', '&amp;'],
     ['<!channel>', '&lt;!channel&gt;'],

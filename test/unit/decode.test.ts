@@ -66,6 +66,17 @@ describe('decodeSubscriptionEvent', () => {
       /\.message is a number/,
     ],
     ['an event whose timestamp is not a number', { id: '1', timestamp: '1', message: 'x' }, /\.timestamp/],
+    // Past what a Date holds: rendering the alert window would throw on every retry.
+    [
+      'an event whose timestamp is past year 275760',
+      { id: '1', timestamp: 1e20, message: 'x' },
+      /\.timestamp/,
+    ],
+    [
+      'an event whose timestamp is before the Date range',
+      { id: '1', timestamp: -1e16, message: 'x' },
+      /\.timestamp/,
+    ],
     ['an event that is not an object', 'x', /^logEvents\[1\] is a string/],
   ];
   it.each(skipped)('%s is counted and left out; the other events are kept', (_name, bad, reason) => {

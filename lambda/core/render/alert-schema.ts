@@ -11,6 +11,12 @@ import { type AlertView, LIMITS } from './alert-view.js';
  */
 
 /** No raw `<` or `>`, and `&` only as the start of `&amp;` `&lt;` `&gt;`. */
+/** Where the rule table's documentation links point (lambda/core/rules.ts): AWS docs and the knowledge center. */
+export const DOC_URL_PREFIXES = [
+  'https://docs.aws.amazon.com/',
+  'https://repost.aws/knowledge-center/',
+] as const;
+
 export function isSlackEscaped(text: string): boolean {
   if (text.includes('<') || text.includes('>')) return false;
   for (let at = text.indexOf('&'); at >= 0; at = text.indexOf('&', at + 1)) {
@@ -54,7 +60,10 @@ export const alertViewSchema = z
     lastAlertAt: isoTime.optional(),
     causes: z.array(escaped(LIMITS.evidence)).max(20),
     checks: z.array(escaped(LIMITS.evidence)).max(20),
-    docUrl: z.string().startsWith('https://docs.aws.amazon.com/').refine(isSlackEscaped),
+    docUrl: z
+      .string()
+      .refine((url) => DOC_URL_PREFIXES.some((prefix) => url.startsWith(prefix)))
+      .refine(isSlackEscaped),
     reasons: tops,
     sampleRequestIds: z.array(logText(LIMITS.id)).max(LIMITS.list),
     topSourceIps: tops,
