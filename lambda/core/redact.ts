@@ -27,6 +27,7 @@ const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 const isUpper = (c: number): boolean => c >= 0x41 && c <= 0x5a;
 const isLower = (c: number): boolean => c >= 0x61 && c <= 0x7a;
 const isAlnum = (c: number): boolean => isDigit(c) || isUpper(c) || isLower(c);
+const isWordBreak = (c: number): boolean => c === 0x2f || c === 0x2e || c === 0x2d || c === 0x5f;
 const isUpperOrDigit = (c: number): boolean => isDigit(c) || isUpper(c);
 /** Characters of a key name: `X-Amz-Signature`, `aws.secret`, `client_secret`. */
 const isKeyChar = (c: number): boolean => isAlnum(c) || c === 0x2d || c === 0x5f || c === 0x2e;
@@ -180,7 +181,9 @@ const ENTROPY_MIN_SWITCH_RATIO = 0.3;
  * Share of case changes between neighbouring letters: random base64 ≈ 0.5, capitalised words < 0.15
  * (`API-Gateway-Execution-Logs_a1b2c3d4e5` switches often, but between digits and letters only).
  */
-const ENTROPY_MIN_CASE_SWITCH_RATIO = 0.25;
+const ENTROPY_MIN_CASE_SWITCH_RATIO = 0.2;
+/** From this length on, the ratios of a random token vary little. */
+const ENTROPY_LONG_LENGTH = 32;
 
 type KeyKind = 'authorization' | 'cookie' | 'secret';
 
@@ -548,9 +551,19 @@ class Scanner {
     if (end - start < PREFIXED_MIN_LENGTH) return false;
     if (this.hasAwsKeyId(start, end) || this.isAwsSecret(start, end) || this.hasTokenPrefix(start, end))
       return true;
+    // Only pieces between word breaks are judged: a whole path piece such as a temporary directory
+    // `apigw403-Xy3kQ9` reads as random, while its random part alone is too short to be a credential.
+    return this.anyPiece(start, end, isWordBreak);
+  }
+
+  /**
+   * Whether a piece of the token between `breaks` is a credential: `/` and `.` split paths and JWTs;
+   * `-` and `_` find a secret glued to a word (`user_<secret>`) whose words would dilute it.
+   */
+  private anyPiece(start: number, end: number, breaks: (ch: number) => boolean): boolean {
     let pieceStart = start;
     for (let p = start; p <= end; p += 1) {
-      if (p < end && this.c(p) !== 0x2f && this.c(p) !== 0x2e) continue;
+      if (p < end && !breaks(this.c(p))) continue;
       if (this.isCredentialPiece(pieceStart, p)) return true;
       pieceStart = p + 1;
     }
@@ -612,14 +625,17 @@ class Scanner {
       else if (isLower(ch)) lower += 1;
       else if (isDigit(ch)) digit += 1;
     }
-    if (upper > 0 && lower > 0 && digit > 0)
+    if (upper > 0 && lower > 0 && digit > 0) {
+      // The longer the token, the surer its ratios: a long one may switch less and still be random.
+      const long = length >= ENTROPY_LONG_LENGTH;
       return (
-        this.switchRatio(start, end) >= ENTROPY_MIN_SWITCH_RATIO &&
+        this.switchRatio(start, end) >= (long ? 0.25 : ENTROPY_MIN_SWITCH_RATIO) &&
         this.caseSwitchRatio(start, end) >= ENTROPY_MIN_CASE_SWITCH_RATIO
       );
+    }
     // Single-case random strings (many API keys): long, letters and digits well mixed, not hex.
     return (
-      length >= 32 &&
+      length >= ENTROPY_LONG_LENGTH &&
       digit >= 4 &&
       upper + lower >= 4 &&
       !this.isHexish(start, end) &&

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PendingAlert } from '../../lambda/core/alerts.js';
 import { CATEGORIES, type FindingGroup } from '../../lambda/core/index.js';
 import { parseAlertView } from '../../lambda/core/render/alert-schema.js';
+import type { AlertView } from '../../lambda/core/render/index.js';
 import {
   buildAlertView,
   escapeSlack,
@@ -11,6 +12,7 @@ import {
   SLACK_LIMITS,
   subjectLine,
 } from '../../lambda/core/render/index.js';
+import { slackMessageFor } from '../../lambda/slack-forwarder.js';
 
 const MINUTE = 60_000;
 const NOW = 1_784_692_374_821;
@@ -128,5 +130,47 @@ describe('rendering', () => {
       if (block.type === 'section')
         expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
     }
+  });
+});
+
+describe('the Slack forwarder', () => {
+  const genuine = (): AlertView => renderPublish(view()).view;
+
+  it('renders a view the monitor published', () => {
+    const message = slackMessageFor(JSON.stringify(genuine()));
+    expect(message.blocks[0]).toMatchObject({ type: 'header' });
+    expect(message.text).toContain('INVALID_API_KEY');
+  });
+
+  it.each([
+    ['a mention in the title', { title: '<!channel> rotate now' }],
+    ['mrkdwn in log text', { topUserAgents: [{ value: '*bold* _it_', count: 1 }] }],
+    ['a link in evidence', { evidence: ['https://evil.example/sso'] }],
+    ['a foreign documentation link', { docUrl: 'https://evil.example/docs' }],
+    ['a foreign Logs Insights link', { insightsUrl: 'https://evil.example/cloudwatch/home?x' }],
+    ['an unknown field', { extra: 'x' }],
+    ['an oversized field', { evidence: ['x'.repeat(5000)] }],
+  ])('shows %s as log text, never as an alert', (_name, change) => {
+    const spoofed = JSON.stringify({ ...genuine(), ...change });
+    const message = slackMessageFor(spoofed);
+    expect(message.text).toMatch(/not a monitor alert/);
+    expect(message.blocks).toHaveLength(1);
+    const block = message.blocks[0];
+    const text = block?.type === 'section' ? block.text.text : '';
+    expect(block).toMatchObject({ type: 'section', text: { type: 'mrkdwn', verbatim: true } });
+    for (const raw of ['<!channel>', '*bold*', '_it_', 'https://evil']) expect(text).not.toContain(raw);
+  });
+
+  it('escapes before it truncates: 2,900 `&` stay inside the block limit', () => {
+    const message = slackMessageFor('&'.repeat(2900));
+    const block = message.blocks[0];
+    const text = block?.type === 'section' ? block.text.text : '';
+    expect(text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    expect(text).toMatch(/(&amp;)+…\[truncated\]$/);
+  });
+
+  it('redacts what another publisher sent', () => {
+    const message = JSON.stringify(slackMessageFor('deploy with Authorization: Bearer abcDEF123456 done'));
+    expect(message).not.toContain('abcDEF123456');
   });
 });

@@ -135,9 +135,13 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
  * redacted and its other characters become `-`. The texts around them are the monitor's own.
  */
 function identifier(text: string): string {
-  return redact(text)
-    .replace(/[^A-Za-z0-9_.-]/g, '-')
-    .slice(0, LIMITS.id);
+  return (
+    redact(text)
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      // An `_` at the edge of a word would open or close mrkdwn italics.
+      .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '-')
+      .slice(0, LIMITS.id)
+  );
 }
 
 /** Only ids shaped like request ids go into the link, which is not escaped like text. */
