@@ -80,7 +80,13 @@ const SECRET_KEY_PARTS = [
   'cookie',
   'authorization',
   'accountid',
+  'accountkey',
+  'sessid',
 ];
+/** Parts of a key name (split at `-` `_` `.` and camelCase) that make it a credential key. */
+const SECRET_NAME_PARTS = new Set(['pass', 'pwd', 'sid', 'auth', 'sig', 'otp']);
+/** Key parts that name a credential only as the last part (`x_sig`, not `sig_version`). */
+const LAST_PART_ONLY = new Set(['sig', 'otp']);
 const SECRET_KEYS = new Set(['key', 'sig', 'pass', 'pwd', 'auth', 'sid', 'otp']);
 /** `…key` names that hold a credential (a `routeKey` or `sortKey` does not). */
 const SECRET_KEY_SUFFIXES = [
@@ -101,6 +107,12 @@ const SECRET_KEY_SUFFIXES = [
 ];
 
 /** Values that are placeholders, not credentials: `password=` with nothing, `null`, masked `****ab12`. */
+/** What follows `API Key: ` when a request carried no key. */
+const EMPTY_API_KEY_SLOT = 'API Stage:';
+
+/** After a quoted credential name: `","value":"` (spaces allowed). */
+const NAMED_VALUE = /"\s*,\s*"value"\s*:\s*"/y;
+
 const PLACEHOLDERS = new Set(['', '-', 'null', 'none', 'undefined', 'value', 'true', 'false', REDACTED]);
 
 const AWS_KEY_PREFIXES = new Set([
@@ -164,6 +176,7 @@ const TOKEN_PREFIXES = [
   'SG.',
   'eyJ',
   'hooks.slack.com/',
+  'whsec_',
 ];
 const PREFIXES_BY_FIRST = new Map<string, string[]>();
 for (const prefix of TOKEN_PREFIXES) {
@@ -206,7 +219,15 @@ function classifyKey(key: string): KeyKind | undefined {
   if (name.endsWith('authorization') || name === 'auth') return 'authorization';
   if (name.endsWith('cookie')) return 'cookie';
   if (SECRET_KEYS.has(name) || SECRET_KEY_SUFFIXES.some((suffix) => name.endsWith(suffix))) return 'secret';
-  return SECRET_KEY_PARTS.some((part) => name.includes(part)) ? 'secret' : undefined;
+  if (SECRET_KEY_PARTS.some((part) => name.includes(part))) return 'secret';
+  const parts = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[-_. ]+/);
+  const last = parts.length - 1;
+  return parts.some((part, i) => SECRET_NAME_PARTS.has(part) && (i === last || !LAST_PART_ONLY.has(part)))
+    ? 'secret'
+    : undefined;
 }
 
 class Spans {
@@ -355,8 +376,8 @@ class Scanner {
     return (
       PLACEHOLDERS.has(value.toLowerCase()) ||
       /^\*{3,}[^*]{0,8}$/.test(value) ||
-      // Nothing three characters long is worth hiding ("API Key: API Stage: …").
-      value.length <= 3
+      // The gateway's line for a request without a key: "API Key: API Stage: …".
+      this.s.startsWith(EMPTY_API_KEY_SLOT, start)
     );
   }
 
@@ -367,8 +388,13 @@ class Scanner {
     if (!SCHEMES.has(this.s.slice(wordStart, wordEnd).toLowerCase())) return undefined;
     let p = wordEnd;
     while (p < this.n && (this.c(p) === SPACE || this.c(p) === 0x2b)) p += 1;
-    if (p === wordEnd || p >= this.n || VALUE_END.has(this.c(p))) return undefined;
-    return p;
+    if (p === wordEnd || p >= this.n) return undefined;
+    if (!VALUE_END.has(this.c(p))) return p;
+    // `Bearer "token"`: the credential is the quoted word (a quote closing a JSON string is not one).
+    const inner = p + 1;
+    const quoted =
+      QUOTES.has(this.c(p)) && inner < this.n && (isTokenChar(this.c(inner)) || this.c(inner) === 0x5b);
+    return quoted ? inner : undefined;
   }
 
   /** Redacts a scheme's value unless it is the marker or, where allowed, a word of prose; says which. */
@@ -376,7 +402,8 @@ class Scanner {
     const value = this.s.slice(start, Math.min(end, start + 40));
     if (value.startsWith(REDACTED) && end - start === REDACTED.length) return true;
     // "Token expired", "basic auth required": a plain word after a scheme name is prose.
-    if (proseAllowed && end - start <= 16 && /^[A-Za-z][a-z]*[.,;:!?]?$/.test(value)) return false;
+    const quoted = start > 0 && QUOTES.has(this.c(start - 1));
+    if (proseAllowed && !quoted && end - start <= 16 && /^[A-Za-z][a-z]*[.,;:!?]?$/.test(value)) return false;
     this.spans.add(start, end);
     return true;
   }
@@ -420,24 +447,31 @@ class Scanner {
    */
   private keyValue(keyStart: number, keyEnd: number): number {
     let p = keyEnd;
-    if (p < this.n && QUOTES.has(this.c(p))) p += 1;
+    const quotedKey = p < this.n && QUOTES.has(this.c(p));
+    if (quotedKey) p += 1;
     p = this.skipSpaces(p);
     const sep = this.c(p);
-    const xml = sep === 0x3e && keyStart > 0 && this.c(keyStart - 1) === 0x3c;
+    const tagOpen = keyStart > 0 && this.c(keyStart - 1) === 0x3c;
+    const xml = sep === 0x3e && tagOpen;
     if (sep === 0x3a) {
       if (this.s.startsWith('//', p + 1)) return keyEnd;
       p += 1;
     } else if (sep === 0x3d || xml) {
       p += 1;
     } else {
-      return keyEnd;
+      return this.spacedValue(keyStart, keyEnd, p, quotedKey, tagOpen);
     }
+    if (quotedKey && this.namedValue(keyStart, keyEnd, p)) return p;
     // Most words are not followed by a separator: the key's name is read only for those that are.
     const kind = keyKind(this.s.slice(keyStart, keyEnd));
     if (!kind) return keyEnd;
     if (p < this.n && (this.c(p) === 0x3d || this.c(p) === 0x3e) && !xml) p += 1;
     p = this.skipSpaces(p);
-    const quote = p < this.n && QUOTES.has(this.c(p)) ? this.c(p) : undefined;
+    // A JSON array of values (`"x-api-key":["k"]`, HTTP API's multi-value headers): its first element.
+    if (p < this.n && this.c(p) === 0x5b && !this.s.startsWith(REDACTED, p)) p = this.skipSpaces(p + 1);
+    let quote = p < this.n && QUOTES.has(this.c(p)) ? this.c(p) : undefined;
+    // `password=<hunter2>`: a placeholder-like bracket is the value's own.
+    if (quote === undefined && !xml && p < this.n && this.c(p) === 0x3c) quote = 0x3e;
     if (quote !== undefined) p += 1;
     let valueEnd: number;
     if (quote !== undefined) {
@@ -456,9 +490,89 @@ class Scanner {
         this.redactSchemeValue(schemeStart, end, false);
         return p;
       }
+      // An unknown scheme (`Splunk x`, `AWS id:sig`) is kept no more than its credential.
+      if (quote === undefined && !xml) valueEnd = this.authorizationEnd(valueEnd);
     }
     if (!this.isHarmless(p, valueEnd)) this.spans.add(p, valueEnd);
     return p;
+  }
+
+  /** Where an unquoted authorization value whose first word ends at `wordEnd` ends. */
+  private authorizationEnd(wordEnd: number): number {
+    if (wordEnd >= this.n || this.c(wordEnd) !== SPACE) return wordEnd;
+    const next = this.skipSpaces(wordEnd);
+    if (next >= this.n || VALUE_END.has(this.c(next)) || this.s.startsWith(REDACTED, next)) return wordEnd;
+    return this.plainValueEnd(next, 'scheme');
+  }
+
+  /**
+   * A key followed by a space, not a separator: `<Password value="x"/>`, `"password" "x"`, and
+   * `passwd x` when `x` is no word of prose (it holds a digit or a symbol).
+   */
+  private spacedValue(
+    keyStart: number,
+    keyEnd: number,
+    p: number,
+    quotedKey: boolean,
+    tagOpen: boolean,
+  ): number {
+    if (p === keyEnd + (quotedKey ? 1 : 0) || p >= this.n) return keyEnd;
+    const attribute = tagOpen && this.s.startsWith('value=', p);
+    const quotedValue = quotedKey && this.c(p) === this.c(keyEnd);
+    if (!attribute && !quotedValue && (quotedKey || !isKeyChar(this.c(p)))) return keyEnd;
+    const kind = keyKind(this.s.slice(keyStart, keyEnd));
+    if (kind !== 'secret' && kind !== 'cookie') return keyEnd;
+    let start = attribute ? p + 'value='.length : p;
+    const quote = QUOTES.has(this.c(start)) ? this.c(start) : undefined;
+    if (quote !== undefined) start += 1;
+    let end: number;
+    if (quote !== undefined) {
+      end = this.next(String.fromCharCode(quote), start);
+    } else {
+      end = start;
+      while (end < this.n && !this.isHardSpace(end) && !VALUE_END.has(this.c(end))) end += 1;
+      let word = end;
+      while (word > start && /[.,;:!?]/.test(this.s.charAt(word - 1))) word -= 1;
+      if (/^[A-Za-z]*$/.test(this.s.slice(start, Math.min(word, start + 64)))) return keyEnd;
+    }
+    if (!this.isHarmless(start, end)) this.spans.add(start, end);
+    // The value may itself be a key (`passwd token=x`): scanning goes on inside it.
+    return start;
+  }
+
+  /** `{"name":"password","value":"x"}` (HAR, Postman): the name says what the next value holds. */
+  private namedValue(keyStart: number, keyEnd: number, p: number): boolean {
+    const key = this.s.slice(keyStart, keyEnd).toLowerCase();
+    if (key !== 'name' && key !== 'key') return false;
+    const open = this.skipSpaces(p);
+    if (this.c(open) !== 0x22) return false;
+    const close = this.next('"', open + 1);
+    if (close - open > 128 || !keyKind(this.s.slice(open + 1, close))) return false;
+    NAMED_VALUE.lastIndex = close;
+    const match = NAMED_VALUE.exec(this.s);
+    if (!match) return false;
+    const start = close + match[0].length;
+    const end = this.next('"', start);
+    if (!this.isHarmless(start, end)) this.spans.add(start, end);
+    return true;
+  }
+
+  /** `curl -u user:password`, `--user user:password`: what follows the first `:`. */
+  scanCommandLineUsers(): void {
+    for (const flag of [' -u ', ' --user ']) {
+      let from = 0;
+      for (;;) {
+        const at = this.s.indexOf(flag, from);
+        if (at < 0) break;
+        let p = this.skipSpaces(at + flag.length);
+        const start = p;
+        while (p < this.n && !this.isHardSpace(p)) p += 1;
+        let colon = start;
+        while (colon < p && this.c(colon) !== 0x3a) colon += 1;
+        if (colon < p && this.s.slice(colon + 1, p) !== REDACTED) this.spans.add(colon + 1, p);
+        from = Math.max(p, at + 1);
+      }
+    }
   }
 
   /** `scheme://user:password@host`: the whole userinfo. */
@@ -467,15 +581,16 @@ class Scanner {
     for (;;) {
       const at = this.s.indexOf('://', from);
       if (at < 0) return;
+      // The password may hold an unencoded `@`: userinfo runs to the last `@` of the authority.
       let p = at + 3;
+      let lastAt = -1;
       while (p < this.n) {
         const ch = this.c(p);
-        if (ch === 0x2f || ch === 0x3f || ch === 0x23 || ch === 0x40 || ch === SPACE || VALUE_END.has(ch))
-          break;
+        if (ch === 0x2f || ch === 0x3f || ch === 0x23 || ch === SPACE || VALUE_END.has(ch)) break;
+        if (ch === 0x40) lastAt = p;
         p += 1;
       }
-      if (p < this.n && this.c(p) === 0x40 && p > at + 3 && this.s.slice(at + 3, p) !== REDACTED)
-        this.spans.add(at + 3, p);
+      if (lastAt > at + 3 && this.s.slice(at + 3, lastAt) !== REDACTED) this.spans.add(at + 3, lastAt);
       from = Math.max(p, at + 3);
     }
   }
@@ -694,6 +809,7 @@ export function redact(text: string): string {
   scanner.scanKeyValues();
   scanner.scanSchemes();
   scanner.scanUserinfo();
+  scanner.scanCommandLineUsers();
   scanner.scanEchoedToken();
   scanner.scanPrivateKeys();
   scanner.scanTokens();

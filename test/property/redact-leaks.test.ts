@@ -92,6 +92,57 @@ const LEAKS: readonly (readonly [name: string, text: string, secrets: readonly s
     ['MIIEpAIBAAKCAQEA', 'PRIVATE KEY'],
   ],
   ['GitHub token', 'push with ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', ['ghp_A1b2']],
+  // Issue: an unknown authorization scheme kept only its scheme word out, short schemes nothing.
+  ['unknown scheme `Splunk`', 'Authorization: Splunk hunter2SECRET', ['hunter2SECRET', 'Splunk']],
+  ['unknown scheme `Custom`', 'Authorization: Custom hunter2C', ['hunter2C']],
+  ['unknown scheme `GenieKey`', 'Authorization: GenieKey hunter2G', ['hunter2G']],
+  ['unknown scheme `DPoP`', 'Authorization: DPoP hunter2D', ['hunter2D']],
+  ['unknown scheme `Klaviyo-API-Key`', 'Authorization: Klaviyo-API-Key pk_abc123secret', ['pk_abc123secret']],
+  ['three-letter scheme `Bot`', 'Authorization: Bot MTk4NjIy.Cl2FMQ.ZnCjm1XVW7', ['MTk4NjIy', 'ZnCjm1XVW7']],
+  ['three-letter scheme `Key`', 'Authorization: Key hunter2K', ['hunter2K']],
+  [
+    'three-letter scheme `MAC`',
+    'Authorization: MAC id="h480djs93hd8", mac="kDZvddkndxvh="',
+    ['h480djs93hd8', 'kDZvddkndxvh'],
+  ],
+  [
+    'AWS SigV2',
+    'Authorization: AWS AKIDEXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=',
+    ['AKIDEXAMPLE', 'frJIUN8DYpKDtOLCwo'],
+  ],
+  [
+    'unknown scheme in an execution log',
+    'Method request headers: {Authorization=Splunk hunter2EXEC, Host=x}',
+    ['hunter2EXEC'],
+  ],
+  // Issue: key names matched by whole words only.
+  ['`db_pass=`', 'db_pass=hunter2', ['hunter2']],
+  ['PHP session id', 'Cookie-less PHPSESSID=abc123x', ['abc123x']],
+  ['Express session id', 'connect.sid=s%3Aabc.def', ['abc.def', 's:abc']],
+  [
+    'Azure connection string',
+    'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=abc123XYZ==;EndpointSuffix=core.windows.net',
+    ['abc123XYZ'],
+  ],
+  ['Stripe webhook secret', 'secret is whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ['whsec_MfKQ9r8GK']],
+  ['`curl -u`', 'curl -u admin:hunter2 https://api.example.com', ['hunter2']],
+  ['XML value attribute', '<Password value="hunter2"/>', ['hunter2']],
+  ['bracketed value', 'password=<hunter2>', ['hunter2']],
+  ['space-separated `passwd`', 'passwd hunter2', ['hunter2']],
+  ['space-separated `client-secret`', 'client-secret hunter2', ['hunter2']],
+  ['space-separated JSON-like pair', '"password" "hunter2"', ['hunter2']],
+  ['short password', 'password=abc', ['abc']],
+  ['short secret key', 'SecretAccessKey: abc', ['abc']],
+  // Issue: JSON shapes one element away from the key.
+  ['multi-value header array', '{"headers":{"x-api-key":["hunter2ARR"]}}', ['hunter2ARR']],
+  ['multi-value cookie array', '{"headers":{"cookie":["a=hunter2"]}}', ['hunter2']],
+  ['HAR name/value pair', '{"name":"password","value":"hunter2"}', ['hunter2']],
+  ['Postman key/value pair', '{"key":"x-api-key","value":"hunter2PM"}', ['hunter2PM']],
+  ['double-quoted bearer token', 'Authorization: Bearer "hunter2Q"', ['hunter2Q']],
+  ['single-quoted bearer token', "Authorization: Bearer 'x'", ["'x'"]],
+  // Issue: userinfo ended at the first `@`.
+  ['`@` inside a URL password', 'https://admin:hunter2%40x@host/p', ['hunter2', 'x@host', 'admin']],
+  ['raw `@` inside a URL password', 'https://admin:hunter2@x@host', ['hunter2', 'x@host']],
   [
     'Slack webhook URL',
     'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/xxxxxxxxxxxxxxxxxxxxxxxx',
@@ -113,6 +164,9 @@ describe('redaction by position', () => {
       `/login?user=bob&password=${REDACTED}&next=/`,
     );
     expect(redact('https://admin:Pa55word@db.example.com/x')).toBe(`https://${REDACTED}@db.example.com/x`);
+    expect(redact('Authorization: Splunk hunter2SECRET')).toBe(`Authorization: ${REDACTED}`);
+    expect(redact('{"name":"password","value":"hunter2"}')).toBe(`{"name":"password","value":"${REDACTED}"}`);
+    expect(redact('https://admin:hunter2%40x@host/p')).toBe(`https://${REDACTED}@host/p`);
     expect(redact(String.raw`{\"authorization\":\"Bearer qwerty123456\"}`)).toBe(
       `{"authorization":"Bearer ${REDACTED}"}`,
     );
@@ -133,6 +187,10 @@ describe('prose and gateway messages survive', () => {
     'Token expired, basic auth required',
     'Authorization=Bearer',
     'Bearer token required',
+    'password reset required',
+    'Signature expired: 20260101T000000Z is now earlier than 20260101T000500Z',
+    '{"name":"region","value":"us-east-1"}',
+    'routeKey=GET /pets',
     'Method completed with status: 403',
     'API Key **********************************gE96dR not authorized',
     'a4188e34-1104-424e-9907-eebbf55dd662',
