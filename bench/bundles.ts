@@ -6,7 +6,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../lib/bundling.js';
+import { LAMBDA_BUNDLING, LAMBDA_ESBUILD_OPTIONS } from '../lib/bundling.js';
 
 export type BundleName = 'monitor' | 'slack-forwarder' | 'bare-sns';
 
@@ -31,15 +31,7 @@ export function buildBundle(name: BundleName, dir: string, options: { metafile?:
   const file = join(dir, `${name}.mjs`);
   const result = buildSync({
     entryPoints: [fileURLToPath(new URL(ENTRIES[name], import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: LAMBDA_BUNDLING.target,
-    minify: LAMBDA_BUNDLING.minify,
-    keepNames: LAMBDA_BUNDLING.keepNames,
-    sourcemap: LAMBDA_BUNDLING.sourceMap,
-    mainFields: [...LAMBDA_BUNDLING.mainFields],
-    banner: { js: LAMBDA_BUNDLING.banner },
+    ...LAMBDA_ESBUILD_OPTIONS,
     outfile: file,
     logLevel: 'warning',
     metafile: options.metafile === true,

@@ -16,3 +16,19 @@ export const LAMBDA_BUNDLING = {
   // The ESM bundle still holds CommonJS dependencies that call `require`.
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
 } as const;
+
+/**
+ * The same options in esbuild's own names, for the bundles built outside `NodejsFunction`: the ones the
+ * package ships (scripts/build-package.ts) and the ones the benchmarks measure (bench/bundles.ts).
+ */
+export const LAMBDA_ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node' as const,
+  format: 'esm' as const,
+  target: LAMBDA_BUNDLING.target,
+  minify: LAMBDA_BUNDLING.minify,
+  keepNames: LAMBDA_BUNDLING.keepNames,
+  sourcemap: LAMBDA_BUNDLING.sourceMap,
+  mainFields: [...LAMBDA_BUNDLING.mainFields],
+  banner: { js: LAMBDA_BUNDLING.banner },
+};

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../lib/bundling.js';
+import { LAMBDA_ESBUILD_OPTIONS } from '../lib/bundling.js';
 import { BUNDLE_FILE, LAMBDA_ENTRIES } from '../lib/lambda-bundle.js';
 
 const root = new URL('../', import.meta.url);
@@ -23,17 +23,9 @@ execFileSync(
 );
 for (const [name, entry] of Object.entries(LAMBDA_ENTRIES)) {
   await build({
-    format: 'esm',
-    target: LAMBDA_BUNDLING.target,
-    minify: LAMBDA_BUNDLING.minify,
-    keepNames: LAMBDA_BUNDLING.keepNames,
-    sourcemap: LAMBDA_BUNDLING.sourceMap,
-    mainFields: [...LAMBDA_BUNDLING.mainFields],
-    banner: { js: LAMBDA_BUNDLING.banner },
+    ...LAMBDA_ESBUILD_OPTIONS,
     entryPoints: [fileURLToPath(new URL(entry, root))],
     outfile: fileURLToPath(new URL(`assets/${name}/${BUNDLE_FILE}`, dist)),
-    bundle: true,
-    platform: 'node',
     logLevel: 'warning',
   });
 }
