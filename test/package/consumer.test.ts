@@ -172,6 +172,11 @@ describe('the npm package', () => {
     expect(names).toEqual([...EXPORTS].sort());
   }, 60_000);
 
+  it('can be required from a CommonJS app (require of an ES module, Node.js 20.19+ / 22.12+)', () => {
+    const script = "console.log(typeof require('apigw-403-monitor').Apigw403Monitor)";
+    expect(run(process.execPath, ['--no-warnings', '-e', script], app).trim()).toBe('function');
+  }, 60_000);
+
   it.skipIf(!existsSync(LAMBDA_NODE))(
     'ships bundles that load on the Lambda Node.js and export `handler`',
     () => {
