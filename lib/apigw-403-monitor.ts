@@ -2,7 +2,17 @@
  * The reusable construct: subscribes the monitor Lambda to the watched stages' logs and wires its alert
  * topic, cooldown table, failure queue, Slack delivery, dashboard and alarms.
  */
-import { ArnFormat, Aspects, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  Aspects,
+  CustomResource,
+  Duration,
+  Lazy,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
@@ -24,6 +34,7 @@ import type { Category } from '../lambda/core/categories.js';
 import { executionLogGroupName } from '../lambda/core/execution-log.js';
 import { SOURCE_ACCOUNTS_ENV } from '../lambda/core/kinesis-records.js';
 import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../lambda/core/state-table.js';
+import type { SubscriptionCheckProperties } from '../lambda/core/subscription-check.js';
 import {
   AccessLogFormatCheck,
   accessLogOf,
@@ -246,6 +257,15 @@ export interface Apigw403MonitorProps {
   readonly dashboardName?: string;
 }
 
+interface SubscribedGroup {
+  readonly id: string;
+  readonly name: string;
+  /** The `:*` ARN IAM and the invoke permission match. */
+  readonly arn: string;
+  readonly pattern: string;
+  readonly ensure?: cr.AwsCustomResource;
+}
+
 interface ResolvedStage {
   readonly kind: 'rest' | 'http';
   readonly apiId: string;
@@ -302,6 +322,14 @@ export class Apigw403Monitor extends Construct {
   readonly executionLogGroupArns: readonly string[];
   /** The custom resources that create a missing execution log group before its filter. */
   readonly executionLogGroupCreators: readonly cr.AwsCustomResource[];
+  /**
+   * The deploy-time check (`Custom::SubscriptionCheck`) every filter waits for: it fails the deploy,
+   * naming the group, when a subscribed log group does not exist or already has its two filters.
+   */
+  readonly subscriptionCheck: CustomResource;
+  readonly subscriptionCheckFunction: nodejs.NodejsFunction;
+  /** The `:*` ARNs of every subscribed log group, which the check may describe. */
+  readonly subscribedLogGroupArns: readonly string[];
   private readonly creators: cr.AwsCustomResource[] = [];
 
   constructor(scope: Construct, id: string, props: Apigw403MonitorProps) {
@@ -419,7 +447,33 @@ export class Apigw403Monitor extends Construct {
       );
     if (props.chatbotSlackChannel) this.addChatbot(props.chatbotSlackChannel);
 
-    this.subscriptionFilters = this.subscribe(stages);
+    const groups = this.subscribedGroups(stages);
+    this.subscribedLogGroupArns = groups.map((group) => group.arn);
+    this.subscriptionCheckFunction = this.nodeFunction('SubscriptionCheck', {
+      code: 'subscription-check',
+      description:
+        'Deploy-time check: every log group the monitor subscribes to exists and has a free filter slot',
+      memorySize: 128,
+      timeout: Duration.seconds(30),
+      logRetention,
+    });
+    this.subscriptionCheckFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeSubscribedGroups',
+        actions: ['logs:DescribeSubscriptionFilters'],
+        resources: [...this.subscribedLogGroupArns],
+      }),
+    );
+    this.subscriptionCheck = new CustomResource(this, 'SubscriptionCheck', {
+      serviceToken: this.subscriptionCheckFunction.functionArn,
+      resourceType: 'Custom::SubscriptionCheck',
+      properties: {
+        LogGroups: groups.map((group) => group.name),
+        DestinationArn: monitor.functionArn,
+      } satisfies SubscriptionCheckProperties,
+    });
+    for (const creator of this.creators) this.subscriptionCheck.node.addDependency(creator);
+    this.subscriptionFilters = this.subscribe(groups);
 
     this.dashboard = new MonitorDashboard(this, 'Dashboard', {
       ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
@@ -744,12 +798,10 @@ export class Apigw403Monitor extends Construct {
    * the monitor. A Lambda resource policy is capped at 20 KB, so past `MAX_PER_GROUP_PERMISSIONS` groups
    * one permission on the groups' shared name prefix serves them all.
    */
-  private subscribe(stages: readonly ResolvedStage[]): logs.CfnSubscriptionFilter[] {
+  /** The distinct log groups of the watched stages, each with its filter pattern. */
+  private subscribedGroups(stages: readonly ResolvedStage[]): SubscribedGroup[] {
     const stack = Stack.of(this);
-    const groups = new Map<
-      string,
-      { id: string; name: string; arn: string; pattern: string; ensure?: cr.AwsCustomResource }
-    >();
+    const groups = new Map<string, SubscribedGroup>();
     for (const stage of stages) {
       if (stage.accessLogGroup) {
         const name = stage.accessLogGroup.logGroupName;
@@ -776,7 +828,11 @@ export class Apigw403Monitor extends Construct {
         });
       }
     }
-    const all = [...groups.values()];
+    return [...groups.values()];
+  }
+
+  private subscribe(all: readonly SubscribedGroup[]): logs.CfnSubscriptionFilter[] {
+    const stack = Stack.of(this);
     const shared =
       all.length > MAX_PER_GROUP_PERMISSIONS
         ? this.invokePermission(
@@ -797,7 +853,7 @@ export class Apigw403Monitor extends Construct {
         filterPattern: group.pattern,
       });
       // CloudWatch Logs test-invokes the destination when the filter is created.
-      filter.node.addDependency(permission);
+      filter.node.addDependency(permission, this.subscriptionCheck);
       if (group.ensure) filter.node.addDependency(group.ensure);
       return filter;
     });

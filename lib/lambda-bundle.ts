@@ -22,6 +22,7 @@ export const LAMBDA_ENTRIES = {
   /** The central monitor: the same pipeline, fed by the Kinesis stream of a CloudWatch Logs destination. */
   'monitor-kinesis': 'lambda/kinesis-handler.ts',
   'slack-forwarder': 'lambda/slack-forwarder.ts',
+  'subscription-check': 'lambda/subscription-check.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

@@ -12,7 +12,11 @@ function wildcardResourceFinding(scope: Apigw403Monitor, arn: string): string {
 }
 
 export function applyNagSuppressions(monitor: Apigw403Monitor): void {
-  for (const fn of [monitor.monitorFunction, ...(monitor.slackForwarder ? [monitor.slackForwarder] : [])]) {
+  for (const fn of [
+    monitor.monitorFunction,
+    monitor.subscriptionCheckFunction,
+    ...(monitor.slackForwarder ? [monitor.slackForwarder] : []),
+  ]) {
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
@@ -28,6 +32,16 @@ export function applyNagSuppressions(monitor: Apigw403Monitor): void {
       reason:
         'logs:FilterLogEvents on one watched execution log group: IAM matches log groups by the `:*` form of ' +
         'their ARN, so the wildcard covers that group only.',
+    });
+  }
+  const checkRole = monitor.subscriptionCheckFunction.role;
+  for (const arn of monitor.subscribedLogGroupArns) {
+    if (!checkRole) break;
+    Validations.of(checkRole).acknowledge({
+      id: wildcardResourceFinding(monitor, arn),
+      reason:
+        'logs:DescribeSubscriptionFilters on one subscribed log group, for the deploy-time check: the `:*` ' +
+        'is the ARN form IAM matches for a log group, so the wildcard covers that group only.',
     });
   }
   for (const [index, creator] of monitor.executionLogGroupCreators.entries()) {

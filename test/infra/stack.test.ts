@@ -200,6 +200,47 @@ describe('subscriptions', () => {
   });
 });
 
+describe('the deploy-time subscription check', () => {
+  it('describes every subscribed group before any filter is created, the monitor named as the destination', () => {
+    const checks = ofType(json, 'Custom::SubscriptionCheck');
+    expect(checks).toHaveLength(1);
+    const [checkId, check] = checks[0] ?? ['', {}];
+    expect(check.Properties.LogGroups).toEqual([
+      '/aws/apigateway/a1b2c3d4e5/prod',
+      '/aws/apigateway/f6g7h8i9j0/default',
+    ]);
+    expect(check.Properties.DestinationArn).toEqual({ 'Fn::GetAtt': [monitorFunctionId, 'Arn'] });
+    expect(check.Properties.ServiceToken['Fn::GetAtt'][0]).toMatch(/^MonitorSubscriptionCheckFunction/);
+    // It runs after the missing execution log group is created, and every filter waits for it.
+    const [creatorId] = ofType(json, 'Custom::AWS')[0] ?? [''];
+    expect(check.DependsOn).toContain(creatorId);
+    for (const [, filter] of ofType(json, 'AWS::Logs::SubscriptionFilter'))
+      expect(filter.DependsOn).toContain(checkId);
+  });
+
+  it('may only describe the subscription filters of those groups', () => {
+    const checkFunction = ofType(json, 'AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('MonitorSubscriptionCheckFunction'),
+    )?.[1];
+    const role = checkFunction?.Properties.Role['Fn::GetAtt'][0];
+    const statements = ofType(json, 'AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === role))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+    const describe = statements.find((statement) => statement.Sid === 'DescribeSubscribedGroups');
+    expect(describe?.Action).toBe('logs:DescribeSubscriptionFilters');
+    expect(
+      (describe?.Resource as Json[]).map(joined).map((arn) => arn.replace(/^.*:log-group:/, '')),
+    ).toEqual([
+      '/aws/apigateway/a1b2c3d4e5/prod:*',
+      '/aws/apigateway/f6g7h8i9j0/default:*',
+    ]);
+    const others = statements.filter((statement) => statement.Sid !== 'DescribeSubscribedGroups');
+    expect(others.map((statement) => [statement.Action].flat().sort())).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    ]);
+  });
+});
+
 describe('alerts', () => {
   it('has a TLS-only topic that CloudWatch alarms of this account may publish to', () => {
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -402,7 +443,7 @@ describe('options', () => {
       'Apigw403Monitor-<{Ref:AWS::Region}>-403-alerts',
     );
     const functions = ofType(variant, 'AWS::Lambda::Function').filter(
-      ([, f]) => f.Properties.Runtime === 'nodejs22.x',
+      ([id, f]) => f.Properties.Runtime === 'nodejs22.x' && !id.startsWith('MonitorSubscriptionCheck'),
     );
     expect(functions).toHaveLength(1);
     expect(functions[0]?.[1].Properties.ReservedConcurrentExecutions).toBeUndefined();
@@ -508,6 +549,8 @@ describe('cdk-nag', () => {
       [
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:API-Gateway-Execution-Logs_a1b2c3d4e5/prod:*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/apigateway/a1b2c3d4e5/prod:*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/apigateway/f6g7h8i9j0/default:*]',
         'AwsSolutions-L1',
         'AwsSolutions-SQS3',
       ].sort(),
