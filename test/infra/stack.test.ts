@@ -229,11 +229,8 @@ describe('the deploy-time subscription check', () => {
     const describe = statements.find((statement) => statement.Sid === 'DescribeSubscribedGroups');
     expect(describe?.Action).toBe('logs:DescribeSubscriptionFilters');
     expect(
-      (describe?.Resource as Json[]).map(joined).map((arn) => arn.replace(/^.*:log-group:/, '')),
-    ).toEqual([
-      '/aws/apigateway/a1b2c3d4e5/prod:*',
-      '/aws/apigateway/f6g7h8i9j0/default:*',
-    ]);
+      ((describe?.Resource ?? []) as Json[]).map(joined).map((arn) => arn.replace(/^.*:log-group:/, '')),
+    ).toEqual(['/aws/apigateway/a1b2c3d4e5/prod:*', '/aws/apigateway/f6g7h8i9j0/default:*']);
     const others = statements.filter((statement) => statement.Sid !== 'DescribeSubscribedGroups');
     expect(others.map((statement) => [statement.Action].flat().sort())).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
