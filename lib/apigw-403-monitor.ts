@@ -326,8 +326,8 @@ export class Apigw403Monitor extends Construct {
    * The deploy-time check (`Custom::SubscriptionCheck`) every filter waits for: it fails the deploy,
    * naming the group, when a subscribed log group does not exist or already has its two filters.
    */
-  readonly subscriptionCheck: CustomResource;
-  readonly subscriptionCheckFunction: nodejs.NodejsFunction;
+  readonly subscriptionCheck?: CustomResource;
+  readonly subscriptionCheckFunction?: nodejs.NodejsFunction;
   /** The `:*` ARNs of every subscribed log group, which the check may describe. */
   readonly subscribedLogGroupArns: readonly string[];
   private readonly creators: cr.AwsCustomResource[] = [];
@@ -449,30 +449,13 @@ export class Apigw403Monitor extends Construct {
 
     const groups = this.subscribedGroups(stages);
     this.subscribedLogGroupArns = groups.map((group) => group.arn);
-    this.subscriptionCheckFunction = this.nodeFunction('SubscriptionCheck', {
-      code: 'subscription-check',
-      description:
-        'Deploy-time check: every log group the monitor subscribes to exists and has a free filter slot',
-      memorySize: 128,
-      timeout: Duration.seconds(30),
-      logRetention,
-    });
-    this.subscriptionCheckFunction.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeSubscribedGroups',
-        actions: ['logs:DescribeSubscriptionFilters'],
-        resources: [...this.subscribedLogGroupArns],
-      }),
-    );
-    this.subscriptionCheck = new CustomResource(this, 'SubscriptionCheck', {
-      serviceToken: this.subscriptionCheckFunction.functionArn,
-      resourceType: 'Custom::SubscriptionCheck',
-      properties: {
-        LogGroups: groups.map((group) => group.name),
-        DestinationArn: monitor.functionArn,
-      } satisfies SubscriptionCheckProperties,
-    });
-    for (const creator of this.creators) this.subscriptionCheck.node.addDependency(creator);
+    // A central monitor (Kinesis mode) subscribes to no group here: nothing to check.
+    if (groups.length > 0) {
+      [this.subscriptionCheckFunction, this.subscriptionCheck] = this.addSubscriptionCheck(
+        groups,
+        logRetention,
+      );
+    }
     this.subscriptionFilters = this.subscribe(groups);
 
     this.dashboard = new MonitorDashboard(this, 'Dashboard', {
@@ -798,6 +781,37 @@ export class Apigw403Monitor extends Construct {
    * the monitor. A Lambda resource policy is capped at 20 KB, so past `MAX_PER_GROUP_PERMISSIONS` groups
    * one permission on the groups' shared name prefix serves them all.
    */
+  private addSubscriptionCheck(
+    groups: readonly SubscribedGroup[],
+    logRetention: logs.RetentionDays,
+  ): [nodejs.NodejsFunction, CustomResource] {
+    const checkFunction = this.nodeFunction('SubscriptionCheck', {
+      code: 'subscription-check',
+      description:
+        'Deploy-time check: every log group the monitor subscribes to exists and has a free filter slot',
+      memorySize: 128,
+      timeout: Duration.seconds(30),
+      logRetention,
+    });
+    checkFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeSubscribedGroups',
+        actions: ['logs:DescribeSubscriptionFilters'],
+        resources: groups.map((group) => group.arn),
+      }),
+    );
+    const check = new CustomResource(this, 'SubscriptionCheck', {
+      serviceToken: checkFunction.functionArn,
+      resourceType: 'Custom::SubscriptionCheck',
+      properties: {
+        LogGroups: groups.map((group) => group.name),
+        DestinationArn: this.monitorFunction.functionArn,
+      } satisfies SubscriptionCheckProperties,
+    });
+    for (const creator of this.creators) check.node.addDependency(creator);
+    return [checkFunction, check];
+  }
+
   /** The distinct log groups of the watched stages, each with its filter pattern. */
   private subscribedGroups(stages: readonly ResolvedStage[]): SubscribedGroup[] {
     const stack = Stack.of(this);
@@ -853,7 +867,7 @@ export class Apigw403Monitor extends Construct {
         filterPattern: group.pattern,
       });
       // CloudWatch Logs test-invokes the destination when the filter is created.
-      filter.node.addDependency(permission, this.subscriptionCheck);
+      filter.node.addDependency(permission, ...(this.subscriptionCheck ? [this.subscriptionCheck] : []));
       if (group.ensure) filter.node.addDependency(group.ensure);
       return filter;
     });

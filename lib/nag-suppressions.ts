@@ -14,7 +14,7 @@ function wildcardResourceFinding(scope: Apigw403Monitor, arn: string): string {
 export function applyNagSuppressions(monitor: Apigw403Monitor): void {
   for (const fn of [
     monitor.monitorFunction,
-    monitor.subscriptionCheckFunction,
+    ...(monitor.subscriptionCheckFunction ? [monitor.subscriptionCheckFunction] : []),
     ...(monitor.slackForwarder ? [monitor.slackForwarder] : []),
   ]) {
     Validations.of(fn).acknowledge({
@@ -34,7 +34,7 @@ export function applyNagSuppressions(monitor: Apigw403Monitor): void {
         'their ARN, so the wildcard covers that group only.',
     });
   }
-  const checkRole = monitor.subscriptionCheckFunction.role;
+  const checkRole = monitor.subscriptionCheckFunction?.role;
   for (const arn of monitor.subscribedLogGroupArns) {
     if (!checkRole) break;
     Validations.of(checkRole).acknowledge({
