@@ -8,12 +8,14 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CATEGORIES, type Category, CLIENT_ONLY_CATEGORIES } from '../lambda/core/categories.js';
 
-/** The EMF namespace the monitor writes to (docs/contracts.md). */
-export const DEFAULT_METRIC_NAMESPACE = 'Apigw403Monitor';
-/** One data point per classified 403 (unit Count), dimensions `ApiId`, `Stage`, `Category`. */
-export const FORBIDDEN_METRIC_NAME = 'Forbidden403Requests';
-/** Subscription payloads the monitor could not decode (no dimensions). */
-export const INVALID_PAYLOADS_METRIC_NAME = 'ClassifierInvalidPayloads';
+import {
+  DEFAULT_METRIC_NAMESPACE,
+  METRIC_NAME as FORBIDDEN_METRIC_NAME,
+  INVALID_PAYLOADS_METRIC as INVALID_PAYLOADS_METRIC_NAME,
+} from '../lambda/core/render/emf.js';
+
+// The names the monitor writes (lambda/core/render/emf.ts), re-exported for the construct's users.
+export { DEFAULT_METRIC_NAMESPACE, FORBIDDEN_METRIC_NAME, INVALID_PAYLOADS_METRIC_NAME };
 export const DEFAULT_DASHBOARD_PERIOD = Duration.minutes(5);
 
 /** The categories a log subscription can see; the four client-only ones never reach a stage log. */

@@ -1,3 +1,4 @@
+import { DEFAULT_METRIC_NAMESPACE } from '../core/render/emf.js';
 import { MonitorError } from './errors.js';
 
 export interface WatchedStage {
@@ -72,7 +73,7 @@ export function monitorConfig(env: Env = process.env): MonitorConfig {
     topicArn: required(env, 'TOPIC_ARN'),
     stateTableName: required(env, 'STATE_TABLE_NAME'),
     cooldownMinutes: positiveNumber(env, 'COOLDOWN_MINUTES', 15),
-    metricNamespace: env.METRIC_NAMESPACE?.trim() || 'Apigw403Monitor',
+    metricNamespace: env.METRIC_NAMESPACE?.trim() || DEFAULT_METRIC_NAMESPACE,
     watchedStages: watchedStages(env.WATCHED_STAGES),
     minAlertCount: Math.max(1, positiveNumber(env, 'MIN_ALERT_COUNT', 1, { integer: true })),
     region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',

@@ -6,7 +6,11 @@ import type { Category } from '../categories.js';
  * do the same with more ceremony, so the monitor writes the documents itself.
  */
 
+/** The namespace when the stack sets none; the stack's dashboard and alarms read the same constants. */
+export const DEFAULT_METRIC_NAMESPACE = 'Apigw403Monitor';
+/** One data point per classified 403 (unit Count), dimensions `ApiId`, `Stage`, `Category`. */
 export const METRIC_NAME = 'Forbidden403Requests';
+/** Subscription payloads the monitor could not decode (no dimensions). */
 export const INVALID_PAYLOADS_METRIC = 'ClassifierInvalidPayloads';
 
 export interface MetricCount {
