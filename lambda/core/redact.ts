@@ -499,10 +499,17 @@ class Scanner {
 
   /** Where an unquoted authorization value whose first word ends at `wordEnd` ends. */
   private authorizationEnd(wordEnd: number): number {
-    if (wordEnd >= this.n || this.c(wordEnd) !== SPACE) return wordEnd;
-    const next = this.skipSpaces(wordEnd);
-    if (next >= this.n || VALUE_END.has(this.c(next)) || this.s.startsWith(REDACTED, next)) return wordEnd;
-    return this.plainValueEnd(next, 'scheme');
+    // Every word up to the value's end: stopping after the second left the third for the next pass
+    // (`Authorization=a a a` became `[redacted] a`, then `[redacted]`), so redaction was not idempotent.
+    let end = wordEnd;
+    while (end < this.n && this.c(end) === SPACE) {
+      const next = this.skipSpaces(end);
+      if (next >= this.n || VALUE_END.has(this.c(next)) || this.s.startsWith(REDACTED, next)) return end;
+      const after = this.plainValueEnd(next, 'scheme');
+      if (after <= next) return end;
+      end = after;
+    }
+    return end;
   }
 
   /**

@@ -94,6 +94,8 @@ const LEAKS: readonly (readonly [name: string, text: string, secrets: readonly s
   ['GitHub token', 'push with ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', ['ghp_A1b2']],
   // Issue: an unknown authorization scheme kept only its scheme word out, short schemes nothing.
   ['unknown scheme `Splunk`', 'Authorization: Splunk hunter2SECRET', ['hunter2SECRET', 'Splunk']],
+  // Found by the idempotency property: the third word was left for a second pass.
+  ['unknown scheme and several words', 'Authorization=Custom k1x k2y k3z', ['k1x', 'k2y', 'k3z']],
   ['unknown scheme `Custom`', 'Authorization: Custom hunter2C', ['hunter2C']],
   ['unknown scheme `GenieKey`', 'Authorization: GenieKey hunter2G', ['hunter2G']],
   ['unknown scheme `DPoP`', 'Authorization: DPoP hunter2D', ['hunter2D']],
