@@ -673,14 +673,14 @@ class Scanner {
     if (end - start < PREFIXED_MIN_LENGTH) return false;
     if (this.hasAwsKeyId(start, end) || this.isAwsSecret(start, end) || this.hasTokenPrefix(start, end))
       return true;
-    // Only pieces between word breaks are judged: a whole path piece such as a temporary directory
-    // `apigw403-Xy3kQ9` reads as random, while its random part alone is too short to be a credential.
-    return this.anyPiece(start, end, isWordBreak);
+    return (
+      this.anyPiece(start, end, (ch) => ch === 0x2f || ch === 0x2e) || this.anyPiece(start, end, isWordBreak)
+    );
   }
 
   /**
    * Whether a piece of the token between `breaks` is a credential: `/` and `.` split paths and JWTs;
-   * `-` and `_` find a secret glued to a word (`user_<secret>`) whose words would dilute it.
+   * `-` and `_` too find a secret glued to a word (`user_<secret>`) whose words would dilute it.
    */
   private anyPiece(start: number, end: number, breaks: (ch: number) => boolean): boolean {
     let pieceStart = start;

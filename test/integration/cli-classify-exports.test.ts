@@ -3,8 +3,7 @@
  * (Debian's v2) from the loopback CloudWatch Logs server: every shape must give the findings the
  * same events give as a subscription delivery.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { CloudWatchLogsServer } from '../../cli/peers/cloudwatch-logs-server.js'
 import { classifyDocuments, type LogsDocument } from '../../lambda/core/index.js';
 import { awsCli, limited } from '../fixtures/aws-cli.js';
 import { accessLine, E4, E5, MESSAGES } from '../fixtures/evidence.js';
+import { plainTempDir } from '../fixtures/temp-dir.js';
 
 const ACCESS_GROUP = '/aws/apigateway/a1b2c3d4e5/prod';
 const EXECUTION_GROUP = 'API-Gateway-Execution-Logs_a1b2c3d4e5/prod';
@@ -58,7 +58,7 @@ const PRETTY_MESSAGE = JSON.stringify(
 );
 
 let logs: CloudWatchLogsServer;
-const dir = mkdtempSync(join(tmpdir(), 'apigw403-exports-'));
+const dir = plainTempDir('apigw403-exports-');
 const files: Record<string, string> = {};
 let expected: string[];
 let expectedPretty: string[];

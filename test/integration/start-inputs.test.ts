@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import {
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
 import { executionLogGroupName } from '../../lambda/core/index.js';
 import { wafAccessLine } from '../fixtures/monitor-peers.js';
+import { plainTempDir } from '../fixtures/temp-dir.js';
 
 /** `npm start -- --input FILE... [--config FILE]`: every input checked before the run, one line each. */
 
@@ -24,7 +24,7 @@ const accessDocument = (apiId: string, stage: string, requestId: string) =>
   ]);
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'apigw403-start-'));
+  dir = plainTempDir('apigw403-start-');
   await writeFile(
     file('event.json'),
     JSON.stringify(subscriptionEvent(accessDocument('a1b2c3d4e5', 'prod', 'r-1'))),

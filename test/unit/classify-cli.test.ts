@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runClassify } from '../../cli/commands/classify.js';
@@ -17,8 +16,9 @@ import {
   withRequestId,
 } from '../fixtures/evidence.js';
 import { CONTROL_MESSAGE, envelope } from '../fixtures/payloads.js';
+import { plainTempDir } from '../fixtures/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'apigw403-classify-'));
+const dir = plainTempDir('apigw403-classify-');
 const file = (name: string, content: string): string => {
   const path = join(dir, name);
   writeFileSync(path, content);

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -9,8 +8,9 @@ import { safeText } from '../../cli/commands/command-io.js';
 import { splitFileArgument, stageOfLogGroup } from '../../cli/input.js';
 import { stripControlSequences } from '../../cli/terminal.js';
 import { A1, accessLine, E3, E4, E5, EXECUTION_GROUP, MESSAGES } from '../fixtures/evidence.js';
+import { plainTempDir } from '../fixtures/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'apigw403-inputs-'));
+const dir = plainTempDir('apigw403-inputs-');
 const file = (name: string, content: string | Buffer): string => {
   const path = join(dir, name);
   writeFileSync(path, content);

@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExplain } from '../../cli/commands/explain.js';
 import { captureIo } from '../../cli/peers/aws-env.js';
 import { parseHar } from '../../lambda/core/explain/index.js';
+import { plainTempDir } from '../fixtures/temp-dir.js';
 
 const CURL = 'test/fixtures/explain/waf-block.curl.txt';
-const dir = mkdtempSync(join(tmpdir(), 'apigw403-explain-'));
+const dir = plainTempDir('apigw403-explain-');
 const file = (name: string, content: string | Buffer): string => {
   const path = join(dir, name);
   writeFileSync(path, content);
