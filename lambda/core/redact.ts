@@ -197,6 +197,14 @@ const ENTROPY_MIN_SWITCH_RATIO = 0.3;
 const ENTROPY_MIN_CASE_SWITCH_RATIO = 0.2;
 /** From this length on, the ratios of a random token vary little. */
 const ENTROPY_LONG_LENGTH = 32;
+/**
+ * Share of a mixed-case token outside its words (see `wordlessShare`) from which it is random: random
+ * alphanumerics ≈ 0.8, identifiers (`AuthorizerConfigurationException`, `MyFunctionServiceRole3C357FF2`)
+ * < 0.4. With the ratios above, a random 32-character token is missed about 3 times in 10,000 draws
+ * instead of 60 (20 characters: 50 instead of 440), measured on 50,000 draws of each length.
+ */
+const ENTROPY_MIN_WORDLESS_SHARE = 0.45;
+const VOWELS = new Set([0x61, 0x65, 0x69, 0x6f, 0x75, 0x79]);
 
 type KeyKind = 'authorization' | 'cookie' | 'secret';
 
@@ -747,6 +755,7 @@ class Scanner {
       else if (isLower(ch)) lower += 1;
       else if (isDigit(ch)) digit += 1;
     }
+    if (upper >= 2 && lower >= 2 && this.wordlessShare(start, end) >= ENTROPY_MIN_WORDLESS_SHARE) return true;
     if (upper > 0 && lower > 0 && digit > 0) {
       // The longer the token, the surer its ratios: a long one may switch less and still be random.
       const long = length >= ENTROPY_LONG_LENGTH;
@@ -772,6 +781,46 @@ class Scanner {
         return false;
     }
     return true;
+  }
+
+  /**
+   * The share of the characters outside words, reading the token as camel case: a word is an optional
+   * capital and two or more lower-case letters with a vowel (`Api`, `Gateway`); acronyms, digits and
+   * vowel-less runs (`Zftdv`) are not words.
+   */
+  private wordlessShare(start: number, end: number): number {
+    let wordless = 0;
+    let p = start;
+    while (p < end) {
+      const ch = this.c(p);
+      if (isUpper(ch)) {
+        let q = p;
+        while (q < end && isUpper(this.c(q))) q += 1;
+        // The last capital of a run before lower case starts a word (`GETRequests`: `GET`, `Requests`).
+        const acronymEnd = q < end && isLower(this.c(q)) ? q - 1 : q;
+        wordless += acronymEnd - p;
+        p = acronymEnd === q ? q : this.endOfWord(acronymEnd, end, (n) => (wordless += n));
+      } else if (isLower(ch)) {
+        p = this.endOfWord(p, end, (n) => (wordless += n));
+      } else {
+        if (isDigit(ch)) wordless += 1;
+        p += 1;
+      }
+    }
+    return wordless / (end - start);
+  }
+
+  /** Reads `[A-Z]?[a-z]+` from `start`, reports its length to `onWordless` unless it is a word. */
+  private endOfWord(start: number, end: number, onWordless: (length: number) => void): number {
+    let q = isUpper(this.c(start)) ? start + 1 : start;
+    let vowel = false;
+    while (q < end && isLower(this.c(q))) {
+      vowel ||= VOWELS.has(this.c(q));
+      q += 1;
+    }
+    const lowerLength = q - start - (isUpper(this.c(start)) ? 1 : 0);
+    if (lowerLength < 2 || !vowel) onWordless(q - start);
+    return q;
   }
 
   /** How often neighbouring letters change case. */
