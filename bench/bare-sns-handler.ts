@@ -2,10 +2,15 @@
  * The cold-start reference: the least a Lambda that publishes to SNS must load (the SNS client, no
  * logger, no classifier). Bundled with the same flags as the monitor; never deployed.
  */
+
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { MONITOR_ENV } from '../lambda/core/monitor-contract.js';
 
 const sns = new SNSClient({});
 
 export const handler = async (event: { message?: string }): Promise<string | undefined> =>
-  (await sns.send(new PublishCommand({ TopicArn: process.env.TOPIC_ARN, Message: event.message ?? '' })))
-    .MessageId;
+  (
+    await sns.send(
+      new PublishCommand({ TopicArn: process.env[MONITOR_ENV.topicArn], Message: event.message ?? '' }),
+    )
+  ).MessageId;

@@ -12,6 +12,7 @@
  *   npx tsx bench/memory.ts                                      # builds a 1 MiB payload, measures both
  *   node --expose-gc --import tsx bench/memory.ts <event.json>   # the core stages of that event, here
  */
+
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import { buildSync } from 'esbuild';
 import type { AwsRequestCounts } from '../cli/peers/request-count.js';
 import { classifyIntoGroups } from '../lambda/core/classify-batch.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeSubscriptionEvent } from '../lambda/core/decode.js';
+import { MONITOR_SERVICE_NAME, monitorEnvironment } from '../lambda/core/monitor-contract.js';
 import { nodeOptionsFor } from '../lib/node-options.js';
 import { buildBundle } from './bundles.js';
 import type { ChildResult } from './lambda-child.js';
@@ -246,9 +248,11 @@ export async function measureHandler(
       eventFile,
       env: {
         ...peers.env,
-        WATCHED_STAGES: JSON.stringify([{ apiId, stage, accessLogGroup: payload.logGroup }]),
-        COOLDOWN_MINUTES: '15',
-        POWERTOOLS_SERVICE_NAME: 'apigw-403-monitor',
+        ...monitorEnvironment({
+          watchedStages: [{ apiId, stage, accessLogGroup: payload.logGroup }],
+          cooldownMinutes: 15,
+          serviceName: MONITOR_SERVICE_NAME,
+        }),
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
       },
     });

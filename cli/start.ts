@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
+import { monitorEnvironment } from '../lambda/core/monitor-contract.js';
 import { METRIC_NAME } from '../lambda/core/render/index.js';
 import type { AlertOutcome } from '../lambda/monitor.js';
 import { CloudWatchLogsServer } from './peers/cloudwatch-logs-server.js';
@@ -116,8 +117,7 @@ async function main(options: Options): Promise<void> {
   const logs = await CloudWatchLogsServer.start({ region: 'us-east-1' });
   const local = await startLocalAws({ logsEndpoint: logs.endpoint });
   Object.assign(process.env, local.env, {
-    WATCHED_STAGES: JSON.stringify(inputs?.watchedStages ?? WATCHED_STAGES),
-    COOLDOWN_MINUTES: '15',
+    ...monitorEnvironment({ watchedStages: inputs?.watchedStages ?? WATCHED_STAGES, cooldownMinutes: 15 }),
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
   try {

@@ -3,6 +3,7 @@ import { dynamoClient, logsClient, snsClient } from './adapters/clients.js';
 import { monitorConfig } from './adapters/env-config.js';
 import { stdoutMetricSink } from './adapters/metrics-sink.js';
 import { StateStore } from './adapters/state-store.js';
+import { MONITOR_ENV, MONITOR_SERVICE_NAME } from './core/monitor-contract.js';
 import { type InvocationSummary, type MonitorDeps, processSubscriptionEvent } from './monitor.js';
 
 /**
@@ -30,7 +31,9 @@ export interface InvocationContext {
 /** The real clients and settings, read once per cold start; also the Kinesis entry point's. */
 export function environmentDeps(overrides: Partial<MonitorDeps>): MonitorDeps {
   const config = overrides.config ?? monitorConfig();
-  const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'apigw-403-monitor' });
+  const logger = new Logger({
+    serviceName: process.env[MONITOR_ENV.serviceName] ?? MONITOR_SERVICE_NAME,
+  });
   return {
     config,
     sns: snsClient(),

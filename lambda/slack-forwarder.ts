@@ -3,12 +3,13 @@ import type { Context, SNSEvent } from 'aws-lambda';
 import { secretsClient } from './adapters/clients.js';
 import { forwarderConfig } from './adapters/env-config.js';
 import { readWebhookUrl, type SlackPost, slackPoster } from './adapters/slack-webhook.js';
+import { FORWARDER_ENV, FORWARDER_SERVICE_NAME } from './core/monitor-contract.js';
 import { parseAlertView } from './core/render/alert-schema.js';
 import type { SlackMessage } from './core/render/index.js';
 import { fromLog, renderSlackMessage, SLACK_LIMITS } from './core/render/index.js';
 
 const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'apigw-403-slack-forwarder',
+  serviceName: process.env[FORWARDER_ENV.serviceName] ?? FORWARDER_SERVICE_NAME,
 });
 
 /** Time kept back from the invocation's remaining time, to throw (and be retried) before the timeout. */

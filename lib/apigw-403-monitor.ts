@@ -32,7 +32,11 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { Category } from '../lambda/core/categories.js';
 import { executionLogGroupName } from '../lambda/core/execution-log.js';
-import { SOURCE_ACCOUNTS_ENV } from '../lambda/core/kinesis-records.js';
+import {
+  forwarderEnvironment,
+  MONITOR_SERVICE_NAME,
+  monitorEnvironment,
+} from '../lambda/core/monitor-contract.js';
 import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../lambda/core/state-table.js';
 import type { SubscriptionCheckProperties } from '../lambda/core/subscription-check.js';
 import {
@@ -368,14 +372,6 @@ export class Apigw403Monitor extends Construct {
       onFailure: new FailureQueueDestination(this.failureQueue, key),
     };
 
-    const watchedStagesEnv = stack.toJsonString(
-      stages.map((stage) => ({
-        apiId: stage.apiId,
-        stage: stage.stageName,
-        ...(stage.accessLogGroup ? { accessLogGroup: stage.accessLogGroup.logGroupName } : {}),
-        executionLogs: stage.executionLogs,
-      })),
-    );
     const monitor = this.nodeFunction('Monitor', {
       code: monitorCode(props),
       description: 'Classifies API Gateway 403s from log subscriptions and publishes grouped alerts',
@@ -385,16 +381,27 @@ export class Apigw403Monitor extends Construct {
       ...(props.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrency }),
-      environment: {
-        TOPIC_ARN: this.topic.topicArn,
-        STATE_TABLE_NAME: this.stateTable.tableName,
-        COOLDOWN_MINUTES: String((props.cooldown ?? DEFAULT_COOLDOWN).toMinutes()),
-        METRIC_NAMESPACE: namespace,
-        WATCHED_STAGES: watchedStagesEnv,
-        MIN_ALERT_COUNT: String(props.minAlertCount ?? DEFAULT_MIN_ALERT_COUNT),
-        POWERTOOLS_SERVICE_NAME: 'apigw-403-monitor',
-        ...sourceAccountsEnv(props.centralIngest),
-      },
+      environment: monitorEnvironment(
+        {
+          topicArn: this.topic.topicArn,
+          stateTableName: this.stateTable.tableName,
+          cooldownMinutes: (props.cooldown ?? DEFAULT_COOLDOWN).toMinutes(),
+          metricNamespace: namespace,
+          watchedStages: stages.map((stage) => ({
+            apiId: stage.apiId,
+            stage: stage.stageName,
+            ...(stage.accessLogGroup ? { accessLogGroup: stage.accessLogGroup.logGroupName } : {}),
+            executionLogs: stage.executionLogs,
+          })),
+          minAlertCount: props.minAlertCount ?? DEFAULT_MIN_ALERT_COUNT,
+          serviceName: MONITOR_SERVICE_NAME,
+          // None listed: an organisation-wide destination.
+          ...(props.centralIngest?.sourceAccounts
+            ? { sourceAccounts: props.centralIngest.sourceAccounts }
+            : {}),
+        },
+        (value) => stack.toJsonString(value),
+      ),
       ...asyncOptions,
     });
     this.monitorFunction = monitor;
@@ -730,7 +737,7 @@ export class Apigw403Monitor extends Construct {
       memorySize: 128,
       timeout: Duration.seconds(30),
       logRetention,
-      environment: { SLACK_WEBHOOK_SECRET_ARN: secret.secretArn },
+      environment: forwarderEnvironment({ webhookSecretArn: secret.secretArn }),
       ...asyncOptions,
     });
     const role = forwarder.role as iam.Role;
@@ -937,11 +944,6 @@ export function sharedPrefix(names: readonly string[]): string {
  */
 export function defaultChatbotName(stack: Stack): string {
   return `${stack.stackName.slice(0, 90)}-${stack.region}-403-alerts`;
-}
-
-/** The central monitor's accepted accounts (none listed: an organisation-wide destination). */
-function sourceAccountsEnv(central: CentralIngestOptions | undefined): Record<string, string> {
-  return central?.sourceAccounts ? { [SOURCE_ACCOUNTS_ENV]: JSON.stringify(central.sourceAccounts) } : {};
 }
 
 const watchesSomething = (props: Apigw403MonitorProps): boolean =>

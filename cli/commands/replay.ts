@@ -6,6 +6,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
+import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
 import {
   type CommandIo,
   EXIT_OK,
@@ -319,7 +320,7 @@ export function registerReplay(program: Command): Command {
     )
     .option(
       '--local',
-      'run the handlers of this checkout in this process instead (uses the TOPIC_ARN, STATE_TABLE_NAME, ... environment)',
+      `run the handlers of this checkout in this process instead (uses the ${MONITOR_ENV.topicArn}, ${MONITOR_ENV.stateTableName}, ... environment)`,
     )
     .option('--max <n>', 'handle at most this many messages')
     .action(async (options: ReplayOptions) => {

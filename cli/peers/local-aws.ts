@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { forwarderEnvironment, monitorEnvironment } from '../../lambda/core/monitor-contract.js';
 import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { LOCAL_ACCOUNT_ENV, LOCAL_REGION } from './http-peer.js';
@@ -90,9 +91,8 @@ export async function startLocalAws(options: { logsEndpoint?: string } = {}): Pr
     AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     ...(logsProxy ? { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logsProxy.endpoint } : {}),
-    TOPIC_ARN: topicArn,
-    STATE_TABLE_NAME: STATE_TABLE,
-    SLACK_WEBHOOK_SECRET_ARN: webhookSecretArn,
+    ...monitorEnvironment({ topicArn, stateTableName: STATE_TABLE }),
+    ...forwarderEnvironment({ webhookSecretArn }),
   };
   await new DynamoDBClient({
     region: LOCAL_REGION,

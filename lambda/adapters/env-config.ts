@@ -1,12 +1,14 @@
+import {
+  FORWARDER_ENV,
+  MONITOR_ENV,
+  parseWatchedStages,
+  type WatchedStageEntry,
+} from '../core/monitor-contract.js';
 import { DEFAULT_METRIC_NAMESPACE } from '../core/render/emf.js';
 import { MonitorError } from './errors.js';
 
-export interface WatchedStage {
-  readonly apiId: string;
-  readonly stage: string;
-  readonly accessLogGroup?: string;
-  readonly executionLogs: boolean;
-}
+/** One stage the monitor watches, as the writer put it into `WATCHED_STAGES` (monitor-contract.ts). */
+export type WatchedStage = WatchedStageEntry;
 
 export interface MonitorConfig {
   readonly topicArn: string;
@@ -45,41 +47,24 @@ function positiveNumber(env: Env, name: string, fallback: number, { integer = fa
 }
 
 function watchedStages(raw: string | undefined): WatchedStage[] {
-  if (!raw?.trim()) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw invalid('WATCHED_STAGES is not JSON');
-  }
-  if (!Array.isArray(parsed)) throw invalid('WATCHED_STAGES must be a JSON array');
-  return parsed.map((entry: unknown, index) => {
-    const item = (entry ?? {}) as Record<string, unknown>;
-    if (typeof item.apiId !== 'string' || typeof item.stage !== 'string' || !item.apiId || !item.stage) {
-      throw invalid(`WATCHED_STAGES[${index}] needs string apiId and stage`);
-    }
-    return {
-      apiId: item.apiId,
-      stage: item.stage,
-      ...(typeof item.accessLogGroup === 'string' ? { accessLogGroup: item.accessLogGroup } : {}),
-      executionLogs: item.executionLogs === true,
-    };
-  });
+  const result = parseWatchedStages(raw);
+  if (!result.ok) throw invalid(result.problem);
+  return result.stages;
 }
 
 /** Reads the monitor's environment (docs/contracts.md); a bad value is a non-retryable error. */
 export function monitorConfig(env: Env = process.env): MonitorConfig {
   return {
-    topicArn: required(env, 'TOPIC_ARN'),
-    stateTableName: required(env, 'STATE_TABLE_NAME'),
-    cooldownMinutes: positiveNumber(env, 'COOLDOWN_MINUTES', 15),
-    metricNamespace: env.METRIC_NAMESPACE?.trim() || DEFAULT_METRIC_NAMESPACE,
-    watchedStages: watchedStages(env.WATCHED_STAGES),
-    minAlertCount: Math.max(1, positiveNumber(env, 'MIN_ALERT_COUNT', 1, { integer: true })),
+    topicArn: required(env, MONITOR_ENV.topicArn),
+    stateTableName: required(env, MONITOR_ENV.stateTableName),
+    cooldownMinutes: positiveNumber(env, MONITOR_ENV.cooldownMinutes, 15),
+    metricNamespace: env[MONITOR_ENV.metricNamespace]?.trim() || DEFAULT_METRIC_NAMESPACE,
+    watchedStages: watchedStages(env[MONITOR_ENV.watchedStages]),
+    minAlertCount: Math.max(1, positiveNumber(env, MONITOR_ENV.minAlertCount, 1, { integer: true })),
     region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',
   };
 }
 
 export function forwarderConfig(env: Env = process.env): ForwarderConfig {
-  return { webhookSecretArn: required(env, 'SLACK_WEBHOOK_SECRET_ARN') };
+  return { webhookSecretArn: required(env, FORWARDER_ENV.webhookSecretArn) };
 }

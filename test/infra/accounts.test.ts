@@ -3,6 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
 import { parseConfig } from '../../lib/config.js';
 import { buildDeployment } from '../../lib/deployment.js';
 import { type Json, joined, ofType } from './template-json.js';
@@ -141,7 +142,9 @@ describe('the central account', () => {
   it('runs the Kinesis entry point with the accepted accounts, and subscribes no log group of its own', () => {
     const [, fn] =
       ofType(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith('MonitorMonitorFunction')) ?? [];
-    expect(fn?.Properties.Environment.Variables.SOURCE_ACCOUNTS).toBe('["111111111111","222222222222"]');
+    expect(fn?.Properties.Environment.Variables[MONITOR_ENV.sourceAccounts]).toBe(
+      '["111111111111","222222222222"]',
+    );
     expect(ofType(json, 'AWS::Logs::SubscriptionFilter')).toHaveLength(0);
     expect(ofType(json, 'AWS::Lambda::Permission')).toHaveLength(0);
   });
@@ -164,7 +167,7 @@ describe('the central account', () => {
     });
     const [, fn] =
       ofType(org, 'AWS::Lambda::Function').find(([id]) => id.startsWith('MonitorMonitorFunction')) ?? [];
-    expect(fn?.Properties.Environment.Variables.SOURCE_ACCOUNTS).toBeUndefined();
+    expect(fn?.Properties.Environment.Variables[MONITOR_ENV.sourceAccounts]).toBeUndefined();
     expect(nagErrors(app)).toEqual([]);
   });
 });

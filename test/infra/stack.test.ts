@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_ONLY_CATEGORIES } from '../../lambda/core/categories.js';
+import { FORWARDER_ENV, MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
 import { STATE_TABLE_ACTIONS } from '../../lib/apigw-403-monitor.js';
 import { CONTEXT_KEY, type MonitorConfig, parseConfig } from '../../lib/config.js';
 import { LOGGED_CATEGORIES } from '../../lib/dashboard.js';
@@ -68,26 +69,28 @@ describe('the monitor function', () => {
 
   it('gets the contract environment', () => {
     const env = json.Resources[monitorFunctionId].Properties.Environment.Variables;
+    const E = MONITOR_ENV;
     expect(Object.keys(env).sort()).toEqual(
       [
-        'COOLDOWN_MINUTES',
-        'METRIC_NAMESPACE',
-        'MIN_ALERT_COUNT',
+        E.cooldownMinutes,
+        E.metricNamespace,
+        E.minAlertCount,
         'NODE_OPTIONS',
-        'POWERTOOLS_SERVICE_NAME',
-        'STATE_TABLE_NAME',
-        'TOPIC_ARN',
-        'WATCHED_STAGES',
+        E.serviceName,
+        E.stateTableName,
+        E.topicArn,
+        E.watchedStages,
       ].sort(),
     );
     expect(env).toMatchObject({
-      COOLDOWN_MINUTES: '15',
-      METRIC_NAMESPACE: 'Apigw403Monitor',
-      MIN_ALERT_COUNT: '1',
+      [E.cooldownMinutes]: '15',
+      [E.metricNamespace]: 'Apigw403Monitor',
+      [E.minAlertCount]: '1',
+      [E.serviceName]: 'apigw-403-monitor',
     });
-    expect(env.TOPIC_ARN.Ref).toMatch(/^MonitorAlertTopic/);
-    expect(env.STATE_TABLE_NAME.Ref).toMatch(/^MonitorStateTable/);
-    expect(JSON.parse(joined(env.WATCHED_STAGES))).toEqual([
+    expect(env[E.topicArn].Ref).toMatch(/^MonitorAlertTopic/);
+    expect(env[E.stateTableName].Ref).toMatch(/^MonitorStateTable/);
+    expect(JSON.parse(joined(env[E.watchedStages]))).toEqual([
       {
         apiId: 'a1b2c3d4e5',
         stage: 'prod',
@@ -271,7 +274,7 @@ describe('alerts', () => {
   it('forwards to Slack with the secret read at run time, never in the environment', () => {
     const props = json.Resources[forwarderId].Properties;
     expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
-    const secretArn = joined(props.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN);
+    const secretArn = joined(props.Environment.Variables[FORWARDER_ENV.webhookSecretArn]);
     expect(secretArn).toMatch(/:secretsmanager:.*:secret:apigw-403-monitor\/slack-webhook$/);
     expect(JSON.stringify(json)).not.toMatch(/hooks\.slack\.com/);
     template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -444,7 +447,7 @@ describe('options', () => {
     );
     expect(functions).toHaveLength(1);
     expect(functions[0]?.[1].Properties.ReservedConcurrentExecutions).toBeUndefined();
-    expect(functions[0]?.[1].Properties.Environment.Variables.COOLDOWN_MINUTES).toBe('60');
+    expect(functions[0]?.[1].Properties.Environment.Variables[MONITOR_ENV.cooldownMinutes]).toBe('60');
   });
 
   it('narrows the invoke permission to the execution log group when only execution logs are watched', () => {

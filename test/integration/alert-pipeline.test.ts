@@ -6,6 +6,7 @@ import { deliverToLambda, messageForProtocol, receiveAll } from '../../cli/peers
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
 import { buildScenario, HOSTILE, WATCHED_STAGES } from '../../cli/scenario/scenario.js';
 import { MonitorError } from '../../lambda/adapters/errors.js';
+import { MONITOR_ENV, monitorEnvironment, parseWatchedStages } from '../../lambda/core/monitor-contract.js';
 import { METRIC_NAME } from '../../lambda/core/render/index.js';
 import { useMonitorPeers, wafAccessLine } from '../fixtures/monitor-peers.js';
 
@@ -41,12 +42,13 @@ function metricByCategory(): Record<string, number> {
  * alert, so its stage joins the watched stages (a handler reads them on its first invocation).
  */
 function wafEvent(apiId: string, requestId: string) {
-  const watched = JSON.parse(process.env.WATCHED_STAGES ?? '[]') as unknown[];
+  const watched = parseWatchedStages(process.env[MONITOR_ENV.watchedStages]);
+  if (!watched.ok) throw new Error(watched.problem);
   const accessLogGroup = `/aws/apigateway/${apiId}/prod`;
-  process.env.WATCHED_STAGES = JSON.stringify([
-    ...watched,
-    { apiId, stage: 'prod', accessLogGroup, executionLogs: false },
-  ]);
+  Object.assign(
+    process.env,
+    monitorEnvironment({ watchedStages: [...watched.stages, { apiId, stage: 'prod', accessLogGroup }] }),
+  );
   const message = wafAccessLine(apiId, 'prod', requestId);
   return subscriptionEvent(logsDocument(`/aws/apigateway/${apiId}/prod`, [{ timestamp: clock, message }]));
 }

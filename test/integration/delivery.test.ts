@@ -9,6 +9,7 @@ import { receiveAll } from '../../cli/peers/sns-delivery.js';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
 import { MonitorError } from '../../lambda/adapters/errors.js';
 import { StateStore } from '../../lambda/adapters/state-store.js';
+import { monitorEnvironment } from '../../lambda/core/monitor-contract.js';
 import type { MonitorDeps } from '../../lambda/monitor.js';
 
 /**
@@ -44,8 +45,8 @@ beforeAll(async () => {
   logs = await CloudWatchLogsServer.start();
   local = await startLocalAws({ logsEndpoint: logs.endpoint });
   Object.assign(process.env, local.env, {
-    WATCHED_STAGES: JSON.stringify(
-      APIS.flatMap((apiId) =>
+    ...monitorEnvironment({
+      watchedStages: APIS.flatMap((apiId) =>
         ['prod', 's1', 's2', 's3'].map((stage) => ({
           apiId,
           stage,
@@ -53,7 +54,7 @@ beforeAll(async () => {
           executionLogs: apiId === 'c0untsexec',
         })),
       ),
-    ),
+    }),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
   ({ createHandler } = await import('../../lambda/handler.js'));

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
 import { BUNDLE_FILE, LAMBDA_ENTRIES, LAMBDA_NODE_MAJOR } from '../../lib/lambda-bundle.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -136,7 +137,7 @@ describe('the npm package', () => {
     const monitor = Object.values(template.Resources).filter(
       (resource) =>
         resource.Type === 'AWS::Lambda::Function' &&
-        JSON.stringify(resource.Properties.Environment ?? {}).includes('WATCHED_STAGES'),
+        JSON.stringify(resource.Properties.Environment ?? {}).includes(MONITOR_ENV.watchedStages),
     );
     expect(monitor.map((fn) => [fn.Properties.Runtime, fn.Properties.Handler])).toEqual([
       [`nodejs${LAMBDA_NODE_MAJOR}.x`, 'index.handler'],

@@ -10,6 +10,7 @@ import { monitorConfig } from '../../lambda/adapters/env-config.js';
 import { StateStore } from '../../lambda/adapters/state-store.js';
 import { batchIdOf, groupItemKey } from '../../lambda/core/alerts.js';
 import { classifyIntoGroups } from '../../lambda/core/index.js';
+import { monitorEnvironment } from '../../lambda/core/monitor-contract.js';
 import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
 import { alertBatch } from '../../lambda/monitor.js';
 import { itemSize, largestItem, wafLine } from '../fixtures/state-table.js';
@@ -68,7 +69,7 @@ async function startDynaliteProcess(): Promise<string> {
 beforeAll(async () => {
   local = await startLocalAws();
   Object.assign(process.env, local.env, {
-    WATCHED_STAGES: JSON.stringify([{ apiId: API, stage: 'prod', accessLogGroup: LOG_GROUP }]),
+    ...monitorEnvironment({ watchedStages: [{ apiId: API, stage: 'prod', accessLogGroup: LOG_GROUP }] }),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
   process.env.AWS_ENDPOINT_URL_DYNAMODB = await startDynaliteProcess();

@@ -78,7 +78,7 @@ describe('planGroupAlert', () => {
     });
   });
 
-  it('holds sub-threshold counts until they reach MIN_ALERT_COUNT', () => {
+  it('holds sub-threshold counts until they reach the minimum alert count', () => {
     const five = { ...config, minAlertCount: 5 };
     const input = { batchId: 'b1', count: 2, now: NOW };
     const below = planGroupAlert(undefined, input, five);

@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { forwarderConfig, monitorConfig } from '../../lambda/adapters/env-config.js';
+import {
+  forwarderEnvironment,
+  MONITOR_ENV,
+  monitorEnvironment,
+  parseWatchedStages,
+  type WatchedStageInput,
+} from '../../lambda/core/monitor-contract.js';
+
+const REQUIRED = { topicArn: 'arn:aws:sns:us-east-1:111111111111:alerts', stateTableName: 'state' };
+
+describe('the monitor environment, written and read through one contract', () => {
+  const stage = fc.record(
+    {
+      apiId: fc.string({ minLength: 1 }),
+      stage: fc.string({ minLength: 1 }),
+      accessLogGroup: fc.string(),
+      executionLogs: fc.boolean(),
+    },
+    { requiredKeys: ['apiId', 'stage'] },
+  );
+
+  it('reads back every value a writer gives', () => {
+    fc.assert(
+      fc.property(
+        fc.array(stage, { maxLength: 5 }),
+        fc.nat({ max: 10_000 }),
+        fc.integer({ min: 1, max: 1_000 }),
+        (stages: WatchedStageInput[], cooldownMinutes, minAlertCount) => {
+          const config = monitorConfig(
+            monitorEnvironment({
+              ...REQUIRED,
+              watchedStages: stages,
+              cooldownMinutes,
+              minAlertCount,
+              metricNamespace: 'Ns',
+            }),
+          );
+          expect(config).toMatchObject({
+            ...REQUIRED,
+            cooldownMinutes,
+            minAlertCount,
+            metricNamespace: 'Ns',
+          });
+          expect(config.watchedStages).toEqual(
+            stages.map((entry) => ({ ...entry, executionLogs: entry.executionLogs ?? false })),
+          );
+        },
+      ),
+    );
+  });
+
+  it('writes only the values given, so the reader applies its defaults', () => {
+    expect(monitorEnvironment(REQUIRED)).toEqual({
+      [MONITOR_ENV.topicArn]: REQUIRED.topicArn,
+      [MONITOR_ENV.stateTableName]: REQUIRED.stateTableName,
+    });
+    expect(monitorConfig(monitorEnvironment(REQUIRED))).toMatchObject({
+      cooldownMinutes: 15,
+      minAlertCount: 1,
+    });
+  });
+
+  it('serialises the lists with the given serialiser (the construct passes Stack.toJsonString)', () => {
+    const env = monitorEnvironment(
+      { watchedStages: [{ apiId: 'a', stage: 'b' }], sourceAccounts: ['111111111111'] },
+      (value) => `tokens:${JSON.stringify(value)}`,
+    );
+    expect(env[MONITOR_ENV.watchedStages]).toBe('tokens:[{"apiId":"a","stage":"b","executionLogs":false}]');
+    expect(env[MONITOR_ENV.sourceAccounts]).toBe('tokens:["111111111111"]');
+  });
+
+  it('keeps an entry to the keys the reader knows', () => {
+    const extra = { apiId: 'a', stage: 'b', other: 'x' } as WatchedStageInput;
+    expect(
+      JSON.parse(monitorEnvironment({ watchedStages: [extra] })[MONITOR_ENV.watchedStages] ?? ''),
+    ).toEqual([{ apiId: 'a', stage: 'b', executionLogs: false }]);
+  });
+
+  it.each([
+    ['{', 'is not JSON'],
+    ['{}', 'must be a JSON array'],
+    ['[{"apiId":"a","stage":"b"},null]', '[1] needs string apiId and stage'],
+    ['[{"apiId":"","stage":"b"}]', '[0] needs string apiId and stage'],
+  ])('names what is wrong in %s', (raw, what) => {
+    const problem = `${MONITOR_ENV.watchedStages}${what.startsWith('[') ? '' : ' '}${what}`;
+    expect(parseWatchedStages(raw)).toEqual({ ok: false, problem });
+    expect(() =>
+      monitorConfig({ ...monitorEnvironment(REQUIRED), [MONITOR_ENV.watchedStages]: raw }),
+    ).toThrow(`configuration: ${problem}`);
+  });
+
+  it('gives the forwarder its secret ARN under the name it reads', () => {
+    expect(forwarderConfig(forwarderEnvironment({ webhookSecretArn: 'arn:x' }))).toEqual({
+      webhookSecretArn: 'arn:x',
+    });
+  });
+});
