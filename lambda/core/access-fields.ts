@@ -26,6 +26,9 @@ export type AccessField =
   | 'integrationError'
   | 'resourcePath'
   | 'routeKey'
+  | 'connectionId'
+  | 'eventType'
+  | 'messageId'
   | 'path'
   | 'httpMethod'
   | 'domainName'
@@ -128,6 +131,10 @@ export const ACCESS_FIELDS: readonly AccessFieldSpec[] = [
     decisive: true,
   }),
   spec('routeKey', 'routeKey', 'routeKey', ['route', 'route_key'], { rest: false }),
+  // WebSocket APIs only (`access-log-format.ts` lists the variables they support).
+  spec('connectionId', 'connectionId', 'connectionId', ['connection_id'], { rest: false, http: false }),
+  spec('eventType', 'eventType', 'eventType', ['event_type'], { rest: false, http: false }),
+  spec('messageId', 'messageId', 'messageId', ['message_id'], { rest: false, http: false }),
   spec('path', 'path', 'path', ['requestPath', 'uri']),
   spec('httpMethod', 'httpMethod', 'httpMethod', ['method', 'http_method', 'verb']),
   spec('domainName', 'domainName', 'domainName', ['domain', 'host', 'domain_name'], { decisive: true }),

@@ -1,6 +1,63 @@
-import { ACCESS_FIELDS, type AccessField, fieldForVariable } from './access-fields.js';
+import { ACCESS_FIELDS, type AccessField, type AccessFieldSpec, fieldForVariable } from './access-fields.js';
 
 export type ApiKind = 'rest' | 'http';
+
+/** The kinds of API whose access-log variables differ: `ApiKind` and WebSocket APIs. */
+export type AccessLogApiKind = ApiKind | 'websocket';
+
+/**
+ * The `$context` variables a WebSocket API's access log supports, of those the classifier reads (the
+ * developer guide's "Configure logging for WebSocket APIs" table): no method, path, resource path,
+ * WAF response code, web ACL or client certificate.
+ */
+const WEBSOCKET_VARIABLES: ReadonlySet<string> = new Set([
+  'requestId',
+  'extendedRequestId',
+  'status',
+  'error.message',
+  'error.messageString',
+  'error.responseType',
+  'waf.status',
+  'waf.error',
+  'authorizer.error',
+  'authorizer.status',
+  'authorize.error',
+  'authorize.status',
+  'authenticate.error',
+  'authenticate.status',
+  'integration.status',
+  'integration.error',
+  'routeKey',
+  'connectionId',
+  'eventType',
+  'messageId',
+  'domainName',
+  'stage',
+  'apiId',
+  'identity.sourceIp',
+  'identity.userAgent',
+  'identity.apiKeyId',
+  'identity.apiKey',
+  'identity.userArn',
+  'identity.caller',
+  'requestTimeEpoch',
+  'requestTime',
+]);
+
+/** Whether an API of `kind` can log the field's variable. */
+export function supportsField(entry: AccessFieldSpec, kind: AccessLogApiKind): boolean {
+  if (kind === 'websocket') return WEBSOCKET_VARIABLES.has(entry.variable);
+  return kind === 'rest' ? entry.rest : entry.http;
+}
+
+const WEBSOCKET_FIELDS: ReadonlySet<AccessField> = new Set(
+  ACCESS_FIELDS.filter((entry) => supportsField(entry, 'websocket')).map((entry) => entry.field),
+);
+
+/** Whether a WebSocket API can log the field (its absence from a WebSocket line is not a gap). */
+export function webSocketLogs(field: AccessField): boolean {
+  return WEBSOCKET_FIELDS.has(field);
+}
 
 /**
  * Read when present, never recommended: the API key value is a secret, and `error.messageString` comes
@@ -11,13 +68,13 @@ const NOT_RECOMMENDED: ReadonlySet<AccessField> = new Set(['apiKey', 'errorMessa
 /**
  * The JSON access-log format the classifier reads best: every field it uses, nested like the
  * variables so CloudWatch filter patterns can address them (`{ $.status = "403" }`), and only the
- * variables the API kind supports (HTTP APIs reject the REST-only ones).
+ * variables the API kind supports (HTTP and WebSocket APIs reject the REST-only ones).
  */
-export function recommendedAccessLogFormat(kind: ApiKind): string {
+export function recommendedAccessLogFormat(kind: AccessLogApiKind): string {
   const root: Record<string, unknown> = {};
   for (const entry of ACCESS_FIELDS) {
     if (NOT_RECOMMENDED.has(entry.field)) continue;
-    if (kind === 'rest' ? !entry.rest : !entry.http) continue;
+    if (!supportsField(entry, kind)) continue;
     const parts = entry.recommendedKey.split('.');
     let node = root;
     for (const part of parts.slice(0, -1)) {
@@ -42,7 +99,10 @@ export interface AccessLogFormatAnalysis {
 const CONTEXT_VARIABLE = /\$context\.[A-Za-z0-9_.]+[A-Za-z0-9_]/g;
 
 /** Reads an access-log format string (as set on a stage) and says what the classifier can do with it. */
-export function analyzeAccessLogFormat(format: string, kind: ApiKind = 'rest'): AccessLogFormatAnalysis {
+export function analyzeAccessLogFormat(
+  format: string,
+  kind: AccessLogApiKind = 'rest',
+): AccessLogFormatAnalysis {
   const fields = new Set<AccessField>();
   for (const variable of format.match(CONTEXT_VARIABLE) ?? []) {
     const field = fieldForVariable(variable);
@@ -57,7 +117,7 @@ export function analyzeAccessLogFormat(format: string, kind: ApiKind = 'rest'): 
         ? 'csv'
         : 'clf';
   const missingVariables = ACCESS_FIELDS.filter(
-    (entry) => entry.decisive && (kind === 'rest' ? entry.rest : entry.http) && !fields.has(entry.field),
+    (entry) => entry.decisive && supportsField(entry, kind) && !fields.has(entry.field),
   ).map((entry) => `$context.${entry.variable}`);
   const classifiable =
     fields.has('status') && (fields.has('errorResponseType') || fields.has('errorMessage'));

@@ -26,11 +26,13 @@ export const CATEGORIES = [
   'DEFAULT_ENDPOINT_DISABLED',
   'NO_BASE_PATH_MAPPING',
   'INVALID_STAGE',
+  'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+  'WEBSOCKET_CONNECT_IAM_DENY',
 ] as const;
 
 export type Category = (typeof CATEGORIES)[number];
 
-/** Rows 20 to 23: rejected before a stage exists, so no log subscription can see them. */
+/** Rows 20 to 23: rejected before a stage exists, so no log subscription can see them. Later rows are seen in logs. */
 export const CLIENT_ONLY_CATEGORIES: readonly Category[] = [
   'PRIVATE_API_DNS',
   'DEFAULT_ENDPOINT_DISABLED',

@@ -1,5 +1,6 @@
 import { type AccessField, DECISIVE_FIELDS, variableOf } from './access-fields.js';
 import type { AccessRecord } from './access-log.js';
+import { webSocketLogs } from './access-log-format.js';
 import type { Category, Confidence, FindingReason, InvalidApiKeyReason } from './categories.js';
 import { isEventTime } from './decode.js';
 import { type ExecutionEvidence, hasForbiddenEvidence } from './execution-log.js';
@@ -12,6 +13,7 @@ import {
 } from './gateway-messages.js';
 import type { Candidate, EvidenceSource, Finding } from './model.js';
 import { maskApiKeyId, redact } from './redact.js';
+import { WEBSOCKET_SIGNAL } from './rules.js';
 
 /** What is known about one request: its access-log line, its execution-log lines, or both. */
 export interface RequestEvidence {
@@ -74,6 +76,7 @@ function classify(input: RequestEvidence, redactText: (text: string) => string):
 }
 
 const STEPS: ReadonlyArray<(facts: Facts) => Decision | undefined> = [
+  webSocketConnect,
   decisiveMessage,
   waf,
   clientCertificate,
@@ -81,6 +84,7 @@ const STEPS: ReadonlyArray<(facts: Facts) => Decision | undefined> = [
   responseType,
   missingAuthenticationToken,
   integration403,
+  webSocketForbidden,
   forbiddenMessage,
 ];
 
@@ -90,6 +94,127 @@ function decideIgnoringMethod(facts: Facts): Decision {
     if (decision) return decision;
   }
   return unclassified(facts);
+}
+
+/** REST and HTTP categories that, on a WebSocket API, are decided by the `$connect` route's authorization. */
+const CONNECT_AUTHORIZER: ReadonlySet<Category> = new Set([
+  'AUTHORIZER_EXPLICIT_DENY',
+  'AUTHORIZER_POLICY_MISMATCH',
+]);
+const CONNECT_IAM: ReadonlySet<Category> = new Set([
+  'IAM_EXPLICIT_DENY',
+  'IAM_NOT_AUTHORIZED',
+  'RESOURCE_POLICY_DENY',
+]);
+
+/**
+ * A WebSocket API authorizes only on `$connect`, with a Lambda REQUEST authorizer or IAM, and its
+ * checks are `apigatewayv2` ones: the gateway messages of those denials get the WebSocket rows. The
+ * signature and token messages keep their rows (same cause, same checks).
+ */
+function webSocketConnect(facts: Facts): Decision | undefined {
+  if (!facts.isWebSocket) return undefined;
+  const match = facts.message ? matchGatewayMessage(facts.message) : undefined;
+  const evidence = facts.message ? [`gateway message: ${facts.message}`] : [];
+  if (match && CONNECT_AUTHORIZER.has(match.category)) {
+    return {
+      category: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+      confidence: 'high',
+      signals: match.signals,
+      evidence,
+    };
+  }
+  if (match && CONNECT_IAM.has(match.category)) {
+    // WebSocket APIs take no resource policy: `anonymous` is an unsigned handshake to an IAM route.
+    const unsigned = match.category === 'RESOURCE_POLICY_DENY' ? ['unsigned-caller'] : [];
+    return {
+      category: 'WEBSOCKET_CONNECT_IAM_DENY',
+      confidence: 'high',
+      signals: [...match.signals, ...unsigned],
+      evidence,
+    };
+  }
+  if (match) return undefined;
+  if (facts.responseType === 'ACCESS_DENIED') {
+    return connectDenied(facts, [...evidence, 'gateway response type: ACCESS_DENIED']);
+  }
+  const unsignedToIam =
+    facts.webSocketEvent === 'CONNECT' &&
+    (facts.responseType === 'MISSING_AUTHENTICATION_TOKEN' ||
+      facts.message === MISSING_AUTHENTICATION_TOKEN_MESSAGE);
+  if (!unsignedToIam) return undefined;
+  return {
+    category: 'WEBSOCKET_CONNECT_IAM_DENY',
+    confidence: 'medium',
+    signals: ['unsigned-caller'],
+    evidence: [`gateway message: ${MISSING_AUTHENTICATION_TOKEN_MESSAGE}`, 'on the $connect route'],
+  };
+}
+
+const AUTHORIZER_FIELDS: readonly AccessField[] = [
+  'authorizerStatus',
+  'authorizerError',
+  'authorizeStatus',
+  'authorizeError',
+];
+
+/**
+ * A WebSocket `$connect` refused without a message that names the check: the route's authorizer, IAM,
+ * or its API key. The authorizer and identity fields rank them.
+ */
+function connectDenied(facts: Facts, evidence: readonly string[]): Decision {
+  const signed = facts.value('userArn') !== undefined;
+  const authorizerSeen = AUTHORIZER_FIELDS.some((field) => facts.value(field) !== undefined);
+  const authorizer: Candidate = {
+    category: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+    why: "the $connect route's Lambda authorizer did not allow the connection",
+  };
+  const iam: Candidate = {
+    category: 'WEBSOCKET_CONNECT_IAM_DENY',
+    why: signed
+      ? 'the caller signed the handshake and IAM found no Allow for its $connect ARN'
+      : 'an unsigned handshake to a $connect route that uses IAM authorization',
+  };
+  const apiKey: Candidate = {
+    category: 'INVALID_API_KEY',
+    why: 'a $connect route that requires an API key refuses a missing key or one outside a usage plan',
+  };
+  const candidates = signed ? [iam, authorizer, apiKey] : [authorizer, iam, apiKey];
+  const top = candidates[0] as Candidate;
+  return {
+    category: top.category,
+    confidence: signed || authorizerSeen ? 'medium' : 'low',
+    signals: [signed ? 'signed-caller' : 'unsigned-caller', ...(authorizerSeen ? ['authorizer-ran'] : [])],
+    evidence,
+    candidates,
+    missingFields: facts.missing(['authorizerStatus', 'userArn', 'apiKeyId']),
+  };
+}
+
+/**
+ * The bare `Forbidden` of a WebSocket API: at `$connect` one of its checks; on a message or disconnect
+ * event no authorization runs, so no REST candidate (API key, WAF, mTLS) applies either.
+ */
+function webSocketForbidden(facts: Facts): Decision | undefined {
+  if (!facts.isWebSocket || facts.message !== FORBIDDEN_MESSAGE) return undefined;
+  const evidence = [`gateway message: ${FORBIDDEN_MESSAGE}`];
+  const event = facts.webSocketEvent;
+  if (event === undefined || event === 'CONNECT') {
+    const decision = connectDenied(facts, evidence);
+    return event === undefined
+      ? {
+          ...decision,
+          confidence: 'low',
+          missingFields: [...(decision.missingFields ?? []), ...facts.missing(['eventType'])],
+        }
+      : decision;
+  }
+  return {
+    category: 'UNCLASSIFIED',
+    confidence: 'low',
+    signals: [`websocket-${event.toLowerCase()}`],
+    evidence: [...evidence, `on a ${event} event: a WebSocket API authorizes only on $connect`],
+  };
 }
 
 function decisiveMessage(facts: Facts): Decision | undefined {
@@ -416,8 +541,11 @@ function forbiddenMessage(facts: Facts): Decision | undefined {
   };
 }
 
+const WEBSOCKET_DECISIVE_FIELDS: readonly AccessField[] = DECISIVE_FIELDS.filter(webSocketLogs);
+
 function unclassified(facts: Facts): Decision {
-  const missing = facts.access ? facts.missing(DECISIVE_FIELDS) : [];
+  const decisive = facts.isWebSocket ? WEBSOCKET_DECISIVE_FIELDS : DECISIVE_FIELDS;
+  const missing = facts.access ? facts.missing(decisive) : [];
   return {
     category: 'UNCLASSIFIED',
     confidence: 'low',
@@ -440,6 +568,17 @@ function isCustomDomain(domain: string): boolean {
   return lastDomainIsCustom;
 }
 
+/** `$context.eventType`, else what the route key says (`$connect`, `$disconnect`, any other is a message). */
+function webSocketEventOf(
+  eventType: string | undefined,
+  routeKey: string | undefined,
+): Facts['webSocketEvent'] {
+  const event = eventType?.toUpperCase();
+  if (event === 'CONNECT' || event === 'MESSAGE' || event === 'DISCONNECT') return event;
+  if (routeKey === undefined) return undefined;
+  return routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE';
+}
+
 const toInteger = (text: string | undefined): number | undefined => {
   const status = text === undefined ? Number.NaN : Number(text);
   return Number.isInteger(status) ? status : undefined;
@@ -457,6 +596,9 @@ class Facts {
   readonly path?: string;
   readonly stage?: string;
   readonly isHttpApi: boolean;
+  /** A WebSocket API's line: its format logs the connection id, event type or message id. */
+  readonly isWebSocket: boolean;
+  readonly webSocketEvent?: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
 
   private readonly values: Readonly<Partial<Record<AccessField, string>>>;
 
@@ -470,7 +612,17 @@ class Facts {
     this.method = (this.value('httpMethod') ?? this.execution?.httpMethod)?.toUpperCase();
     this.path = this.value('path');
     this.stage = this.value('stage') ?? this.execution?.stage ?? input.context.stage;
-    this.isHttpApi = this.access?.logged.has('routeKey') === true && !this.access.logged.has('resourcePath');
+    const logged = this.access?.logged;
+    const routeKey = this.value('routeKey');
+    this.isWebSocket =
+      logged !== undefined &&
+      (logged.has('connectionId') ||
+        logged.has('eventType') ||
+        logged.has('messageId') ||
+        routeKey === '$connect' ||
+        routeKey === '$disconnect');
+    this.isHttpApi = logged?.has('routeKey') === true && !logged.has('resourcePath') && !this.isWebSocket;
+    if (this.isWebSocket) this.webSocketEvent = webSocketEventOf(this.value('eventType'), routeKey);
   }
 
   value(field: AccessField): string | undefined {
@@ -523,6 +675,7 @@ class Facts {
     const domain = this.value('domainName');
     if (domain) signals.add(isCustomDomain(domain) ? 'custom-domain' : 'execute-api-domain');
     if (this.execution?.authorizerStarted) signals.add('authorizer-ran');
+    if (this.isWebSocket) signals.add(WEBSOCKET_SIGNAL);
     // Built by assignment in the contract's key order (optional keys only when set), not by spreads.
     const finding: Mutable<Finding> = {
       requestId:

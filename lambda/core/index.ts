@@ -1,6 +1,7 @@
 export { ACCESS_FIELDS, type AccessField, type AccessFieldSpec, fieldForKey } from './access-fields.js';
 export { type AccessRecord, parseAccessLine } from './access-log.js';
 export {
+  type AccessLogApiKind,
   type AccessLogFormatAnalysis,
   type ApiKind,
   analyzeAccessLogFormat,

@@ -20,6 +20,11 @@ export interface CategoryRule {
   readonly summary: string;
   readonly causes: readonly LikelyCause[];
   readonly checks: readonly string[];
+  /**
+   * The checks for a WebSocket API's group (signal `websocket-api`) where the cause is the same but the
+   * commands differ (`apigatewayv2`, `--api-id`); `checks` otherwise.
+   */
+  readonly webSocketChecks?: readonly string[];
   readonly docUrl: string;
   /** Where the category can be seen: a log subscription cannot see the client-only rows. */
   readonly visibleIn: 'logs' | 'client';
@@ -28,6 +33,12 @@ export interface CategoryRule {
 const KC = 'https://repost.aws/knowledge-center';
 const GUIDE = 'https://docs.aws.amazon.com/apigateway/latest/developerguide';
 const STAGE_ARN = 'arn:aws:apigateway:{region}::/restapis/{apiId}/stages/{stage}';
+/** A WebSocket route's ARN ends with its route key; authorization runs only on `$connect`. */
+const CONNECT_ARN = 'arn:aws:execute-api:{region}:<account>:{apiId}/{stage}/$connect';
+// Single-quoted for the shell: `$connect` must reach JMESPath, which takes it as a JSON literal.
+const CONNECT_ROUTE =
+  'aws apigatewayv2 get-routes --api-id {apiId}{regionArg} --query \'Items[?RouteKey==`"$connect"`]\'';
+const WEBSOCKET_STAGE = 'aws apigatewayv2 get-stage --api-id {apiId} --stage-name {stage}{regionArg}';
 
 export const RULES: Readonly<Record<Category, CategoryRule>> = {
   AUTHORIZER_EXPLICIT_DENY: {
@@ -256,6 +267,10 @@ export const RULES: Readonly<Record<Category, CategoryRule>> = {
         when: ['reason-key-not-in-usage-plan'],
       },
       { text: 'The key value is wrong, disabled or deleted.', when: ['reason-unknown'] },
+      {
+        text: 'On a WebSocket API: a browser cannot add an x-api-key header to the handshake, so a key selected by $request.header.x-api-key never arrives.',
+        when: ['websocket-api'],
+      },
     ],
     checks: [
       "aws apigateway get-usage-plans{regionArg} --query \"items[?apiStages[?apiId=='{apiId}' && stage=='{stage}']]\"",
@@ -399,6 +414,10 @@ export const RULES: Readonly<Record<Category, CategoryRule>> = {
       "The backend's logs for the sample request ids (the gateway forwards x-amzn-RequestId)",
       'aws apigateway get-integration --rest-api-id {apiId} --resource-id <resource-id> --http-method <METHOD>{regionArg}',
     ],
+    webSocketChecks: [
+      "The route integration's logs for the sample request ids: a non-2xx answer of the $connect integration rejects the handshake",
+      'aws apigatewayv2 get-integrations --api-id {apiId}{regionArg}',
+    ],
     docUrl: `${GUIDE}/set-up-logging.html`,
     visibleIn: 'logs',
   },
@@ -417,6 +436,10 @@ export const RULES: Readonly<Record<Category, CategoryRule>> = {
     checks: [
       'npx apigw403 doctor --api {apiId} --stage {stage}{regionArg}  (prints the access-log format to set)',
       'aws apigateway get-stage --rest-api-id {apiId} --stage-name {stage}{regionArg} --query accessLogSettings',
+    ],
+    webSocketChecks: [
+      `${WEBSOCKET_STAGE} --query AccessLogSettings`,
+      "Log the error, authorizer, identity and event fields: recommendedAccessLogFormat('websocket') of apigw-403-monitor",
     ],
     docUrl: `${GUIDE}/set-up-logging.html`,
     visibleIn: 'logs',
@@ -480,6 +503,69 @@ export const RULES: Readonly<Record<Category, CategoryRule>> = {
     docUrl: `${GUIDE}/how-to-call-api.html`,
     visibleIn: 'client',
   },
+  WEBSOCKET_CONNECT_AUTHORIZER_DENY: {
+    category: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+    title: 'WebSocket $connect refused by its Lambda authorizer',
+    severity: 'high',
+    summary:
+      'The Lambda REQUEST authorizer of the $connect route did not allow the connection, so the handshake was answered 403.',
+    causes: [
+      {
+        text: 'The authorizer denied this connection on purpose (a missing, expired or revoked token in the query string or headers).',
+        when: ['explicit-deny'],
+      },
+      {
+        text: 'The returned policy has no Allow for the $connect ARN: a REST-style Resource such as {apiId}/{stage}/*/* or {apiId}/{stage}/GET/* does not match {apiId}/{stage}/$connect.',
+        when: ['no-matching-allow'],
+      },
+      {
+        text: 'The authorizer code builds Deny for a case that should be allowed (a bug in its decision logic).',
+      },
+      {
+        text: 'A cached Deny is served for other connections with the same identity sources (AuthorizerResultTtlInSeconds > 0).',
+      },
+    ],
+    checks: [
+      `${CONNECT_ROUTE}  (AuthorizationType CUSTOM and its AuthorizerId)`,
+      'aws apigatewayv2 get-authorizers --api-id {apiId}{regionArg}  (the REQUEST authorizer: IdentitySource, AuthorizerResultTtlInSeconds)',
+      `CloudWatch Logs of the authorizer function: its policy must allow execute-api:Invoke on ${CONNECT_ARN}`,
+      `${WEBSOCKET_STAGE}  (DeploymentId, LastUpdatedDate: was the route change deployed to {stage}?)`,
+    ],
+    docUrl: `${GUIDE}/apigateway-websocket-api-lambda-auth.html`,
+    visibleIn: 'logs',
+  },
+  WEBSOCKET_CONNECT_IAM_DENY: {
+    category: 'WEBSOCKET_CONNECT_IAM_DENY',
+    title: 'WebSocket $connect refused by IAM authorization',
+    severity: 'high',
+    summary:
+      'The $connect route uses IAM authorization and the caller has no Allow for execute-api:Invoke on its $connect ARN.',
+    causes: [
+      {
+        text: "The caller's policy does not allow execute-api:Invoke on {apiId}/{stage}/$connect (there is no execute-api:Connect action: the route key is the ARN's last segment).",
+        when: ['no-matching-allow'],
+      },
+      {
+        text: "A Deny in the caller's identity policy, a permissions boundary or an SCP covers the $connect ARN.",
+        when: ['explicit-deny'],
+      },
+      {
+        text: 'The handshake was not signed: a browser WebSocket cannot add an Authorization header, so it must use a presigned (query-string) wss:// URL.',
+        when: ['unsigned-caller', 'anonymous-caller'],
+      },
+      {
+        text: 'The Allow grants execute-api:ManageConnections, which covers the @connections API (the backend posting to clients), not connecting.',
+      },
+    ],
+    checks: [
+      `${CONNECT_ROUTE}  (AuthorizationType AWS_IAM)`,
+      `aws iam simulate-principal-policy --policy-source-arn <caller-arn> --action-names execute-api:Invoke --resource-arns '${CONNECT_ARN}'`,
+      'Sign the upgrade request with SigV4 for service execute-api in {region} (query-string signing from browsers)',
+      `${WEBSOCKET_STAGE}  (DeploymentId, LastUpdatedDate: was the route change deployed to {stage}?)`,
+    ],
+    docUrl: `${GUIDE}/apigateway-websocket-control-access-iam.html`,
+    visibleIn: 'logs',
+  },
 };
 
 export interface DescribeContext {
@@ -493,9 +579,12 @@ export interface DescribeContext {
 }
 
 /** A rule row filled in for one request or group: causes ranked and reduced to their text. */
-export type CategoryDescription = Omit<CategoryRule, 'causes' | 'visibleIn'> & {
+export type CategoryDescription = Omit<CategoryRule, 'causes' | 'visibleIn' | 'webSocketChecks'> & {
   readonly causes: readonly string[];
 };
+
+/** The signal of a finding from a WebSocket API's access log (see `classify.ts`). */
+export const WEBSOCKET_SIGNAL = 'websocket-api';
 
 /** Every API key stops working on a stage that is in no usage plan. */
 const CRITICAL_REASONS: ReadonlySet<string> = new Set(['stage-not-in-usage-plan']);
@@ -531,7 +620,7 @@ export function describeCategory(category: Category, context: DescribeContext): 
     severity: context.reason && CRITICAL_REASONS.has(context.reason) ? 'critical' : rule.severity,
     summary: fill(rule.summary),
     causes: ranked.map(({ cause }) => fill(cause.text)),
-    checks: rule.checks.map(fill),
+    checks: (signals.has(WEBSOCKET_SIGNAL) ? (rule.webSocketChecks ?? rule.checks) : rule.checks).map(fill),
     docUrl: rule.docUrl,
   };
 }

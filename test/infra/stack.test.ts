@@ -371,7 +371,7 @@ describe('classification summary', () => {
         ]),
       );
     }
-    expect(LOGGED_CATEGORIES).toHaveLength(19);
+    expect(LOGGED_CATEGORIES).toHaveLength(21);
     for (const category of CLIENT_ONLY_CATEGORIES) expect(LOGGED_CATEGORIES).not.toContain(category);
   });
 

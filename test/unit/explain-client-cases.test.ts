@@ -32,6 +32,13 @@ const WAF_URL = 'https://4lltecsznk.execute-api.us-west-2.amazonaws.com/prod/Pyt
 const HYP3_URL = 'https://vd2gh6uqw3.execute-api.us-west-2.amazonaws.com/api/';
 const VPCE_URL = 'https://vpce-0123456789abcdef0-abcd1234.execute-api.us-east-1.vpce.amazonaws.com/prod/pets';
 const CUSTOM = 'https://api.timewarptravels.com';
+const WSS = 'wss://w1s2o3c4k5.execute-api.us-east-1.amazonaws.com/production';
+const WS_UPGRADE = {
+  Connection: 'upgrade',
+  Upgrade: 'websocket',
+  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+  'Sec-WebSocket-Version': '13',
+};
 const SIGV4 =
   'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20200707/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123456789abcdef0123456789abcdef';
 
@@ -404,6 +411,39 @@ const CASES: readonly Case[] = [
     message: MSG.forbidden,
     facts: { stageExists: false, defaultEndpointDisabled: false },
     expect: { top: 'INVALID_STAGE', confidence: 'high' },
+  },
+  // WebSocket handshakes: shapes from the developer guide's `$connect` examples (wscat prints only the status).
+  {
+    name: 'WebSocket handshake refused, token in the query string',
+    row: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+    url: `${WSS}?token=opaque-session-token`,
+    headers: WS_UPGRADE,
+    expect: { top: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY', among: ['WEBSOCKET_CONNECT_IAM_DENY'] },
+  },
+  {
+    name: 'WebSocket handshake with the explicit-deny message (an https client)',
+    row: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+    url: 'https://w1s2o3c4k5.execute-api.us-east-1.amazonaws.com/production',
+    headers: WS_UPGRADE,
+    errorType: 'AccessDeniedException',
+    message: MSG.explicitDeny,
+    expect: { top: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY', confidence: 'high' },
+  },
+  {
+    name: 'presigned (SigV4 query string) WebSocket handshake refused',
+    row: 'WEBSOCKET_CONNECT_IAM_DENY',
+    url: `${WSS}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261213%2Fus-east-1%2Fexecute-api%2Faws4_request&X-Amz-Date=20261213T101747Z&X-Amz-SignedHeaders=host&X-Amz-Signature=0123456789abcdef`,
+    headers: WS_UPGRADE,
+    expect: { top: 'WEBSOCKET_CONNECT_IAM_DENY' },
+  },
+  {
+    name: 'WebSocket handshake with the IAM message on its $connect ARN',
+    row: 'WEBSOCKET_CONNECT_IAM_DENY',
+    url: WSS,
+    errorType: 'AccessDeniedException',
+    message:
+      'User: arn:aws:iam::123456789012:user/alice is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:w1s2o3c4k5/production/$connect',
+    expect: { top: 'WEBSOCKET_CONNECT_IAM_DENY', confidence: 'high' },
   },
 ];
 

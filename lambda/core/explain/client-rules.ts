@@ -41,6 +41,8 @@ export interface RuleContext {
   readonly apiIdHeader?: string;
   /** Every response header is known (curl -v, HAR), so an absent `x-amzn-errortype` is real. */
   readonly errorTypeKnownAbsent: boolean;
+  /** A WebSocket handshake (`wss://` URL, or `Upgrade: websocket`): authorized only on `$connect`. */
+  readonly webSocket: boolean;
   readonly facts: ClientFacts;
 }
 
@@ -84,6 +86,23 @@ export const FAMILY_CANDIDATES: Readonly<Record<AnswerFamily, readonly Category[
   backend: ['INTEGRATION_403', 'UNCLASSIFIED'],
   unknown: ['UNCLASSIFIED', 'INTEGRATION_403'],
 };
+
+/** A refused WebSocket handshake: the `$connect` route's authorization, before the family's own rows. */
+export const WEBSOCKET_CANDIDATES: readonly Category[] = [
+  'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+  'WEBSOCKET_CONNECT_IAM_DENY',
+];
+
+/** REST rows a WebSocket handshake cannot get: their checks run at `$connect`, as the rows above. */
+export const NOT_WEBSOCKET: ReadonlySet<Category> = new Set([
+  'AUTHORIZER_EXPLICIT_DENY',
+  'AUTHORIZER_POLICY_MISMATCH',
+  'IAM_EXPLICIT_DENY',
+  'IAM_NOT_AUTHORIZED',
+  'RESOURCE_POLICY_DENY',
+  'MISSING_AUTHENTICATION_TOKEN',
+  'CORS_PREFLIGHT_REJECTED',
+]);
 
 /** `x-amzn-errortype` values (the part before any `:`), from the evidence file §2.6 and the KC 403 table. */
 export const ERROR_TYPE_FAMILIES: Readonly<Record<string, AnswerFamily>> = {
@@ -378,5 +397,29 @@ export const CLIENT_RULES: readonly ClientRule[] = [
       context.family === 'unknown'
         ? points(3, 'neither an x-amzn-errortype header nor a message to go on')
         : undefined,
+  },
+  {
+    category: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+    verdict: (context) => {
+      if (!context.webSocket) return 'excluded';
+      return context.authorization === 'sigv4'
+        ? points(1, 'a signed WebSocket handshake points at IAM rather than a Lambda authorizer')
+        : points(
+            5,
+            "a WebSocket handshake answered 403: the $connect route's Lambda authorizer (its token in the query string or a header) did not allow it",
+          );
+    },
+  },
+  {
+    category: 'WEBSOCKET_CONNECT_IAM_DENY',
+    verdict: (context) => {
+      if (!context.webSocket) return 'excluded';
+      return context.authorization === 'sigv4'
+        ? points(
+            6,
+            'the WebSocket handshake was SigV4-signed: IAM found no Allow for execute-api:Invoke on its $connect ARN',
+          )
+        : points(2, 'an unsigned handshake to a $connect route that uses IAM authorization is refused');
+    },
   },
 ];

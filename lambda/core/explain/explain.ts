@@ -6,6 +6,7 @@ import {
 } from '../gateway-messages.js';
 import type { Finding } from '../model.js';
 import { redact } from '../redact.js';
+import { WEBSOCKET_SIGNAL } from '../rules.js';
 import {
   type AnswerFamily,
   CLIENT_RULES,
@@ -13,7 +14,9 @@ import {
   ERROR_TYPE_FAMILIES,
   FAMILY_CANDIDATES,
   isDecisive,
+  NOT_WEBSOCKET,
   type RuleContext,
+  WEBSOCKET_CANDIDATES,
 } from './client-rules.js';
 import {
   authorizationKind,
@@ -85,14 +88,15 @@ export function explainObservation(observation: ClientObservation, facts: Client
     };
   }
   const context = ruleContext(observation, shape, family, errorType, facts);
-  const candidates = rankCandidates(context, method, matched?.category, message);
+  const messageCategory = context.webSocket ? webSocketRow(matched?.category) : matched?.category;
+  const candidates = rankCandidates(context, method, messageCategory, message);
   const [best] = candidates;
   const category = best?.category ?? 'UNCLASSIFIED';
   return {
     kind: 'explained',
     category,
     confidence: confidenceOf(candidates),
-    ...(matched?.reason && matched.category === category ? { reason: matched.reason } : {}),
+    ...(matched?.reason && messageCategory === category ? { reason: matched.reason } : {}),
     candidates,
     status: observation.status,
     method,
@@ -139,6 +143,33 @@ export function settleWithFinding(explanation: ClientExplanation, finding: Findi
   };
 }
 
+/** On a WebSocket API the authorizer and IAM denials happen at `$connect`, with their own rows. */
+function webSocketRow(category: Category | undefined): Category | undefined {
+  if (category === 'AUTHORIZER_EXPLICIT_DENY' || category === 'AUTHORIZER_POLICY_MISMATCH')
+    return 'WEBSOCKET_CONNECT_AUTHORIZER_DENY';
+  if (
+    category === 'IAM_EXPLICIT_DENY' ||
+    category === 'IAM_NOT_AUTHORIZED' ||
+    category === 'RESOURCE_POLICY_DENY'
+  )
+    return 'WEBSOCKET_CONNECT_IAM_DENY';
+  return category;
+}
+
+/** `wss://` (or `ws://`) URL, or the upgrade request's own headers. */
+function isWebSocketHandshake(observation: ClientObservation): boolean {
+  if (observation.url !== undefined && /^wss?:\/\//i.test(observation.url)) return true;
+  return (
+    header(observation.requestHeaders, 'upgrade')?.toLowerCase() === 'websocket' ||
+    header(observation.requestHeaders, 'sec-websocket-key') !== undefined
+  );
+}
+
+/** A presigned URL (`X-Amz-Signature` in the query) is a SigV4 signature too: browsers sign WebSockets so. */
+function isPresigned(url: string | undefined): boolean {
+  return url !== undefined && /[?&]X-Amz-Signature=/i.test(url);
+}
+
 function isForbiddenFamily(family: AnswerFamily): boolean {
   return family !== 'backend' && family !== 'unknown';
 }
@@ -165,13 +196,15 @@ function ruleContext(
 ): RuleContext {
   const hostHeader = header(observation.requestHeaders, 'host')?.toLowerCase();
   const hostApiId = hostHeader === undefined ? undefined : parseUrlShape(`https://${hostHeader}/`).apiId;
+  const fromHeaders = authorizationKind(observation.requestHeaders);
   return {
     family,
     shape,
-    authorization: authorizationKind(observation.requestHeaders),
+    authorization: fromHeaders === 'none' && isPresigned(observation.url) ? 'sigv4' : fromHeaders,
     apiKeySent: header(observation.requestHeaders, 'x-api-key') !== undefined,
     apiIdHeader: header(observation.requestHeaders, 'x-apigw-api-id') ?? hostApiId,
     errorTypeKnownAbsent: observation.responseHeadersComplete && errorType === undefined,
+    webSocket: isWebSocketHandshake(observation),
     facts,
   };
 }
@@ -199,7 +232,10 @@ function rankCandidates(
   if (messageCategory && message !== undefined) {
     add(messageCategory, 500, `the message "${redact(message)}" is API Gateway's own wording for this cause`);
   }
-  const open = messageCategory ? [] : FAMILY_CANDIDATES[context.family];
+  const family = messageCategory ? [] : FAMILY_CANDIDATES[context.family];
+  const open = context.webSocket
+    ? [...(messageCategory ? [] : WEBSOCKET_CANDIDATES), ...family.filter((row) => !NOT_WEBSOCKET.has(row))]
+    : family;
   const excluded = new Set<Category>();
   for (const category of open) {
     const rule = CLIENT_RULES.find((candidate) => candidate.category === category);
@@ -236,5 +272,6 @@ function signalsOf(
   if (context.apiIdHeader) signals.add('api-id-header');
   if (method === 'OPTIONS') signals.add('options-method');
   if (context.errorTypeKnownAbsent) signals.add('no-errortype-header');
+  if (context.webSocket) signals.add(WEBSOCKET_SIGNAL);
   return [...signals];
 }
