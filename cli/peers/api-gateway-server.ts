@@ -11,7 +11,10 @@ export type ApiGatewayOperation =
   | 'GetBasePathMappings'
   | 'GetApi'
   | 'GetStageV2'
-  | 'GetApiMappings';
+  | 'GetApiMappings'
+  | 'GetRoutes'
+  | 'GetAuthorizersV2'
+  | 'GetIntegrationsV2';
 
 export interface RecordedApiGatewayRequest {
   readonly operation: ApiGatewayOperation;
@@ -30,6 +33,10 @@ export interface BasePathMappingBody {
   stage: string;
 }
 export type HttpApiBody = Record<string, unknown> & { apiId: string };
+/** An `apigatewayv2` route, authorizer or integration (camelCase wire keys), for the WebSocket checks. */
+export type RouteBody = Record<string, unknown> & { routeId: string; routeKey: string };
+export type AuthorizerBody = Record<string, unknown> & { authorizerId: string };
+export type IntegrationBody = Record<string, unknown> & { integrationId: string };
 export interface ApiMappingBody {
   apiId: string;
   apiMappingId: string;
@@ -48,6 +55,12 @@ interface Route {
   ) => unknown;
 }
 
+const V2_CHILD_OPERATION = {
+  routes: 'GetRoutes',
+  authorizers: 'GetAuthorizersV2',
+  integrations: 'GetIntegrationsV2',
+} as const satisfies Record<string, ApiGatewayOperation>;
+
 const ERROR_STATUS: Record<string, number> = { TooManyRequestsException: 429, NotFoundException: 404 };
 const ACCOUNT = '123456789012';
 
@@ -65,6 +78,7 @@ export class ApiGatewayServer {
   private readonly httpApis = new Map<string, HttpApiBody>();
   private readonly httpStages = new Map<string, StageBody>();
   private readonly apiMappings = new Map<string, ApiMappingBody[]>();
+  private readonly v2Children = new Map<string, unknown[]>();
   private readonly failures: { operation: ApiGatewayOperation; errorType: string }[] = [];
   private readonly routes: readonly Route[] = [
     {
@@ -91,6 +105,22 @@ export class ApiGatewayServer {
       answer: ([domain], query) =>
         this.page(this.apiMappingsOf(domain), query, 'maxResults', 'nextToken', 'items'),
     },
+    ...(['routes', 'authorizers', 'integrations'] as const).map(
+      (kind): Route => ({
+        operation: V2_CHILD_OPERATION[kind],
+        pattern: new RegExp(`^/v2/apis/([^/]+)/${kind}$`),
+        answer: ([api], query) => {
+          this.httpApi(api);
+          return this.page(
+            this.v2Children.get(`${api}/${kind}`) ?? [],
+            query,
+            'maxResults',
+            'nextToken',
+            'items',
+          );
+        },
+      }),
+    ),
     {
       operation: 'GetStage',
       pattern: /^\/restapis\/([^/]+)\/stages\/([^/]+)$/,
@@ -138,6 +168,26 @@ export class ApiGatewayServer {
 
   addHttpStage(apiId: string, stage: StageBody): void {
     this.httpStages.set(`${apiId}/${stage.stageName}`, stage);
+  }
+
+  /** A WebSocket API (`protocolType` WEBSOCKET) with its routes, authorizers and integrations. */
+  addWebSocketApi(
+    api: HttpApiBody,
+    children: {
+      routes?: readonly RouteBody[];
+      authorizers?: readonly AuthorizerBody[];
+      integrations?: readonly IntegrationBody[];
+    } = {},
+  ): void {
+    this.httpApis.set(api.apiId, {
+      name: api.apiId,
+      protocolType: 'WEBSOCKET',
+      routeSelectionExpression: '$request.body.action',
+      ...api,
+    });
+    this.v2Children.set(`${api.apiId}/routes`, [...(children.routes ?? [])]);
+    this.v2Children.set(`${api.apiId}/authorizers`, [...(children.authorizers ?? [])]);
+    this.v2Children.set(`${api.apiId}/integrations`, [...(children.integrations ?? [])]);
   }
 
   addDomainName(domain: DomainNameBody, mappings: readonly BasePathMappingBody[] = []): void {

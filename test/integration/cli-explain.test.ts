@@ -122,6 +122,26 @@ describe('apigw403 explain, client side only', () => {
     expect(io.out()).toContain('--aws');
   });
 
+  it('explains a refused WebSocket handshake with the $connect rows and apigatewayv2 checks', async () => {
+    const url = 'wss://w1s2o3c4k5.execute-api.us-east-1.amazonaws.com/production?token=opaque';
+    const { code, result } = await explainJson({
+      ...base,
+      url,
+      status: '403',
+      header: ['Upgrade: websocket'],
+    });
+    expect(code).toBe(0);
+    expect(result).toMatchObject({ category: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY', stage: 'production' });
+    expect(result.signals).toContain('websocket-api');
+    const io = captureIo();
+    expect(await runExplain({ since: '24h', output: 'text', url, status: '403' }, io, NOW)).toBe(0);
+    expect(io.out()).toContain(
+      'WEBSOCKET_CONNECT_AUTHORIZER_DENY: WebSocket $connect refused by its Lambda authorizer',
+    );
+    expect(io.out()).toContain('aws apigatewayv2 get-authorizers --api-id w1s2o3c4k5 --region us-east-1');
+    expect(io.out()).not.toContain('--rest-api-id');
+  });
+
   it('exits 1 for an answer that is not a 403, 2 for conflicting inputs', async () => {
     expect(
       (

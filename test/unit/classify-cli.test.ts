@@ -17,6 +17,7 @@ import {
 } from '../fixtures/evidence.js';
 import { CONTROL_MESSAGE, envelope } from '../fixtures/payloads.js';
 import { plainTempDir } from '../fixtures/temp-dir.js';
+import { WS_API, WS_MESSAGES, webSocketLine } from '../fixtures/websocket-lines.js';
 
 const dir = plainTempDir('apigw403-classify-');
 const file = (name: string, content: string): string => {
@@ -100,6 +101,32 @@ describe('apigw403 classify', () => {
       'WAF_FILTERED',
       'UNCLASSIFIED',
     ]);
+  });
+
+  it('classifies WebSocket access lines with the same classifier (documented line shapes)', async () => {
+    const { code, lines } = await run([
+      file(
+        'websocket.log',
+        [
+          webSocketLine({ requestId: 'ws-1', 'error.message': MESSAGES.explicitDeny }),
+          webSocketLine({ requestId: 'ws-2', 'error.message': WS_MESSAGES.iamExplicitDeny }),
+          webSocketLine({ requestId: 'ws-3', 'error.message': MESSAGES.signatureMismatch }),
+          webSocketLine({ requestId: 'ws-4', status: '200' }),
+        ].join('\n'),
+      ),
+    ]);
+    expect(code).toBe(0);
+    expect(lines.map((line) => JSON.parse(line))).toMatchObject([
+      {
+        requestId: 'ws-1',
+        category: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+        apiId: WS_API,
+        resourcePath: '$connect',
+      },
+      { requestId: 'ws-2', category: 'WEBSOCKET_CONNECT_IAM_DENY', confidence: 'high' },
+      { requestId: 'ws-3', category: 'SIGNATURE_MISMATCH' },
+    ]);
+    for (const line of lines) expect(JSON.parse(line).signals).toContain('websocket-api');
   });
 
   it('takes execution lines from a file when --log-group names the execution group', async () => {
