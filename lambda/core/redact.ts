@@ -115,6 +115,41 @@ const NAMED_VALUE = /"\s*,\s*"value"\s*:\s*"/y;
 
 const PLACEHOLDERS = new Set(['', '-', 'null', 'none', 'undefined', 'value', 'true', 'false', REDACTED]);
 
+/**
+ * Words that follow a password's name in prose ("password reset required", "Password expired").
+ * A key written with `:` or `=` redacts whatever follows it. After a bare space, a value with a
+ * digit or a symbol always goes; an all-letter word goes only after a password's name (people
+ * choose passwords such as `hunter`; tokens, keys and signatures hold digits, and "Key throttle
+ * limit exceeded" is prose), unless it is one of these words or ends like prose (-ed, -ing, -tion,
+ * -sion, -ment). The trade: an all-letter password that is such a word (`passwd reset`) survives.
+ */
+const PROSE_WORDS = new Set(
+  (
+    'a algorithm an and are as at auth authentication authorization be been but by can cannot change changed ' +
+    'check could credentials did do does error expire expires expiry field for format from has have ' +
+    'header headers here id ids if in invalid is it key keys length lifetime may method mismatch missing name ' +
+    'must no not of on or parameter policy provider required reset rotation scope should signature ' +
+    'so that the then this to token tokens too type value values version via was were when which ' +
+    'will with without'
+  ).split(' '),
+);
+const PROSE_SUFFIXES = ['ed', 'ing', 'tion', 'sion', 'ment'];
+
+/** `password`, `passwd`, `pwd`, `passphrase`, `db_pass`: names of a credential a person chose. */
+function isPasswordKey(key: string): boolean {
+  const name = key.toLowerCase();
+  return name.includes('pass') || /(?:^|[^a-z])pwd$|^pwd/.test(name);
+}
+
+/** Whether the all-letter word `word` (a trailing `.,;:!?` allowed) reads as prose after a key. */
+function isProseWord(word: string): boolean {
+  const lower = word.replace(/[.,;:!?]+$/, '').toLowerCase();
+  return (
+    PROSE_WORDS.has(lower) ||
+    PROSE_SUFFIXES.some((suffix) => lower.length > suffix.length + 2 && lower.endsWith(suffix))
+  );
+}
+
 const AWS_KEY_PREFIXES = new Set([
   'AKIA',
   'ASIA',
@@ -522,7 +557,7 @@ class Scanner {
 
   /**
    * A key followed by a space, not a separator: `<Password value="x"/>`, `"password" "x"`, and
-   * `passwd x` when `x` is no word of prose (it holds a digit or a symbol).
+   * `passwd x` unless `x` is a word of prose (see `PROSE_WORDS`).
    */
   private spacedValue(
     keyStart: number,
@@ -535,6 +570,8 @@ class Scanner {
     const attribute = tagOpen && this.s.startsWith('value=', p);
     const quotedValue = quotedKey && this.c(p) === this.c(keyEnd);
     if (!attribute && !quotedValue && (quotedKey || !isKeyChar(this.c(p)))) return keyEnd;
+    // "… require API Key. Request will not …": a key that ends a sentence names nothing after it.
+    if (!quotedKey && this.c(keyEnd - 1) === 0x2e) return keyEnd;
     const kind = keyKind(this.s.slice(keyStart, keyEnd));
     if (kind !== 'secret' && kind !== 'cookie') return keyEnd;
     let start = attribute ? p + 'value='.length : p;
@@ -548,7 +585,10 @@ class Scanner {
       while (end < this.n && !this.isHardSpace(end) && !VALUE_END.has(this.c(end))) end += 1;
       let word = end;
       while (word > start && /[.,;:!?]/.test(this.s.charAt(word - 1))) word -= 1;
-      if (/^[A-Za-z]*$/.test(this.s.slice(start, Math.min(word, start + 64)))) return keyEnd;
+      const letters = this.s.slice(start, Math.min(word, start + 64));
+      const prose =
+        letters.length === 0 || !isPasswordKey(this.s.slice(keyStart, keyEnd)) || isProseWord(letters);
+      if (/^[A-Za-z]*$/.test(letters) && prose) return keyEnd;
     }
     if (!this.isHarmless(start, end)) this.spans.add(start, end);
     // The value may itself be a key (`passwd token=x`): scanning goes on inside it.
@@ -671,10 +711,46 @@ class Scanner {
         // Leading slashes stay: `/reset/[redacted]`, and `scheme://` keeps reading as a URL.
         let start = i;
         while (start < end && this.c(start) === 0x2f) start += 1;
+        if (start > i && !this.isAwsSecret(start, end)) start = this.pathWordsEnd(start, end);
         this.spans.add(start, end);
       }
       i = end;
     }
+  }
+
+  /**
+   * `/prod/eyJ…`: the path's leading segments that are plain words stay (`/prod/[redacted]`, not
+   * `/[redacted]`), so the alert still says where the request went. Only lower-case or capitalised
+   * words of up to 32 characters count: a piece of a random token is neither, and from the first
+   * other segment on everything goes.
+   */
+  private pathWordsEnd(start: number, end: number): number {
+    let kept = start;
+    for (let p = start; p < end; p += 1) {
+      if (this.c(p) !== 0x2f) continue;
+      if (!this.isPathWord(kept, p)) break;
+      kept = p + 1;
+    }
+    return kept;
+  }
+
+  private isPathWord(start: number, end: number): boolean {
+    if (end - start > 32 || this.s.startsWith('eyJ', start)) return false;
+    for (let p = start; p < end; p += 1) {
+      const ch = this.c(p);
+      if (
+        !(
+          isLower(ch) ||
+          isDigit(ch) ||
+          ch === 0x2d ||
+          ch === 0x5f ||
+          ch === 0x2e ||
+          (p === start && isUpper(ch))
+        )
+      )
+        return false;
+    }
+    return true;
   }
 
   private isCredentialToken(start: number, end: number): boolean {

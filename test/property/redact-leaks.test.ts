@@ -133,6 +133,12 @@ const LEAKS: readonly (readonly [name: string, text: string, secrets: readonly s
   ['bracketed value', 'password=<hunter2>', ['hunter2']],
   ['space-separated `passwd`', 'passwd hunter2', ['hunter2']],
   ['space-separated `client-secret`', 'client-secret hunter2', ['hunter2']],
+  // Issue 8 remainder: an all-letter password after a bare space-separated key.
+  ['all-letter password after `passwd`', 'passwd hunter', ['hunter']],
+  ['all-letter password after `password:`', 'password: hunter', ['hunter']],
+  ['all-letter password after `pwd`', 'login pwd letmein ok', ['letmein']],
+  ['capitalised password after `PASSWORD`', 'PASSWORD Swordfish', ['Swordfish']],
+  ['all-letter password after `db_pass`', 'db_pass opensesame', ['opensesame']],
   ['space-separated JSON-like pair', '"password" "hunter2"', ['hunter2']],
   ['short password', 'password=abc', ['abc']],
   ['short secret key', 'SecretAccessKey: abc', ['abc']],
@@ -144,6 +150,8 @@ const LEAKS: readonly (readonly [name: string, text: string, secrets: readonly s
   ['double-quoted bearer token', 'Authorization: Bearer "hunter2Q"', ['hunter2Q']],
   ['single-quoted bearer token', "Authorization: Bearer 'x'", ["'x'"]],
   // Issue: userinfo ended at the first `@`.
+  ['JWT as a path segment', `/prod/${JWT_PADDED}/orders`, ['eyJ', 'c2lnbmF0dXJl', 'orders']],
+  ['random token after path words', '/prod/api/QldpDBXCDYAFF1d9hxm2YiuqaAUPLA67', ['QldpDBXCDYAFF1d9']],
   ['`@` inside a URL password', 'https://admin:hunter2%40x@host/p', ['hunter2', 'x@host', 'admin']],
   ['raw `@` inside a URL password', 'https://admin:hunter2@x@host', ['hunter2', 'x@host']],
   [
@@ -170,6 +178,10 @@ describe('redaction by position', () => {
     expect(redact('Authorization: Splunk hunter2SECRET')).toBe(`Authorization: ${REDACTED}`);
     expect(redact('{"name":"password","value":"hunter2"}')).toBe(`{"name":"password","value":"${REDACTED}"}`);
     expect(redact('https://admin:hunter2%40x@host/p')).toBe(`https://${REDACTED}@host/p`);
+    // A JWT-looking path segment takes no plain segment before it along (it took `/prod`).
+    expect(redact(`/prod/${JWT_PADDED}`)).toBe(`/prod/${REDACTED}`);
+    expect(redact(`GET /prod/api/v2/Users/${JWT_PADDED}/orders`)).toBe(`GET /prod/api/v2/Users/${REDACTED}`);
+    expect(redact(`/${SECRET_40.slice(0, 10)}/${SECRET_40.slice(10)}`)).toBe(`/${REDACTED}`);
     expect(redact(String.raw`{\"authorization\":\"Bearer qwerty123456\"}`)).toBe(
       `{"authorization":"Bearer ${REDACTED}"}`,
     );
@@ -191,6 +203,13 @@ describe('prose and gateway messages survive', () => {
     'Authorization=Bearer',
     'Bearer token required',
     'password reset required',
+    'Password expired',
+    'token required',
+    'Password expired, password reset required',
+    'Passwords must be changed every 90 days',
+    'passwd changed for user bob',
+    'password is too short',
+    'password mismatch',
     'Signature expired: 20260101T000000Z is now earlier than 20260101T000500Z',
     '{"name":"region","value":"us-east-1"}',
     'routeKey=GET /pets',

@@ -6,6 +6,8 @@ import type { AlertView } from '../../lambda/core/render/index.js';
 import {
   buildAlertView,
   escapeSlack,
+  fromLog,
+  LIMITS,
   logsInsightsUrl,
   renderPublish,
   renderSlackMessage,
@@ -106,6 +108,22 @@ describe('rendering', () => {
     });
   });
 
+  // Issue 8: the raw text was cut before redaction, so a credential placed across the cut lost what
+  // gives it away (the gateway's echo after the token, the key before the value). Escapes shrink
+  // on decoding (`\u0078` is one `x`), so the cut could fall inside what is shown.
+  it.each([
+    ['an echoed token', (pad: string) => `${pad} abc123Secret not a valid key=value pair`],
+    ['a key before its value', (pad: string) => `${pad} usage plan: x passwd abc123Secret`],
+    ['a value after its key', (pad: string) => `${pad} password=${'\\u0061'.repeat(5)}bc123Secret`],
+  ])('redacts before it cuts: %s across the cut point', (_name, line) => {
+    for (let repeat = 300; repeat <= 460; repeat += 1) {
+      const text = line('\\u0078'.repeat(repeat));
+      const shown = fromLog(text, LIMITS.evidence);
+      expect(shown).not.toContain('bc123Secret');
+      expect(shown.length).toBeLessThanOrEqual(LIMITS.evidence);
+    }
+  });
+
   it('keeps the subject under 100 characters, one ASCII line', () => {
     const subject = subjectLine(view({ stage: `${'s'.repeat(200)}\nnext` }));
     expect(subject.length).toBeLessThan(100);
@@ -113,7 +131,8 @@ describe('rendering', () => {
   });
 
   it('keeps an enormous group under the SNS limit and Slack under its block limits', () => {
-    const huge = 'x&<'.repeat(400_000);
+    // Larger than a CloudWatch Logs event (256 KB): every field is redacted in full, then cut.
+    const huge = 'x&<'.repeat(100_000);
     const big = view({
       evidence: Array.from({ length: 50 }, () => huge),
       topUserAgents: Array.from({ length: 50 }, () => ({ value: huge, count: 1 })),

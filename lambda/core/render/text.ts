@@ -76,31 +76,22 @@ export function truncateEscaped(text: string, max: number): string {
   return `${partial ? body.slice(0, amp) : body}${TRUNCATION_MARKER}`;
 }
 
-/** How much raw text `fromLog` reads per character it may show: room for escapes and markers. */
+/** How much redacted text `fromLog` neutralises per character it may show: room for escapes and markers. */
 const RAW_PER_SHOWN = 4;
 
 /**
- * The head of `text` that can reach the first `max` characters of a rendering, cut after the last
- * separator so no credential is cut in two (a half token could slip under the rules that would catch
- * the whole); one long token is kept whole up to the bound, and the rules judge it.
- */
-function rawHead(text: string, max: number): string {
-  const bound = max * RAW_PER_SHOWN + 64;
-  if (text.length <= bound) return text;
-  const head = text.slice(0, bound);
-  const cut = Math.max(
-    ...[' ', '"', "'", ',', ';', '&', '<', '>', '(', ')', '{', '}'].map((ch) => head.lastIndexOf(ch)),
-  );
-  return cut > 0 ? head.slice(0, cut) : head;
-}
-
-/**
- * Every value that came from a log, ready for any renderer: redacted (which also makes it one line,
- * on the very text that is shown), neutralised, then bounded by what is sent, never the reverse.
+ * Every value that came from a log, ready for any renderer: redacted in full (which also makes it
+ * one line, on the very text that is shown), then neutralised, then bounded by what is sent, never
+ * the reverse. A cut before redaction could split a credential from what gives it away (`<token>
+ * not a valid key=value pair`, a key before its value) or leave a piece too short to be recognised,
+ * and decoding (`\u0078`, nested `%2525…`) can shrink any raw head below what is shown, so no raw
+ * bound is safe; redaction is linear, and the redacted text is cut before it is neutralised.
  */
 export function fromLog(text: string, max: number): string {
-  const head = rawHead(text, max);
-  const shown = truncateEscaped(neutraliseLogText(redact(head)), max);
-  if (head.length === text.length || shown.endsWith(TRUNCATION_MARKER)) return shown;
+  const redacted = redact(text);
+  const bound = max * RAW_PER_SHOWN + 64;
+  const head = redacted.length <= bound ? redacted : redacted.slice(0, bound);
+  const shown = truncateEscaped(neutraliseLogText(head), max);
+  if (head.length === redacted.length || shown.endsWith(TRUNCATION_MARKER)) return shown;
   return truncateEscaped(`${shown}${TRUNCATION_MARKER}`, max);
 }
