@@ -8,6 +8,7 @@ import { CATEGORIES, type FindingGroup } from '../../lambda/core/index.js';
 import { parseAlertView } from '../../lambda/core/render/alert-schema.js';
 import {
   buildAlertView,
+  type ChatbotNotification,
   LIMITS,
   renderPublish,
   renderSlackMessage,
@@ -127,6 +128,25 @@ const MARKUP = [
   '`code` ``` block',
   '[click](https://evil.example)',
   '&'.repeat(2900),
+  // Chatbot renders markdown and links bare domains; it cannot be told `verbatim`.
+  'evil.example/login',
+  'www.evil.com',
+  '//evil.com',
+  'https:/evil.com',
+  '[x](evil.example/x)',
+  ':warning:',
+  'x:rotating_light:y',
+  '#general',
+];
+/** What must not stand in a chat rendering: each would be a link, a channel, an emoji there. */
+const LIVE_IN_CHAT = [
+  'evil.example',
+  'www.evil',
+  'evil.com',
+  '](',
+  ':warning:',
+  ':rotating_light:',
+  '#general',
 ];
 const noise = fc.string({ maxLength: 24 }).map((text) => text.replace(/[A-Za-z0-9]/g, ' '));
 const logText = (secret: fc.Arbitrary<string>) =>
@@ -245,6 +265,28 @@ describe('rendered alerts', () => {
               expect(text.text).not.toContain(markup);
           }
         }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('leave no link, channel or emoji of log text in the Chatbot notification or the Slack blocks', () => {
+    fc.assert(
+      fc.property(groupOf(logText(otherSecret)), (group) => {
+        const view = buildAlertView(group, { region: 'us-east-1', logGroups: ['/g'], alert });
+        const rendered = renderPublish(view);
+        const chatbot = JSON.parse(
+          (JSON.parse(rendered.message) as Record<string, string>).https ?? '{}',
+        ) as ChatbotNotification;
+        const slack = renderSlackMessage(rendered.view);
+        const texts = [
+          chatbot.content.title,
+          chatbot.content.description,
+          chatbot.metadata.summary,
+          ...chatbot.metadata.relatedResources,
+          ...slack.blocks.flatMap((block) => ('text' in block ? [block.text.text] : [])),
+        ];
+        for (const text of texts) for (const live of LIVE_IN_CHAT) expect(text).not.toContain(live);
       }),
       { numRuns: 200 },
     );

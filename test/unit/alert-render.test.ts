@@ -9,6 +9,8 @@ import {
   fromLog,
   LIMITS,
   logsInsightsUrl,
+  neutraliseLogText,
+  toPlainText,
   renderPublish,
   renderSlackMessage,
   SLACK_LIMITS,
@@ -70,6 +72,36 @@ describe('rendering', () => {
     ['<https://evil|x>', '&lt;https://evil|x&gt;'],
   ])('escapes %s for Slack', (raw, escaped) => {
     expect(escapeSlack(raw)).toBe(escaped);
+  });
+
+  // Issue 8: Chatbot renders Slack markdown with automatic links and emoji, and cannot be told
+  // `verbatim`: bare domains, markdown links and shortcodes from log text stayed live there.
+  it.each([
+    ['evil.example/login', 'evil[.]example/login'],
+    ['www.evil.com', 'www[.]evil[.]com'],
+    ['//evil.com', '//evil[.]com'],
+    ['https:/evil.com', 'https:/evil[.]com'],
+    ['https://evil.example/sso', 'https[:]//evil[.]example/sso'],
+    ['[x](evil.example/x)', '[x] (evil[.]example/x)'],
+    [':warning: :rotating_light:', '\u2236warning: \u2236rotating\u02cdlight:'],
+    ['#general', '\uff03general'],
+    ['Mozilla/5.0 curl/8.10.1 76.33.40.125 status: 403', 'Mozilla/5.0 curl/8.10.1 76.33.40.125 status: 403'],
+  ])('makes %s inert for chat, and the e-mail reads it back', (raw, inert) => {
+    expect(neutraliseLogText(raw)).toBe(inert);
+    expect(toPlainText(neutraliseLogText(raw))).toBe(
+      inert.replace(
+        /[\u2236\uff03\u02cd]/g,
+        (ch) => ({ '\u2236': ':', '\uff03': '#', '\u02cd': '_' })[ch] ?? ch,
+      ),
+    );
+  });
+
+  it('keeps a dotted stage out of the Chatbot title (a host name there is a link)', () => {
+    const notification = JSON.parse(
+      (JSON.parse(renderPublish(view({ stage: 'evil.com' })).message) as Record<string, string>).https ??
+        '{}',
+    ) as { content: { title: string } };
+    expect(notification.content.title).toContain('a1b2c3d4e5/evil-com');
   });
 
   it('fills the Logs Insights link with the region and the request ids', () => {

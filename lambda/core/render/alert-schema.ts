@@ -20,9 +20,17 @@ export function isSlackEscaped(text: string): boolean {
   return true;
 }
 
-/** What `neutraliseLogText` leaves: escaped, no mrkdwn or mention character, no live `scheme://`. */
+/**
+ * What `neutraliseLogText` leaves: escaped, no mrkdwn, mention or channel character, no live
+ * `scheme://`, host name, markdown link or emoji shortcode.
+ */
 export function isNeutralised(text: string): boolean {
-  return isSlackEscaped(text) && !/[*_~`@]/.test(text) && !text.includes('://');
+  return (
+    isSlackEscaped(text) &&
+    !/[*_~`@]|#\w|[A-Za-z0-9-]\.[A-Za-z]|:[\w+'-]{1,100}:/.test(text) &&
+    !text.includes('://') &&
+    !text.includes('](')
+  );
 }
 
 const escaped = (max: number) => z.string().max(max).refine(isSlackEscaped, 'not Slack-escaped');

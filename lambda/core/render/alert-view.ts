@@ -130,14 +130,16 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
 }
 
 /**
- * API ids and stages as API Gateway spells them (`[A-Za-z0-9_.-]`), so they are safe in text, in the
+ * API ids and stages as API Gateway spells them (`[A-Za-z0-9_-]`), so they are safe in text, in the
  * commands the checks print and in SNS message attributes; anything else a log line claims is
- * redacted and its other characters become `-`. The texts around them are the monitor's own.
+ * redacted and its other characters become `-`. No `.` either: `evil.com` as a stage would be a
+ * link in Chatbot's markdown, which cannot be told `verbatim`. The texts around them are the
+ * monitor's own.
  */
 function identifier(text: string): string {
   return (
     redact(text)
-      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .replace(/[^A-Za-z0-9_-]/g, '-')
       // An `_` at the edge of a word would open or close mrkdwn italics.
       .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '-')
       .slice(0, LIMITS.id)

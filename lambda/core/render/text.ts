@@ -14,8 +14,9 @@ export function escapeSlack(text: string): string {
 }
 
 /**
- * mrkdwn's formatting characters and the mention sign, swapped for look-alikes that format nothing:
- * Slack has no escape for them, and a zero-width character would survive a copy and paste unseen.
+ * mrkdwn's formatting characters, the mention and channel signs and the colon that opens an emoji
+ * shortcode, swapped for look-alikes that format nothing: Slack has no escape for them, and a
+ * zero-width character would survive a copy and paste unseen.
  */
 const INERT: Readonly<Record<string, string>> = {
   '*': '\u2217', // ∗ asterisk operator
@@ -23,6 +24,8 @@ const INERT: Readonly<Record<string, string>> = {
   '~': '\u223c', // ∼ tilde operator
   '`': '\u02cb', // ˋ modifier letter grave accent
   '@': '\uff20', // ＠ fullwidth commercial at: no `@here`, no `@user`
+  '#': '\uff03', // ＃ fullwidth number sign: no `#channel` link
+  ':': '\u2236', // ∶ ratio: no `:warning:` emoji
 };
 const INERT_BACK: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(INERT)
@@ -31,14 +34,31 @@ const INERT_BACK: Readonly<Record<string, string>> = Object.fromEntries(
 );
 
 /**
- * Log text made inert for Slack mrkdwn and Chatbot markdown: `& < >` escaped, formatting characters
- * swapped for look-alikes, and every `scheme://` written `scheme[:]//` so no URL a caller sent
- * becomes a link (the Slack blocks also set `verbatim`, which stops Slack linking bare domains).
+ * The `.` before a label that starts with a letter (`evil.example/login`, `www.evil.com`,
+ * `//evil.com`, `https:/evil.com`), so no host name reads as one: AWS Chatbot renders
+ * `client-markdown` in Slack's markdown (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html:
+ * "renders notifications in the target chat platform's markdown"; title and description support
+ * markdown and emoji) and its schema has no `verbatim`, so Slack's automatic linking of bare domains
+ * applies there. Numbers keep their dots (`Mozilla/5.0`, `76.33.40.125`): Slack links no bare address.
+ */
+const HOST_DOT = /(?<=[A-Za-z0-9-])\.(?=[A-Za-z])/g;
+/** `:name:` as Slack reads an emoji shortcode (names are letters, digits, `_ + ' -`). */
+const EMOJI_OPEN = /:(?=[\w+'-]{1,100}:)/g;
+
+/**
+ * Log text made inert for Slack mrkdwn and Chatbot markdown, so no caller-controlled text becomes a
+ * link, a mention, an emoji or formatting: `& < >` escaped, formatting and mention characters
+ * swapped for look-alikes (see `INERT`), every `scheme://` written `scheme[:]//`, the dot of every
+ * host-like name written `[.]` (`evil[.]example/login`), and `](` broken (`] (`), so a markdown link
+ * `[x](evil)` is two pieces of text. The Slack blocks also set `verbatim`; Chatbot cannot be told.
  */
 export function neutraliseLogText(text: string): string {
   return escapeSlack(text)
-    .replace(/[*_~`@]/g, (ch) => INERT[ch] ?? ch)
-    .replaceAll('://', '[:]//');
+    .replace(EMOJI_OPEN, INERT[':'] ?? ':')
+    .replace(/[*_~`@]|#(?=\w)/g, (ch) => INERT[ch] ?? ch)
+    .replaceAll('://', '[:]//')
+    .replace(HOST_DOT, '[.]')
+    .replaceAll('](', '] (');
 }
 
 /**
@@ -51,7 +71,7 @@ export function toPlainText(escaped: string): string {
     .replace(/&lt;/g, '‹')
     .replace(/&gt;/g, '›')
     .replace(/&amp;/g, '&')
-    .replace(/[\u2217\u02cd\u223c\u02cb]/g, (ch) => INERT_BACK[ch] ?? ch);
+    .replace(/[\u2217\u02cd\u223c\u02cb\uff03\u2236]/g, (ch) => INERT_BACK[ch] ?? ch);
 }
 
 /** Cuts `text` to at most `max` UTF-16 units, marking the cut; never splits a surrogate pair. */
