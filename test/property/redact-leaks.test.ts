@@ -379,6 +379,27 @@ describe('linear time', () => {
     'distinct keys': Array.from({ length: 120_000 }, (_, i) => `k${i.toString(36)}=`)
       .join('')
       .slice(0, SIZE),
+    // One row per later scan (issue 8 remainder): each shape makes that scan do its most work.
+    'userinfo runs (scanUserinfo)': fill('https://a:b@'),
+    'userinfo without a path': `https://${fill('a:b@')}`,
+    '`-u` flags (scanCommandLineUsers)': fill(' -u a:b --user c:d'),
+    '`-u` and one long credential': ` -u ${fill('a:')}`,
+    'one long echoed token (scanEchoedToken)': `${fill('a').slice(0, SIZE - 40)} not a valid key=value pair`,
+    'unclosed key blocks (scanPrivateKeys)': fill('-----BEGIN RSA PRIVATE KEY----- MIIE '),
+    'key blocks without a footer end': `-----BEGIN PRIVATE KEY-----${fill('-----END ')}`,
+    'distinct camelCase keys (key-part splitting)': Array.from(
+      { length: 9_000 },
+      (_, i) => `x${i.toString(36)}${'AbCd_eF-'.repeat(16)}=1&`,
+    )
+      .join('')
+      .slice(0, SIZE),
+    'keys longer than any header': fill(`${'aB_c-'.repeat(60)}=v&`),
+    'one camel-case token (wordlessShare)': fill('GatewayExecution'),
+    'acronym runs (wordlessShare)': fill('GETRequestsAPIKeyZftdv'),
+    'word pieces of one token': fill('Apple-Banana_Cherry.Gateway/'),
+    'path words before a JWT (path segments)': `${fill('/prod').slice(0, SIZE - 40)}/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0`,
+    'bare password keys (prose words)': fill('passwd hunter pwd reset '),
+    'one long all-letter password': `passwd ${fill('ab')}`,
   };
 
   it.each(Object.entries(ADVERSARIAL))(
