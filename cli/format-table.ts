@@ -1,4 +1,5 @@
 import type { Finding } from '../lambda/core/index.js';
+import { ComposedText, safeText } from './commands/command-io.js';
 
 interface CategoryRow {
   category: string;
@@ -7,9 +8,13 @@ interface CategoryRow {
   high: number;
 }
 
-/** The per-category summary a person reads in a terminal: count, share, busiest API/stage, confidence. */
-export function renderSummaryTable(findings: readonly Finding[]): string {
-  if (findings.length === 0) return 'No 403 found.\n';
+/**
+ * The per-category summary a person reads in a terminal: count, share, busiest API/stage, confidence.
+ * Only the API/stage came from a log and passes `safeText`; the rest is the CLI's own text, which
+ * redaction would misread (`INVALID_API_KEY  12` is a key and its value to it).
+ */
+export function renderSummaryTable(findings: readonly Finding[]): ComposedText {
+  if (findings.length === 0) return new ComposedText('No 403 found.\n');
   const rows = new Map<string, CategoryRow>();
   for (const finding of findings) {
     let row = rows.get(finding.category);
@@ -32,12 +37,12 @@ export function renderSummaryTable(findings: readonly Finding[]): string {
         String(row.count),
         percent(row.count, findings.length),
         percent(row.high, row.count),
-        `${topStage} (${topCount})`,
+        `${safeText(topStage)} (${topCount})`,
       ];
     }),
     ['TOTAL', String(findings.length), '100.0%', '', ''],
   ];
-  return alignColumns(table, [false, true, true, true, false]);
+  return new ComposedText(alignColumns(table, [false, true, true, true, false]));
 }
 
 /** Text columns padded to their widest cell; numeric columns right-aligned. */

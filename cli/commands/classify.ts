@@ -63,7 +63,7 @@ function report(
     else output.err(`apigw403 classify: ${text}`);
     return;
   }
-  if (format === 'table') output.out(renderSummaryTable(findings));
+  if (format === 'table') output.composed(renderSummaryTable(findings));
   else for (const finding of findings) output.json(finding);
 }
 

@@ -14,6 +14,7 @@ import { awsClients } from '../aws/clients.js';
 import { settleWithAws } from '../aws/settle.js';
 import {
   type CommandIo,
+  ComposedText,
   EXIT_OK,
   EXIT_PROBLEM,
   EXIT_USAGE,
@@ -21,6 +22,7 @@ import {
   processIo,
   type SafeOutput,
   safeOutput,
+  safeText,
   UsageError,
 } from './command-io.js';
 
@@ -73,7 +75,9 @@ export async function runExplain(
     const documents = explained.map(({ explanation, notes }) => ({ ...explanation, notes }));
     output.json(options.har === undefined ? documents[0] : documents, 2);
   } else {
-    output.out(explained.map((entry) => renderText(entry, options.aws === true)).join('\n'));
+    output.composed(
+      new ComposedText(explained.map((entry) => renderText(entry, options.aws === true)).join('\n')),
+    );
   }
   return EXIT_OK;
 }
@@ -209,7 +213,7 @@ function parseHeaders(lines: readonly string[]): Record<string, string> {
 function undecidedFromClient(explanation: ClientExplanation) {
   const stage =
     explanation.apiId && explanation.stage
-      ? `apigw403 triage --api ${explanation.apiId} --stage ${explanation.stage}`
+      ? `apigw403 triage --api ${safeText(explanation.apiId)} --stage ${safeText(explanation.stage)}`
       : 'apigw403 triage --api API_ID --stage STAGE (the API and stage the URL is served by)';
   return {
     summary: 'The answer alone does not say which check refused the request.',
@@ -220,14 +224,23 @@ function undecidedFromClient(explanation: ClientExplanation) {
   };
 }
 
+/**
+ * The explanation as text: what the caller, the capture or the logs said passes `safeText` value by
+ * value; the category's title, summary and checks are the CLI's own and are not redacted (redaction
+ * read `INCOMPLETE_SIGNATURE: Authorization header …` as a key and its value).
+ */
 function renderText({ explanation, notes, foundInLogs }: Explained, settled: boolean): string {
   const fromLogs = foundInLogs === true;
+  const outside = (text: string | undefined): string | undefined =>
+    text === undefined ? undefined : safeText(text);
+  const region = outside(explanation.region);
+  const domainName = outside(explanation.domainName);
   const described = describeCategory(explanation.category, {
-    apiId: explanation.apiId ?? '<api-id>',
-    stage: explanation.stage ?? '<stage>',
-    ...(explanation.region ? { region: explanation.region } : {}),
+    apiId: outside(explanation.apiId) ?? '<api-id>',
+    stage: outside(explanation.stage) ?? '<stage>',
+    ...(region ? { region } : {}),
     ...(explanation.reason ? { reason: explanation.reason } : {}),
-    ...(explanation.domainName ? { domainName: explanation.domainName } : {}),
+    ...(domainName ? { domainName } : {}),
     signals: explanation.signals,
   });
   const description =
@@ -235,20 +248,20 @@ function renderText({ explanation, notes, foundInLogs }: Explained, settled: boo
       ? { ...described, ...undecidedFromClient(explanation) }
       : described;
   const lines = [
-    `${explanation.status} ${[explanation.method, explanation.url].filter(Boolean).join(' ')}${explanation.requestId ? ` (request ${explanation.requestId})` : ''}`,
+    `${outside(String(explanation.status))} ${[explanation.method, explanation.url].filter(Boolean).map(outside).join(' ')}${explanation.requestId ? ` (request ${outside(explanation.requestId)})` : ''}`,
     `${explanation.category}: ${description.title} (confidence ${explanation.confidence})`,
     `  ${description.summary}`,
     '',
     'Candidates, most likely first:',
     ...explanation.candidates.flatMap((candidate, index) => [
       `  ${index + 1}. ${candidate.category}`,
-      ...candidate.reasons.map((reason) => `     - ${reason}`),
+      ...candidate.reasons.map((reason) => `     - ${outside(reason)}`),
     ]),
     '',
     'First checks:',
     ...description.checks.map((check) => `  - ${check}`),
     `Docs: ${description.docUrl}`,
-    ...notes.map((note) => `Note: ${note}`),
+    ...notes.map((note) => `Note: ${outside(note)}`),
   ];
   if (!settled && explanation.confidence !== 'high') {
     lines.push(

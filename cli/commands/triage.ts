@@ -213,8 +213,11 @@ function print(output: SafeOutput, io: CommandIo, options: TriageOptions, result
     );
     return;
   }
-  output.out(renderSummaryTable(result.findings));
-  if (io.stdoutIsTTY && result.findings.length > 0) output.out(`\n${renderCategoryChart(result.findings)}`);
+  output.composed(renderSummaryTable(result.findings));
+  if (io.stdoutIsTTY && result.findings.length > 0) {
+    output.out('\n');
+    output.composed(renderCategoryChart(result.findings));
+  }
 }
 
 export function registerTriage(program: Command): void {

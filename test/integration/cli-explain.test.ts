@@ -142,6 +142,28 @@ describe('apigw403 explain, client side only', () => {
     expect(io.out()).not.toContain('--rest-api-id');
   });
 
+  // The whole text passed redaction, which read the CLI's own `INCOMPLETE_SIGNATURE: Authorization
+  // header …` as a key and its value: now only what the caller sent is redacted, value by value.
+  it("redacts what the caller sent, not the category's own text", async () => {
+    const io = captureIo();
+    await runExplain(
+      {
+        since: '24h',
+        output: 'text',
+        url: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/x?access_token=abc123Secret\u001b[31m',
+        errorType: 'IncompleteSignatureException',
+        message: "Authorization header requires 'Credential' parameter. Authorization=Bearer abc123Secret",
+        header: ['Authorization: Bearer abc123Secret'],
+      },
+      io,
+      NOW,
+    );
+    expect(io.out()).toContain('INCOMPLETE_SIGNATURE: Authorization header is not a SigV4 signature');
+    expect(io.out()).toContain('access_token=[redacted]');
+    expect(io.out()).not.toContain('abc123Secret');
+    expect(io.out()).not.toContain('\u001b');
+  });
+
   it('exits 1 for an answer that is not a 403, 2 for conflicting inputs', async () => {
     expect(
       (

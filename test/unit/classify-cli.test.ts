@@ -178,4 +178,24 @@ describe('apigw403 classify', () => {
     expect(stdout).toMatch(/INTEGRATION_403\s+1\s+33\.3%/);
     expect(stdout).toMatch(/TOTAL\s+3\s+100\.0%/);
   });
+
+  // Redaction read the table's own text as keys and values (`INVALID_API_KEY  1` lost its count):
+  // only the API/stage cell came from a log.
+  it('redacts only what came from a log in the table', async () => {
+    const keyed = file(
+      'keyed.log',
+      [
+        accessLine({ error: { message: MESSAGES.forbidden, responseType: 'INVALID_API_KEY' } }),
+        accessLine({
+          stage: 'password=abc123Secret\u001b[31m',
+          error: { message: MESSAGES.invalidToken, responseType: 'UNAUTHORIZED' },
+        }),
+      ].join('\n'),
+    );
+    const { stdout } = await run([keyed], { output: 'table' });
+    expect(stdout).toMatch(/INVALID_API_KEY\s+1\s+50\.0%/);
+    expect(stdout).toMatch(/INVALID_SECURITY_TOKEN\s+1\s+50\.0%/);
+    expect(stdout).not.toContain('abc123Secret');
+    expect(stdout).not.toContain('\u001b');
+  });
 });
