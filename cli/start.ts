@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { monitorEnvironment } from '../lambda/core/monitor-contract.js';
 import { METRIC_NAME } from '../lambda/core/render/index.js';
 import type { AlertOutcome } from '../lambda/monitor.js';
+import { ComposedText, processIo, safeOutput, safeText } from './commands/command-io.js';
 import { CloudWatchLogsServer } from './peers/cloudwatch-logs-server.js';
 import { type LocalAws, startLocalAws } from './peers/local-aws.js';
 import { totalsPerService } from './peers/request-count.js';
@@ -59,12 +60,23 @@ const program = new Command()
   )
   .parse();
 
+/**
+ * What npm start prints passes the CLI's safe output: file names, input problems and errors through
+ * `safeText` (redacted, no control sequences); the alerts the channels received are the monitor's
+ * already redacted renderings and the tables are the CLI's own text, so they are only stripped of
+ * control sequences (redaction would read `INVALID_API_KEY  12` as a key and its value).
+ */
+const output = safeOutput(processIo);
+const say = (text: string): void => output.out(`${text}\n`);
+const warn = (text: string): void => output.err(`${text}\n`);
+const print = (text: string): void => output.composed(new ComposedText(`${text}\n`));
+
 const options = program.opts<Options>();
 try {
   await (options.scenario === 'accounts' ? runAccountsScenario() : main(options));
 } catch (error) {
   // Whatever went wrong is one line, never a stack trace.
-  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`.split('\n')[0]);
+  warn(`npm start: ${error instanceof Error ? error.message : String(error)}`.split('\n')[0] ?? '');
   process.exitCode = 1;
 }
 
@@ -77,7 +89,7 @@ async function checkInputs(
 ): Promise<{ run: false } | { run: true; inputs?: PreparedInputs }> {
   const reportProblem = options.report ? await reportPathProblem(options.report) : undefined;
   if (reportProblem || (options.config && !options.input)) {
-    console.error(`npm start: ${reportProblem ?? '--config applies to --input payloads'}`);
+    warn(`npm start: ${reportProblem ?? '--config applies to --input payloads'}`);
     process.exitCode = 2;
     return { run: false };
   }
@@ -87,21 +99,21 @@ async function checkInputs(
     inputs = await prepareInputs(options.input, options.config);
   } catch (error) {
     if (!(error instanceof InputUsageError)) throw error;
-    console.error(`npm start: ${error.message}`);
+    warn(`npm start: ${error.message}`);
     process.exitCode = 2;
     return { run: false };
   }
-  for (const problem of inputs.problems) console.error(`npm start: ${problem}`);
+  for (const problem of inputs.problems) warn(`npm start: ${problem}`);
   if (inputs.problems.length > 0) process.exitCode = 1;
   if (inputs.deliveries.length === 0) {
-    console.error('npm start: no input could be read; nothing to run');
+    warn('npm start: no input could be read; nothing to run');
     return { run: false };
   }
   const stages = inputs.watchedStages.map(
     (stage) =>
       `${stage.apiId}/${stage.stage} (${[stage.accessLogGroup, stage.executionLogs ? 'execution logs' : undefined].filter(Boolean).join(', ')})`,
   );
-  console.log(
+  say(
     options.config
       ? `Watched stages from ${options.config}: ${stages.join('; ')}`
       : `Watched stages derived from the inputs (give --config cdk.json to use your own): ${stages.join('; ')}`,
@@ -153,12 +165,12 @@ async function main(options: Options): Promise<void> {
           event: subscriptionEvent(delivery.document),
         }))
       : (inputs?.deliveries ?? []).map((delivery) => ({ ...delivery, at: Date.now() }));
-    console.log(`\n== Monitor invocations (${deliveries.length}) ==`);
+    print(`\n== Monitor invocations (${deliveries.length}) ==`);
     for (const delivery of deliveries) {
       clock = delivery.at;
       const summary = await monitor(delivery.event).catch((error: unknown) => {
         // Deployed, Lambda would retry it and then keep it on the failure queue; here it is one line.
-        console.error(`npm start: ${delivery.label}: the monitor failed: ${String(error).split('\n')[0]}`);
+        warn(`npm start: ${delivery.label}: the monitor failed: ${String(error).split('\n')[0]}`);
         process.exitCode = 1;
         return undefined;
       });
@@ -166,8 +178,8 @@ async function main(options: Options): Promise<void> {
       outcomes.push(...summary.outcomes);
       const alerted = summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
       const suppressed = summary.outcomes.filter((outcome) => outcome.action === 'suppress').length;
-      console.log(
-        `  ${delivery.label.padEnd(48)} ${summary.kind.padEnd(13)} 403s ${String(summary.findings).padStart(3)}  alerts ${alerted}  suppressed ${suppressed}`,
+      print(
+        `  ${safeText(delivery.label).padEnd(48)} ${summary.kind.padEnd(13)} 403s ${String(summary.findings).padStart(3)}  alerts ${alerted}  suppressed ${suppressed}`,
       );
     }
 
@@ -182,14 +194,12 @@ async function main(options: Options): Promise<void> {
     );
     printSlack(local);
     printMetric(metric);
-    console.log(
+    print(
       `\n== Delivered ==\n  SQS (all alerts): ${received.length}   SQS (filter policy severity=critical|high): ${urgent.length}   Slack: ${local.slack.messages.length} (forwarder invocations ${slackDelivered})`,
     );
     const awsRequests = local.awsRequests.snapshot();
-    console.log(
-      `  awsRequests (counted at the local peers): ${JSON.stringify(totalsPerService(awsRequests))}`,
-    );
-    console.log(`  done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+    print(`  awsRequests (counted at the local peers): ${JSON.stringify(totalsPerService(awsRequests))}`);
+    print(`  done in ${((performance.now() - began) / 1000).toFixed(1)} s`);
 
     if (options.report) {
       const report = {
@@ -214,7 +224,7 @@ async function main(options: Options): Promise<void> {
         awsRequests,
       };
       await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
-      console.log(`  report written to ${options.report}`);
+      say(`  report written to ${options.report}`);
     }
   } finally {
     await local.stop();
@@ -223,46 +233,46 @@ async function main(options: Options): Promise<void> {
 }
 
 function printEmails(envelopes: readonly { Subject: string | null; Message: string }[], all: boolean): void {
-  console.log(`\n== E-mail (${envelopes.length} alerts) ==`);
-  for (const envelope of envelopes) console.log(`  ${envelope.Subject}`);
+  print(`\n== E-mail (${envelopes.length} alerts) ==`);
+  for (const envelope of envelopes) print(`  ${envelope.Subject}`);
   const shown = all
     ? envelopes
     : envelopes.filter((envelope, index) => index === 0 || /since the last alert/.test(envelope.Message));
   for (const envelope of shown) {
-    console.log(`\n---- Subject: ${envelope.Subject}\n${messageForProtocol(envelope.Message, 'email')}`);
+    print(`\n---- Subject: ${envelope.Subject}\n${messageForProtocol(envelope.Message, 'email')}`);
   }
 }
 
 function printSlack(local: LocalAws): void {
-  console.log(`\n== Slack (${local.slack.messages.length} messages) ==`);
+  print(`\n== Slack (${local.slack.messages.length} messages) ==`);
   for (const message of local.slack.messages) {
     const blocks = message.blocks ?? [];
     const types = blocks.map((block) => block.type);
-    console.log(`  ${message.text?.slice(0, 110)}\n    ${blocks.length} blocks: ${types.join(', ')}`);
+    print(`  ${message.text?.slice(0, 110)}\n    ${blocks.length} blocks: ${types.join(', ')}`);
   }
   const first = local.slack.messages[0];
   if (first) {
-    console.log('\n---- First Slack message, block by block');
+    print('\n---- First Slack message, block by block');
     for (const block of first.blocks ?? []) {
       const text =
         block.text?.text ?? (block.elements ?? []).map((element) => JSON.stringify(element)).join(' ');
-      console.log(`  [${block.type}] ${text.replace(/\n/g, '\n      ')}`);
+      print(`  [${block.type}] ${text.replace(/\n/g, '\n      ')}`);
     }
   }
 }
 
 function printMetric(rows: readonly MetricRow[]): void {
-  console.log(`\n== Metric ${METRIC_NAME} (EMF) ==`);
+  print(`\n== Metric ${METRIC_NAME} (EMF) ==`);
   const table = new Map<string, MetricRow>();
   for (const row of rows) {
     const key = `${row.apiId}|${row.stage}|${row.category}`;
     const previous = table.get(key);
     table.set(key, { ...row, count: (previous?.count ?? 0) + row.count });
   }
-  console.log(`  ${'ApiId'.padEnd(12)} ${'Stage'.padEnd(10)} ${'Category'.padEnd(30)} Count`);
+  print(`  ${'ApiId'.padEnd(12)} ${'Stage'.padEnd(10)} ${'Category'.padEnd(30)} Count`);
   for (const row of [...table.values()].sort((a, b) => b.count - a.count)) {
-    console.log(
-      `  ${row.apiId.padEnd(12)} ${row.stage.padEnd(10)} ${row.category.padEnd(30)} ${String(row.count).padStart(5)}`,
+    print(
+      `  ${safeText(row.apiId).padEnd(12)} ${safeText(row.stage).padEnd(10)} ${row.category.padEnd(30)} ${String(row.count).padStart(5)}`,
     );
   }
 }

@@ -6,6 +6,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
+import { redact } from '../../lambda/core/index.js';
 import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
 import {
   type CommandIo,
@@ -182,9 +183,9 @@ export async function replayQueue(
   return { replayed, ...counts };
 }
 
+/** Redacted before it is cut: a cut first could leave a credential without what gives it away. */
 function oneLine(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.replace(/\s+/g, ' ').slice(0, 300);
+  return redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { constants, gunzipSync } from 'node:zlib';
 import type { LogEvent, LogsDocument } from './model.js';
+import { redact } from './redact.js';
 
 export type DecodeResult =
   | {
@@ -183,7 +184,7 @@ function describe(value: unknown): string {
   return value === undefined ? 'missing' : `a ${typeof value}`;
 }
 
+/** A parser's message may quote the input it read: redacted (which also makes it one line), then cut. */
 function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s+/g, ' ').slice(0, 160);
+  return redact(error instanceof Error ? error.message : String(error)).slice(0, 160);
 }

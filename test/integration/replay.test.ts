@@ -144,6 +144,21 @@ describe('apigw403 replay', () => {
     expect(await visibleInQueue()).toBe(before);
   });
 
+  // Every line replay prints passes the CLI's safe output: a queue message is anyone's text.
+  it('prints what a record says redacted and without control sequences', async () => {
+    await peers.sqs.send(new PurgeQueueCommand({ QueueUrl: peers.local.queueUrls.onFailure }));
+    await send(
+      destinationRecord(
+        'fn\u001b]0;pwned\u0007\u001b[31m-Bearer abc123Secret',
+        accessEvent('r3p1ay0002', 'a7c6f0e2-0009'),
+      ),
+    );
+    const result = await replay({ functionName: [MONITOR] });
+    expect(result.err).toMatch(/stays in the queue: it failed in fn.*Bearer \[redacted\]/);
+    expect(result.err).not.toContain('abc123Secret');
+    expect(result.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+  });
+
   it('--local runs the handlers of this checkout, chosen by the event each record holds', async () => {
     await peers.sqs.send(new PurgeQueueCommand({ QueueUrl: peers.local.queueUrls.onFailure }));
     await send(destinationRecord(MONITOR, accessEvent('r3p1ay0001', 'a7c6f0e2-0004')));
