@@ -156,7 +156,7 @@ describe('apigw403 replay', () => {
     const result = await replay({ functionName: [MONITOR] });
     expect(result.err).toMatch(/stays in the queue: it failed in fn.*Bearer \[redacted\]/);
     expect(result.err).not.toContain('abc123Secret');
-    expect(result.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(result.err.replaceAll('\n', '')).not.toMatch(/\p{Cc}/u);
   });
 
   it('--local runs the handlers of this checkout, chosen by the event each record holds', async () => {

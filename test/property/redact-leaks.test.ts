@@ -259,6 +259,11 @@ const hostileChar = fc.constantFrom(
   'AKIA',
   REDACTED,
   'AKIAQWERTYUIOPASDFGH',
+  'passwd ',
+  'pwd ',
+  'reset',
+  'hunter',
+  '/prod/',
 );
 const hostileText = fc.array(hostileChar, { maxLength: 60 }).map((parts) => parts.join(''));
 

@@ -10,11 +10,11 @@ import {
   LIMITS,
   logsInsightsUrl,
   neutraliseLogText,
-  toPlainText,
   renderPublish,
   renderSlackMessage,
   SLACK_LIMITS,
   subjectLine,
+  toPlainText,
 } from '../../lambda/core/render/index.js';
 import { slackMessageFor } from '../../lambda/slack-forwarder.js';
 
