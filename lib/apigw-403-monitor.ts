@@ -37,6 +37,7 @@ import {
   MONITOR_SERVICE_NAME,
   monitorEnvironment,
 } from '../lambda/core/monitor-contract.js';
+import { type NoisePolicyInput, parseNoisePolicy } from '../lambda/core/noise-policy.js';
 import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../lambda/core/state-table.js';
 import type { SubscriptionCheckProperties } from '../lambda/core/subscription-check.js';
 import {
@@ -64,6 +65,7 @@ import {
 } from './filter-patterns.js';
 import { BUNDLE_HANDLER, type LambdaName, lambdaSource } from './lambda-bundle.js';
 import { nodeOptionsFor } from './node-options.js';
+import { type AlertRoute, routeFilterPolicy, routeProblems } from './routes.js';
 
 export const DEFAULT_COOLDOWN = Duration.minutes(DEFAULT_COOLDOWN_MINUTES);
 export const DEFAULT_MEMORY_SIZE_MB = 256;
@@ -79,6 +81,13 @@ export const DEFAULT_ALARM_PERIOD = Duration.minutes(DEFAULT_ALARM_PERIOD_MINUTE
  * 20 KB resource policy each); past it, one permission covers the groups' shared name prefix.
  */
 export const MAX_PER_GROUP_PERMISSIONS = 40;
+/** No policy written: the defaults of lambda/core/noise-policy.ts (quiet, and incidents still alert). */
+export const DEFAULT_NOISE_POLICY: NoisePolicyInput = {};
+/**
+ * The longest `NOISE_POLICY` JSON accepted: Lambda holds 4 KB of environment per function, and the
+ * monitor's other variables (the watched stages above all) need the rest.
+ */
+export const MAX_NOISE_POLICY_BYTES = 2_500;
 /** Node.js 22 until `nodejs22.x` is deprecated (30 April 2027): see the README's "Node.js versions". */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
@@ -204,6 +213,18 @@ export interface Apigw403MonitorProps {
    */
   readonly chatbotSlackChannel?: ChatbotSlackChannel;
   /**
+   * Routes: further destinations for the messages whose SNS attributes they match (lib/routes.ts).
+   * The destinations above keep receiving every message.
+   * @default - none
+   */
+  readonly routes?: readonly AlertRoute[];
+  /**
+   * What each group's 403s do (page, alert, digest, ignore), when a group is new, escalated or
+   * resolved, which sources are muted, and the digest's schedule (lambda/core/noise-policy.ts).
+   * @default DEFAULT_NOISE_POLICY
+   */
+  readonly noisePolicy?: NoisePolicyInput;
+  /**
    * Time between two alerts of one (API, stage, category) group; suppressed counts roll into the next.
    * @default DEFAULT_COOLDOWN
    */
@@ -259,6 +280,15 @@ export interface Apigw403MonitorProps {
    * @default - generated
    */
   readonly dashboardName?: string;
+}
+
+interface ForwarderOptions {
+  readonly secret: secretsmanager.ISecret;
+  readonly secretKey?: kms.IKey | undefined;
+  readonly logRetention: logs.RetentionDays;
+  readonly asyncOptions: Pick<nodejs.NodejsFunctionProps, 'retryAttempts' | 'maxEventAge' | 'onFailure'>;
+  /** A route's match; none for the default forwarder, which receives every monitor message. */
+  readonly match?: AlertRoute['match'];
 }
 
 interface SubscribedGroup {
@@ -319,6 +349,10 @@ export class Apigw403Monitor extends Construct {
   readonly failureQueue: sqs.Queue;
   readonly dashboard: cloudwatch.Dashboard;
   readonly slackForwarder?: nodejs.NodejsFunction;
+  /** The Slack forwarders of the routes that have a webhook, by route name. */
+  readonly routeForwarders: ReadonlyMap<string, nodejs.NodejsFunction>;
+  /** The policy's `NOISE_POLICY` JSON, as the functions read it. */
+  readonly noisePolicyJson: string;
   /** Set with `centralIngest`: the stream, destination and event source mapping. */
   readonly centralIngest?: Apigw403CentralIngest;
   readonly subscriptionFilters: readonly logs.CfnSubscriptionFilter[];
@@ -344,6 +378,7 @@ export class Apigw403Monitor extends Construct {
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     const namespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
     const key = props.encryptionKey;
+    this.noisePolicyJson = this.noisePolicyEnv(props.noisePolicy);
 
     this.topic = this.createTopic(key, props.alertEmails ?? []);
 
@@ -395,6 +430,7 @@ export class Apigw403Monitor extends Construct {
           })),
           minAlertCount: props.minAlertCount ?? DEFAULT_MIN_ALERT_COUNT,
           serviceName: MONITOR_SERVICE_NAME,
+          noisePolicy: this.noisePolicyJson,
           // None listed: an organisation-wide destination.
           ...(props.centralIngest?.sourceAccounts
             ? { sourceAccounts: props.centralIngest.sourceAccounts }
@@ -445,14 +481,9 @@ export class Apigw403Monitor extends Construct {
       );
     }
 
-    if (props.slackWebhookSecret)
-      this.slackForwarder = this.addSlackForwarder(
-        props.slackWebhookSecret,
-        props.slackWebhookSecretKey ?? props.slackWebhookSecret.encryptionKey,
-        logRetention,
-        asyncOptions,
-      );
+    this.slackForwarder = this.defaultForwarder(props, logRetention, asyncOptions);
     if (props.chatbotSlackChannel) this.addChatbot(props.chatbotSlackChannel);
+    this.routeForwarders = this.addRoutes(props.routes, logRetention, asyncOptions);
 
     const groups = this.subscribedGroups(stages);
     this.subscribedLogGroupArns = groups.map((group) => group.arn);
@@ -469,7 +500,7 @@ export class Apigw403Monitor extends Construct {
       ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
       namespace,
       stages,
-      functions: [monitor, ...(this.slackForwarder ? [this.slackForwarder] : [])],
+      functions: [monitor, ...this.forwarders()],
       failureQueue: this.failureQueue,
     }).dashboard;
 
@@ -725,13 +756,76 @@ export class Apigw403Monitor extends Construct {
     });
   }
 
-  private addSlackForwarder(
-    secret: secretsmanager.ISecret,
-    secretKey: kms.IKey | undefined,
+  /** The forwarder of `slackWebhookSecret`, which receives every monitor message. */
+  private defaultForwarder(
+    props: Apigw403MonitorProps,
     logRetention: logs.RetentionDays,
-    asyncOptions: Pick<nodejs.NodejsFunctionProps, 'retryAttempts' | 'maxEventAge' | 'onFailure'>,
-  ): nodejs.NodejsFunction {
-    const forwarder = this.nodeFunction('SlackForwarder', {
+    asyncOptions: ForwarderOptions['asyncOptions'],
+  ): nodejs.NodejsFunction | undefined {
+    if (!props.slackWebhookSecret) return undefined;
+    return this.addSlackForwarder('SlackForwarder', {
+      secret: props.slackWebhookSecret,
+      secretKey: props.slackWebhookSecretKey ?? props.slackWebhookSecret.encryptionKey,
+      logRetention,
+      asyncOptions,
+    });
+  }
+
+  /** The Slack forwarders: the default one, then the routes'. */
+  forwarders(): nodejs.NodejsFunction[] {
+    return [...(this.slackForwarder ? [this.slackForwarder] : []), ...this.routeForwarders.values()];
+  }
+
+  /** Validates the policy with the schema the functions read it with, and checks it fits the environment. */
+  private noisePolicyEnv(policy: NoisePolicyInput = DEFAULT_NOISE_POLICY): string {
+    const parsed = parseNoisePolicy(policy);
+    if (!parsed.ok) throw new Error(`${this.node.path}: noisePolicy: ${parsed.problems.join('; ')}`);
+    const json = JSON.stringify(policy);
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > MAX_NOISE_POLICY_BYTES) {
+      throw new Error(
+        `${this.node.path}: noisePolicy is ${bytes} bytes as JSON, over the ${MAX_NOISE_POLICY_BYTES} the functions' environment (4 KB in all) leaves it: merge overrides or mute rules`,
+      );
+    }
+    return json;
+  }
+
+  /** Each route's destinations, subscribed with the route's filter policy. */
+  private addRoutes(
+    routes: readonly AlertRoute[] = [],
+    logRetention: logs.RetentionDays,
+    asyncOptions: ForwarderOptions['asyncOptions'],
+  ): Map<string, nodejs.NodejsFunction> {
+    const problems = routes.flatMap((route, index) =>
+      routeProblems(route, index, routes).map((problem) => `routes[${index}]: ${problem}`),
+    );
+    if (problems.length > 0) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
+    const forwarders = new Map<string, nodejs.NodejsFunction>();
+    for (const route of routes) {
+      const filterPolicy = routeFilterPolicy(route.match);
+      for (const email of route.emails ?? []) {
+        this.topic.addSubscription(
+          new snsSubscriptions.EmailSubscription(email, filterPolicy ? { filterPolicy } : {}),
+        );
+      }
+      if (route.slackWebhookSecret) {
+        const secretKey = route.slackWebhookSecretKey ?? route.slackWebhookSecret.encryptionKey;
+        const forwarder = this.addSlackForwarder(`Route${route.name}SlackForwarder`, {
+          secret: route.slackWebhookSecret,
+          ...(secretKey ? { secretKey } : {}),
+          logRetention,
+          asyncOptions,
+          match: route.match,
+        });
+        forwarders.set(route.name, forwarder);
+      }
+    }
+    return forwarders;
+  }
+
+  private addSlackForwarder(id: string, options: ForwarderOptions): nodejs.NodejsFunction {
+    const { secret, secretKey, logRetention, asyncOptions } = options;
+    const forwarder = this.nodeFunction(id, {
       code: 'slack-forwarder',
       description: 'Posts the alert topic to Slack through an incoming webhook kept in Secrets Manager',
       memorySize: 128,
@@ -761,10 +855,10 @@ export class Apigw403Monitor extends Construct {
         }),
       );
     }
-    // Only the monitor's alerts carry a `category` attribute; alarm notifications go to e-mail and Chatbot.
+    // Only the monitor's messages (alerts, digests) carry attributes; alarm notifications go to e-mail and Chatbot.
     this.topic.addSubscription(
       new snsSubscriptions.LambdaSubscription(forwarder, {
-        filterPolicy: { category: sns.SubscriptionFilter.existsFilter() },
+        filterPolicy: routeFilterPolicy(options.match, { monitorMessagesOnly: true }) ?? {},
       }),
     );
     return forwarder;

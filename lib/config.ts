@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CATEGORIES, type Category, CLIENT_ONLY_CATEGORIES, isCategory } from '../lambda/core/categories.js';
+import type { NoisePolicyInput } from '../lambda/core/noise-policy.js';
 import {
   DEPLOYMENT_SHAPE,
   type DeploymentMode,
@@ -24,6 +25,7 @@ import {
   JSON_KEY_PATH,
   MAX_FILTER_PATTERN_LENGTH,
 } from './filter-patterns.js';
+import { noisePolicyContextSchema, type RouteConfig, routesSchema } from './routes-config.js';
 
 /** The one context key that holds the whole configuration. */
 export const CONTEXT_KEY = 'apigw403';
@@ -86,6 +88,10 @@ export interface MonitorConfig {
   readonly reservedConcurrency: number | null;
   /** Listed stages (the default), a central monitor of many accounts, or a source account. */
   readonly deployment: DeploymentMode;
+  /** The noise policy as written (`{}`: the defaults), validated by lambda/core/noise-policy.ts. */
+  readonly noisePolicy: NoisePolicyInput;
+  /** Further destinations, each for the messages whose SNS attributes it matches. */
+  readonly routes: readonly RouteConfig[];
 }
 
 export type ConfigResult =
@@ -309,30 +315,36 @@ const chatbotSchema = objectOf(
   CHATBOT_EXAMPLE,
 );
 
+const webhookSecretSchema = z
+  .string({
+    error: isNot(
+      'a Secrets Manager secret name or full secret ARN',
+      '"webhookSecret": "apigw-403-monitor/slack-webhook"',
+    ),
+  })
+  .refine((secret) => SECRET_ARN.test(secret) || (!secret.startsWith('arn:') && SECRET_NAME.test(secret)), {
+    error: isNot(
+      'a Secrets Manager secret name or full secret ARN',
+      '"webhookSecret": "apigw-403-monitor/slack-webhook"',
+    ),
+  });
+const webhookKeySchema = text(
+  KMS_KEY_ARN,
+  'a KMS key ARN',
+  '"webhookSecretKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
+);
+
+/** A route's Slack destination: a webhook of its own. */
+const routeSlackSchema = objectOf(
+  { webhookSecret: webhookSecretSchema, webhookSecretKmsKeyArn: webhookKeySchema.optional() },
+  'an object',
+  SLACK_EXAMPLE,
+);
+
 const slackSchema = objectOf(
   {
-    webhookSecret: z
-      .string({
-        error: isNot(
-          'a Secrets Manager secret name or full secret ARN',
-          '"webhookSecret": "apigw-403-monitor/slack-webhook"',
-        ),
-      })
-      .refine(
-        (secret) => SECRET_ARN.test(secret) || (!secret.startsWith('arn:') && SECRET_NAME.test(secret)),
-        {
-          error: isNot(
-            'a Secrets Manager secret name or full secret ARN',
-            '"webhookSecret": "apigw-403-monitor/slack-webhook"',
-          ),
-        },
-      )
-      .optional(),
-    webhookSecretKmsKeyArn: text(
-      KMS_KEY_ARN,
-      'a KMS key ARN',
-      '"webhookSecretKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
-    ).optional(),
+    webhookSecret: webhookSecretSchema.optional(),
+    webhookSecretKmsKeyArn: webhookKeySchema.optional(),
     chatbot: chatbotSchema.optional(),
   },
   'an object',
@@ -421,6 +433,8 @@ const contextSchema = objectOf(
       })
       .optional(),
     slack: slackSchema.optional(),
+    routes: routesSchema(routeSlackSchema).optional(),
+    noisePolicy: noisePolicyContextSchema.optional(),
     cooldownMinutes: wholeNumber(0, 1440, 'a whole number from 0 to 1440', '"cooldownMinutes": 15').default(
       DEFAULT_COOLDOWN_MINUTES,
     ),
@@ -471,7 +485,8 @@ const contextSchema = objectOf(
     if (
       requiresAlertDestination(context.mode) &&
       context.alertEmails === undefined &&
-      context.slack === undefined
+      context.slack === undefined &&
+      (context.routes ?? []).length === 0
     ) {
       ctx.addIssue({
         code: 'custom',
@@ -481,8 +496,21 @@ const contextSchema = objectOf(
     }
   })
   .transform(
-    ({ alertEmails, slack, alarms, apis, mode, central, source, ...rest }): MonitorConfig => ({
+    ({
+      alertEmails,
+      slack,
+      alarms,
+      apis,
+      mode,
+      central,
+      source,
+      routes,
+      noisePolicy,
+      ...rest
+    }): MonitorConfig => ({
       ...rest,
+      noisePolicy: noisePolicy ?? {},
+      routes: routes ?? [],
       apis: apis ?? [],
       deployment: deploymentOf({ mode, central, source }),
       alertEmails: alertEmails ?? [],

@@ -40,6 +40,10 @@ export class Apigw403MonitorStack extends Stack {
       return group;
     };
     const secret = config.slackWebhookSecret;
+    const importSecret = (id: string, nameOrArn: string) =>
+      nameOrArn.startsWith('arn:')
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, id, nameOrArn)
+        : secretsmanager.Secret.fromSecretNameV2(this, id, nameOrArn);
     const { deployment } = config;
     this.monitor = new Apigw403Monitor(this, 'Monitor', {
       ...(deployment.mode === 'central' ? { centralIngest: centralIngestOf(deployment.central) } : {}),
@@ -54,13 +58,7 @@ export class Apigw403MonitorStack extends Stack {
         executionLogs: api.executionLogs,
       })),
       alertEmails: config.alertEmails,
-      ...(secret
-        ? {
-            slackWebhookSecret: secret.startsWith('arn:')
-              ? secretsmanager.Secret.fromSecretCompleteArn(this, 'SlackWebhookSecret', secret)
-              : secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhookSecret', secret),
-          }
-        : {}),
+      ...(secret ? { slackWebhookSecret: importSecret('SlackWebhookSecret', secret) } : {}),
       ...(config.slackWebhookSecretKmsKeyArn
         ? {
             slackWebhookSecretKey: kms.Key.fromKeyArn(
@@ -81,6 +79,24 @@ export class Apigw403MonitorStack extends Stack {
             },
           }
         : {}),
+      routes: config.routes.map((route) => ({
+        name: route.name,
+        ...(route.match ? { match: route.match } : {}),
+        emails: route.emails,
+        ...(route.slackWebhookSecret
+          ? { slackWebhookSecret: importSecret(`Route${route.name}WebhookSecret`, route.slackWebhookSecret) }
+          : {}),
+        ...(route.slackWebhookSecretKmsKeyArn
+          ? {
+              slackWebhookSecretKey: kms.Key.fromKeyArn(
+                this,
+                `Route${route.name}WebhookSecretKey`,
+                route.slackWebhookSecretKmsKeyArn,
+              ),
+            }
+          : {}),
+      })),
+      noisePolicy: config.noisePolicy,
       cooldown: Duration.minutes(config.cooldownMinutes),
       minAlertCount: config.minAlertCount,
       categoryAlarms: config.alarms.map((alarm) => ({

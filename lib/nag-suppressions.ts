@@ -15,7 +15,7 @@ export function applyNagSuppressions(monitor: Apigw403Monitor): void {
   for (const fn of [
     monitor.monitorFunction,
     ...(monitor.subscriptionCheckFunction ? [monitor.subscriptionCheckFunction] : []),
-    ...(monitor.slackForwarder ? [monitor.slackForwarder] : []),
+    ...monitor.forwarders(),
   ]) {
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',

@@ -8,6 +8,7 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.ur
 };
 const valid = cdkJson.context[CONTEXT_KEY] as Record<string, unknown>;
 const api = { restApiId: 'a1b2c3d4e5', stage: 'prod', accessLogGroup: '/aws/apigateway/a1b2c3d4e5/prod' };
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const withApi = (extra: Record<string, unknown>) => ({
   apis: [{ ...api, ...extra }],
   alertEmails: ['a@example.com'],
@@ -45,6 +46,8 @@ describe('the cdk.json example', () => {
       kmsEncryption: false,
       reservedConcurrency: null,
       deployment: { mode: 'stages' },
+      noisePolicy: {},
+      routes: [],
     });
   });
 
@@ -72,9 +75,34 @@ describe('the cdk.json example', () => {
         logRetentionDays: 365,
         kmsEncryption: true,
         reservedConcurrency: 20,
+        noisePolicy: { categories: { WAF_FILTERED: { action: 'digest' } }, digest: false },
+        routes: [
+          {
+            name: 'payments',
+            match: { apiId: 'a1b2c3d4e5', severity: ['critical', 'high'] },
+            emails: ['pay@example.com'],
+            slack: { webhookSecret: 'pay/hook', webhookSecretKmsKeyArn: KEY_ARN },
+          },
+          { name: 'all-digests', match: { kind: 'digest' }, emails: ['d@example.com'] },
+        ],
       }),
     );
     if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.noisePolicy).toEqual({
+      categories: { WAF_FILTERED: { action: 'digest' } },
+      digest: false,
+    });
+    expect(result.config.routes).toEqual([
+      {
+        name: 'payments',
+        // One value or a list: always a list after parsing, as a filter policy needs.
+        match: { apiId: ['a1b2c3d4e5'], severity: ['critical', 'high'] },
+        emails: ['pay@example.com'],
+        slackWebhookSecret: 'pay/hook',
+        slackWebhookSecretKmsKeyArn: KEY_ARN,
+      },
+      { name: 'all-digests', match: { kind: ['digest'] }, emails: ['d@example.com'] },
+    ]);
     expect(result.config.apis[0]).toMatchObject({
       statusKey: 'httpStatus',
       responseTypeKey: null,
@@ -375,6 +403,163 @@ const BAD: [string, unknown, string, string][] = [
     withApi({ responseTypeKey: 'error-type' }),
     'apigw403.apis[0].responseTypeKey: "error-type" is not a JSON key path',
     'Example: "responseTypeKey"',
+  ],
+  [
+    'noise policy not an object',
+    { ...withApi({}), noisePolicy: 'quiet' },
+    'apigw403.noisePolicy: "quiet" is not an object',
+    'Example: "noisePolicy": {"categories"',
+  ],
+  [
+    'noise policy unknown key',
+    { ...withApi({}), noisePolicy: { quietMinutes: 60 } },
+    'apigw403.noisePolicy.quietMinutes: is not a known key (known: windowMinutes, baselineWindows',
+    'Example: "noisePolicy"',
+  ],
+  [
+    'noise policy unknown key in an override',
+    { ...withApi({}), noisePolicy: { overrides: [{ stage: 'prod', quiet: 5 }] } },
+    'apigw403.noisePolicy.overrides[0].quiet: is not a known key (known: apiId, stage, category, action',
+    'Example: "noisePolicy"',
+  ],
+  [
+    'noise policy action',
+    { ...withApi({}), noisePolicy: { categories: { WAF_FILTERED: { action: 'mute' } } } },
+    'apigw403.noisePolicy.categories.WAF_FILTERED.action: "mute" is not one of page, alert, digest, ignore',
+    'Example: "digest"',
+  ],
+  [
+    'noise policy category key',
+    { ...withApi({}), noisePolicy: { categories: { WAF: { action: 'digest' } } } },
+    'apigw403.noisePolicy.categories.WAF: "WAF" is not a category id (docs/403-taxonomy.md)',
+    'Example: "WAF_FILTERED"',
+  ],
+  [
+    'noise policy quiet period',
+    { ...withApi({}), noisePolicy: { quietPeriodMinutes: 0 } },
+    'apigw403.noisePolicy.quietPeriodMinutes: quietPeriodMinutes must be at least 1',
+    'Example: 1440',
+  ],
+  [
+    'mute rule without a source',
+    { ...withApi({}), noisePolicy: { mute: [{ stage: 'prod' }] } },
+    'apigw403.noisePolicy.mute[0]: a mute rule needs sourceIp, userAgentContains, pathPrefix or apiKeyId',
+    'Example: { "userAgentContains": "zgrab" }',
+  ],
+  [
+    'mute rule CIDR',
+    { ...withApi({}), noisePolicy: { mute: [{ sourceIp: '300.1.1.0/24' }] } },
+    'apigw403.noisePolicy.mute[0].sourceIp: sourceIp must be an IP address or CIDR',
+    'Example: "203.0.113.0/24"',
+  ],
+  [
+    'digest schedule',
+    { ...withApi({}), noisePolicy: { digestSchedule: '0 8 * * *' } },
+    'apigw403.noisePolicy.digestSchedule: digestSchedule must be an EventBridge Scheduler cron() or rate() expression',
+    'Example: "cron(0 8 * * ? *)"',
+  ],
+  [
+    'routes not a list',
+    { ...withApi({}), routes: { name: 'x' } },
+    'apigw403.routes: {"name":"x"} is not a list of routes',
+    'Example: [{"name": "payments-oncall"',
+  ],
+  [
+    'route without a destination',
+    { ...withApi({}), routes: [{ name: 'payments' }] },
+    'apigw403.routes[0]: has no destination: give emails and/or slack',
+    'Example: {"name": "payments-oncall"',
+  ],
+  [
+    'route name',
+    { ...withApi({}), routes: [{ name: 'pay ments', emails: ['p@example.com'] }] },
+    'apigw403.routes[0].name: must be 1 to 64 letters, digits or -',
+    'Example: {"name"',
+  ],
+  [
+    'route name twice',
+    {
+      ...withApi({}),
+      routes: [
+        { name: 'pay', emails: ['p@example.com'] },
+        { name: 'pay', emails: ['q@example.com'] },
+      ],
+    },
+    'apigw403.routes[1].name: names routes[0] already',
+    'Example: {"name"',
+  ],
+  [
+    'route match key',
+    { ...withApi({}), routes: [{ name: 'pay', match: { api: 'a1b2c3d4e5' }, emails: ['p@example.com'] }] },
+    'apigw403.routes[0].match.api: is not a known key (known: apiId, stage, category, severity, action, kind, account)',
+    'Example: "match": {"stage"',
+  ],
+  [
+    'route match severity',
+    { ...withApi({}), routes: [{ name: 'pay', match: { severity: ['urgent'] }, emails: ['p@example.com'] }] },
+    'apigw403.routes[0].match.severity[0]: "urgent" is not a severity (critical, high, medium, low)',
+    'Example: "critical"',
+  ],
+  [
+    'route match action digest',
+    { ...withApi({}), routes: [{ name: 'pay', match: { action: 'digest' }, emails: ['p@example.com'] }] },
+    'apigw403.routes[0].match.action: "digest" is not an action that publishes (page, alert)',
+    'Example: "page"',
+  ],
+  [
+    'route match empty list',
+    { ...withApi({}), routes: [{ name: 'pay', match: { stage: [] }, emails: ['p@example.com'] }] },
+    'apigw403.routes[0].match.stage: is an empty list, which nothing matches',
+    'Example: {"name"',
+  ],
+  [
+    'route over the SNS combinations',
+    {
+      ...withApi({}),
+      routes: [
+        {
+          name: 'pay',
+          match: {
+            category: ['WAF_FILTERED', 'INVALID_API_KEY', 'ROUTE_NOT_FOUND', 'AUTHORIZER_EXPLICIT_DENY'],
+            severity: ['critical', 'high', 'medium', 'low'],
+            stage: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
+          },
+          emails: ['p@example.com'],
+        },
+      ],
+    },
+    'apigw403.routes[0].match: makes 160 value combinations, over the 150 SNS accepts',
+    'Example: {"name"',
+  ],
+  [
+    'route with a Slack destination over five attributes',
+    {
+      ...withApi({}),
+      routes: [
+        {
+          name: 'pay',
+          match: {
+            stage: 'prod',
+            category: 'WAF_FILTERED',
+            severity: 'high',
+            kind: 'alert',
+            account: '111111111111',
+          },
+          slack: { webhookSecret: 'apigw-403-monitor/payments' },
+        },
+      ],
+    },
+    'apigw403.routes[0].match: makes a filter policy of 6 attributes, over the 5 SNS accepts (a Slack destination adds apiId)',
+    'Example: {"name"',
+  ],
+  [
+    'route Slack with a chatbot key',
+    {
+      ...withApi({}),
+      routes: [{ name: 'pay', slack: { webhookSecret: 'hook', chatbot: { workspaceId: 'T1' } } }],
+    },
+    'apigw403.routes[0].slack.chatbot: is not a known key (known: webhookSecret, webhookSecretKmsKeyArn)',
+    'Example: "slack"',
   ],
   [
     'stack name',

@@ -75,6 +75,27 @@ const SETTINGS: Record<string, Record<string, unknown>> = {
       INVALID_API_KEY: { threshold: 1, periodMinutes: 60 },
     },
   },
+  'noise policy and routes to e-mail and Slack, on KMS': {
+    apis: [REST, HTTP],
+    ...EMAIL,
+    slack: { webhookSecret: WEBHOOK },
+    kmsEncryption: true,
+    noisePolicy: {
+      categories: { WAF_FILTERED: { action: 'digest' }, INVALID_API_KEY: { action: 'page' } },
+      mute: [{ userAgentContains: 'zgrab', reason: 'scanner' }],
+      digestSchedule: 'cron(0 7 ? * MON-FRI *)',
+      digestTimezone: 'Europe/Paris',
+    },
+    routes: [
+      {
+        name: 'payments',
+        match: { apiId: 'a1b2c3d4e5', severity: ['critical', 'high'] },
+        emails: ['pay@example.com'],
+        slack: { webhookSecret: WEBHOOK_ARN, webhookSecretKmsKeyArn: KEY_ARN },
+      },
+      { name: 'digests', match: { kind: 'digest' }, emails: ['digests@example.com'] },
+    ],
+  },
   'reserved concurrency, retention, cooldown, minimum count, stack name': {
     apis: [REST],
     ...EMAIL,

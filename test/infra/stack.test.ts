@@ -76,6 +76,7 @@ describe('the monitor function', () => {
         E.metricNamespace,
         E.minAlertCount,
         'NODE_OPTIONS',
+        E.noisePolicy,
         E.serviceName,
         E.stateTableName,
         E.topicArn,
@@ -87,6 +88,8 @@ describe('the monitor function', () => {
       [E.metricNamespace]: 'Apigw403Monitor',
       [E.minAlertCount]: '1',
       [E.serviceName]: 'apigw-403-monitor',
+      // No policy in cdk.json: the functions apply the defaults of lambda/core/noise-policy.ts.
+      [E.noisePolicy]: '{}',
     });
     expect(env[E.topicArn].Ref).toMatch(/^MonitorAlertTopic/);
     expect(env[E.stateTableName].Ref).toMatch(/^MonitorStateTable/);
@@ -280,7 +283,8 @@ describe('alerts', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
       Endpoint: { 'Fn::GetAtt': [forwarderId, 'Arn'] },
-      FilterPolicy: { category: [{ exists: true }] },
+      // Alerts and digests carry `apiId`; CloudWatch alarm notifications (no attributes) do not.
+      FilterPolicy: { apiId: [{ exists: true }] },
     });
   });
 

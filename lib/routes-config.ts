@@ -1,0 +1,194 @@
+/**
+ * The `routes` and `noisePolicy` keys of the `apigw403` context, as zod schemas lib/config.ts merges
+ * into its own. Pure, like lib/config.ts.
+ */
+import { z } from 'zod';
+import { CATEGORIES } from '../lambda/core/categories.js';
+import {
+  ACTIONS,
+  MESSAGE_KINDS,
+  type NoisePolicyInput,
+  noisePolicySchema,
+} from '../lambda/core/noise-policy.js';
+import { isNot, objectOf, says, text } from './config-schema.js';
+import { type ROUTE_MATCH_KEYS, type RouteMatch, routeProblemsAt } from './routes.js';
+
+const API_ID = /^[a-z0-9]{10}$/;
+const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const EMAIL = /^[^@\s"<>]+@[^@\s"<>]+\.[A-Za-z]{2,}$/;
+const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+
+export const ROUTE_EXAMPLE =
+  '{"name": "payments-oncall", "match": {"apiId": ["a1b2c3d4e5"], "severity": ["critical", "high"]}, "emails": ["payments-oncall@example.com"]}';
+
+/** A value of one key, or a list of them: every route match key takes either. */
+function oneOrMany(value: z.ZodType<string>, example: string) {
+  return z
+    .union([value, z.array(value)], { error: isNot('a string or a list of strings', example) })
+    .transform((v) => (typeof v === 'string' ? [v] : v));
+}
+
+const member = (values: readonly string[], what: string, example: string) =>
+  z
+    .string({ error: isNot(what, example) })
+    .refine((v) => values.includes(v), { error: isNot(what, example) });
+
+const matchSchema = objectOf(
+  {
+    apiId: oneOrMany(
+      text(API_ID, 'an API id (10 lower-case letters or digits)', '"a1b2c3d4e5"'),
+      '"apiId": ["a1b2c3d4e5"]',
+    ),
+    stage: oneOrMany(text(STAGE, 'a stage name', '"prod"'), '"stage": ["prod"]'),
+    category: oneOrMany(
+      member(CATEGORIES, 'a category id (docs/403-taxonomy.md)', '"WAF_FILTERED"'),
+      '"category": ["WAF_FILTERED"]',
+    ),
+    severity: oneOrMany(
+      member(SEVERITIES, `a severity (${SEVERITIES.join(', ')})`, '"critical"'),
+      '"severity": ["critical", "high"]',
+    ),
+    action: oneOrMany(
+      member(
+        ACTIONS.filter((a) => a === 'page' || a === 'alert'),
+        'an action that publishes (page, alert)',
+        '"page"',
+      ),
+      '"action": ["page"]',
+    ),
+    kind: oneOrMany(
+      member(MESSAGE_KINDS, `a message kind (${MESSAGE_KINDS.join(', ')})`, '"digest"'),
+      '"kind": ["digest"]',
+    ),
+    account: oneOrMany(
+      text(ACCOUNT_ID, 'a 12-digit account id', '"111111111111"'),
+      '"account": ["111111111111"]',
+    ),
+  } satisfies Record<(typeof ROUTE_MATCH_KEYS)[number], z.ZodType>,
+  'an object of message attribute -> accepted values',
+  '"match": {"stage": ["prod"], "severity": ["critical", "high"]}',
+).partial();
+
+export interface RouteConfig {
+  readonly name: string;
+  readonly match?: RouteMatch;
+  readonly emails: readonly string[];
+  readonly slackWebhookSecret?: string;
+  readonly slackWebhookSecretKmsKeyArn?: string;
+}
+
+/** Builds the route schema from the `slack` destination schema lib/config.ts defines for the top level. */
+export function routesSchema(
+  slackWebhook: z.ZodType<{ webhookSecret?: string; webhookSecretKmsKeyArn?: string }>,
+) {
+  const routeSchema = objectOf(
+    {
+      name: z.string({ error: isNot('a route name', '"name": "payments-oncall"') }),
+      match: matchSchema.optional(),
+      emails: z
+        .array(text(EMAIL, 'an e-mail address', '"payments-oncall@example.com"'), {
+          error: isNot('a list of e-mail addresses', '"emails": ["payments-oncall@example.com"]'),
+        })
+        .optional(),
+      slack: slackWebhook.optional(),
+    },
+    'an object',
+    ROUTE_EXAMPLE,
+  );
+  return z
+    .array(routeSchema, { error: isNot('a list of routes', `[${ROUTE_EXAMPLE}]`) })
+    .max(20, { error: says('lists more than 20 routes', `[${ROUTE_EXAMPLE}]`) })
+    .superRefine((routes, ctx) => {
+      const names = routes.map((route) => route.name);
+      routes.forEach((route, index) => {
+        const slack = route.slack?.webhookSecret !== undefined;
+        const destinations = (route.emails?.length ?? 0) + (slack ? 1 : 0);
+        for (const problem of routeProblemsAt({ ...route, destinations, slack }, index, names)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, ...problem.path],
+            message: says(problem.message, ROUTE_EXAMPLE),
+          });
+        }
+      });
+    })
+    .transform((routes): RouteConfig[] =>
+      routes.map((route) => ({
+        name: route.name,
+        ...(route.match ? { match: route.match } : {}),
+        emails: route.emails ?? [],
+        ...(route.slack?.webhookSecret ? { slackWebhookSecret: route.slack.webhookSecret } : {}),
+        ...(route.slack?.webhookSecretKmsKeyArn
+          ? { slackWebhookSecretKmsKeyArn: route.slack.webhookSecretKmsKeyArn }
+          : {}),
+      })),
+    );
+}
+
+export const NOISE_POLICY_EXAMPLE =
+  '"noisePolicy": {"categories": {"WAF_FILTERED": {"action": "digest"}}, "mute": [{"userAgentContains": "zgrab"}]}';
+
+interface Introspected {
+  readonly _zod: { readonly def: { readonly type: string } };
+  readonly unwrap?: () => Introspected;
+  readonly element?: Introspected;
+  readonly valueType?: Introspected;
+  readonly shape?: Readonly<Record<string, Introspected>>;
+}
+
+/** Past `optional()` and its kin to the schema that holds the value. */
+function inner(schema: Introspected): Introspected {
+  let current = schema;
+  while (['optional', 'nullable', 'default'].includes(current._zod.def.type) && current.unwrap)
+    current = current.unwrap();
+  return current;
+}
+
+/** The schema at `path` inside the noise policy: an unknown key is named with the keys its level knows. */
+function schemaAt(path: readonly PropertyKey[]): Introspected | undefined {
+  let schema: Introspected | undefined = noisePolicySchema as unknown as Introspected;
+  for (const part of path) {
+    if (!schema) return undefined;
+    const current = inner(schema);
+    if (typeof part === 'number') schema = current.element;
+    else if (current.valueType) schema = current.valueType;
+    else schema = current.shape?.[String(part)];
+  }
+  return schema && inner(schema);
+}
+
+function unknownKeyMessage(path: readonly PropertyKey[], key: string): string {
+  const at = schemaAt(path);
+  if (at?._zod.def.type === 'record')
+    return says(`${JSON.stringify(key)} is not a category id (docs/403-taxonomy.md)`, '"WAF_FILTERED"');
+  return says(`is not a known key (known: ${Object.keys(at?.shape ?? {}).join(', ')})`, NOISE_POLICY_EXAMPLE);
+}
+
+/**
+ * The noise policy, validated by the schema the functions read `NOISE_POLICY` with
+ * (lambda/core/noise-policy.ts); an unknown key is named with the keys that level knows.
+ */
+export const noisePolicyContextSchema = z.unknown().transform((value, ctx): NoisePolicyInput => {
+  const parsed = noisePolicySchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...issue.path, key],
+          message: unknownKeyMessage(issue.path, key),
+        });
+    } else if (issue.code === 'invalid_type' && issue.path.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: isNot('an object', NOISE_POLICY_EXAMPLE)({ input: value }),
+      });
+    } else {
+      ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+    }
+  }
+  return z.NEVER;
+});
