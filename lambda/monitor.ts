@@ -8,25 +8,13 @@ import type { MetricSink } from './adapters/metrics-sink.js';
 import { publishAlert } from './adapters/sns-publisher.js';
 import type { StateStore } from './adapters/state-store.js';
 import {
-  type AlertPlan,
-  applyPlan,
   batchIdOf,
-  DEFAULT_IDEMPOTENCY_MS,
   encodeProgress,
   eventsByRequestId,
   finishedGroups,
-  type GroupKey,
   groupsDigest,
-  isLive,
   mergeEvidence,
   orderGroups,
-  type PendingAlert,
-  type PlanConfig,
-  planGroupAlert,
-  STATE_RETENTION_MS,
-  suppressReason,
-  ttlSeconds,
-  writeGuard,
 } from './core/alerts.js';
 import {
   classifyDocuments,
@@ -41,6 +29,25 @@ import {
   type LogsDocument,
   parseExecutionLogGroup,
 } from './core/index.js';
+import {
+  DEFAULT_IDEMPOTENCY_MS,
+  type GroupKey,
+  type GroupState,
+  type GroupTally,
+  groupItemKey,
+  HOUR_MS,
+  type LifecycleSettings,
+  type PendingAlert,
+  planGroup,
+  publishes,
+  type Resolution,
+  settingsFor,
+  sumBetween,
+  TallyBuilder,
+  ttlSeconds,
+} from './core/lifecycle.js';
+import { compileMuteRules, type MuteMatcher } from './core/mute.js';
+import { SWEEP_EVENT } from './core/noise-policy.js';
 import {
   buildAlertView,
   countDocument,
@@ -79,28 +86,29 @@ export interface AlertOutcome {
   readonly stage: string;
   readonly category: string;
   readonly count: number;
-  readonly action: AlertPlan['action'] | 'skip' | 'none';
+  readonly action: 'alert' | 'suppress' | 'skip' | 'none';
   readonly why?: string;
   readonly rendered?: RenderedPublish;
   readonly messageId?: string;
 }
 
 export interface InvocationSummary {
-  readonly kind: 'data' | 'control' | 'invalid' | 'unwatched' | 'evidence-only';
+  readonly kind: 'data' | 'control' | 'invalid' | 'unwatched' | 'evidence-only' | 'sweep';
   readonly batchId?: string;
   readonly findings: number;
   readonly metricEmitted: boolean;
   readonly outcomes: readonly AlertOutcome[];
 }
 
-/** A claim raced with another invocation this many times in a row: give up and let Lambda retry. */
-const MAX_STATE_CONFLICTS = 5;
+/** A group write raced with other invocations this many times in a row: give up and let Lambda retry. */
+const MAX_STATE_CONFLICTS = 8;
 
 export async function processSubscriptionEvent(
   event: unknown,
   deps: MonitorDeps,
 ): Promise<InvocationSummary> {
   const { config, log } = deps;
+  if (isSweepEvent(event)) return runSweep(deps);
   const decoded = decodeSubscriptionEvent(event);
   if (decoded.kind === 'control') return { kind: 'control', findings: 0, metricEmitted: false, outcomes: [] };
   if (decoded.kind === 'invalid') {
@@ -130,9 +138,15 @@ export async function processSubscriptionEvent(
   const only = watch.stages?.length === 1 ? watch.stages[0] : undefined;
   // Folded into groups as classified: no finding per request is kept, and only what a group keeps
   // is redacted (the groups are those of groupFindings over the attributed findings).
+  const attribute = attributor(watch.stages);
+  const tallies = new Tallies(mutesOf(config));
   const classified = classifyIntoGroups([document], {
     resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
-    keep: attributor(watch.stages),
+    keep: (finding) => {
+      const kept = attribute(finding);
+      if (kept) tallies.add(kept);
+      return kept;
+    },
   });
   const { findings, dropped: foreign } = classified;
   const batchId = batchIdOf(document.logEvents.map((logEvent) => logEvent.id));
@@ -156,7 +170,48 @@ export async function processSubscriptionEvent(
   }
   if (findings === 0) return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
 
-  return alertBatch(classified, document, batchId, now, deps);
+  return alertBatch(classified, document, batchId, now, deps, tallies);
+}
+
+function isSweepEvent(event: unknown): boolean {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    Object.keys(event).length === 1 &&
+    (event as Record<string, unknown>).apigw403 === SWEEP_EVENT.apigw403
+  );
+}
+
+/** The policy's mute rules, compiled once per policy object (a warm container keeps its config). */
+const MUTES = new WeakMap<MonitorConfig, MuteMatcher>();
+function mutesOf(config: MonitorConfig): MuteMatcher {
+  let matcher = MUTES.get(config);
+  if (!matcher) {
+    matcher = compileMuteRules(config.noisePolicy.mute);
+    MUTES.set(config, matcher);
+  }
+  return matcher;
+}
+
+/** Each group's 403s of the batch by minute, muted ones apart, as they are classified. */
+class Tallies {
+  private readonly builders = new Map<string, TallyBuilder>();
+
+  constructor(private readonly muted: MuteMatcher) {}
+
+  add(finding: Finding): void {
+    const key = groupItemKey(finding);
+    let builder = this.builders.get(key);
+    if (!builder) {
+      builder = new TallyBuilder();
+      this.builders.set(key, builder);
+    }
+    builder.add(finding.timestamp, this.muted(finding), finding.deploymentId);
+  }
+
+  of(key: GroupKey): GroupTally {
+    return (this.builders.get(groupItemKey(key)) ?? new TallyBuilder()).build();
+  }
 }
 
 /** What a log group is to the monitor: only groups of configured stages are classified. */
@@ -235,6 +290,7 @@ export async function alertBatch(
   batchId: string,
   now: number,
   deps: MonitorDeps,
+  tallies?: { of(key: GroupKey): GroupTally },
 ): Promise<InvocationSummary> {
   const { store, log } = deps;
   const { findings } = classified;
@@ -287,7 +343,8 @@ export async function alertBatch(
     () => failed || budget.exhausted(),
     async ({ group, index }) => {
       try {
-        const outcome = await handleGroup(group, document, batchId, now, evidence, deps);
+        const tally = tallies?.of(group) ?? unmutedTally(group);
+        const outcome = await handleGroup(group, tally, document, batchId, now, evidence, deps);
         finished.add(index);
         return outcome;
       } catch (error) {
@@ -375,8 +432,16 @@ async function runBounded<T, R>(
   return { settled, notStarted: items.length - next };
 }
 
+/** A group's 403s when no tally was kept (a caller of `alertBatch` without one): none muted. */
+function unmutedTally(group: FindingGroup): GroupTally {
+  const builder = new TallyBuilder();
+  for (let index = 0; index < group.count; index += 1) builder.add(group.lastSeen, false);
+  return builder.build();
+}
+
 async function handleGroup(
   group: FindingGroup,
+  tally: GroupTally,
   document: LogsDocument,
   batchId: string,
   now: number,
@@ -385,43 +450,141 @@ async function handleGroup(
 ): Promise<AlertOutcome> {
   const { store } = deps;
   const key: GroupKey = { apiId: group.apiId, stage: group.stage, category: group.category };
-  const planConfig: PlanConfig = {
-    cooldownMs: deps.config.cooldownMinutes * 60_000,
-    minAlertCount: deps.config.minAlertCount,
-    idempotencyMs: DEFAULT_IDEMPOTENCY_MS,
-  };
-  const input = { batchId, count: group.count, now };
-  const guard = writeGuard(input, planConfig);
-  const expiresAt = ttlSeconds(now, STATE_RETENTION_MS);
+  const settings = settingsFor(deps.config.noisePolicy, key);
   const base = outcomeBase(group);
+  // `ignore`: the metric has counted them; no state, no digest line, no alert.
+  if (settings.group.action === 'ignore') return { ...base, action: 'none', why: 'ignored' };
+  const input = { batchId, tally, sources: group.topSourceIps, now };
   const publish = async (alert: PendingAlert, resumed: boolean): Promise<AlertOutcome> => {
-    const rendered = await renderGroup(group, document, alert, evidence, deps);
+    const notes =
+      tally.muted > 0
+        ? [`${tally.muted} of these ${group.count} 403s match mute rules; they are not counted for alerting.`]
+        : [];
+    const rendered = await renderGroup(group, document, alert, evidence, deps, settings, notes);
     const messageId = await publishAlert(deps.sns, deps.config.topicArn, rendered);
-    return { ...base, action: 'alert', rendered, messageId, ...(resumed ? { why: 'resumed' } : {}) };
+    return {
+      ...base,
+      action: 'alert',
+      rendered,
+      messageId,
+      why: resumed ? 'resumed' : (alert.lifecycle ?? 'new'),
+    };
   };
-  // What this container last saw only chooses the first write (one request when it is right); every
-  // decision that counts is made on the state a write returned.
+  // What this container last saw only computes the first write (one request when it is right); a
+  // refused write returns the item, and the decision is made again on it.
   let state = store.recall(key);
   let verified = false;
   for (let attempt = 0; attempt < MAX_STATE_CONFLICTS; attempt += 1) {
-    const plan = planGroupAlert(state, input, planConfig);
-    if (verified && plan.action === 'alert' && plan.resumed) return publish(plan.alert, true);
-    const result =
-      verified && state && !isLive(state, now)
-        ? await store.replace(key, applyPlan(state, plan, input, STATE_RETENTION_MS), state.version)
-        : plan.action === 'suppress'
-          ? await store.suppress(key, guard, expiresAt)
-          : await store.claim(key, guard, expiresAt);
-    if (result.applied && result.state) {
-      if (result.state.pending?.batchId === batchId && result.state.lastAlertAt === now) {
-        return publish(result.state.pending, false);
+    const decision = planGroup(state, input, settings);
+    if (decision.kind !== 'write') {
+      if (!verified) {
+        state = await store.read(key);
+        verified = true;
+        continue;
       }
-      return { ...base, action: 'suppress', why: suppressReason(result.state, guard) };
+      if (decision.kind === 'resume') return publish(decision.alert, true);
+      return { ...base, action: 'skip', why: 'already-applied' };
+    }
+    const result = await store.writeGroup(key, decision.next, state?.version);
+    if (result.applied) {
+      if (decision.alert) return publish(decision.alert, false);
+      return { ...base, action: 'suppress', why: decision.why };
     }
     state = result.state;
     verified = true;
   }
-  throw new MonitorError(`cooldown state of ${key.apiId}/${key.stage}/${key.category} kept changing`, true);
+  throw new MonitorError(`the state of ${key.apiId}/${key.stage}/${key.category} kept changing`, true);
+}
+
+/**
+ * The periodic sweep (SWEEP_EVENT on a schedule): every group with no unmuted 403 for its
+ * `resolveAfterMinutes` is resolved; one that alerted since it last resolved and whose policy says
+ * `notifyResolved` publishes a resolved alert first (so a failed publish leaves it for the next
+ * sweep: at least once). Each resolution is conditional on the version it read, so a batch that
+ * arrives meanwhile wins and the group stays open.
+ */
+export async function runSweep(deps: MonitorDeps): Promise<InvocationSummary> {
+  const now = deps.now();
+  const { resolutions, truncated } = await deps.store.quietGroups(now, deps.config.noisePolicy);
+  const run = await runBounded(
+    resolutions,
+    MAX_GROUPS_IN_FLIGHT,
+    () => false,
+    async (resolution): Promise<AlertOutcome> => {
+      const base = { ...resolution.key, count: 0 };
+      let rendered: RenderedPublish | undefined;
+      let messageId: string | undefined;
+      if (resolution.notify) {
+        rendered = renderResolved(resolution, now, deps);
+        messageId = await publishAlert(deps.sns, deps.config.topicArn, rendered);
+      }
+      const applied = await deps.store.resolve(resolution);
+      return {
+        ...base,
+        action: rendered ? 'alert' : 'none',
+        why: applied ? 'resolved' : 'active-again',
+        ...(rendered ? { rendered, messageId } : {}),
+      };
+    },
+  );
+  const failures = run.settled.filter(
+    (result): result is PromiseRejectedResult => result.status === 'rejected',
+  );
+  const outcomes = run.settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  deps.log(failures.length > 0 ? 'error' : 'info', 'swept the groups', {
+    resolved: outcomes.length,
+    notified: outcomes.filter((outcome) => outcome.action === 'alert').length,
+    failed: failures.length,
+    truncated,
+  });
+  const [firstFailure] = failures;
+  if (firstFailure) throw firstFailure.reason;
+  return { kind: 'sweep', findings: 0, metricEmitted: false, outcomes };
+}
+
+/** A resolved alert: the group's last day as its count, its remembered sources, no evidence. */
+function renderResolved(resolution: Resolution, now: number, deps: MonitorDeps): RenderedPublish {
+  const { key, next } = resolution;
+  const state: GroupState = next;
+  const group: FindingGroup = {
+    ...key,
+    count: Math.max(1, sumBetween(state.hours.counts, HOUR_MS, now - 24 * HOUR_MS, now + HOUR_MS)),
+    firstSeen: state.firstSeenAt,
+    lastSeen: state.lastSeenAt,
+    sampleRequestIds: [],
+    topSourceIps: state.topSources,
+    topPaths: [],
+    topUserAgents: [],
+    topApiKeyIds: [],
+    httpMethods: [],
+    reasons: [],
+    confidence: { high: 0, medium: 0, low: 0 },
+    signals: [],
+    evidence: [],
+    sources: ['access'],
+  };
+  const stage = watchedStage(deps.config, key);
+  const settings = settingsFor(deps.config.noisePolicy, key);
+  return renderPublish(
+    buildAlertView(group, {
+      region: deps.config.region,
+      logGroups: stage?.accessLogGroup ? [stage.accessLogGroup] : [],
+      alert: {
+        batchId: `resolved-${now}`,
+        alertedAt: now,
+        lifecycle: 'resolved',
+        reason: resolution.reason,
+        suppressedSinceLast: 0,
+        firstSeen: false,
+      },
+      ...actionOf(settings),
+    }),
+  );
+}
+
+function actionOf(settings: LifecycleSettings): { action?: 'page' | 'alert' } {
+  const { action } = settings.group;
+  return publishes(action) ? { action: action as 'page' | 'alert' } : {};
 }
 
 /** Per invocation: the evidence lookups made so far, and the access lines by request id (built once). */
@@ -443,10 +606,12 @@ async function renderGroup(
   alert: Parameters<typeof buildAlertView>[1]['alert'],
   evidence: EvidenceContext,
   deps: MonitorDeps,
+  settings: LifecycleSettings,
+  groupNotes: readonly string[],
 ): Promise<RenderedPublish> {
   const stage = watchedStage(deps.config, group);
   const logGroups = [document.logGroup];
-  const notes: string[] = [];
+  const notes: string[] = [...groupNotes];
   let enriched = group;
   if (stage?.executionLogs && !parseExecutionLogGroup(document.logGroup)) {
     logGroups.push(executionLogGroupName(group.apiId, group.stage));
@@ -497,6 +662,7 @@ async function renderGroup(
       logGroups,
       alert,
       notes,
+      ...actionOf(settings),
     }),
   );
 }

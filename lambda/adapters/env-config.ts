@@ -4,6 +4,7 @@ import {
   parseWatchedStages,
   type WatchedStageEntry,
 } from '../core/monitor-contract.js';
+import { type NoisePolicy, parseNoisePolicy } from '../core/noise-policy.js';
 import { DEFAULT_METRIC_NAMESPACE } from '../core/render/emf.js';
 import { MonitorError } from './errors.js';
 
@@ -13,10 +14,10 @@ export type WatchedStage = WatchedStageEntry;
 export interface MonitorConfig {
   readonly topicArn: string;
   readonly stateTableName: string;
-  readonly cooldownMinutes: number;
   readonly metricNamespace: string;
   readonly watchedStages: readonly WatchedStage[];
-  readonly minAlertCount: number;
+  /** NOISE_POLICY (JSON, the `noisePolicy` context/prop), defaults filled in. */
+  readonly noisePolicy: NoisePolicy;
   readonly region: string;
 }
 
@@ -34,22 +35,26 @@ function required(env: Env, name: string): string {
   return value;
 }
 
-function positiveNumber(env: Env, name: string, fallback: number, { integer = false } = {}): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
-    throw invalid(
-      `${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'}, got "${raw}"`,
-    );
-  }
-  return value;
-}
-
 function watchedStages(raw: string | undefined): WatchedStage[] {
   const result = parseWatchedStages(raw);
   if (!result.ok) throw invalid(result.problem);
   return result.stages;
+}
+
+/**
+ * The noise policy; absent or empty is the default policy. COOLDOWN_MINUTES and MIN_ALERT_COUNT (the
+ * cooldown-only monitor's settings) are no longer read: windowed rates and `realertMinutes` replace them.
+ */
+function noisePolicy(raw: string | undefined): NoisePolicy {
+  let input: unknown;
+  try {
+    input = raw?.trim() ? JSON.parse(raw) : undefined;
+  } catch {
+    throw invalid(`${MONITOR_ENV.noisePolicy} is not JSON`);
+  }
+  const result = parseNoisePolicy(input);
+  if (!result.ok) throw invalid(`${MONITOR_ENV.noisePolicy}: ${result.problems.join('; ')}`);
+  return result.policy;
 }
 
 /** Reads the monitor's environment (docs/contracts.md); a bad value is a non-retryable error. */
@@ -57,10 +62,9 @@ export function monitorConfig(env: Env = process.env): MonitorConfig {
   return {
     topicArn: required(env, MONITOR_ENV.topicArn),
     stateTableName: required(env, MONITOR_ENV.stateTableName),
-    cooldownMinutes: positiveNumber(env, MONITOR_ENV.cooldownMinutes, 15),
     metricNamespace: env[MONITOR_ENV.metricNamespace]?.trim() || DEFAULT_METRIC_NAMESPACE,
     watchedStages: watchedStages(env[MONITOR_ENV.watchedStages]),
-    minAlertCount: Math.max(1, positiveNumber(env, MONITOR_ENV.minAlertCount, 1, { integer: true })),
+    noisePolicy: noisePolicy(env[MONITOR_ENV.noisePolicy]),
     region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',
   };
 }

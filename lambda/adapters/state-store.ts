@@ -4,6 +4,8 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  ScanCommand,
+  type ScanCommandOutput,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -13,12 +15,30 @@ import {
   type BatchRecord,
   batchClaimOf,
   batchItemKey,
+} from '../core/alerts.js';
+import { CATEGORIES, type Category } from '../core/categories.js';
+import {
+  DAY_SLOTS,
+  type DigestPeriod,
   type GroupKey,
   type GroupState,
   groupItemKey,
+  HOUR_SLOTS,
+  isLive,
+  LIFECYCLE_ITEM_PREFIX,
   type PendingAlert,
-  type WriteGuard,
-} from '../core/alerts.js';
+  type Resolution,
+  type Ring,
+  summariseForDigest,
+  sweep,
+  WINDOW_SLOTS,
+} from '../core/lifecycle.js';
+import {
+  type DigestGroupSummary,
+  LIFECYCLES,
+  type Lifecycle,
+  type NoisePolicy,
+} from '../core/noise-policy.js';
 import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../core/state-table.js';
 import { deliveryError } from './errors.js';
 
@@ -35,13 +55,7 @@ const DEFAULT_MEMORY_SIZE = 10_000;
 const NAMES = {
   '#pk': STATE_KEY_ATTRIBUTE,
   '#exp': STATE_TTL_ATTRIBUTE,
-  '#first': 'firstSeenAt',
-  '#last': 'lastAlertAt',
-  '#supp': 'suppressedCount',
   '#ver': 'version',
-  '#pb': 'pendingBatch',
-  '#ps': 'pendingSuppressed',
-  '#prev': 'previousAlertAt',
   '#owner': 'owner',
   '#lease': 'leaseUntil',
   '#done': 'doneAt',
@@ -50,19 +64,55 @@ const NAMES = {
 } as const;
 type Name = keyof typeof NAMES;
 
-/** The group rules of `planGroupAlert`, as condition expressions over the stored item. */
-const LIVE = '#exp > :nowSec';
-const NOT_OWN_CLAIM = '(attribute_not_exists(#pb) OR #pb <> :batch OR #last <= :resumeStart)';
-const COOLING_DOWN = '#last > :cooldownStart';
-const BELOW_THRESHOLD = '#supp < :need';
+/** The group item's attributes besides the key, the TTL and the version (GroupState, flattened). */
+const GROUP = {
+  apiId: 'apiId',
+  stage: 'stage',
+  category: 'category',
+  lifecycle: 'lifecycle',
+  firstSeenAt: 'firstSeenAt',
+  lastSeenAt: 'lastSeenAt',
+  resolvedAt: 'resolvedAt',
+  lastAlertAt: 'lastAlertAt',
+  sinceAlert: 'sinceAlert',
+  usual: 'usual',
+  windowMs: 'windowMs',
+  windows: 'windows',
+  windowsEnd: 'windowsEnd',
+  hourCounts: 'hourCounts',
+  hourCountsEnd: 'hourCountsEnd',
+  hourMuted: 'hourMuted',
+  hourMutedEnd: 'hourMutedEnd',
+  hourAlerts: 'hourAlerts',
+  hourAlertsEnd: 'hourAlertsEnd',
+  topSources: 'topSources',
+  deploymentId: 'deploymentId',
+  lastBatch: 'lastBatch',
+  lastBatchAt: 'lastBatchAt',
+  pendingBatch: 'pendingBatch',
+  pendingAt: 'pendingAt',
+  pendingLifecycle: 'pendingLifecycle',
+  pendingReason: 'pendingReason',
+  pendingSuppressed: 'pendingSuppressed',
+  previousAlertAt: 'previousAlertAt',
+} as const;
+
+/** The most group items one listing reads (the digest and the sweep), and the pages it may take. */
+export const MAX_LISTED_GROUPS = 20_000;
+const MAX_SCAN_PAGES = 200;
+
+export interface GroupListing {
+  readonly groups: readonly { readonly key: GroupKey; readonly state: GroupState }[];
+  /** True when the table held more than MAX_LISTED_GROUPS groups (or pages): the rest were not read. */
+  readonly truncated: boolean;
+}
 
 /**
  * The state table (partition key STATE_KEY_ATTRIBUTE, TTL attribute STATE_TTL_ATTRIBUTE in epoch
  * seconds). Two item kinds, both of a fixed size: `group#{apiId}#{stage}#{category}` (one group's
- * cooldown memory, written with one conditional UpdateItem per group and batch) and `batch#{batchId}`
- * (who holds the batch, until when, and what is finished; TTL 7 h). Every group write carries its
- * rule in its condition, so concurrent invocations never both claim a group's alert and suppressed
- * counts add up without a read.
+ * lifecycle, windowed counts and digest bookkeeping, written with one conditional UpdateItem per
+ * group and batch, conditional on the version it was computed from) and `batch#{batchId}` (who holds
+ * the batch, until when, and what is finished; TTL 7 h).
  */
 export class StateStore {
   private readonly memory = new Map<string, GroupState>();
@@ -73,44 +123,45 @@ export class StateStore {
     private readonly memorySize = DEFAULT_MEMORY_SIZE,
   ) {}
 
-  /** The group's state as this container last saw it (a guess to choose the first write, never trusted). */
+  /** The group's state as this container last saw it (a guess to compute the first write, never trusted). */
   recall(key: GroupKey): GroupState | undefined {
     return this.memory.get(groupItemKey(key));
   }
 
-  /** Adds this batch's 403s to a group that is cooling down or below its threshold. */
-  suppress(key: GroupKey, guard: WriteGuard, expiresAt: number): Promise<GroupWriteResult> {
-    const existing = `${LIVE} AND ${NOT_OWN_CLAIM} AND (${COOLING_DOWN} OR ${BELOW_THRESHOLD})`;
-    return this.updateGroup(key, guard, {
-      UpdateExpression: 'SET #exp = :exp, #first = if_not_exists(#first, :now) ADD #supp :count, #ver :one',
-      ConditionExpression: guard.need > 0 ? `attribute_not_exists(#pk) OR (${existing})` : existing,
-      values: { ':exp': number(expiresAt), ':count': number(guard.count) },
-    });
-  }
-
-  /** Takes the group's alert for this batch: `lastAlertAt` = now, the count since the last alert kept. */
-  claim(key: GroupKey, guard: WriteGuard, expiresAt: number): Promise<GroupWriteResult> {
-    const existing = `${LIVE} AND ${NOT_OWN_CLAIM} AND (attribute_not_exists(#last) OR #last <= :cooldownStart) AND #supp >= :need`;
-    return this.updateGroup(key, guard, {
-      UpdateExpression:
-        'SET #last = :now, #supp = :zero, #pb = :batch, #ps = if_not_exists(#supp, :zero), ' +
-        '#prev = if_not_exists(#last, :zero), #first = if_not_exists(#first, :now), #exp = :exp ADD #ver :one',
-      ConditionExpression: guard.need <= 0 ? `attribute_not_exists(#pk) OR (${existing})` : existing,
-      values: { ':exp': number(expiresAt), ':zero': number(0) },
-    });
-  }
-
-  /** Writes `next` over an expired item (DynamoDB had not deleted it yet) if it is still `version`. */
-  async replace(key: GroupKey, next: GroupState, version: number): Promise<GroupWriteResult> {
+  /** The group's stored state, read consistently (a redelivery checks its guess with it). */
+  async read(key: GroupKey): Promise<GroupState | undefined> {
     const pk = groupItemKey(key);
+    const item = await this.get(pk, 'reading the group state');
+    return this.remember(pk, item ? groupState(item) : undefined);
+  }
+
+  /**
+   * Writes `next` if the item is still at `version` (absent when `version` is undefined). A refusal
+   * returns the item found, for the caller to decide again.
+   */
+  async writeGroup(key: GroupKey, next: GroupState, version: number | undefined): Promise<GroupWriteResult> {
+    const pk = groupItemKey(key);
+    const { set, remove, values } = groupUpdate(key, next);
+    const update = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
+    const condition = version === undefined ? 'attribute_not_exists(#pk)' : `#${NAMES['#ver']} = :expected`;
+    const names: Record<string, string> = Object.fromEntries(
+      [...Object.values(GROUP), STATE_TTL_ATTRIBUTE, NAMES['#ver']].map((name) => [`#${name}`, name]),
+    );
     try {
       await this.client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Item: groupItem(pk, next),
-          ConditionExpression: '#ver = :ver',
-          ExpressionAttributeNames: { '#ver': NAMES['#ver'] },
-          ExpressionAttributeValues: { ':ver': number(version) },
+          Key: { [STATE_KEY_ATTRIBUTE]: { S: pk } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(Object.entries(names).filter(([alias]) => used(alias, update))),
+            ...(version === undefined ? { '#pk': STATE_KEY_ATTRIBUTE } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...values,
+            ...(version === undefined ? {} : { ':expected': number(version) }),
+          },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
@@ -119,8 +170,73 @@ export class StateStore {
       if (error instanceof ConditionalCheckFailedException) {
         return { applied: false, state: this.remember(pk, await this.current(pk, error)) };
       }
-      throw deliveryError('writing the cooldown state', error);
+      throw deliveryError('writing the group state', error);
     }
+  }
+
+  /**
+   * Every group item of the table (Scan, `begins_with(pk, 'group#')`, paginated), at most
+   * MAX_LISTED_GROUPS. Expired items (DynamoDB deletes them within days) are left out.
+   */
+  async listGroups(now: number, limit = MAX_LISTED_GROUPS): Promise<GroupListing> {
+    const groups: { key: GroupKey; state: GroupState }[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    let pages = 0;
+    do {
+      let page: ScanCommandOutput;
+      try {
+        page = await this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: 'begins_with(#pk, :prefix)',
+            ExpressionAttributeNames: { '#pk': STATE_KEY_ATTRIBUTE },
+            ExpressionAttributeValues: { ':prefix': { S: LIFECYCLE_ITEM_PREFIX } },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (error) {
+        throw deliveryError('listing the groups', error);
+      }
+      pages += 1;
+      for (const item of page.Items ?? []) {
+        const key = groupKeyOfItem(item);
+        const state = groupState(item);
+        if (key && isLive(state, now)) groups.push({ key, state });
+        if (groups.length >= limit) return { groups, truncated: true };
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && pages < MAX_SCAN_PAGES);
+    return { groups, truncated: start !== undefined };
+  }
+
+  /**
+   * The digest's lines: every live group's summary of `period` (summariseForDigest), for the digest
+   * function. Groups whose action is `ignore` have no item and no line.
+   */
+  async listDigestSummaries(
+    period: DigestPeriod,
+    policy: NoisePolicy,
+    now: number,
+  ): Promise<{ summaries: DigestGroupSummary[]; truncated: boolean }> {
+    const { groups, truncated } = await this.listGroups(now);
+    return {
+      summaries: groups.map(({ key, state }) => summariseForDigest(key, state, period, policy)),
+      truncated,
+    };
+  }
+
+  /** The groups that resolve at `now` (the pure `sweep` over the listing); apply each with `resolve`. */
+  async quietGroups(
+    now: number,
+    policy: NoisePolicy,
+  ): Promise<{ resolutions: Resolution[]; truncated: boolean }> {
+    const { groups, truncated } = await this.listGroups(now);
+    return { resolutions: sweep(groups, now, policy), truncated };
+  }
+
+  /** Writes a resolution if the group is still as it was read; false when a batch changed it since. */
+  async resolve(resolution: Resolution): Promise<boolean> {
+    return (await this.writeGroup(resolution.key, resolution.next, resolution.version)).applied;
   }
 
   /**
@@ -187,54 +303,12 @@ export class StateStore {
     });
   }
 
-  private async updateGroup(
-    key: GroupKey,
-    guard: WriteGuard,
-    write: {
-      readonly UpdateExpression: string;
-      readonly ConditionExpression: string;
-      readonly values: Record<string, AttributeValue>;
-    },
-  ): Promise<GroupWriteResult> {
-    const pk = groupItemKey(key);
-    const values: Record<string, AttributeValue> = {
-      ':now': number(guard.now),
-      ':nowSec': number(Math.floor(guard.now / 1000)),
-      ':batch': { S: guard.batchId },
-      ':resumeStart': number(guard.resumeStart),
-      ':cooldownStart': number(guard.cooldownStart),
-      ':need': number(guard.need),
-      ':count': number(guard.count),
-      ':one': number(1),
-      ...write.values,
-    };
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [STATE_KEY_ATTRIBUTE]: { S: pk } },
-          UpdateExpression: write.UpdateExpression,
-          ConditionExpression: write.ConditionExpression,
-          ...expression(`${write.UpdateExpression} ${write.ConditionExpression}`, values),
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { applied: true, state: this.remember(pk, Attributes ? groupState(Attributes) : undefined) };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return { applied: false, state: this.remember(pk, await this.current(pk, error)) };
-      }
-      throw deliveryError('writing the cooldown state', error);
-    }
-  }
-
   /**
    * The item a refused write found. DynamoDB returns it with the refusal
    * (`ReturnValuesOnConditionCheckFailure`); a peer that does not (dynalite) costs one consistent read.
    */
   private async current(pk: string, error: ConditionalCheckFailedException): Promise<GroupState | undefined> {
-    const item = error.Item ?? (await this.get(pk, 'reading the cooldown state'));
+    const item = error.Item ?? (await this.get(pk, 'reading the group state'));
     return item ? groupState(item) : undefined;
   }
 
@@ -308,18 +382,24 @@ export class StateStore {
   }
 }
 
-/** The names and values an expression uses (DynamoDB refuses unused ones). */
+/** Whether an expression uses a name or value token (DynamoDB refuses unused ones). */
+function used(token: string, text: string): boolean {
+  return new RegExp(`${token}(?![\\w])`).test(text);
+}
+
+/** The names and values an expression uses. */
 function expression(
   text: string,
   values: Record<string, AttributeValue>,
 ): Pick<UpdateItemCommandInput, 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
-  const used = (token: string) => new RegExp(`${token}(?![\\w])`).test(text);
   const names = Object.fromEntries(
-    (Object.keys(NAMES) as Name[]).filter(used).map((alias) => [alias, NAMES[alias]]),
+    (Object.keys(NAMES) as Name[]).filter((alias) => used(alias, text)).map((alias) => [alias, NAMES[alias]]),
   );
   return {
     ExpressionAttributeNames: names,
-    ExpressionAttributeValues: Object.fromEntries(Object.entries(values).filter(([token]) => used(token))),
+    ExpressionAttributeValues: Object.fromEntries(
+      Object.entries(values).filter(([token]) => used(token, text)),
+    ),
   };
 }
 
@@ -332,45 +412,176 @@ function numberOf(item: Record<string, AttributeValue>, name: string): number | 
   return value === undefined ? undefined : Number(value);
 }
 
-function groupItem(pk: string, state: GroupState): Record<string, AttributeValue> {
+function ringBytes(ring: Ring, size: number): Uint8Array {
+  const bytes = new Uint8Array(size * 4);
+  const view = new DataView(bytes.buffer);
+  const counts = ring.counts.slice(-size);
+  const offset = size - counts.length;
+  counts.forEach((count, index) => {
+    view.setUint32((offset + index) * 4, count);
+  });
+  return bytes;
+}
+
+function ringOf(bytes: Uint8Array | undefined, end: number | undefined, size: number): Ring {
+  const counts = new Array<number>(size).fill(0);
+  if (bytes) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let index = 0; index < size && (index + 1) * 4 <= bytes.byteLength; index += 1)
+      counts[index] = view.getUint32(index * 4);
+  }
+  return { end: end ?? 0, counts };
+}
+
+/** The group item's attributes (undefined: absent), besides its key. */
+function groupAttributes(key: GroupKey, state: GroupState): Record<string, AttributeValue | undefined> {
   const pending = state.pending;
   return {
-    [STATE_KEY_ATTRIBUTE]: { S: pk },
-    [NAMES['#first']]: number(state.firstSeenAt),
-    [NAMES['#supp']]: number(state.suppressedCount),
-    [NAMES['#ver']]: number(state.version),
+    [GROUP.apiId]: { S: key.apiId },
+    [GROUP.stage]: { S: key.stage },
+    [GROUP.category]: { S: key.category },
+    [GROUP.lifecycle]: { S: state.lifecycle },
+    [GROUP.firstSeenAt]: number(state.firstSeenAt),
+    [GROUP.lastSeenAt]: number(state.lastSeenAt),
+    [GROUP.resolvedAt]: optionalNumber(state.resolvedAt),
+    [GROUP.lastAlertAt]: optionalNumber(state.lastAlertAt),
+    [GROUP.sinceAlert]: number(state.sinceAlert),
+    [GROUP.usual]: optionalNumber(state.usual),
+    [GROUP.windowMs]: number(state.windowMs),
+    [GROUP.windows]: { B: ringBytes(state.windows, Math.min(WINDOW_SLOTS, state.windows.counts.length)) },
+    [GROUP.windowsEnd]: number(state.windows.end),
+    [GROUP.hourCounts]: { B: ringBytes(state.hours.counts, HOUR_SLOTS) },
+    [GROUP.hourCountsEnd]: number(state.hours.counts.end),
+    [GROUP.hourMuted]: { B: ringBytes(state.hours.muted, DAY_SLOTS) },
+    [GROUP.hourMutedEnd]: number(state.hours.muted.end),
+    [GROUP.hourAlerts]: { B: ringBytes(state.hours.alerts, DAY_SLOTS) },
+    [GROUP.hourAlertsEnd]: number(state.hours.alerts.end),
+    [GROUP.topSources]: { S: JSON.stringify(state.topSources.map((top) => [top.value, top.count])) },
+    [GROUP.deploymentId]: state.deploymentId === undefined ? undefined : { S: state.deploymentId },
+    [GROUP.lastBatch]: state.lastBatch === undefined ? undefined : { S: state.lastBatch },
+    [GROUP.lastBatchAt]: optionalNumber(state.lastBatchAt),
+    [GROUP.pendingBatch]: pending ? { S: pending.batchId } : undefined,
+    [GROUP.pendingAt]: pending ? number(pending.alertedAt) : undefined,
+    [GROUP.pendingLifecycle]: pending?.lifecycle ? { S: pending.lifecycle } : undefined,
+    [GROUP.pendingReason]: pending?.reason ? { S: pending.reason } : undefined,
+    [GROUP.pendingSuppressed]: pending ? number(pending.suppressedSinceLast) : undefined,
+    [GROUP.previousAlertAt]: optionalNumber(pending?.lastAlertAt),
     [STATE_TTL_ATTRIBUTE]: number(state.expiresAt),
-    ...(state.lastAlertAt === undefined ? {} : { [NAMES['#last']]: number(state.lastAlertAt) }),
-    ...(pending === undefined
-      ? {}
-      : {
-          [NAMES['#pb']]: { S: pending.batchId },
-          [NAMES['#ps']]: number(pending.suppressedSinceLast),
-          [NAMES['#prev']]: number(pending.lastAlertAt ?? 0),
-        }),
+    [NAMES['#ver']]: number(state.version),
   };
 }
 
-function groupState(item: Record<string, AttributeValue>): GroupState {
-  const lastAlertAt = numberOf(item, NAMES['#last']);
-  const pendingBatch = item[NAMES['#pb']]?.S;
-  const previousAlertAt = numberOf(item, NAMES['#prev']) ?? 0;
+/** The whole item that holds `state` (what a Scan returns; its size is what DynamoDB bounds). */
+export function groupItem(key: GroupKey, state: GroupState): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = { [STATE_KEY_ATTRIBUTE]: { S: groupItemKey(key) } };
+  for (const [name, value] of Object.entries(groupAttributes(key, state))) if (value) item[name] = value;
+  return item;
+}
+
+/** The SET and REMOVE clauses and values that make the item `state` (every attribute written). */
+function groupUpdate(
+  key: GroupKey,
+  state: GroupState,
+): { set: string[]; remove: string[]; values: Record<string, AttributeValue> } {
+  const attributes = groupAttributes(key, state);
+  const set: string[] = [];
+  const remove: string[] = [];
+  const values: Record<string, AttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined) remove.push(`#${name}`);
+    else {
+      set.push(`#${name} = :${name}`);
+      values[`:${name}`] = value;
+    }
+  }
+  return { set, remove, values };
+}
+
+function optionalNumber(value: number | undefined): AttributeValue | undefined {
+  return value === undefined ? undefined : number(value);
+}
+
+function groupKeyOfItem(item: Record<string, AttributeValue>): GroupKey | undefined {
+  const apiId = item[GROUP.apiId]?.S;
+  const stage = item[GROUP.stage]?.S;
+  const category = item[GROUP.category]?.S;
+  if (apiId === undefined || stage === undefined || !CATEGORIES.includes(category as Category))
+    return undefined;
+  return { apiId, stage, category: category as Category };
+}
+
+function lifecycleOf(value: string | undefined): Lifecycle | undefined {
+  return LIFECYCLES.find((lifecycle) => lifecycle === value);
+}
+
+function topSourcesOf(text: string | undefined): { value: string; count: number }[] {
+  try {
+    const parsed: unknown = JSON.parse(text ?? '[]');
+    if (!Array.isArray(parsed)) return [];
+    return parsed.flatMap((entry: unknown) =>
+      Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number'
+        ? [{ value: entry[0], count: entry[1] }]
+        : [],
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** The state an item holds; an item of the old cooldown shape reads as a group with no history. */
+export function groupState(item: Record<string, AttributeValue>): GroupState {
+  const n = (name: string) => numberOf(item, name);
+  const pendingBatch = item[GROUP.pendingBatch]?.S;
+  const pendingAt = n(GROUP.pendingAt);
+  const previousAlertAt = n(GROUP.previousAlertAt);
+  const pendingLifecycle = lifecycleOf(item[GROUP.pendingLifecycle]?.S);
+  const pendingReason = item[GROUP.pendingReason]?.S;
   const pending: PendingAlert | undefined =
-    pendingBatch === undefined || lastAlertAt === undefined
+    pendingBatch === undefined || pendingAt === undefined
       ? undefined
       : {
           batchId: pendingBatch,
-          alertedAt: lastAlertAt,
-          suppressedSinceLast: numberOf(item, NAMES['#ps']) ?? 0,
-          firstSeen: previousAlertAt === 0,
-          ...(previousAlertAt === 0 ? {} : { lastAlertAt: previousAlertAt }),
+          alertedAt: pendingAt,
+          suppressedSinceLast: n(GROUP.pendingSuppressed) ?? 0,
+          firstSeen: pendingLifecycle === 'new',
+          ...(pendingLifecycle === undefined ? {} : { lifecycle: pendingLifecycle }),
+          ...(pendingReason === undefined ? {} : { reason: pendingReason }),
+          ...(previousAlertAt === undefined ? {} : { lastAlertAt: previousAlertAt }),
         };
+  const resolvedAt = n(GROUP.resolvedAt);
+  const lastAlertAt = n(GROUP.lastAlertAt);
+  const deploymentId = item[GROUP.deploymentId]?.S;
+  const lastBatch = item[GROUP.lastBatch]?.S;
+  const usual = n(GROUP.usual);
+  const lastBatchAt = n(GROUP.lastBatchAt);
+  // An item the cooldown-only monitor wrote has no lifecycle: its last alert is its last sight, so
+  // the upgrade does not make every known group new again.
+  const legacy = item[GROUP.lifecycle] === undefined && lastAlertAt !== undefined;
   return {
-    firstSeenAt: numberOf(item, NAMES['#first']) ?? 0,
-    suppressedCount: numberOf(item, NAMES['#supp']) ?? 0,
-    version: numberOf(item, NAMES['#ver']) ?? 0,
-    expiresAt: numberOf(item, STATE_TTL_ATTRIBUTE) ?? 0,
+    lifecycle: lifecycleOf(item[GROUP.lifecycle]?.S) ?? (legacy ? 'ongoing' : 'resolved'),
+    firstSeenAt: n(GROUP.firstSeenAt) ?? 0,
+    lastSeenAt: n(GROUP.lastSeenAt) ?? (legacy ? lastAlertAt : 0),
+    sinceAlert: n(GROUP.sinceAlert) ?? 0,
+    windowMs: n(GROUP.windowMs) ?? 0,
+    windows: ringOf(
+      item[GROUP.windows]?.B,
+      n(GROUP.windowsEnd),
+      Math.max(1, Math.min(WINDOW_SLOTS, Math.floor((item[GROUP.windows]?.B?.byteLength ?? 0) / 4))),
+    ),
+    hours: {
+      counts: ringOf(item[GROUP.hourCounts]?.B, n(GROUP.hourCountsEnd), HOUR_SLOTS),
+      muted: ringOf(item[GROUP.hourMuted]?.B, n(GROUP.hourMutedEnd), DAY_SLOTS),
+      alerts: ringOf(item[GROUP.hourAlerts]?.B, n(GROUP.hourAlertsEnd), DAY_SLOTS),
+    },
+    topSources: topSourcesOf(item[GROUP.topSources]?.S),
+    version: n(NAMES['#ver']) ?? 0,
+    expiresAt: n(STATE_TTL_ATTRIBUTE) ?? 0,
+    ...(resolvedAt === undefined ? {} : { resolvedAt }),
     ...(lastAlertAt === undefined ? {} : { lastAlertAt }),
+    ...(deploymentId === undefined ? {} : { deploymentId }),
+    ...(lastBatch === undefined ? {} : { lastBatch }),
+    ...(usual === undefined ? {} : { usual }),
+    ...(lastBatchAt === undefined ? {} : { lastBatchAt }),
     ...(pending === undefined ? {} : { pending }),
   };
 }

@@ -48,6 +48,7 @@ export type AccessField =
   | 'clientCertNotAfter'
   | 'requestTimeEpoch'
   | 'requestTime'
+  | 'deploymentId'
   | 'protocol';
 
 export interface AccessFieldSpec {
@@ -192,6 +193,8 @@ export const ACCESS_FIELDS: readonly AccessFieldSpec[] = [
   ),
   spec('requestTimeEpoch', 'requestTimeEpoch', 'requestTimeEpoch', ['requestTimeMs', 'epoch']),
   spec('requestTime', 'requestTime', 'requestTime', ['time', 'timestamp']),
+  // The deployment that answered: lets an alert say "first seen after deployment X" (REST only).
+  spec('deploymentId', 'deploymentId', 'deploymentId', ['deployment_id'], { http: false }),
   spec('protocol', 'protocol', 'protocol', []),
 ];
 

@@ -2,89 +2,29 @@ import { createHash } from 'node:crypto';
 import { parseAccessLine } from './access-log.js';
 import type { Category } from './categories.js';
 import type { FindingGroup } from './group.js';
+import { type GroupKey, groupItemKey, isLive } from './lifecycle.js';
 import { RULES, type Severity } from './rules.js';
 
 /**
- * Alert planning: what one (API, stage, category) group does in one invocation, given what the state
- * table remembers about it. Pure, so the cooldown, first-seen, suppressed-count, lease and resume
- * rules are decided here and tested without a table; the adapter turns the same rules into the
- * condition expressions of its writes (lambda/adapters/state-store.ts).
+ * The batch side of alerting: which batch a delivery is, who holds it, what of it is finished, and
+ * the order its groups are handled in. Pure; the adapter turns the same rules into the condition
+ * expressions of its writes (lambda/adapters/state-store.ts). What a group does with a batch is
+ * lambda/core/lifecycle.ts.
  */
 
-export interface GroupKey {
-  readonly apiId: string;
-  readonly stage: string;
-  readonly category: Category;
-}
-
-/** An alert that was claimed (group state written) for a batch; published by the claim's holder. */
-export interface PendingAlert {
-  readonly batchId: string;
-  readonly alertedAt: number;
-  readonly suppressedSinceLast: number;
-  readonly lastAlertAt?: number;
-  readonly firstSeen: boolean;
-}
-
-/**
- * One group's memory (item `group#{apiId}#{stage}#{category}`): a fixed set of scalars, so its size
- * does not depend on traffic. Which batches were applied lives in the batch items.
- */
-export interface GroupState {
-  readonly firstSeenAt: number;
-  readonly lastAlertAt?: number;
-  /** 403s seen and not alerted since `lastAlertAt` (cooldown or below the alert threshold). */
-  readonly suppressedCount: number;
-  /** The last alert claimed; it stays until the next claim replaces it. */
-  readonly pending?: PendingAlert;
-  /** Incremented by every write; a replacement of an expired item is conditional on it. */
-  readonly version: number;
-  /** The TTL, epoch seconds (STATE_TTL_ATTRIBUTE). */
-  readonly expiresAt: number;
-}
-
-export interface PlanConfig {
-  readonly cooldownMs: number;
-  readonly minAlertCount: number;
-  /** How long a batch is remembered: longer than Lambda's asynchronous retry window (6 h). */
-  readonly idempotencyMs: number;
-}
-
-export interface PlanInput {
-  readonly batchId: string;
-  readonly count: number;
-  readonly now: number;
-}
-
-export type AlertPlan =
-  | { readonly action: 'suppress'; readonly why: 'cooldown' | 'below-threshold' }
-  | {
-      /** Claim, then publish. `resumed` when the group already holds this batch's claim. */
-      readonly action: 'alert';
-      readonly alert: PendingAlert;
-      readonly resumed: boolean;
-    };
-
-export const DEFAULT_IDEMPOTENCY_MS = 7 * 60 * 60 * 1000;
-/** A group's memory outlives its cooldown so that "first seen" means new for this stage in 30 days. */
-export const STATE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-
-export function groupItemKey(key: GroupKey): string {
-  return `group#${key.apiId}#${key.stage}#${key.category}`;
-}
+export {
+  DEFAULT_IDEMPOTENCY_MS,
+  type GroupKey,
+  type GroupState,
+  groupItemKey,
+  isLive,
+  type PendingAlert,
+  STATE_RETENTION_MS,
+  ttlSeconds,
+} from './lifecycle.js';
 
 export function batchItemKey(batchId: string): string {
   return `batch#${batchId}`;
-}
-
-/** A TTL in epoch seconds, `afterMs` from `now`. */
-export function ttlSeconds(now: number, afterMs: number): number {
-  return Math.ceil((now + afterMs) / 1000);
-}
-
-/** An item whose TTL has passed is absent, whether or not DynamoDB has deleted it yet. */
-export function isLive(item: { readonly expiresAt: number } | undefined, now: number): boolean {
-  return item !== undefined && item.expiresAt > Math.floor(now / 1000);
 }
 
 /** A batch is identified by its log event ids, which CloudWatch Logs keeps across redeliveries. */
@@ -92,94 +32,6 @@ export function batchIdOf(eventIds: readonly string[]): string {
   const hash = createHash('sha256');
   for (const id of [...eventIds].sort()) hash.update(id).update('\n');
   return hash.digest('hex').slice(0, 32);
-}
-
-/**
- * The thresholds one group write is decided on, shared by the pure plan and the adapter's condition
- * expressions so both apply the same rule: cooling down when `lastAlertAt > cooldownStart`, below the
- * threshold when `suppressedCount < need`, this batch's own claim when `pending.batchId === batchId`
- * and `pending.alertedAt > resumeStart`.
- */
-export interface WriteGuard {
-  readonly batchId: string;
-  readonly now: number;
-  readonly count: number;
-  readonly cooldownStart: number;
-  readonly need: number;
-  readonly resumeStart: number;
-}
-
-export function writeGuard(input: PlanInput, config: PlanConfig): WriteGuard {
-  return {
-    batchId: input.batchId,
-    now: input.now,
-    count: input.count,
-    cooldownStart: input.now - config.cooldownMs,
-    need: config.minAlertCount - input.count,
-    resumeStart: input.now - config.idempotencyMs,
-  };
-}
-
-export function planGroupAlert(
-  stored: GroupState | undefined,
-  input: PlanInput,
-  config: PlanConfig,
-): AlertPlan {
-  const guard = writeGuard(input, config);
-  const state = isLive(stored, input.now) ? stored : undefined;
-  if (state?.pending && ownsClaim(state.pending, guard)) {
-    return { action: 'alert', alert: state.pending, resumed: true };
-  }
-  const coolingDown = state?.lastAlertAt !== undefined && state.lastAlertAt > guard.cooldownStart;
-  if (coolingDown || (state?.suppressedCount ?? 0) < guard.need) {
-    return { action: 'suppress', why: coolingDown ? 'cooldown' : 'below-threshold' };
-  }
-  return {
-    action: 'alert',
-    alert: {
-      batchId: input.batchId,
-      alertedAt: input.now,
-      suppressedSinceLast: state?.suppressedCount ?? 0,
-      firstSeen: state?.lastAlertAt === undefined,
-      ...(state?.lastAlertAt === undefined ? {} : { lastAlertAt: state.lastAlertAt }),
-    },
-    resumed: false,
-  };
-}
-
-function ownsClaim(pending: PendingAlert, guard: WriteGuard): boolean {
-  return pending.batchId === guard.batchId && pending.alertedAt > guard.resumeStart;
-}
-
-/** Why a suppress write was accepted: the state it left is cooling down, else below the threshold. */
-export function suppressReason(state: GroupState, guard: WriteGuard): 'cooldown' | 'below-threshold' {
-  return state.lastAlertAt !== undefined && state.lastAlertAt > guard.cooldownStart
-    ? 'cooldown'
-    : 'below-threshold';
-}
-
-/** The group's state after a write the plan chose (what the adapter's update expressions do). */
-export function applyPlan(
-  stored: GroupState | undefined,
-  plan: AlertPlan,
-  input: PlanInput,
-  retentionMs: number,
-): GroupState {
-  const state = isLive(stored, input.now) ? stored : undefined;
-  const base = {
-    firstSeenAt: state?.firstSeenAt ?? input.now,
-    version: (stored?.version ?? 0) + 1,
-    expiresAt: ttlSeconds(input.now, retentionMs),
-  };
-  if (plan.action === 'alert') {
-    return { ...base, lastAlertAt: plan.alert.alertedAt, suppressedCount: 0, pending: plan.alert };
-  }
-  return {
-    ...base,
-    suppressedCount: (state?.suppressedCount ?? 0) + input.count,
-    ...(state?.lastAlertAt === undefined ? {} : { lastAlertAt: state.lastAlertAt }),
-    ...(state?.pending === undefined ? {} : { pending: state.pending }),
-  };
 }
 
 /**

@@ -729,6 +729,8 @@ class Facts {
     if (userAgent !== undefined) finding.userAgent = redactText(userAgent);
     const apiKeyId = this.value('apiKeyId');
     if (apiKeyId !== undefined) finding.apiKeyId = maskApiKeyId(apiKeyId);
+    const deploymentId = this.value('deploymentId');
+    if (deploymentId !== undefined) finding.deploymentId = deploymentId;
   }
 }
 

@@ -35,6 +35,8 @@ export interface Finding {
   readonly sourceIp?: string;
   readonly userAgent?: string;
   readonly apiKeyId?: string;
+  /** `$context.deploymentId`, when the access log format carries it. */
+  readonly deploymentId?: string;
   /** Short machine-readable facts that ranked the causes, e.g. `anonymous-caller`, `custom-domain`. */
   readonly signals: readonly string[];
   /** Human-readable evidence lines (redacted), e.g. the gateway message or the mTLS reason. */

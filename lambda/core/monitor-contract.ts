@@ -17,9 +17,11 @@ export const FORWARDER_SERVICE_NAME = 'apigw-403-slack-forwarder';
 export const MONITOR_ENV = {
   topicArn: 'TOPIC_ARN',
   stateTableName: 'STATE_TABLE_NAME',
+  /** The cooldown-only monitor's; no longer read (the noise policy replaced it, docs/pipeline.md). */
   cooldownMinutes: 'COOLDOWN_MINUTES',
   metricNamespace: 'METRIC_NAMESPACE',
   watchedStages: 'WATCHED_STAGES',
+  /** The cooldown-only monitor's; no longer read (the noise policy replaced it, docs/pipeline.md). */
   minAlertCount: 'MIN_ALERT_COUNT',
   noisePolicy: NOISE_POLICY_ENV,
   sourceAccounts: SOURCE_ACCOUNTS_ENV,

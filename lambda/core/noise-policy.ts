@@ -35,6 +35,14 @@ export const ROUTING_ATTRIBUTES = {
   lifecycle: 'lifecycle',
 } as const;
 
+/**
+ * The input of the schedule that resolves quiet groups (EventBridge Scheduler → the monitor function):
+ * the monitor runs its sweep (`runSweep` in lambda/monitor.ts) when invoked with exactly this object.
+ */
+export const SWEEP_EVENT = { apigw403: 'sweep' } as const;
+/** How often the sweep should run: a group resolves at most this long after its resolveAfterMinutes. */
+export const DEFAULT_SWEEP_SCHEDULE = 'rate(15 minutes)';
+
 export const MESSAGE_KINDS = ['alert', 'digest'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -43,6 +51,8 @@ export const DEFAULT_QUIET_PERIOD_MINUTES = 24 * 60;
 export const DEFAULT_WINDOW_MINUTES = 5;
 /** The baseline is the mean of this many windows before the current one (one hour of 5-minute windows). */
 export const DEFAULT_BASELINE_WINDOWS = 12;
+/** The most windows a baseline may span (the group item keeps this many and the current one). */
+export const MAX_BASELINE_WINDOWS = 48;
 export const DEFAULT_ESCALATION_FACTOR = 5;
 /** A window needs at least this many 403s to escalate, whatever the baseline (a quiet group's 0 → 3 is no incident). */
 export const DEFAULT_ESCALATION_MIN_COUNT = 20;
@@ -147,10 +157,12 @@ const muteSchema = z
 export const noisePolicySchema = z.strictObject({
   windowMinutes: minutes('windowMinutes', '5', 60).optional(),
   baselineWindows: z
-    .number({ error: says('baselineWindows must be a whole number from 2 to 48', '12') })
-    .int({ error: says('baselineWindows must be a whole number from 2 to 48', '12') })
-    .min(2, { error: says('baselineWindows must be a whole number from 2 to 48', '12') })
-    .max(48, { error: says('baselineWindows must be a whole number from 2 to 48', '12') })
+    .number({ error: says(`baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`, '12') })
+    .int({ error: says(`baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`, '12') })
+    .min(2, { error: says(`baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`, '12') })
+    .max(MAX_BASELINE_WINDOWS, {
+      error: says(`baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`, '12'),
+    })
     .optional(),
   realertMinutes: minutes('realertMinutes', '60').optional(),
   ...tuning,

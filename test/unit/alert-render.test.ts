@@ -137,6 +137,7 @@ describe('rendering', () => {
       severity: expect.any(String),
       apiId: 'a1b2c3d4e5',
       stage: 'prod',
+      kind: 'alert',
     });
   });
 

@@ -1,109 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  applyPlan,
   batchClaimOf,
   batchIdOf,
   encodeProgress,
   eventsByRequestId,
   finishedGroups,
-  type GroupState,
   groupsDigest,
   orderGroups,
-  type PendingAlert,
-  planGroupAlert,
 } from '../../lambda/core/alerts.js';
 
 const MINUTE = 60_000;
-const config = { cooldownMs: 15 * MINUTE, minAlertCount: 1, idempotencyMs: 7 * 60 * MINUTE };
 const NOW = 1_784_692_374_821;
 const LIVE = Math.ceil((NOW + 30 * 24 * 60 * MINUTE) / 1000);
 
-const state = (overrides: Partial<GroupState> = {}): GroupState => ({
-  firstSeenAt: NOW - 60 * MINUTE,
-  suppressedCount: 0,
-  version: 3,
-  expiresAt: LIVE,
-  ...overrides,
-});
-
-describe('planGroupAlert', () => {
-  it.each([
-    [
-      'a category never seen alerts, first seen',
-      undefined,
-      5,
-      { action: 'alert', alert: { firstSeen: true, suppressedSinceLast: 0 } },
-    ],
-    [
-      'inside the cooldown it suppresses',
-      state({ lastAlertAt: NOW - 5 * MINUTE }),
-      7,
-      { action: 'suppress', why: 'cooldown' },
-    ],
-    [
-      'after the cooldown it alerts with what was suppressed',
-      state({ lastAlertAt: NOW - 20 * MINUTE, suppressedCount: 340 }),
-      2,
-      {
-        action: 'alert',
-        alert: { firstSeen: false, suppressedSinceLast: 340, lastAlertAt: NOW - 20 * MINUTE },
-      },
-    ],
-    [
-      'an expired item (TTL passed, not yet deleted) is absent: first seen again',
-      state({ lastAlertAt: NOW - MINUTE, suppressedCount: 9, expiresAt: Math.floor(NOW / 1000) }),
-      1,
-      { action: 'alert', alert: { firstSeen: true, suppressedSinceLast: 0 } },
-    ],
-  ] as const)('%s', (_name, previous, count, expected) => {
-    expect(planGroupAlert(previous, { batchId: 'b1', count, now: NOW }, config)).toMatchObject(expected);
-  });
-
-  it('resumes the claim of its own batch, not another batch’s, and not one older than the window', () => {
-    const pending: PendingAlert = { batchId: 'b1', alertedAt: NOW, suppressedSinceLast: 4, firstSeen: false };
-    const claimed = state({ lastAlertAt: NOW, pending });
-    expect(planGroupAlert(claimed, { batchId: 'b1', count: 3, now: NOW + 1 }, config)).toEqual({
-      action: 'alert',
-      resumed: true,
-      alert: pending,
-    });
-    expect(planGroupAlert(claimed, { batchId: 'b2', count: 3, now: NOW + 1 }, config)).toMatchObject({
-      action: 'suppress',
-    });
-    const later = NOW + config.idempotencyMs + MINUTE;
-    expect(planGroupAlert(claimed, { batchId: 'b1', count: 3, now: later }, config)).toMatchObject({
-      action: 'alert',
-      resumed: false,
-    });
-  });
-
-  it('holds sub-threshold counts until they reach the minimum alert count', () => {
-    const five = { ...config, minAlertCount: 5 };
-    const input = { batchId: 'b1', count: 2, now: NOW };
-    const below = planGroupAlert(undefined, input, five);
-    expect(below).toMatchObject({ action: 'suppress', why: 'below-threshold' });
-    const next = applyPlan(undefined, below, input, 30 * 24 * 60 * MINUTE);
-    expect(next).toMatchObject({ suppressedCount: 2, version: 1 });
-    expect(planGroupAlert(next, { batchId: 'b2', count: 3, now: NOW }, five)).toMatchObject({
-      action: 'alert',
-      alert: { suppressedSinceLast: 2 },
-    });
-  });
-
-  it('keeps the group state a fixed set of fields, whatever the traffic', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 300 }), (counts) => {
-        let current: GroupState | undefined;
-        counts.forEach((count, index) => {
-          const input = { batchId: `b${index}`, count, now: NOW + index * 2_500 };
-          current = applyPlan(current, planGroupAlert(current, input, config), input, 30 * 24 * 60 * MINUTE);
-        });
-        expect(JSON.stringify(current).length).toBeLessThan(400);
-      }),
-    );
-  });
-
+describe('batches', () => {
   it('identifies a batch by its sorted event ids', () => {
     expect(batchIdOf(['2', '1'])).toBe(batchIdOf(['1', '2']));
     expect(batchIdOf(['1'])).not.toBe(batchIdOf(['1', '2']));

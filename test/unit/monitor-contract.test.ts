@@ -8,6 +8,7 @@ import {
   parseWatchedStages,
   type WatchedStageInput,
 } from '../../lambda/core/monitor-contract.js';
+import { DEFAULT_REALERT_MINUTES } from '../../lambda/core/noise-policy.js';
 
 const REQUIRED = { topicArn: 'arn:aws:sns:us-east-1:111111111111:alerts', stateTableName: 'state' };
 
@@ -26,22 +27,19 @@ describe('the monitor environment, written and read through one contract', () =>
     fc.assert(
       fc.property(
         fc.array(stage, { maxLength: 5 }),
-        fc.nat({ max: 10_000 }),
         fc.integer({ min: 1, max: 1_000 }),
-        (stages: WatchedStageInput[], cooldownMinutes, minAlertCount) => {
+        (stages: WatchedStageInput[], realertMinutes) => {
           const config = monitorConfig(
             monitorEnvironment({
               ...REQUIRED,
               watchedStages: stages,
-              cooldownMinutes,
-              minAlertCount,
+              noisePolicy: JSON.stringify({ realertMinutes }),
               metricNamespace: 'Ns',
             }),
           );
           expect(config).toMatchObject({
             ...REQUIRED,
-            cooldownMinutes,
-            minAlertCount,
+            noisePolicy: { realertMinutes },
             metricNamespace: 'Ns',
           });
           expect(config.watchedStages).toEqual(
@@ -58,8 +56,7 @@ describe('the monitor environment, written and read through one contract', () =>
       [MONITOR_ENV.stateTableName]: REQUIRED.stateTableName,
     });
     expect(monitorConfig(monitorEnvironment(REQUIRED))).toMatchObject({
-      cooldownMinutes: 15,
-      minAlertCount: 1,
+      noisePolicy: { realertMinutes: DEFAULT_REALERT_MINUTES, defaults: { action: 'alert' } },
     });
   });
 

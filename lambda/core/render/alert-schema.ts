@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CATEGORIES } from '../categories.js';
+import { LIFECYCLES } from '../noise-policy.js';
 import { type AlertView, LIMITS } from './alert-view.js';
 
 /**
@@ -60,6 +61,9 @@ export const alertViewSchema = z
     firstSeen: z.boolean(),
     suppressedSinceLast: z.number().int().nonnegative(),
     lastAlertAt: isoTime.optional(),
+    lifecycle: z.enum(LIFECYCLES).optional(),
+    lifecycleReason: escaped(LIMITS.evidence).optional(),
+    action: z.enum(['page', 'alert']).optional(),
     causes: z.array(escaped(LIMITS.evidence)).max(20),
     checks: z.array(escaped(LIMITS.evidence)).max(20),
     docUrl: z.string().regex(/^https:\/\/(?:docs\.aws\.amazon\.com|repost\.aws)\/[^\s<>&]*$/),

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { PendingAlert } from '../alerts.js';
 import type { Category } from '../categories.js';
 import {
   type CategoryDescription,
@@ -9,6 +8,8 @@ import {
   redact,
   type Top,
 } from '../index.js';
+import type { PendingAlert } from '../lifecycle.js';
+import type { Action, Lifecycle } from '../noise-policy.js';
 import { logsInsightsUrl } from './insights-link.js';
 import { escapeSlack, fromLog, truncateEscaped } from './text.js';
 
@@ -38,6 +39,11 @@ export interface AlertView {
   readonly firstSeen: boolean;
   readonly suppressedSinceLast: number;
   readonly lastAlertAt?: string;
+  /** Where the group stands and why it alerts now (one line, the monitor's own words). */
+  readonly lifecycle?: Lifecycle;
+  readonly lifecycleReason?: string;
+  /** The group's action (`page` or `alert`), also an SNS message attribute for routes. */
+  readonly action?: Extract<Action, 'page' | 'alert'>;
   readonly causes: readonly string[];
   readonly checks: readonly string[];
   readonly docUrl: string;
@@ -62,6 +68,8 @@ export interface AlertContext {
   /** The log groups the Logs Insights link searches (access, and execution when there is one). */
   readonly logGroups: readonly string[];
   readonly alert: PendingAlert;
+  /** @default no `action` attribute */
+  readonly action?: Extract<Action, 'page' | 'alert'>;
   /** Operator-facing remarks, e.g. that the execution-log lookup failed. Not from logs. */
   readonly notes?: readonly string[];
 }
@@ -105,6 +113,9 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
     firstSeen: alert.firstSeen,
     suppressedSinceLast: alert.suppressedSinceLast,
     ...(alert.lastAlertAt === undefined ? {} : { lastAlertAt: new Date(alert.lastAlertAt).toISOString() }),
+    ...(alert.lifecycle === undefined ? {} : { lifecycle: alert.lifecycle }),
+    ...(alert.reason === undefined ? {} : { lifecycleReason: escapeSlack(alert.reason) }),
+    ...(context.action === undefined ? {} : { action: context.action }),
     causes: description.causes.map((cause) => truncateEscaped(escapeSlack(cause), LIMITS.evidence)),
     checks: description.checks.map((check) => truncateEscaped(escapeSlack(check), LIMITS.evidence)),
     docUrl: escapeSlack(description.docUrl),

@@ -23,7 +23,9 @@ export function headline(view: AlertView): string {
   return `${plural(view.count, 'request')} answered 403 between ${view.windowStart} and ${view.windowEnd}${since}.`;
 }
 
+/** Why the group alerts now: its lifecycle reason, else (an older view) whether it is first seen. */
 export function firstSeenLine(view: AlertView): string | undefined {
+  if (view.lifecycleReason) return `${view.lifecycleReason}.`;
   return view.firstSeen ? 'First alert of this category for this stage.' : undefined;
 }
 

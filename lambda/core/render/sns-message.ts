@@ -1,4 +1,5 @@
 import type { Top } from '../group.js';
+import { type MessageKind, ROUTING_ATTRIBUTES } from '../noise-policy.js';
 import type { AlertView } from './alert-view.js';
 import { renderChatbotNotification } from './chatbot.js';
 import { renderEmailText, subjectLine } from './email.js';
@@ -11,10 +12,13 @@ export interface RenderedPublish {
   readonly subject: string;
   /** For `MessageStructure: json`: one string per protocol. */
   readonly message: string;
-  /** SNS message attributes, for subscription filter policies (`account` only when the view names one). */
+  /**
+   * SNS message attributes, for subscription filter policies (`account` only when the view names one;
+   * `action` and `lifecycle`, ROUTING_ATTRIBUTES, when the view has them).
+   */
   readonly attributes: Readonly<Record<'category' | 'severity' | 'apiId' | 'stage', string>> & {
     readonly account?: string;
-  };
+  } & Readonly<Partial<Record<(typeof ROUTING_ATTRIBUTES)[keyof typeof ROUTING_ATTRIBUTES], string>>>;
   /** The view actually rendered, after any shrinking to fit the budget. */
   readonly view: AlertView;
 }
@@ -76,6 +80,9 @@ export function renderPublish(view: AlertView, budgetBytes = SNS_MESSAGE_BUDGET_
       apiId: view.apiId,
       stage: view.stage,
       ...(view.account ? { account: view.account } : {}),
+      [ROUTING_ATTRIBUTES.kind]: 'alert' satisfies MessageKind,
+      ...(view.action ? { [ROUTING_ATTRIBUTES.action]: view.action } : {}),
+      ...(view.lifecycle ? { [ROUTING_ATTRIBUTES.lifecycle]: view.lifecycle } : {}),
     },
     view: fitted,
   };

@@ -1,0 +1,586 @@
+import type { Category } from './categories.js';
+import type { Top } from './group.js';
+import {
+  type Action,
+  type DigestGroupSummary,
+  type GroupPolicy,
+  groupPolicy,
+  type Lifecycle,
+  MAX_BASELINE_WINDOWS,
+  type NoisePolicy,
+} from './noise-policy.js';
+
+/**
+ * A group's lifecycle (new, ongoing, escalated, resolved) and what it remembers for the digest, as
+ * pure functions of its stored state, this batch's 403s and the policy. The adapter writes the state
+ * a decision returns with one conditional write (lambda/adapters/state-store.ts); the state is a
+ * fixed set of scalars and fixed-length rings, so its size does not depend on traffic.
+ */
+
+export interface GroupKey {
+  readonly apiId: string;
+  readonly stage: string;
+  readonly category: Category;
+}
+
+/**
+ * Counts of consecutive time slots of one length, newest last: `counts[i]` is slot
+ * `end - counts.length + 1 + i` (slot n covers [n × length, (n + 1) × length) in epoch ms).
+ */
+export interface Ring {
+  readonly end: number;
+  readonly counts: readonly number[];
+}
+
+/**
+ * The most slots of the short-window ring: the current window and up to MAX_BASELINE_WINDOWS before
+ * it. A group's ring holds its policy's `baselineWindows + 1`.
+ */
+export const WINDOW_SLOTS = MAX_BASELINE_WINDOWS + 1;
+/** Hour slots of the 403 counts: a day and the day before it (the trend), and the hour in progress. */
+export const HOUR_SLOTS = 49;
+/** Hour slots of the muted counts and alerts: a day and the hour in progress (no trend is shown). */
+export const DAY_SLOTS = 25;
+export const HOUR_MS = 60 * 60_000;
+/** Sources remembered for the digest (the most frequent over the hour ring, approximately). */
+export const TOP_SOURCES = 5;
+const MAX_SOURCE_CHARS = 64;
+const MAX_DEPLOYMENT_ID_CHARS = 32;
+/** A slot holds at most this much (the rings are stored as 32-bit counters). */
+export const MAX_SLOT_COUNT = 0xffff_ffff;
+
+/** What a group's hours hold: its 403s, the muted ones among them, and the alerts it sent. */
+export interface HourRings {
+  readonly counts: Ring;
+  readonly muted: Ring;
+  readonly alerts: Ring;
+}
+
+/** The last alert claimed for a batch: the claim's holder publishes it; a resumed batch publishes it again. */
+export interface PendingAlert {
+  readonly batchId: string;
+  readonly alertedAt: number;
+  /** Always set by `planGroup`; a view built without a lifecycle (an older caller) has none. */
+  readonly lifecycle?: Lifecycle;
+  /** One line, the monitor's own words: why this group alerts now. */
+  readonly reason?: string;
+  readonly suppressedSinceLast: number;
+  readonly lastAlertAt?: number;
+  readonly firstSeen: boolean;
+}
+
+/**
+ * One group's memory (item `group#{apiId}#{stage}#{category}`). Times of 403s are their events'
+ * timestamps; times of alerts are the monitor's clock.
+ */
+export interface GroupState {
+  readonly lifecycle: Lifecycle;
+  /** The first unmuted 403 since the group was last new (0: none yet, only muted ones). */
+  readonly firstSeenAt: number;
+  /** The latest unmuted 403 (0: none yet). */
+  readonly lastSeenAt: number;
+  readonly resolvedAt?: number;
+  readonly lastAlertAt?: number;
+  /** Unmuted 403s counted and not alerted since `lastAlertAt`. */
+  readonly sinceAlert: number;
+  /**
+   * The usual rate (403s per window) when the group escalated, kept while it stays escalated: an
+   * incident that goes on must not become its own baseline and stop re-alerting.
+   */
+  readonly usual?: number;
+  /** The window length `windows` was counted in (a policy change starts a new ring). */
+  readonly windowMs: number;
+  readonly windows: Ring;
+  readonly hours: HourRings;
+  readonly topSources: readonly Top[];
+  /** `$context.deploymentId` of the group's first 403 when it was last new. */
+  readonly deploymentId?: string;
+  readonly pending?: PendingAlert;
+  /** The last batch applied, and when: its redelivery within the idempotency window is not counted twice. */
+  readonly lastBatch?: string;
+  readonly lastBatchAt?: number;
+  /** Incremented by every write; each write is conditional on the version it read. */
+  readonly version: number;
+  /** The TTL, epoch seconds (STATE_TTL_ATTRIBUTE). */
+  readonly expiresAt: number;
+}
+
+/** A group's memory lasts this long after its last write: "new" means not seen in the quiet period. */
+export const STATE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** How long a batch's claim is resumable: longer than Lambda's asynchronous retry window (6 h). */
+export const DEFAULT_IDEMPOTENCY_MS = 7 * 60 * 60 * 1000;
+
+/** Every group item's key starts so (the digest and the sweep list them by it). */
+export const LIFECYCLE_ITEM_PREFIX = 'group#';
+
+export function groupItemKey(key: GroupKey): string {
+  return `${LIFECYCLE_ITEM_PREFIX}${key.apiId}#${key.stage}#${key.category}`;
+}
+
+/** A TTL in epoch seconds, `afterMs` from `now`. */
+export function ttlSeconds(now: number, afterMs: number): number {
+  return Math.ceil((now + afterMs) / 1000);
+}
+
+/** An item whose TTL has passed is absent, whether or not DynamoDB has deleted it yet. */
+export function isLive(item: { readonly expiresAt: number } | undefined, now: number): boolean {
+  return item !== undefined && item.expiresAt > Math.floor(now / 1000);
+}
+
+// ---- rings ----
+
+export function emptyRing(size: number, end = 0): Ring {
+  return { end, counts: new Array<number>(size).fill(0) };
+}
+
+/** The ring moved forward so that its newest slot is `end` (never backwards). */
+export function advance(ring: Ring, end: number): Ring {
+  if (end <= ring.end) return ring;
+  const size = ring.counts.length;
+  const shift = end - ring.end;
+  if (shift >= size) return emptyRing(size, end);
+  return { end, counts: [...ring.counts.slice(shift), ...new Array<number>(shift).fill(0)] };
+}
+
+/** The count of slot `slot`: 0 when it is outside the ring. */
+export function slotCount(ring: Ring, slot: number): number {
+  const index = slot - (ring.end - ring.counts.length + 1);
+  return index >= 0 && index < ring.counts.length ? (ring.counts[index] ?? 0) : 0;
+}
+
+/** `count` added to slot `slot`, the ring moving forward to it; a slot older than the ring is dropped. */
+export function addToSlot(ring: Ring, slot: number, count: number): Ring {
+  const moved = advance(ring, slot);
+  const index = slot - (moved.end - moved.counts.length + 1);
+  if (index < 0 || count === 0) return moved;
+  const counts = [...moved.counts];
+  counts[index] = Math.min(MAX_SLOT_COUNT, (counts[index] ?? 0) + count);
+  return { end: moved.end, counts };
+}
+
+/** The sum of the slots covering [from, to) (slot length `slotMs`). */
+export function sumBetween(ring: Ring, slotMs: number, from: number, to: number): number {
+  let sum = 0;
+  for (let slot = Math.floor(from / slotMs); slot * slotMs < to; slot += 1) sum += slotCount(ring, slot);
+  return sum;
+}
+
+// ---- one batch's 403s of a group ----
+
+/** A group's 403s in one batch, per minute of their timestamps, muted ones apart. */
+export interface GroupTally {
+  /** Minute (epoch ms / 60,000) → unmuted 403s. */
+  readonly minutes: ReadonlyMap<number, number>;
+  readonly mutedMinutes: ReadonlyMap<number, number>;
+  readonly count: number;
+  readonly muted: number;
+  /** Earliest and latest unmuted 403 (undefined when all were muted). */
+  readonly firstAt?: number;
+  readonly lastAt?: number;
+  /** `$context.deploymentId` of the earliest unmuted 403 that logged one. */
+  readonly deploymentId?: string;
+}
+
+/** Folds one group's requests of a batch into a tally, one call per request. */
+export class TallyBuilder {
+  private readonly minutes = new Map<number, number>();
+  private readonly mutedMinutes = new Map<number, number>();
+  private count = 0;
+  private muted = 0;
+  private firstAt: number | undefined;
+  private lastAt: number | undefined;
+  private deploymentAt = Number.POSITIVE_INFINITY;
+  private deploymentId: string | undefined;
+
+  add(timestamp: number, muted: boolean, deploymentId?: string): void {
+    const minute = Math.floor(timestamp / 60_000);
+    const into = muted ? this.mutedMinutes : this.minutes;
+    into.set(minute, (into.get(minute) ?? 0) + 1);
+    if (muted) {
+      this.muted += 1;
+      return;
+    }
+    this.count += 1;
+    this.firstAt = Math.min(this.firstAt ?? timestamp, timestamp);
+    this.lastAt = Math.max(this.lastAt ?? timestamp, timestamp);
+    const id = deploymentId === undefined ? undefined : deploymentIdOf(deploymentId);
+    if (id !== undefined && timestamp < this.deploymentAt) {
+      this.deploymentAt = timestamp;
+      this.deploymentId = id;
+    }
+  }
+
+  build(): GroupTally {
+    return {
+      minutes: this.minutes,
+      mutedMinutes: this.mutedMinutes,
+      count: this.count,
+      muted: this.muted,
+      ...(this.firstAt === undefined ? {} : { firstAt: this.firstAt }),
+      ...(this.lastAt === undefined ? {} : { lastAt: this.lastAt }),
+      ...(this.deploymentId === undefined ? {} : { deploymentId: this.deploymentId }),
+    };
+  }
+}
+
+/** A deployment id as API Gateway writes them (alphanumeric); anything else a line claims is not one. */
+function deploymentIdOf(value: string): string | undefined {
+  return /^[A-Za-z0-9]{1,32}$/.test(value) ? value.slice(0, MAX_DEPLOYMENT_ID_CHARS) : undefined;
+}
+
+// ---- the policy, in milliseconds ----
+
+export interface LifecycleSettings {
+  readonly windowMs: number;
+  readonly baselineWindows: number;
+  readonly realertMs: number;
+  readonly group: GroupPolicy;
+}
+
+export function settingsFor(policy: NoisePolicy, key: GroupKey): LifecycleSettings {
+  return {
+    windowMs: policy.windowMinutes * 60_000,
+    baselineWindows: Math.min(policy.baselineWindows, WINDOW_SLOTS - 1),
+    realertMs: policy.realertMinutes * 60_000,
+    group: groupPolicy(policy, key),
+  };
+}
+
+/** `page` and `alert` publish; `digest` and `ignore` do not. */
+export function publishes(action: Action): boolean {
+  return action === 'page' || action === 'alert';
+}
+
+// ---- one batch of a group ----
+
+export interface GroupInput {
+  readonly batchId: string;
+  readonly tally: GroupTally;
+  /** The batch's most frequent sources of the group (its `topSourceIps`). */
+  readonly sources: readonly Top[];
+  /** The monitor's clock: alert times and the TTL. */
+  readonly now: number;
+}
+
+export type GroupDecision =
+  /** This batch claimed the group's alert already (a resumed delivery): publish it again, write nothing. */
+  | { readonly kind: 'resume'; readonly alert: PendingAlert }
+  /** This batch was the group's last write: nothing to count again. */
+  | { readonly kind: 'applied' }
+  | {
+      readonly kind: 'write';
+      readonly next: GroupState;
+      /** Present when this write claims an alert (the state's `pending`). */
+      readonly alert?: PendingAlert;
+      /** Why no alert: the lifecycle says nothing new, or it would but its action does not publish. */
+      readonly why: 'new' | 'escalated' | 'ongoing' | 'muted' | 'realert-wait' | 'digest-only';
+    };
+
+/** The thresholds of the window a batch lands in: its count, its group's usual, and the bar. */
+export interface WindowRate {
+  readonly count: number;
+  readonly baseline: number;
+  readonly threshold: number;
+}
+
+export function windowRate(
+  windows: Ring,
+  slot: number,
+  settings: LifecycleSettings,
+  usual?: number,
+): WindowRate {
+  let sum = 0;
+  for (let back = 1; back <= settings.baselineWindows; back += 1) sum += slotCount(windows, slot - back);
+  const baseline = usual ?? sum / settings.baselineWindows;
+  const threshold = Math.max(settings.group.escalationMinCount, settings.group.escalationFactor * baseline);
+  return { count: slotCount(windows, slot), baseline, threshold };
+}
+
+function emptyState(settings: LifecycleSettings): GroupState {
+  return {
+    lifecycle: 'resolved',
+    firstSeenAt: 0,
+    lastSeenAt: 0,
+    sinceAlert: 0,
+    windowMs: settings.windowMs,
+    windows: emptyRing(settings.baselineWindows + 1),
+    hours: { counts: emptyRing(HOUR_SLOTS), muted: emptyRing(DAY_SLOTS), alerts: emptyRing(DAY_SLOTS) },
+    topSources: [],
+    version: 0,
+    expiresAt: 0,
+  };
+}
+
+function addMinutes(ring: Ring, minutes: ReadonlyMap<number, number>, slotMs: number): Ring {
+  let result = ring;
+  for (const minute of [...minutes.keys()].sort((a, b) => a - b)) {
+    result = addToSlot(result, Math.floor((minute * 60_000) / slotMs), minutes.get(minute) ?? 0);
+  }
+  return result;
+}
+
+/**
+ * The most frequent sources: the batch's added to the remembered ones, the largest kept. Counts
+ * restart when the hour ring has rolled past everything they counted (no 403 for two days).
+ */
+function mergeSources(kept: readonly Top[], batch: readonly Top[]): Top[] {
+  const merged = new Map<string, number>();
+  for (const top of [...kept, ...batch]) {
+    const value = top.value.slice(0, MAX_SOURCE_CHARS);
+    merged.set(value, Math.min(MAX_SLOT_COUNT, (merged.get(value) ?? 0) + top.count));
+  }
+  return [...merged]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, TOP_SOURCES)
+    .map(([value, count]) => ({ value, count }));
+}
+
+function formatMinutes(minutes: number): string {
+  return minutes >= 120 && minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
+}
+
+function formatUsual(baseline: number): string {
+  return baseline >= 10 ? String(Math.round(baseline)) : String(Math.round(baseline * 10) / 10);
+}
+
+/** The one line an alert gives for its lifecycle. */
+export function lifecycleReason(
+  lifecycle: Lifecycle,
+  settings: LifecycleSettings,
+  detail: { readonly rate?: WindowRate; readonly deploymentId?: string } = {},
+): string {
+  switch (lifecycle) {
+    case 'new':
+      return `New: first 403 of this category for this stage in ${formatMinutes(settings.group.quietPeriodMinutes)}${
+        detail.deploymentId ? `, first seen after deployment ${detail.deploymentId}` : ''
+      }`;
+    case 'escalated':
+      return `Escalated: ${detail.rate?.count ?? 0} in ${formatMinutes(settings.windowMs / 60_000)} against a usual ${formatUsual(detail.rate?.baseline ?? 0)}`;
+    case 'resolved':
+      return `Resolved: no 403 of this category for ${formatMinutes(settings.group.resolveAfterMinutes)}`;
+    default:
+      return 'Ongoing: within its usual rate';
+  }
+}
+
+/**
+ * What one batch does to one group. New: no unmuted 403 for the quiet period (or never). Escalated:
+ * the window the batch lands in reaches max(escalationMinCount, escalationFactor × the mean of the
+ * `baselineWindows` windows before it). An escalated group goes back to ongoing once a whole window
+ * has stayed under the bar. A group alerts when it becomes new, and when it is escalated and its
+ * last alert is at least `realertMinutes` old; only the `page` and `alert` actions publish.
+ */
+export function planGroup(
+  stored: GroupState | undefined,
+  input: GroupInput,
+  settings: LifecycleSettings,
+  idempotencyMs = DEFAULT_IDEMPOTENCY_MS,
+): GroupDecision {
+  const { now, tally, batchId } = input;
+  const live = isLive(stored, now) ? stored : undefined;
+  if (live?.pending?.batchId === batchId && live.pending.alertedAt > now - idempotencyMs) {
+    return { kind: 'resume', alert: live.pending };
+  }
+  if (live?.lastBatch === batchId && (live.lastBatchAt ?? 0) > now - idempotencyMs)
+    return { kind: 'applied' };
+  const base = live ?? emptyState(settings);
+  const hours: HourRings = {
+    counts: addMinutes(base.hours.counts, tally.minutes, HOUR_MS),
+    muted: addMinutes(base.hours.muted, tally.mutedMinutes, HOUR_MS),
+    alerts: base.hours.alerts,
+  };
+  const common = {
+    ...base,
+    hours,
+    topSources: mergeSources(
+      base.hours.counts.end < hours.counts.end - HOUR_SLOTS ? [] : base.topSources,
+      input.sources,
+    ),
+    lastBatch: batchId,
+    lastBatchAt: now,
+    version: (stored?.version ?? 0) + 1,
+    expiresAt: ttlSeconds(now, STATE_RETENTION_MS),
+  };
+  if (tally.firstAt === undefined || tally.lastAt === undefined) {
+    return { kind: 'write', next: common, why: 'muted' };
+  }
+  const { firstAt, lastAt } = tally;
+  const quietMs = settings.group.quietPeriodMinutes * 60_000;
+  const isNew = base.lastSeenAt === 0 || firstAt - base.lastSeenAt >= quietMs;
+  // A policy change (window length or baseline) starts a new ring: old slots mean other windows.
+  const startRing =
+    isNew ||
+    base.windowMs !== settings.windowMs ||
+    base.windows.counts.length !== settings.baselineWindows + 1
+      ? emptyRing(settings.baselineWindows + 1)
+      : base.windows;
+  const windows = addMinutes(startRing, tally.minutes, settings.windowMs);
+  const slot = Math.floor(lastAt / settings.windowMs);
+  const wasEscalated = !isNew && base.lifecycle === 'escalated';
+  // A group younger than its baseline has no usual rate yet to hold on to: its mean keeps rolling.
+  const established =
+    !isNew && base.firstSeenAt <= slot * settings.windowMs - settings.baselineWindows * settings.windowMs;
+  const frozen = wasEscalated ? base.usual : undefined;
+  const rate = windowRate(windows, slot, settings, frozen);
+  const above = rate.count >= rate.threshold;
+  // Back to ongoing only when the window before this one stayed under the bar too: the first 403s of
+  // a fresh window must not end an escalation that is still going on.
+  const previousAbove = wasEscalated && slotCount(windows, slot - 1) >= rate.threshold;
+  const lifecycle: Lifecycle = isNew
+    ? 'new'
+    : above || (wasEscalated && previousAbove)
+      ? 'escalated'
+      : 'ongoing';
+  const counted = {
+    ...common,
+    lifecycle,
+    windowMs: settings.windowMs,
+    windows,
+    firstSeenAt: isNew ? firstAt : base.firstSeenAt,
+    lastSeenAt: Math.max(base.lastSeenAt, lastAt),
+    usual: lifecycle === 'escalated' ? (frozen ?? (established ? rate.baseline : undefined)) : undefined,
+    ...(isNew
+      ? tally.deploymentId === undefined
+        ? { deploymentId: undefined }
+        : { deploymentId: tally.deploymentId }
+      : {}),
+  };
+  const realertDue = base.lastAlertAt === undefined || now - base.lastAlertAt >= settings.realertMs;
+  const wantsAlert = lifecycle === 'new' || (lifecycle === 'escalated' && above && realertDue);
+  if (!wantsAlert || !publishes(settings.group.action)) {
+    const why = wantsAlert ? 'digest-only' : lifecycle === 'escalated' && above ? 'realert-wait' : lifecycle;
+    return {
+      kind: 'write',
+      next: dropUndefined({ ...counted, sinceAlert: base.sinceAlert + tally.count }),
+      why,
+    };
+  }
+  const alert: PendingAlert = {
+    batchId,
+    alertedAt: now,
+    lifecycle,
+    reason: lifecycleReason(lifecycle, settings, {
+      rate,
+      ...(counted.deploymentId === undefined ? {} : { deploymentId: counted.deploymentId }),
+    }),
+    suppressedSinceLast: base.sinceAlert,
+    firstSeen: lifecycle === 'new',
+    ...(base.lastAlertAt === undefined ? {} : { lastAlertAt: base.lastAlertAt }),
+  };
+  return {
+    kind: 'write',
+    next: dropUndefined({
+      ...counted,
+      sinceAlert: 0,
+      lastAlertAt: now,
+      pending: alert,
+      hours: { ...hours, alerts: addToSlot(hours.alerts, Math.floor(now / HOUR_MS), 1) },
+    }),
+    alert,
+    why: lifecycle === 'new' ? 'new' : 'escalated',
+  };
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+// ---- resolution (the periodic sweep) ----
+
+export interface Resolution {
+  readonly key: GroupKey;
+  readonly next: GroupState;
+  /** Publish a resolved alert: `notifyResolved`, a publishing action, and it alerted since it last resolved. */
+  readonly notify: boolean;
+  readonly reason: string;
+  /** The version the write is conditional on. */
+  readonly version: number;
+}
+
+/**
+ * Which groups resolve at `now`: live, not resolved yet, and no unmuted 403 for their
+ * `resolveAfterMinutes`. Pure; the adapter writes each (conditional on the version it read).
+ */
+export function sweep(
+  states: readonly { readonly key: GroupKey; readonly state: GroupState }[],
+  now: number,
+  policy: NoisePolicy,
+): Resolution[] {
+  return states.flatMap(({ key, state }) => {
+    const resolution = resolveGroup(key, state, now, settingsFor(policy, key));
+    return resolution ? [resolution] : [];
+  });
+}
+
+export function resolveGroup(
+  key: GroupKey,
+  state: GroupState,
+  now: number,
+  settings: LifecycleSettings,
+): Resolution | undefined {
+  if (!isLive(state, now) || state.lifecycle === 'resolved' || state.lastSeenAt === 0) return undefined;
+  if (now - state.lastSeenAt < settings.group.resolveAfterMinutes * 60_000) return undefined;
+  const notify =
+    settings.group.notifyResolved &&
+    publishes(settings.group.action) &&
+    state.lastAlertAt !== undefined &&
+    state.lastAlertAt > (state.resolvedAt ?? 0);
+  const reason = lifecycleReason('resolved', settings);
+  const resolved: GroupState = {
+    ...state,
+    lifecycle: 'resolved',
+    resolvedAt: now,
+    version: state.version + 1,
+  };
+  const next: GroupState = notify
+    ? {
+        ...resolved,
+        lastAlertAt: now,
+        sinceAlert: 0,
+        hours: { ...state.hours, alerts: addToSlot(state.hours.alerts, Math.floor(now / HOUR_MS), 1) },
+      }
+    : resolved;
+  return { key, next, notify, reason, version: state.version };
+}
+
+// ---- the digest's view of a group ----
+
+export interface DigestPeriod {
+  /** Epoch ms, inclusive; counted in whole hours (the hour ring's slots). */
+  readonly start: number;
+  /** Epoch ms, exclusive. */
+  readonly end: number;
+}
+
+/**
+ * One group's line in a digest of `period`: its 403s, muted 403s and alerts in the period (whole
+ * hours), the same length of time before it, its top sources, and its lifecycle at the period's end.
+ * A period longer than a day is cut to the day before its end (the hour rings hold a day, two for the 403s).
+ */
+export function summariseForDigest(
+  key: GroupKey,
+  state: GroupState,
+  period: DigestPeriod,
+  policy: NoisePolicy,
+): DigestGroupSummary {
+  const length = Math.min(period.end - period.start, (DAY_SLOTS - 1) * HOUR_MS);
+  const start = period.end - length;
+  const { counts, muted, alerts } = state.hours;
+  const group = groupPolicy(policy, key);
+  const quiet = state.lastSeenAt !== 0 && period.end - state.lastSeenAt >= group.resolveAfterMinutes * 60_000;
+  return {
+    apiId: key.apiId,
+    stage: key.stage,
+    category: key.category,
+    lifecycle: quiet ? 'resolved' : state.lifecycle,
+    action: group.action,
+    count: sumBetween(counts, HOUR_MS, start, period.end),
+    previousCount: sumBetween(counts, HOUR_MS, start - length, start),
+    mutedCount: sumBetween(muted, HOUR_MS, start, period.end),
+    alertsSent: sumBetween(alerts, HOUR_MS, start, period.end),
+    topSources: state.topSources,
+    firstSeenAt: state.firstSeenAt,
+    lastSeenAt: state.lastSeenAt,
+    ...(state.deploymentId === undefined ? {} : { deploymentId: state.deploymentId }),
+  };
+}

@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { groupItem, groupState } from '../../lambda/adapters/state-store.js';
+import {
+  DAY_SLOTS,
+  type GroupState,
+  HOUR_SLOTS,
+  planGroup,
+  settingsFor,
+  TallyBuilder,
+  TOP_SOURCES,
+  WINDOW_SLOTS,
+} from '../../lambda/core/lifecycle.js';
+import { parseNoisePolicy } from '../../lambda/core/noise-policy.js';
+import { itemSize } from '../fixtures/state-table.js';
+
+const MINUTE = 60_000;
+const START = Date.parse('2026-11-30T00:00:00Z');
+const KEY = { apiId: 'a1b2c3d4e5', stage: 'prod', category: 'WAF_FILTERED' } as const;
+/** The largest a group item may be, whatever the traffic: a fixed set of scalars and fixed rings. */
+const MAX_ITEM_BYTES = 1_500;
+
+const batchArbitrary = fc.record({
+  /** Minutes after the previous batch; negative: a late delivery of older events. */
+  gap: fc.oneof(fc.integer({ min: -90, max: 10 }), fc.integer({ min: 0, max: 4 * 24 * 60 })),
+  /** Spread of the batch's events, in seconds. */
+  spread: fc.integer({ min: 0, max: 3_600 }),
+  count: fc.oneof(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 5_000 })),
+  muted: fc.integer({ min: 0, max: 200 }),
+  sources: fc.array(
+    fc.record({ value: fc.string({ maxLength: 300 }), count: fc.integer({ min: 1, max: 10_000 }) }),
+    {
+      maxLength: 8,
+    },
+  ),
+  deploymentId: fc.option(fc.string({ maxLength: 60 }), { nil: undefined }),
+});
+
+const policyArbitrary = fc.record({
+  windowMinutes: fc.integer({ min: 1, max: 60 }),
+  baselineWindows: fc.integer({ min: 2, max: 48 }),
+  escalationMinCount: fc.integer({ min: 1, max: 50 }),
+  escalationFactor: fc.double({ min: 1.5, max: 20, noNaN: true }),
+  notifyResolved: fc.boolean(),
+});
+
+describe('group state stays bounded under any traffic', () => {
+  it('the item keeps its rings’ lengths and stays under MAX_ITEM_BYTES, and round-trips through its attributes', () => {
+    fc.assert(
+      fc.property(
+        policyArbitrary,
+        fc.array(batchArbitrary, { minLength: 1, maxLength: 120 }),
+        (written, batches) => {
+          const parsed = parseNoisePolicy(written);
+          if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+          const settings = settingsFor(parsed.policy, KEY);
+          let state: GroupState | undefined;
+          let at = START;
+          batches.forEach((batch, index) => {
+            at += batch.gap * MINUTE;
+            const tally = new TallyBuilder();
+            for (let i = 0; i < batch.count; i += 1)
+              tally.add(at + ((i * 7919) % (batch.spread * 1000 + 1)), false, batch.deploymentId);
+            for (let i = 0; i < batch.muted; i += 1) tally.add(at + i, true);
+            const decision = planGroup(
+              state,
+              { batchId: `b${index}`, tally: tally.build(), sources: batch.sources, now: at },
+              settings,
+            );
+            if (decision.kind !== 'write') return;
+            state = groupState(groupItem(KEY, decision.next));
+            expect(state).toEqual(decision.next);
+            expect(state.windows.counts).toHaveLength(settings.baselineWindows + 1);
+            expect(state.windows.counts.length).toBeLessThanOrEqual(WINDOW_SLOTS);
+            expect(state.hours.counts.counts).toHaveLength(HOUR_SLOTS);
+            for (const ring of [state.hours.muted, state.hours.alerts])
+              expect(ring.counts).toHaveLength(DAY_SLOTS);
+            expect(state.topSources.length).toBeLessThanOrEqual(TOP_SOURCES);
+            expect(itemSize(groupItem(KEY, state))).toBeLessThanOrEqual(MAX_ITEM_BYTES);
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
