@@ -24,7 +24,12 @@ export function recommendedRestAccessLogFormat(): apigateway.AccessLogFormat {
 }
 
 /** Something that has (or is) one stage whose access log can be set. */
-export type AccessLogTarget = apigateway.RestApi | apigateway.Stage | apigwv2.HttpApi | apigwv2.HttpStage;
+export type AccessLogTarget =
+  | apigateway.RestApi
+  | apigateway.Stage
+  | apigwv2.HttpApi
+  | apigwv2.HttpStage
+  | apigwv2.WebSocketStage;
 
 function cfnStageOf(target: AccessLogTarget): apigateway.CfnStage | apigwv2.CfnStage {
   const stage =
@@ -36,12 +41,13 @@ function cfnStageOf(target: AccessLogTarget): apigateway.CfnStage | apigwv2.CfnS
   const child = stage?.node.defaultChild;
   if (child instanceof apigateway.CfnStage || child instanceof apigwv2.CfnStage) return child;
   throw new Error(
-    `${target.node.path} has no stage to log: give a RestApi with deploy enabled, an HttpApi with a default stage, or the stage itself`,
+    `${target.node.path} has no stage to log: give a RestApi with deploy enabled, an HttpApi with a default stage, or the stage itself (a WebSocketStage for a WebSocket API)`,
   );
 }
 
 /**
- * Sends the stage's access log to `destination` in the recommended JSON format (REST or HTTP variant).
+ * Sends the stage's access log to `destination` in the recommended JSON format (REST, HTTP or WebSocket
+ * variant: a WebSocket API rejects the HTTP variant's method, path and client-certificate variables).
  * A REST API also needs the account's API Gateway CloudWatch role (`cloudWatchRole: true` on one
  * `RestApi` of the account, or set once in the console).
  */
@@ -55,7 +61,7 @@ export function applyRecommendedAccessLogFormat(target: AccessLogTarget, destina
   } else {
     stage.accessLogSettings = {
       destinationArn: destination.logGroupArn,
-      format: recommendedAccessLogFormat('http'),
+      format: recommendedAccessLogFormat(target instanceof apigwv2.WebSocketStage ? 'websocket' : 'http'),
     };
   }
 }

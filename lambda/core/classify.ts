@@ -138,16 +138,30 @@ function webSocketConnect(facts: Facts): Decision | undefined {
   if (facts.responseType === 'ACCESS_DENIED') {
     return connectDenied(facts, [...evidence, 'gateway response type: ACCESS_DENIED']);
   }
-  const unsignedToIam =
-    facts.webSocketEvent === 'CONNECT' &&
-    (facts.responseType === 'MISSING_AUTHENTICATION_TOKEN' ||
-      facts.message === MISSING_AUTHENTICATION_TOKEN_MESSAGE);
-  if (!unsignedToIam) return undefined;
+  const missingToken =
+    facts.responseType === 'MISSING_AUTHENTICATION_TOKEN' ||
+    facts.message === MISSING_AUTHENTICATION_TOKEN_MESSAGE;
+  if (!missingToken) return undefined;
+  const tokenEvidence = `gateway message: ${MISSING_AUTHENTICATION_TOKEN_MESSAGE}`;
+  const event = facts.webSocketEvent;
+  // No REST resource, method or IAM check exists after `$connect`: the REST rows would print wrong checks.
+  if (event === 'MESSAGE' || event === 'DISCONNECT') return afterConnect(event, [tokenEvidence]);
   return {
     category: 'WEBSOCKET_CONNECT_IAM_DENY',
-    confidence: 'medium',
+    confidence: event === 'CONNECT' ? 'medium' : 'low',
     signals: ['unsigned-caller'],
-    evidence: [`gateway message: ${MISSING_AUTHENTICATION_TOKEN_MESSAGE}`, 'on the $connect route'],
+    evidence: [tokenEvidence, ...(event === 'CONNECT' ? ['on the $connect route'] : [])],
+    ...(event === undefined ? { missingFields: facts.missing(['eventType']) } : {}),
+  };
+}
+
+/** A 403 on a message or disconnect event: no authorization runs there, so no row's cause applies. */
+function afterConnect(event: 'MESSAGE' | 'DISCONNECT', evidence: readonly string[]): Decision {
+  return {
+    category: 'UNCLASSIFIED',
+    confidence: 'low',
+    signals: [`websocket-${event.toLowerCase()}`],
+    evidence: [...evidence, `on a ${event} event: a WebSocket API authorizes only on $connect`],
   };
 }
 
@@ -209,12 +223,7 @@ function webSocketForbidden(facts: Facts): Decision | undefined {
         }
       : decision;
   }
-  return {
-    category: 'UNCLASSIFIED',
-    confidence: 'low',
-    signals: [`websocket-${event.toLowerCase()}`],
-    evidence: [...evidence, `on a ${event} event: a WebSocket API authorizes only on $connect`],
-  };
+  return afterConnect(event, evidence);
 }
 
 function decisiveMessage(facts: Facts): Decision | undefined {

@@ -248,6 +248,10 @@ export const RULES: Readonly<Record<Category, CategoryRule>> = {
       'aws apigateway get-resources --rest-api-id {apiId}{regionArg}  (does the path and method exist?)',
       'aws apigateway get-stage --rest-api-id {apiId} --stage-name {stage}{regionArg}  (deployment id and date)',
     ],
+    webSocketChecks: [
+      `${CONNECT_ROUTE}  (AuthorizationType AWS_IAM expects a SigV4 signature, not a token)`,
+      `${WEBSOCKET_STAGE}  (DeploymentId, LastUpdatedDate)`,
+    ],
     docUrl: `${KC}/api-gateway-troubleshoot-403-forbidden`,
     visibleIn: 'logs',
   },

@@ -167,6 +167,20 @@ const ROWS: readonly Row[] = [
     signals: ['websocket-message'],
   },
   {
+    name: 'Missing Authentication Token on a MESSAGE event: no REST resource or IAM check applies',
+    line: webSocketMessageLine('sendmessage', { 'error.message': MESSAGES.missingToken }),
+    category: 'UNCLASSIFIED',
+    confidence: 'low',
+    signals: ['websocket-message'],
+  },
+  {
+    name: 'Missing Authentication Token, no event logged: IAM at low confidence, and what to log',
+    line: webSocketLine({ 'error.message': MESSAGES.missingToken }, CONNECTION_ONLY),
+    category: 'WEBSOCKET_CONNECT_IAM_DENY',
+    confidence: 'low',
+    missing: ['$context.eventType'],
+  },
+  {
     name: 'a format without eventType: the $connect route key says the event',
     line: webSocketLine({ 'error.message': MESSAGES.forbidden }, NO_EVENT_TYPE),
     category: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
@@ -303,8 +317,8 @@ describe('checks printed for WebSocket groups', () => {
     },
   );
 
-  it('UNCLASSIFIED and INTEGRATION_403 print apigatewayv2 checks only for a WebSocket group', () => {
-    for (const category of ['UNCLASSIFIED', 'INTEGRATION_403'] as const) {
+  it('UNCLASSIFIED, INTEGRATION_403 and INCOMPLETE_SIGNATURE print apigatewayv2 checks only for a WebSocket group', () => {
+    for (const category of ['UNCLASSIFIED', 'INTEGRATION_403', 'INCOMPLETE_SIGNATURE'] as const) {
       const webSocket = describeCategory(category, { ...context, signals: ['websocket-api'] }).checks;
       const rest = describeCategory(category, context).checks;
       expect(webSocket.join('\n')).toContain('aws apigatewayv2 ');
