@@ -13,6 +13,8 @@ export interface ApiInfo {
   readonly apiId: string;
   readonly privateApi: boolean;
   readonly defaultEndpointDisabled: boolean;
+  /** An `apigatewayv2` API whose protocol is WEBSOCKET: its access log takes fewer variables. */
+  readonly webSocket?: boolean;
 }
 
 export interface StageInfo {
@@ -58,6 +60,7 @@ export async function readApi(
       apiId,
       privateApi: false,
       defaultEndpointDisabled: api.DisableExecuteApiEndpoint ?? false,
+      ...(api.ProtocolType === 'WEBSOCKET' ? { webSocket: true } : {}),
     };
   } catch (error) {
     return rethrowUnlessNotFound(error);

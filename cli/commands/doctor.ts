@@ -151,7 +151,7 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
 }
 
 async function accessLogChecks(clients: AwsClients, stage: StageInfo, target: Target): Promise<Check[]> {
-  const kind = stage.api.kind;
+  const kind = stage.api.webSocket ? 'websocket' : stage.api.kind;
   const format = stage.accessLog?.format;
   const recommended = recommendedAccessLogFormat(kind);
   if (!stage.accessLog || !format) {

@@ -8,8 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Check, runDoctor } from '../../cli/commands/doctor.js';
 import { type AwsPeers, captureIo, startAwsPeers } from '../../cli/peers/aws-env.js';
-import { LOCAL_ACCOUNT_ENV } from '../../cli/peers/http-peer.js';
-import { AWS_CLI_V2, awsCliV1 } from '../fixtures/aws-cli.js';
+import { AWS_CLI_V2, awsCliV1, pasteIntoBash } from '../fixtures/aws-cli.js';
 
 const run = promisify(execFile);
 const DEFAULT_CLF =
@@ -26,28 +25,8 @@ async function doctor(api: string, stage: string): Promise<{ code: number; check
 }
 
 /** Runs the commands as a user pastes them into bash, `aws` being the CLI under test. */
-async function paste(binary: string, commands: readonly string[]) {
-  const script = [
-    `aws() { case "$1" in logs|sts) ep="$LOGS_ENDPOINT";; *) ep="$APIGW_ENDPOINT";; esac; "$AWS_BINARY" --endpoint-url "$ep" "$@"; }`,
-    'set -e',
-    ...commands,
-  ].join('\n');
-  return run('bash', ['-c', script], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: '/nonexistent',
-      ...LOCAL_ACCOUNT_ENV,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_PAGER: '',
-      AWS_BINARY: binary,
-      LOGS_ENDPOINT: peers.logs.endpoint,
-      APIGW_ENDPOINT: peers.apiGateway.endpoint,
-    },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-}
+const paste = (binary: string, commands: readonly string[]) =>
+  pasteIntoBash(commands, { binary, logs: peers.logs.endpoint, apiGateway: peers.apiGateway.endpoint });
 
 const statusOf = (checks: readonly Check[]) =>
   Object.fromEntries(checks.map((check) => [check.id, check.status]));

@@ -4,15 +4,12 @@
  * alerts once per `$connect` cause, and every command those alerts print runs as printed with the real
  * AWS CLI (Debian's v2) against the loopback API Gateway server, answering about the `$connect` route.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiGatewayServer } from '../../cli/peers/api-gateway-server.js';
-import { LOCAL_ACCOUNT_ENV } from '../../cli/peers/http-peer.js';
 import { messageForProtocol, receiveAll } from '../../cli/peers/sns-delivery.js';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
 import type { AlertView } from '../../lambda/core/render/alert-view.js';
-import { AWS_CLI_V2, limited } from '../fixtures/aws-cli.js';
+import { limited, pasteIntoBash } from '../fixtures/aws-cli.js';
 import { MESSAGES } from '../fixtures/evidence.js';
 import { useMonitorPeers } from '../fixtures/monitor-peers.js';
 import {
@@ -23,7 +20,6 @@ import {
   webSocketMessageLine,
 } from '../fixtures/websocket-lines.js';
 
-const run = promisify(execFile);
 const GROUP = `/aws/apigateway/${WS_API}/${WS_STAGE}`;
 const T0 = Date.UTC(2026, 11, 13, 10, 17, 47);
 const CALLER = 'arn:aws:iam::123456789012:user/alice';
@@ -64,26 +60,8 @@ afterAll(async () => {
 });
 
 /** Runs `commands` as a user pastes them into bash: `aws` is the Debian CLI on the loopback server. */
-async function paste(commands: readonly string[]) {
-  const script = [
-    `aws() { "${AWS_CLI_V2}" --endpoint-url "$APIGW_ENDPOINT" --output json "$@"; }`,
-    'set -e',
-    ...commands,
-  ].join('\n');
-  return run('bash', ['-c', script], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: '/nonexistent',
-      ...LOCAL_ACCOUNT_ENV,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_PAGER: '',
-      APIGW_ENDPOINT: apiGateway.endpoint,
-    },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-}
+const paste = (commands: readonly string[]) =>
+  pasteIntoBash(['export AWS_DEFAULT_OUTPUT=json', ...commands], { apiGateway: apiGateway.endpoint });
 
 /** A printed check as the command it is: Slack escapes undone, the trailing `  (note)` dropped. */
 function commandOf(check: string): string {

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { NOT_WEBSOCKET } from '../../lambda/core/explain/client-rules.js';
 import { FORBIDDEN_RESPONSE_TYPES } from '../../lambda/core/gateway-messages.js';
 import {
   type Category,
@@ -16,17 +17,11 @@ import {
 import { MESSAGES } from '../fixtures/evidence.js';
 import { WS_API, WS_MESSAGES, WS_STAGE, webSocketLine } from '../fixtures/websocket-lines.js';
 
-/** Rows whose cause or checks exist only on REST (or HTTP) APIs. */
+/** Rows whose cause or checks exist only on REST (or HTTP) APIs: explain's list, and what logs add. */
 const NOT_FOR_WEBSOCKET: ReadonlySet<Category> = new Set<Category>([
-  'AUTHORIZER_EXPLICIT_DENY',
-  'AUTHORIZER_POLICY_MISMATCH',
-  'IAM_EXPLICIT_DENY',
-  'IAM_NOT_AUTHORIZED',
-  'RESOURCE_POLICY_DENY',
-  'MISSING_AUTHENTICATION_TOKEN',
+  ...NOT_WEBSOCKET,
   'ROUTE_NOT_FOUND',
   'STAGE_IN_CUSTOM_DOMAIN_PATH',
-  'CORS_PREFLIGHT_REJECTED',
   'MTLS_CERTIFICATE_INVALID',
   ...CLIENT_ONLY_CATEGORIES,
 ]);
