@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import {
   type DecodeResult,
@@ -9,7 +9,7 @@ import {
   parseExecutionLogGroup,
   splitExecutionLine,
 } from '../lambda/core/index.js';
-import { type Chunk, splitChunks } from './input/chunks.js';
+import { type Chunk, isUnclosedJson, splitChunks } from './input/chunks.js';
 import { parseCsv } from './input/csv.js';
 import { dropWords, isExecutionLine, parseTextOutputRow, stripLinePrefixes } from './input/lines.js';
 import { type ExportedEvent, readJsonValue, timeOf } from './input/shapes.js';
@@ -100,7 +100,10 @@ export async function readInputs(
   };
   const reader = new InputReader(set, stages);
   for (const argument of arguments_) {
-    const { path, logGroup } = splitFileArgument(argument);
+    // `FILE=GROUP`, unless the whole argument names a file (`report=prod.json`).
+    const split = splitFileArgument(argument);
+    const { path, logGroup } =
+      split.logGroup !== undefined && (await isFile(argument)) ? { path: argument } : split;
     let bytes: Buffer;
     try {
       const content = path === '-' ? await (options.readStdin ?? readStdin)() : await readFile(path);
@@ -150,6 +153,8 @@ class InputReader {
     if (text === undefined) return;
     const events: PendingEvent[] = [];
     const chunks = splitChunks(text);
+    if (chunks[0]?.kind === 'line' && isUnclosedJson(text))
+      report.hint = 'JSON that never closes (truncated?)';
     const csvHeader = chunks[0]?.kind === 'line' ? csvColumns(chunks[0].text) : undefined;
     if (csvHeader) this.readCsv(text, csvHeader, report, events);
     else this.readChunks(source, chunks, report, events);
@@ -168,6 +173,9 @@ class InputReader {
         return undefined;
       }
     }
+    const utf16 = utf16Text(data);
+    // Binary data that happens to start like a byte order mark still holds NULs once decoded.
+    if (utf16 !== undefined && !utf16.slice(0, 65_536).includes('\u0000')) return utf16;
     const text = data.toString('utf8');
     const binary = looksBinary(data, text);
     if (binary) {
@@ -455,6 +463,20 @@ function csvColumns(line: string): CsvColumns | undefined {
 
 const NUL = 0;
 
+/**
+ * A file that starts with a UTF-16 byte order mark, decoded: PowerShell's `>` (Windows PowerShell 5)
+ * writes UTF-16LE with a BOM, which read as UTF-8 is full of NULs and was called binary.
+ */
+function utf16Text(data: Buffer): string | undefined {
+  if (data[0] === 0xff && data[1] === 0xfe)
+    return data.subarray(2, data.length - (data.length % 2)).toString('utf16le');
+  if (data[0] === 0xfe && data[1] === 0xff)
+    return Buffer.from(data.subarray(2, data.length - (data.length % 2)))
+      .swap16()
+      .toString('utf16le');
+  return undefined;
+}
+
 /** Why a file is not text, or `undefined` when it is. */
 function looksBinary(data: Buffer, text: string): string | undefined {
   if (data[0] === 0x50 && data[1] === 0x4b && data[2] === 0x03 && data[3] === 0x04) {
@@ -466,6 +488,13 @@ function looksBinary(data: Buffer, text: string): string | undefined {
   let replaced = 0;
   for (const char of sample) if (char === '\ufffd') replaced += 1;
   return replaced > sample.length / 100 ? 'binary data (not UTF-8 text)' : undefined;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (stats) => stats.isFile(),
+    () => false,
+  );
 }
 
 async function readStdin(): Promise<Buffer> {

@@ -105,7 +105,7 @@ export function registerClassify(program: Command): void {
     .description('Classify the 403s in exported logs or subscription payloads (FILE "-" is standard input).')
     .argument(
       '<files...>',
-      'exports in any shape the README lists (recognised by content); FILE=GROUP names the log group of a file that does not',
+      'exports in any shape the README lists (recognised by content); FILE=GROUP names the log group of a file that does not (an existing file whose name holds "=" is read as a file)',
     )
     .addOption(
       new Option('-o, --output <format>', 'jsonl: one finding per line; table: per-category summary')

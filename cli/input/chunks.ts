@@ -36,6 +36,15 @@ export function splitChunks(text: string): Chunk[] {
 }
 
 /**
+ * Whether the text is one JSON document that never closes: a pretty-printed export cut short (a
+ * download stopped, a copy from a terminal) reads as lines of which none is a log line.
+ */
+export function isUnclosedJson(text: string): boolean {
+  const start = skipSpaces(text, 0, text.length);
+  return OPENERS.has(text[start] ?? '') && valueEnd(text, start, text.length) === -1;
+}
+
+/**
  * The JSON value starting at `start`: first within its line, then (unless turned off) across lines.
  * One multi-line attempt that fails (an unbalanced `{` in a text file) turns them off for the rest of
  * the file, so a file of such lines costs one scan to its end, not one per line.

@@ -128,6 +128,37 @@ describe('classify: honest answers on inputs that hold no API Gateway log line',
     expect(findings).toHaveLength(1);
   });
 
+  // PowerShell's `>` writes UTF-16LE with a byte order mark: it was reported as binary data.
+  it.each([
+    ['UTF-16LE', (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])],
+    [
+      'UTF-16BE',
+      (text: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]),
+    ],
+  ])('a %s export with a byte order mark is read like the text inside', async (name, encode) => {
+    const { code, findings, stderr } = await run([
+      file(`${name}.log`, encode(`${A1}\r\n${A1.replace('eed63f63', 'aaaaaaaa')}\r\n`)),
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(findings).toHaveLength(2);
+  });
+
+  it('a pretty-printed JSON export cut short says it may be truncated', async () => {
+    const events = [0, 1, 2].map((i) => ({
+      timestamp: 1_784_692_374_821 + i,
+      message: accessLine({ requestId: `r-${i}` }),
+    }));
+    const pretty = JSON.stringify({ events, searchedLogStreams: [] }, null, 4);
+    const path = file('cut-export.json', pretty.slice(0, Math.floor(pretty.length * 0.6)));
+    const { code, stderr } = await run([path]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /cut-export\.json: 0 of \d+ lines are API Gateway log lines \(looks like: JSON that never closes \(truncated\?\)\)\n$/,
+    );
+    expect((await run([file('whole-export.json', pretty)])).findings).toHaveLength(3);
+  });
+
   it('a truncated gzip export is a one-line error', async () => {
     const path = file('cut.log.gz', gzipSync(`${A1}\n`).subarray(0, 20));
     const { code, stderr } = await run([path]);
@@ -198,6 +229,17 @@ describe('classify: tool prefixes and execution lines without a request id', () 
     });
     expect(splitFileArgument('key=value with space')).toEqual({ path: 'key=value with space' });
     expect(splitFileArgument('-')).toEqual({ path: '-' });
+  });
+
+  it('reads an existing file whose name holds `=` as a file, not as FILE=GROUP', async () => {
+    const path = file('report=prod.log', `${A1}\n`);
+    const { code, findings, stderr } = await run([path]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(findings).toHaveLength(1);
+    // A name that is no file still splits: the group applies to the file before the `=`.
+    const named = file('plain.log', `${A1}\n`);
+    expect((await run([`${named}=/aws/apigateway/a1b2c3d4e5/prod`])).code).toBe(0);
   });
 
   it.each([
