@@ -31,19 +31,18 @@ export const MAX_SHAPE_KEYS = 256;
 /** Shapes remembered (most recently used first): a batch mixes few formats. */
 export const MAX_SHAPES = 8;
 
-interface KeyShape {
-  readonly key: string;
-  /** The field a scalar value at this key path fills (`null`: none, or the value is an object). */
-  readonly field: AccessField | null;
-  /** The keys of the object this key holds, or `undefined` when its value is a scalar. */
-  readonly object: ObjectShape | undefined;
+/** How a read value is written in the shape's lines: a string, a number, or `true`/`false`. */
+type ValueKind = 'text' | 'number' | 'literal';
+
+interface Capture {
+  readonly field: AccessField;
+  readonly kind: ValueKind;
 }
-type ObjectShape = readonly KeyShape[];
 
 interface CompiledShape {
   readonly pattern: RegExp;
-  /** The field of each captured value, in the line's order (two capture groups each). */
-  readonly fields: readonly AccessField[];
+  /** The field of each capture group, in the line's order. */
+  readonly captures: readonly Capture[];
   /** Every field the shape logs (its key holds a scalar), as the record's mask. */
   readonly low: number;
   readonly high: number;
@@ -53,16 +52,20 @@ interface CompiledShape {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: a raw control character is what it must find
 const NOT_LITERAL = /[\x00-\x1f\\]/;
 
-const SPACES = ' *';
 const STRING_BODY = '[^"\\\\\\x00-\\x1f]*';
 const NUMBER = '-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?';
+/** A value no rule reads: checked, not captured. */
 const SCALAR = `(?:"${STRING_BODY}"|${NUMBER}|true|false|null)`;
 /**
- * A scalar whose value is read: group 1 a string's text, group 2 any other scalar as written. `"-"`
- * and `""` (unset, most of a line's values) and `null` are matched apart and capture nothing; the lookahead
- * keeps the two string alternatives apart, so a line still matches in one way only.
+ * A read string: its text captured, except `"-"` and `""` (unset, most of a line's values), which are
+ * matched apart; the lookahead keeps the two alternatives apart, so a line matches in one way only.
  */
-const CAPTURED_SCALAR = `(?:"(?!-?")(${STRING_BODY})"|"-?"|null|(${NUMBER}|true|false))`;
+const CAPTURED_TEXT = `(?:"(?!-?")(${STRING_BODY})"|"-?")`;
+const CAPTURED: Readonly<Record<ValueKind, string>> = {
+  text: CAPTURED_TEXT,
+  number: `(${NUMBER})`,
+  literal: '(true|false)',
+};
 
 let shapes: CompiledShape[] = [];
 
@@ -89,19 +92,12 @@ export function scanJsonLine(line: string): RecordBuilder | undefined {
 function fill(shape: CompiledShape, match: RegExpExecArray): RecordBuilder {
   const builder = new RecordBuilder('json');
   builder.markLogged(shape.low, shape.high);
-  const { fields } = shape;
-  for (let i = 0; i < fields.length; i++) {
-    const text = match[2 * i + 1];
-    if (text !== undefined) {
-      builder.setValue(fields[i] as AccessField, text);
-      continue;
-    }
-    const scalar = match[2 * i + 2];
-    if (scalar === undefined) continue;
-    builder.setValue(
-      fields[i] as AccessField,
-      scalar === 'true' || scalar === 'false' ? scalar : String(Number(scalar)),
-    );
+  const { captures } = shape;
+  for (let i = 0; i < captures.length; i++) {
+    const text = match[i + 1];
+    if (text === undefined) continue;
+    const capture = captures[i] as Capture;
+    builder.setValue(capture.field, capture.kind === 'number' ? String(Number(text)) : text);
   }
   return builder;
 }
@@ -109,32 +105,17 @@ function fill(shape: CompiledShape, match: RegExpExecArray): RecordBuilder {
 /** The compiled shape of the line, or `undefined` when the line is for `JSON.parse`. */
 function learn(line: string): CompiledShape | undefined {
   if (line.charCodeAt(0) !== OPEN_BRACE || NOT_LITERAL.test(line)) return undefined;
-  const learned = learnObject(line, 0, '', 1, { keys: 0 });
-  if (learned === undefined) return undefined;
-  const fields: AccessField[] = [];
-  const source = objectSource(learned.shape, fields);
+  const learner = new ShapeLearner(line);
+  const source = learner.learn();
+  if (source === undefined) return undefined;
   let low = 0;
   let high = 0;
-  for (const field of fields) {
+  for (const field of learner.logged) {
     const bit = fieldBit(field);
     if (bit < 32) low |= 1 << bit;
     else high |= 1 << (bit - 32);
   }
-  return { pattern: new RegExp(`^${source}${SPACES}$`), fields, low, high };
-}
-
-function objectSource(shape: ObjectShape, fields: AccessField[]): string {
-  const members = shape.map((key) => {
-    let value: string;
-    if (key.object) value = objectSource(key.object, fields);
-    else if (key.field === null) value = SCALAR;
-    else {
-      fields.push(key.field);
-      value = CAPTURED_SCALAR;
-    }
-    return `"${escapeRegExp(key.key)}"${SPACES}:${SPACES}${value}`;
-  });
-  return `\\{${SPACES}${members.join(`${SPACES},${SPACES}`)}${SPACES}\\}`;
+  return { pattern: new RegExp(source), captures: learner.captures, low, high };
 }
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -149,6 +130,9 @@ const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
+const LOWER_F = 0x66;
+const LOWER_N = 0x6e;
+const LOWER_T = 0x74;
 
 function skipSpaces(line: string, pos: number): number {
   let at = pos;
@@ -179,67 +163,100 @@ function scalarEnd(line: string, pos: number): number {
   return at;
 }
 
-interface Learned {
-  readonly shape: ObjectShape;
-  readonly end: number;
-}
-
 /**
- * The shape of the object at `pos` (its `{`): its keys in order, each with the field its path holds.
- * `undefined` when the line is for `JSON.parse`: a repeated key, an integer key, an array, too deep,
- * too many keys, or a structure that is not JSON's.
+ * Writes the expression for a line's shape while walking it: its structure, keys and white space as
+ * written, each value a rule reads as a capture of the kind written, every other value as any scalar.
+ * `learn()` is `undefined` when the line is for `JSON.parse`: a repeated key, an integer key, an
+ * array, too deep, too many keys, or a structure that is not JSON's.
  */
-function learnObject(
-  line: string,
-  pos: number,
-  path: string,
-  depth: number,
-  budget: { keys: number },
-): Learned | undefined {
-  if (depth > MAX_SCAN_DEPTH) return undefined;
-  const shape: KeyShape[] = [];
-  const seen = new Set<string>();
-  let at = skipSpaces(line, pos + 1);
-  if (line.charCodeAt(at) === CLOSE_BRACE) return { shape, end: at + 1 };
-  for (;;) {
-    const member = learnMember(line, at, path, depth, budget, seen);
-    if (member === undefined) return undefined;
-    shape.push(member.key);
-    at = skipSpaces(line, member.end);
-    const next = line.charCodeAt(at);
-    if (next === CLOSE_BRACE) return { shape, end: at + 1 };
-    if (next !== COMMA) return undefined;
-    at = skipSpaces(line, at + 1);
-  }
-}
+class ShapeLearner {
+  readonly captures: Capture[] = [];
+  /** The fields of every scalar the line holds at a read key path, `null` included. */
+  readonly logged: AccessField[] = [];
+  private readonly parts: string[] = ['^'];
+  private keys = 0;
 
-/** One `"key": value` of an object: the key's shape and the position after the value. */
-function learnMember(
-  line: string,
-  pos: number,
-  path: string,
-  depth: number,
-  budget: { keys: number },
-  seen: Set<string>,
-): { key: KeyShape; end: number } | undefined {
-  if (line.charCodeAt(pos) !== QUOTE) return undefined;
-  const close = line.indexOf('"', pos + 1);
-  if (close === FAIL) return undefined;
-  const key = line.slice(pos + 1, close);
-  const first = key.charCodeAt(0);
-  if (seen.has(key) || (first >= ZERO && first <= NINE)) return undefined;
-  seen.add(key);
-  budget.keys += 1;
-  if (budget.keys > MAX_SHAPE_KEYS) return undefined;
-  let at = skipSpaces(line, close + 1);
-  if (line.charCodeAt(at) !== COLON) return undefined;
-  at = skipSpaces(line, at + 1);
-  const childPath = keyPath(path, key);
-  if (line.charCodeAt(at) === OPEN_BRACE) {
-    const child = learnObject(line, at, childPath, depth + 1, budget);
-    return child && { key: { key, field: null, object: child.shape }, end: child.end };
+  constructor(private readonly line: string) {}
+
+  learn(): string | undefined {
+    const end = this.object(0, '', 1);
+    if (end === FAIL || this.spaces(end) !== this.line.length) return undefined;
+    this.parts.push('$');
+    return this.parts.join('');
   }
-  const end = scalarEnd(line, at);
-  if (end === FAIL) return undefined;
-  return { key: { key, field: fieldForAnyKey(childPath) ?? null, object: undefined }, end };
+
+  /** The spaces at `pos`, written as they are; the position after them. */
+  private spaces(pos: number): number {
+    const end = skipSpaces(this.line, pos);
+    if (end > pos) this.parts.push(this.line.slice(pos, end));
+    return end;
+  }
+
+  /** The object at `pos` (its `{`); the position after its `}`, or FAIL. */
+  private object(pos: number, path: string, depth: number): number {
+    if (depth > MAX_SCAN_DEPTH) return FAIL;
+    const { line, parts } = this;
+    parts.push('\\{');
+    let at = this.spaces(pos + 1);
+    if (line.charCodeAt(at) === CLOSE_BRACE) {
+      parts.push('\\}');
+      return at + 1;
+    }
+    const seen = new Set<string>();
+    for (;;) {
+      at = this.member(at, path, depth, seen);
+      if (at === FAIL) return FAIL;
+      at = this.spaces(at);
+      const next = line.charCodeAt(at);
+      if (next === CLOSE_BRACE) {
+        parts.push('\\}');
+        return at + 1;
+      }
+      if (next !== COMMA) return FAIL;
+      parts.push(',');
+      at = this.spaces(at + 1);
+    }
+  }
+
+  /** One `"key": value` at `pos`; the position after the value, or FAIL. */
+  private member(pos: number, path: string, depth: number, seen: Set<string>): number {
+    const { line, parts } = this;
+    if (line.charCodeAt(pos) !== QUOTE) return FAIL;
+    const close = line.indexOf('"', pos + 1);
+    if (close === FAIL) return FAIL;
+    const key = line.slice(pos + 1, close);
+    const first = key.charCodeAt(0);
+    this.keys += 1;
+    if (seen.has(key) || (first >= ZERO && first <= NINE) || this.keys > MAX_SHAPE_KEYS) return FAIL;
+    seen.add(key);
+    parts.push(`"${escapeRegExp(key)}"`);
+    let at = this.spaces(close + 1);
+    if (line.charCodeAt(at) !== COLON) return FAIL;
+    parts.push(':');
+    at = this.spaces(at + 1);
+    const childPath = keyPath(path, key);
+    if (line.charCodeAt(at) === OPEN_BRACE) return this.object(at, childPath, depth + 1);
+    return this.scalar(at, fieldForAnyKey(childPath));
+  }
+
+  /** The scalar at `pos`; the position after it, or FAIL. */
+  private scalar(pos: number, field: AccessField | undefined): number {
+    const end = scalarEnd(this.line, pos);
+    if (end === FAIL) return FAIL;
+    if (field === undefined) {
+      this.parts.push(SCALAR);
+      return end;
+    }
+    this.logged.push(field);
+    const first = this.line.charCodeAt(pos);
+    if (first === LOWER_N) {
+      this.parts.push('null');
+      return end;
+    }
+    const kind: ValueKind =
+      first === QUOTE ? 'text' : first === LOWER_T || first === LOWER_F ? 'literal' : 'number';
+    this.captures.push({ field, kind });
+    this.parts.push(CAPTURED[kind]);
+    return end;
+  }
 }
