@@ -243,6 +243,10 @@ export const DECISIVE_FIELDS: readonly AccessField[] = ACCESS_FIELDS.filter((ent
   (entry) => entry.field,
 );
 
+const VARIABLE_OF: ReadonlyMap<AccessField, string> = new Map(
+  ACCESS_FIELDS.map((entry) => [entry.field, `$context.${entry.variable}`]),
+);
+
 export function variableOf(field: AccessField): string {
-  return `$context.${ACCESS_FIELDS.find((entry) => entry.field === field)?.variable ?? field}`;
+  return VARIABLE_OF.get(field) ?? `$context.${field}`;
 }

@@ -7,6 +7,7 @@ import { type ExecutionEvidence, hasForbiddenEvidence } from './execution-log.js
 import {
   FORBIDDEN_MESSAGE,
   FORBIDDEN_RESPONSE_TYPES,
+  type GatewayMessageMatch,
   MISSING_AUTHENTICATION_TOKEN_MESSAGE,
   matchGatewayMessage,
   unquote,
@@ -114,7 +115,7 @@ const CONNECT_IAM: ReadonlySet<Category> = new Set([
  */
 function webSocketConnect(facts: Facts): Decision | undefined {
   if (!facts.isWebSocket) return undefined;
-  const match = facts.message ? matchGatewayMessage(facts.message) : undefined;
+  const match = facts.message ? matchGatewayMessageCached(facts.message) : undefined;
   const evidence = facts.message ? [`gateway message: ${facts.message}`] : [];
   if (match && CONNECT_AUTHORIZER.has(match.category)) {
     return {
@@ -227,7 +228,7 @@ function webSocketForbidden(facts: Facts): Decision | undefined {
 }
 
 function decisiveMessage(facts: Facts): Decision | undefined {
-  const match = facts.message ? matchGatewayMessage(facts.message) : undefined;
+  const match = facts.message ? matchGatewayMessageCached(facts.message) : undefined;
   if (!match) return undefined;
   const reason = match.category === 'INVALID_API_KEY' ? (facts.apiKeyReason() ?? match.reason) : match.reason;
   return {
@@ -707,17 +708,20 @@ class Facts {
     finding.timestamp = this.timestamp();
     this.addRequestFields(finding, domain, redactText);
     finding.signals = [...signals];
-    finding.evidence = decision.evidence ? decision.evidence.map(redactText) : [];
+    // Left as logged (`unchanged`), the decision's own lines are the finding's: no copy per request.
+    finding.evidence = !decision.evidence
+      ? NO_EVIDENCE
+      : redactText === unchanged
+        ? decision.evidence
+        : decision.evidence.map(redactText);
     if (decision.missingFields && decision.missingFields.length > 0)
       finding.missingFields = decision.missingFields;
     return finding;
   }
 
-  private sources(): EvidenceSource[] {
-    const sources: EvidenceSource[] = [];
-    if (this.access) sources.push('access');
-    if (this.execution) sources.push('execution');
-    return sources;
+  private sources(): readonly EvidenceSource[] {
+    if (this.access) return this.execution ? ACCESS_AND_EXECUTION : ACCESS_ONLY;
+    return this.execution ? EXECUTION_ONLY : NO_SOURCES;
   }
 
   /** The optional request fields of a finding, in the contract's key order. */
@@ -744,6 +748,29 @@ class Facts {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+// Shared by every finding (their arrays are read-only): one allocation fewer per request.
+const ACCESS_ONLY: readonly EvidenceSource[] = Object.freeze(['access']);
+const EXECUTION_ONLY: readonly EvidenceSource[] = Object.freeze(['execution']);
+const ACCESS_AND_EXECUTION: readonly EvidenceSource[] = Object.freeze(['access', 'execution']);
+const NO_SOURCES: readonly EvidenceSource[] = Object.freeze([]);
+const NO_EVIDENCE: readonly string[] = Object.freeze([]);
+
+/**
+ * `matchGatewayMessage` tries a dozen expressions on the text, and a batch carries a few distinct
+ * messages: remember recent answers. Bounded: cleared when full.
+ */
+const GATEWAY_MATCHES = new Map<string, GatewayMessageMatch | null>();
+const GATEWAY_MATCHES_LIMIT = 1024;
+
+function matchGatewayMessageCached(message: string): GatewayMessageMatch | undefined {
+  const cached = GATEWAY_MATCHES.get(message);
+  if (cached !== undefined) return cached ?? undefined;
+  const match = matchGatewayMessage(message);
+  if (GATEWAY_MATCHES.size >= GATEWAY_MATCHES_LIMIT) GATEWAY_MATCHES.clear();
+  GATEWAY_MATCHES.set(message, match ?? null);
+  return match;
+}
 
 /**
  * `redact` is a pure function of its text, and the same user agents, paths and evidence lines recur

@@ -60,12 +60,25 @@ class Counter {
     const shown = this.shown;
     if (shown) for (const [value, cell] of this.raw) merge(this.counts, shown(value), cell.count);
     this.raw.clear();
-    return [...this.counts]
-      .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))
-      .slice(0, n)
-      .map(([value, cell]) => ({ value, count: cell.count }));
+    // The n best in one pass, kept in order: a group's paths can be thousands, its top is five.
+    const best: Top[] = [];
+    if (n <= 0) return best;
+    for (const [value, cell] of this.counts) {
+      if (best.length === n && !ranksBefore(cell.count, value, best[n - 1] as Top)) continue;
+      let at = best.length === n ? n - 1 : best.length;
+      while (at > 0 && ranksBefore(cell.count, value, best[at - 1] as Top)) {
+        best[at] = best[at - 1] as Top;
+        at--;
+      }
+      best[at] = { value, count: cell.count };
+    }
+    return best;
   }
 }
+
+/** Larger counts first, then values in code-unit order (values in a counter are distinct). */
+const ranksBefore = (count: number, value: string, other: Top): boolean =>
+  count > other.count || (count === other.count && value < other.value);
 
 function bump(counts: Map<string, { count: number }>, value: string): void {
   const cell = counts.get(value);

@@ -13,6 +13,7 @@ import { recommendedAccessLogFormat } from '../../lambda/core/access-log-format.
 import type { AccessRecord } from '../../lambda/core/access-record.js';
 import { decodeSubscriptionEvent } from '../../lambda/core/decode.js';
 import { A1, A2, A3, A4, A5, accessLine, DEFAULT_REST_JSON } from '../fixtures/evidence.js';
+import { webSocketLine, webSocketMessageLine } from '../fixtures/websocket-lines.js';
 
 /** What a record says, in a form `toEqual` compares completely. */
 const summary = (record: AccessRecord | undefined) =>
@@ -173,7 +174,18 @@ const PLAIN: Style = {
 
 /** Real lines: the fixtures and the benchmark's three formats. */
 const REAL_LINES: readonly string[] = (() => {
-  const lines = [A1, A2, A3, A4, A5, DEFAULT_REST_JSON, accessLine(), accessLine({ status: 200 })];
+  const lines = [
+    A1,
+    A2,
+    A3,
+    A4,
+    A5,
+    DEFAULT_REST_JSON,
+    accessLine(),
+    accessLine({ status: 200 }),
+    webSocketLine(),
+    webSocketMessageLine('sendMessage', { status: '403', 'error.message': 'Forbidden' }),
+  ];
   for (const mix of PAYLOAD_MIXES) {
     for (const payload of buildPayloadSet(3, mix, 11).payloads) {
       const decoded = decodeSubscriptionEvent(payload.event);
@@ -328,13 +340,16 @@ describe('the shape scanner answers on its own', () => {
     },
   );
 
-  it.each(['rest', 'http'] as const)('reads every field of the %s recommended format', (kind) => {
-    const line = recommendedAccessLogFormat(kind).replace(/"\$context\.([^"]+)"/g, (_m, variable: string) =>
-      JSON.stringify(`v-${variable}`),
-    );
-    const record = scanJsonLine(line)?.build();
-    const reference = parseJsonLineByJsonParse(line);
-    expect(summary(record)).toEqual(summary(reference));
-    expect(Object.keys(reference?.values ?? {}).length).toBeGreaterThan(20);
-  });
+  it.each(['rest', 'http', 'websocket'] as const)(
+    'reads every field of the %s recommended format',
+    (kind) => {
+      const line = recommendedAccessLogFormat(kind).replace(/"\$context\.([^"]+)"/g, (_m, variable: string) =>
+        JSON.stringify(`v-${variable}`),
+      );
+      const record = scanJsonLine(line)?.build();
+      const reference = parseJsonLineByJsonParse(line);
+      expect(summary(record)).toEqual(summary(reference));
+      expect(Object.keys(reference?.values ?? {}).length).toBeGreaterThan(20);
+    },
+  );
 });

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyDocuments, groupFindings } from '../../lambda/core/index.js';
+import { classifyDocuments, type Finding, groupFindings } from '../../lambda/core/index.js';
 import { ACCESS_GROUP, accessLine, documentOf, MESSAGES } from '../fixtures/evidence.js';
 
 const line = (index: number, overrides: Record<string, unknown>) =>
@@ -63,5 +64,46 @@ describe('groupFindings', () => {
     const [top] = groupFindings(findings, { sampleSize: 2, topN: 1 });
     expect(top?.sampleRequestIds).toHaveLength(2);
     expect(top?.topSourceIps).toHaveLength(1);
+  });
+});
+
+describe('the top values of a group', () => {
+  // The one-pass selection against the definition: sort every distinct value by count (largest
+  // first), then by value, and take the first n.
+  const finding = (sourceIp: string): Finding => ({
+    requestId: 'r',
+    category: 'WAF_FILTERED',
+    confidence: 'high',
+    status: 403,
+    apiId: 'a1b2c3d4e5',
+    stage: 'prod',
+    sources: ['access'],
+    timestamp: 1,
+    sourceIp,
+    signals: [],
+    evidence: [],
+  });
+
+  it('are the n most frequent, ties in value order, for any n', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'B', 'é', '10', '9'), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        fc.integer({ min: 0, max: 12 }),
+        (ips, topN) => {
+          const counts = new Map<string, number>();
+          for (const ip of ips) counts.set(ip, (counts.get(ip) ?? 0) + 1);
+          const expected = [...counts]
+            .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+            .slice(0, topN)
+            .map(([value, count]) => ({ value, count }));
+          const [group] = groupFindings(ips.map(finding), { topN });
+          expect(group?.topSourceIps).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
