@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { dynamoClient, logsClient, snsClient } from './adapters/clients.js';
+import { watchedStagesLookup } from './adapters/discovery-store.js';
 import { monitorConfig } from './adapters/env-config.js';
 import { stdoutMetricSink } from './adapters/metrics-sink.js';
 import { StateStore } from './adapters/state-store.js';
@@ -42,6 +43,16 @@ export function environmentDeps(overrides: Partial<MonitorDeps>): MonitorDeps {
     metrics: stdoutMetricSink,
     now: Date.now,
     log: (level, message, counts) => logger[level](message, counts),
+    ...(config.accountWide
+      ? {
+          watchedStagesFor: watchedStagesLookup(
+            dynamoClient(),
+            config.stateTableName,
+            config.watchedStages,
+            overrides.now ?? Date.now,
+          ),
+        }
+      : {}),
     ...overrides,
   };
 }

@@ -76,6 +76,12 @@ export interface MonitorDeps {
    * @default false
    */
   readonly anyLogGroup?: boolean;
+  /**
+   * Account-wide mode: the stages watched for an event of this log group, the listed ones and the
+   * discovered ones (lambda/adapters/discovery-store.ts, cached).
+   * @default - the configured stages only
+   */
+  readonly watchedStagesFor?: (logGroup: string) => Promise<readonly WatchedStage[]>;
   /** The invocation's remaining time (the Lambda context's); it bounds the groups one invocation handles. */
   readonly remainingMs?: () => number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, counts: Record<string, unknown>) => void;
@@ -117,7 +123,11 @@ export async function processSubscriptionEvent(
     return { kind: 'invalid', findings: 0, metricEmitted: true, outcomes: [] };
   }
   const document = decoded.document;
-  const watch = watchOf(config, document.logGroup, deps.anyLogGroup === true);
+  // Discovered stages count as configured ones from here on (a listed stage wins where both name one).
+  const scoped = deps.watchedStagesFor
+    ? { ...deps, config: { ...config, watchedStages: await deps.watchedStagesFor(document.logGroup) } }
+    : deps;
+  const watch = watchOf(scoped.config, document.logGroup, deps.anyLogGroup === true);
   if (watch.kind === 'unwatched') {
     // Only configured log groups may alert: a subscription someone else points at the function, or a
     // stage removed from the configuration, is counted and dropped.
@@ -170,7 +180,7 @@ export async function processSubscriptionEvent(
   }
   if (findings === 0) return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
 
-  return alertBatch(classified, document, batchId, now, deps, tallies);
+  return alertBatch(classified, document, batchId, now, scoped, tallies);
 }
 
 function isSweepEvent(event: unknown): boolean {

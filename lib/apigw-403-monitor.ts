@@ -47,6 +47,7 @@ import {
   patternOptionsFor,
   type WatchedStageRef,
 } from './access-log-format.js';
+import { type AccountWideOptions, Apigw403AccountWide, DISCOVERY_TIMEOUT } from './account-wide.js';
 import { LAMBDA_BUNDLING } from './bundling.js';
 import { Apigw403CentralIngest, type CentralIngestOptions } from './central-ingest.js';
 import {
@@ -181,8 +182,15 @@ export interface ChatbotSlackChannel {
 }
 
 export interface Apigw403MonitorProps {
-  /** The stages whose 403s are classified (may be empty with `centralIngest`). */
+  /** The stages whose 403s are classified (may be empty with `centralIngest` or `accountWide`). */
   readonly watchedStages: readonly WatchedStage[];
+  /**
+   * Watch every API Gateway stage of the account and region too: a discovery function maps each
+   * stage's log groups from API Gateway and keeps one subscription filter of its own on each
+   * (lib/account-wide.ts). A listed `watchedStages` entry wins where both name a stage.
+   * @default - only `watchedStages`
+   */
+  readonly accountWide?: AccountWideOptions;
   /**
    * Run as the central monitor of many accounts: the function reads a Kinesis stream behind a
    * CloudWatch Logs destination that source accounts subscribe to (lib/central-ingest.ts).
@@ -355,6 +363,9 @@ export class Apigw403Monitor extends Construct {
   readonly noisePolicyJson: string;
   /** Set with `centralIngest`: the stream, destination and event source mapping. */
   readonly centralIngest?: Apigw403CentralIngest;
+  /** Set with `accountWide`: the discovery function's rules and permissions. */
+  readonly accountWide?: Apigw403AccountWide;
+  readonly discoveryFunction?: nodejs.NodejsFunction;
   readonly subscriptionFilters: readonly logs.CfnSubscriptionFilter[];
   /** The watched execution log groups, as the `:*` ARNs IAM grants use. */
   readonly executionLogGroupArns: readonly string[];
@@ -435,6 +446,7 @@ export class Apigw403Monitor extends Construct {
           ...(props.centralIngest?.sourceAccounts
             ? { sourceAccounts: props.centralIngest.sourceAccounts }
             : {}),
+          ...(props.accountWide ? { accountWide: true } : {}),
         },
         (value) => stack.toJsonString(value),
       ),
@@ -481,6 +493,8 @@ export class Apigw403Monitor extends Construct {
       );
     }
 
+    [this.discoveryFunction, this.accountWide] = this.addAccountWide(props.accountWide, logRetention);
+
     this.slackForwarder = this.defaultForwarder(props, logRetention, asyncOptions);
     if (props.chatbotSlackChannel) this.addChatbot(props.chatbotSlackChannel);
     this.routeForwarders = this.addRoutes(props.routes, logRetention, asyncOptions);
@@ -524,6 +538,28 @@ export class Apigw403Monitor extends Construct {
       ...(key ? { failureQueueKey: key } : {}),
       alarmTopic: this.topic,
     });
+  }
+
+  private addAccountWide(
+    options: AccountWideOptions | undefined,
+    logRetention: logs.RetentionDays,
+  ): [nodejs.NodejsFunction, Apigw403AccountWide] | [undefined, undefined] {
+    if (!options) return [undefined, undefined];
+    const discoveryFunction = this.nodeFunction('Discovery', {
+      code: 'discovery',
+      description: 'Maps every API Gateway stage of the account to its log groups and keeps them subscribed',
+      memorySize: 256,
+      timeout: DISCOVERY_TIMEOUT,
+      logRetention,
+    });
+    const accountWide = new Apigw403AccountWide(this, 'AccountWide', {
+      ...options,
+      discoveryFunction,
+      monitorFunction: this.monitorFunction,
+      stateTable: this.stateTable,
+      alarmTopic: this.topic,
+    });
+    return [discoveryFunction, accountWide];
   }
 
   private createTopic(key: kms.IKey | undefined, emails: readonly string[]): sns.Topic {
@@ -1041,7 +1077,7 @@ export function defaultChatbotName(stack: Stack): string {
 }
 
 const watchesSomething = (props: Apigw403MonitorProps): boolean =>
-  props.watchedStages.length > 0 || props.centralIngest !== undefined;
+  props.watchedStages.length > 0 || props.centralIngest !== undefined || props.accountWide !== undefined;
 
 /** The central monitor runs the Kinesis entry point of the same pipeline. */
 const monitorCode = (props: Apigw403MonitorProps): LambdaName =>

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { CATEGORIES, type Category, CLIENT_ONLY_CATEGORIES, isCategory } from '../lambda/core/categories.js';
 import type { NoisePolicyInput } from '../lambda/core/noise-policy.js';
+import { type AccountWideConfig, accountWideIssue, accountWideSchema } from './account-wide-config.js';
 import {
   DEPLOYMENT_SHAPE,
   type DeploymentMode,
@@ -92,6 +93,8 @@ export interface MonitorConfig {
   readonly noisePolicy: NoisePolicyInput;
   /** Further destinations, each for the messages whose SNS attributes it matches. */
   readonly routes: readonly RouteConfig[];
+  /** Every stage of the account and region too, found by the discovery function (lib/account-wide.ts). */
+  readonly accountWide?: AccountWideConfig;
 }
 
 export type ConfigResult =
@@ -426,6 +429,7 @@ const contextSchema = objectOf(
       `"stackName": "${DEFAULT_STACK_NAME}"`,
     ).default(DEFAULT_STACK_NAME),
     apis: apisSchema.optional(),
+    accountWide: accountWideSchema.optional(),
     ...DEPLOYMENT_SHAPE,
     alertEmails: z
       .array(text(EMAIL, 'an e-mail address', '"api-oncall@example.com"'), {
@@ -473,7 +477,9 @@ const contextSchema = objectOf(
   JSON.stringify(EXAMPLE_CONTEXT),
 )
   .superRefine((context, ctx) => {
-    if (context.apis === undefined && requiresApis(context.mode)) {
+    const accountWide = accountWideIssue(context);
+    if (accountWide) ctx.addIssue({ code: 'custom', ...accountWide });
+    if (context.apis === undefined && requiresApis(context.mode) && context.accountWide === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['apis'],
@@ -506,9 +512,11 @@ const contextSchema = objectOf(
       source,
       routes,
       noisePolicy,
+      accountWide,
       ...rest
     }): MonitorConfig => ({
       ...rest,
+      ...(accountWide ? { accountWide } : {}),
       noisePolicy: noisePolicy ?? {},
       routes: routes ?? [],
       apis: apis ?? [],

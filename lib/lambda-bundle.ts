@@ -23,6 +23,8 @@ export const LAMBDA_ENTRIES = {
   'monitor-kinesis': 'lambda/kinesis-handler.ts',
   'slack-forwarder': 'lambda/slack-forwarder.ts',
   'subscription-check': 'lambda/subscription-check.ts',
+  /** Account-wide mode: maps every stage's log groups and keeps them subscribed. */
+  discovery: 'lambda/discovery-handler.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

@@ -47,6 +47,14 @@ export class Apigw403MonitorStack extends Stack {
     const { deployment } = config;
     this.monitor = new Apigw403Monitor(this, 'Monitor', {
       ...(deployment.mode === 'central' ? { centralIngest: centralIngestOf(deployment.central) } : {}),
+      ...(config.accountWide
+        ? {
+            accountWide: {
+              refreshInterval: Duration.minutes(config.accountWide.refreshMinutes),
+              excludeApiIds: config.accountWide.excludeApiIds,
+            },
+          }
+        : {}),
       watchedStages: config.apis.map((api) => ({
         kind: api.kind,
         apiId: api.apiId,
@@ -115,6 +123,10 @@ export class Apigw403MonitorStack extends Stack {
       new CfnOutput(this, 'DestinationArn', { value: this.monitor.centralIngest.destinationArn });
     // `apigw403 replay` and `apigw403 doctor` take these names.
     new CfnOutput(this, 'MonitorFunctionName', { value: this.monitor.monitorFunction.functionName });
+    if (this.monitor.discoveryFunction) {
+      // `aws lambda invoke --function-name <this>` runs a sweep at once instead of waiting for the schedule.
+      new CfnOutput(this, 'DiscoveryFunctionName', { value: this.monitor.discoveryFunction.functionName });
+    }
     if (this.monitor.slackForwarder) {
       new CfnOutput(this, 'SlackForwarderFunctionName', { value: this.monitor.slackForwarder.functionName });
     }

@@ -16,6 +16,7 @@ export function applyNagSuppressions(monitor: Apigw403Monitor): void {
     monitor.monitorFunction,
     ...(monitor.subscriptionCheckFunction ? [monitor.subscriptionCheckFunction] : []),
     ...monitor.forwarders(),
+    ...(monitor.discoveryFunction ? [monitor.discoveryFunction] : []),
   ]) {
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
@@ -52,6 +53,7 @@ export function applyNagSuppressions(monitor: Apigw403Monitor): void {
       reason: 'logs:CreateLogGroup for one named execution log group; the `:*` is the ARN form IAM matches.',
     });
   }
+  applyAccountWideSuppressions(monitor);
   Validations.of(monitor.failureQueue).acknowledge({
     id: 'AwsSolutions-SQS3',
     reason:
@@ -66,4 +68,31 @@ export function applyNagSuppressions(monitor: Apigw403Monitor): void {
         'deployments and comes with this managed policy, which grants writing its own logs.',
     });
   }
+}
+
+/** Account-wide mode: the groups and APIs are created by other teams after the deploy, so not known to it. */
+function applyAccountWideSuppressions(monitor: Apigw403Monitor): void {
+  const { accountWide, discoveryFunction } = monitor;
+  const discoveryRole = discoveryFunction?.role;
+  if (!accountWide || !discoveryRole || !monitor.monitorFunction.role) return;
+  Validations.of(discoveryRole).acknowledge({
+    id: wildcardResourceFinding(monitor, accountWide.anyLogGroupArn),
+    reason:
+      'Account-wide mode: the discovery function describes, creates and removes subscription filters on the log ' +
+      'groups API Gateway stages write to, which other teams create and name freely after the deploy; it only ' +
+      'changes filters named with its prefix that deliver to this monitor.',
+  });
+  for (const arn of accountWide.apiGatewayArns.filter((entry) => entry.includes('*'))) {
+    Validations.of(discoveryRole).acknowledge({
+      id: wildcardResourceFinding(monitor, arn),
+      reason:
+        'Account-wide mode: apigateway:GET on the stages of every API (read only), since the APIs are created after the deploy.',
+    });
+  }
+  Validations.of(monitor.monitorFunction.role).acknowledge({
+    id: wildcardResourceFinding(monitor, accountWide.executionLogGroupsArn),
+    reason:
+      'Account-wide mode: logs:FilterLogEvents (evidence) on the execution log groups, whose names all start with ' +
+      'API-Gateway-Execution-Logs_ and whose API ids are discovered after the deploy.',
+  });
 }

@@ -14,7 +14,11 @@ export type ApiGatewayOperation =
   | 'GetApiMappings'
   | 'GetRoutes'
   | 'GetAuthorizersV2'
-  | 'GetIntegrationsV2';
+  | 'GetIntegrationsV2'
+  | 'GetRestApis'
+  | 'GetStages'
+  | 'GetApis'
+  | 'GetStagesV2';
 
 export interface RecordedApiGatewayRequest {
   readonly operation: ApiGatewayOperation;
@@ -99,6 +103,35 @@ export class ApiGatewayServer {
       answer: ([api, stage]) => this.httpStage(api, stage),
     },
     { operation: 'GetApi', pattern: /^\/v2\/apis\/([^/]+)$/, answer: ([api]) => this.httpApi(api) },
+    {
+      operation: 'GetApis',
+      pattern: /^\/v2\/apis$/,
+      answer: (_params, query) =>
+        this.page([...this.httpApis.values()], query, 'maxResults', 'nextToken', 'items'),
+    },
+    {
+      operation: 'GetStagesV2',
+      pattern: /^\/v2\/apis\/([^/]+)\/stages$/,
+      answer: ([api], query) =>
+        this.page(
+          this.stagesOf(this.httpStages, this.httpApi(api).apiId),
+          query,
+          'maxResults',
+          'nextToken',
+          'items',
+        ),
+    },
+    {
+      operation: 'GetRestApis',
+      pattern: /^\/restapis$/,
+      answer: (_params, query) => this.page([...this.restApis.values()], query, 'limit', 'position', 'item'),
+    },
+    {
+      // The REST API answers every stage at once: no paging parameters.
+      operation: 'GetStages',
+      pattern: /^\/restapis\/([^/]+)\/stages$/,
+      answer: ([api]) => ({ item: this.stagesOf(this.stages, this.restApi(api).id) }),
+    },
     {
       operation: 'GetApiMappings',
       pattern: /^\/v2\/domainnames\/([^/]+)\/apimappings$/,
@@ -188,6 +221,11 @@ export class ApiGatewayServer {
     this.v2Children.set(`${api.apiId}/routes`, [...(children.routes ?? [])]);
     this.v2Children.set(`${api.apiId}/authorizers`, [...(children.authorizers ?? [])]);
     this.v2Children.set(`${api.apiId}/integrations`, [...(children.integrations ?? [])]);
+  }
+
+  /** Removes a REST (`rest`) or HTTP/WebSocket (`v2`) stage, as `delete-stage` does. */
+  deleteStage(kind: 'rest' | 'v2', apiId: string, stageName: string): void {
+    (kind === 'rest' ? this.stages : this.httpStages).delete(`${apiId}/${stageName}`);
   }
 
   addDomainName(domain: DomainNameBody, mappings: readonly BasePathMappingBody[] = []): void {
@@ -291,6 +329,10 @@ export class ApiGatewayServer {
     }
     this.httpStages.set(`${api}/${stage}`, next);
     return next;
+  }
+
+  private stagesOf(stages: ReadonlyMap<string, StageBody>, apiId: string): StageBody[] {
+    return [...stages].filter(([key]) => key.startsWith(`${apiId}/`)).map(([, stage]) => stage);
   }
 
   private domainName(name = ''): DomainNameBody {

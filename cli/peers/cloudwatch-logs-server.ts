@@ -12,7 +12,8 @@ export type LogsTarget =
   | 'StartQuery'
   | 'GetQueryResults'
   | 'CreateLogGroup'
-  | 'DeleteSubscriptionFilter';
+  | 'DeleteSubscriptionFilter'
+  | 'PutSubscriptionFilter';
 
 export interface RecordedLogsRequest {
   readonly target: string;
@@ -50,6 +51,8 @@ interface StoredGroup {
 }
 
 const TARGET_PREFIX = 'Logs_20140328.';
+/** Subscription filters per log group (PutSubscriptionFilter answers LimitExceededException past it). */
+const MAX_SUBSCRIPTION_FILTERS = 2;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 const ERROR_MESSAGES: Record<string, string> = {
@@ -182,6 +185,8 @@ export class CloudWatchLogsServer {
         return { body: this.createLogGroupCall(body) };
       case 'DeleteSubscriptionFilter':
         return { body: this.deleteSubscriptionFilter(body) };
+      case 'PutSubscriptionFilter':
+        return { body: this.putSubscriptionFilterCall(body) };
       case 'GetLogEvents':
         return { body: this.getLogEvents(body) };
       case 'StartQuery':
@@ -234,6 +239,30 @@ export class CloudWatchLogsServer {
       throw new PeerError('ResourceAlreadyExistsException', 'The specified log group already exists');
     }
     this.createLogGroup(name);
+    return {};
+  }
+
+  /** Creates or replaces a filter by name; a third filter on a group is refused as the service refuses it. */
+  private putSubscriptionFilterCall(body: Record<string, unknown>) {
+    const logGroupName = groupNameOf(body);
+    const group = this.group(logGroupName);
+    const filterName = stringField(body, 'filterName') ?? '';
+    const destinationArn = stringField(body, 'destinationArn') ?? '';
+    const filterPattern = stringField(body, 'filterPattern');
+    if (!filterName || !destinationArn || filterPattern === undefined) {
+      throw new PeerError(
+        'InvalidParameterException',
+        'filterName, filterPattern and destinationArn are required',
+      );
+    }
+    filterPatternOf(body);
+    if (
+      group.filters.length >= MAX_SUBSCRIPTION_FILTERS &&
+      !group.filters.some((filter) => filter.filterName === filterName)
+    ) {
+      throw new PeerError('LimitExceededException', 'Resource limit exceeded.');
+    }
+    this.putSubscriptionFilter(logGroupName, filterName, filterPattern, destinationArn);
     return {};
   }
 
@@ -337,8 +366,10 @@ export class CloudWatchLogsServer {
     const group = this.group(groupNameOf(body));
     const prefix = stringField(body, 'filterNamePrefix') ?? '';
     return {
+      // The service lists them ASCII-sorted by name.
       subscriptionFilters: group.filters
         .filter((filter) => filter.filterName.startsWith(prefix))
+        .sort((a, b) => (a.filterName < b.filterName ? -1 : 1))
         .map((filter) => ({ ...filter, distribution: 'ByLogStream' })),
     };
   }

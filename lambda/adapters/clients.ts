@@ -1,3 +1,5 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -15,6 +17,7 @@ export const REQUEST_TIMEOUTS_MS = {
   dynamodb: 2_000,
   logs: 5_000,
   secretsManager: 4_000,
+  apiGateway: 5_000,
 } as const;
 
 // `requestTimeout` bounds the whole request and response, but only warns unless
@@ -27,6 +30,7 @@ export const snsClientConfig = /* @__PURE__ */ withTimeouts(REQUEST_TIMEOUTS_MS.
 export const dynamoClientConfig = /* @__PURE__ */ withTimeouts(REQUEST_TIMEOUTS_MS.dynamodb);
 export const logsClientConfig = /* @__PURE__ */ withTimeouts(REQUEST_TIMEOUTS_MS.logs);
 export const secretsClientConfig = /* @__PURE__ */ withTimeouts(REQUEST_TIMEOUTS_MS.secretsManager);
+export const apiGatewayClientConfig = /* @__PURE__ */ withTimeouts(REQUEST_TIMEOUTS_MS.apiGateway);
 
 /**
  * One client per service per cold start, created on first use so that the environment (region,
@@ -46,3 +50,5 @@ export const snsClient = /* @__PURE__ */ lazy(() => new SNSClient(snsClientConfi
 export const dynamoClient = /* @__PURE__ */ lazy(() => new DynamoDBClient(dynamoClientConfig));
 export const logsClient = /* @__PURE__ */ lazy(() => new CloudWatchLogsClient(logsClientConfig));
 export const secretsClient = /* @__PURE__ */ lazy(() => new SecretsManagerClient(secretsClientConfig));
+export const apiGatewayClient = /* @__PURE__ */ lazy(() => new APIGatewayClient(apiGatewayClientConfig));
+export const apiGatewayV2Client = /* @__PURE__ */ lazy(() => new ApiGatewayV2Client(apiGatewayClientConfig));

@@ -19,6 +19,8 @@ export interface MonitorConfig {
   /** NOISE_POLICY (JSON, the `noisePolicy` context/prop), defaults filled in. */
   readonly noisePolicy: NoisePolicy;
   readonly region: string;
+  /** Account-wide mode: the discovered stages are watched too (lambda/adapters/discovery-store.ts). */
+  readonly accountWide?: boolean;
 }
 
 export interface ForwarderConfig {
@@ -66,6 +68,7 @@ export function monitorConfig(env: Env = process.env): MonitorConfig {
     watchedStages: watchedStages(env[MONITOR_ENV.watchedStages]),
     noisePolicy: noisePolicy(env[MONITOR_ENV.noisePolicy]),
     region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',
+    ...(env[MONITOR_ENV.accountWide]?.trim() === 'true' ? { accountWide: true } : {}),
   };
 }
 

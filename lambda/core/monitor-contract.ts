@@ -26,6 +26,19 @@ export const MONITOR_ENV = {
   noisePolicy: NOISE_POLICY_ENV,
   sourceAccounts: SOURCE_ACCOUNTS_ENV,
   serviceName: SERVICE_NAME_ENV,
+  /** `true`: account-wide mode, the discovered stages are watched too (discovery.ts). */
+  accountWide: 'ACCOUNT_WIDE',
+} as const;
+
+export const DISCOVERY_SERVICE_NAME = 'apigw-403-monitor-discovery';
+
+/** The discovery function's environment (account-wide mode, lambda/discovery-handler.ts; lib/account-wide.ts writes it). */
+export const DISCOVERY_ENV = {
+  stateTable: MONITOR_ENV.stateTableName,
+  monitorArn: 'MONITOR_FUNCTION_ARN',
+  filterNamePrefix: 'FILTER_NAME_PREFIX',
+  excludeApiIds: 'EXCLUDE_API_IDS',
+  serviceName: SERVICE_NAME_ENV,
 } as const;
 
 /** The Slack forwarder's environment variables. */
@@ -71,6 +84,7 @@ export interface MonitorEnvironmentValues {
   readonly noisePolicy?: string;
   readonly sourceAccounts?: readonly string[];
   readonly serviceName?: string;
+  readonly accountWide?: boolean;
 }
 
 /**
@@ -107,6 +121,7 @@ export function monitorEnvironment(
     noisePolicy: values.noisePolicy,
     sourceAccounts: values.sourceAccounts && toJson(values.sourceAccounts),
     serviceName: values.serviceName,
+    accountWide: values.accountWide ? 'true' : undefined,
   };
   return written(MONITOR_ENV, serialised);
 }

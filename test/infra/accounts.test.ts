@@ -47,6 +47,7 @@ const only = (json: Json, type: string): Json => {
 describe('examples/', () => {
   it('holds one file per deployment mode, each a single line (`-c apigw403="$(cat …)"` passes one argument)', () => {
     expect(exampleFiles.sort()).toEqual([
+      'account-wide.json',
       'central-account.json',
       'listed-stages.json',
       'source-account-policy.json',

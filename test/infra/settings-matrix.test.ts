@@ -96,6 +96,13 @@ const SETTINGS: Record<string, Record<string, unknown>> = {
       { name: 'digests', match: { kind: 'digest' }, emails: ['digests@example.com'] },
     ],
   },
+  'account-wide, no listed stage': { accountWide: {}, ...EMAIL },
+  'account-wide with listed stages, exclusions and KMS': {
+    accountWide: { refreshMinutes: 5, excludeApiIds: ['x1x2x3x4x5'] },
+    apis: [{ ...REST, executionLogs: true }],
+    ...EMAIL,
+    kmsEncryption: true,
+  },
   'reserved concurrency, retention, cooldown, minimum count, stack name': {
     apis: [REST],
     ...EMAIL,
