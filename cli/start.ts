@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
 import { monitorEnvironment } from '../lambda/core/monitor-contract.js';
+import { DEFAULT_SWEEP_MINUTES } from '../lambda/core/noise-policy.js';
 import { METRIC_NAME } from '../lambda/core/render/index.js';
 import type { AlertOutcome } from '../lambda/monitor.js';
 import { ComposedText, processIo, safeOutput, safeText } from './commands/command-io.js';
@@ -12,7 +13,9 @@ import { deliverToLambda, messageForProtocol, receiveAll } from './peers/sns-del
 import { InputUsageError, type PreparedInputs, prepareInputs, reportPathProblem } from './scenario/inputs.js';
 import { subscriptionEvent } from './scenario/payload.js';
 import { runAccountsScenario } from './scenario/run-accounts.js';
+import { runDay } from './scenario/run-day.js';
 import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
+import { REPLAY_TAIL_MS, runTimeline, scheduledDigest, type TimedDelivery } from './scenario/timeline.js';
 
 /**
  * `npm start`: the whole runtime path on one machine. Real local peers start in-process, the scenario
@@ -25,7 +28,7 @@ interface Options {
   readonly config?: string;
   readonly report?: string;
   readonly all?: boolean;
-  readonly scenario?: 'stages' | 'accounts';
+  readonly scenario?: 'stages' | 'accounts' | 'day';
 }
 
 interface MetricRow {
@@ -46,16 +49,16 @@ const program = new Command()
   )
   .option(
     '--config <file>',
-    'with --input: the watched stages of a cdk.json (or of its apigw403 context object); default: derived from the inputs',
+    'with --input: the watched stages and noise policy of a cdk.json (or of its apigw403 context object); default: derived from the inputs, default policy',
   )
   .option('--report <file>', 'also write a JSON report')
   .option('--all', 'print the e-mail text of every alert, not only the first ones')
   .addOption(
     new Option(
       '--scenario <name>',
-      'stages: one account, listed stages; accounts: a central account fed by Kinesis',
+      'stages: one account, listed stages; accounts: a central account fed by Kinesis; day: a simulated day of background noise and three incidents, the noise policy against the cooldown-only monitor',
     )
-      .choices(['stages', 'accounts'])
+      .choices(['stages', 'accounts', 'day'])
       .default('stages'),
   )
   .parse();
@@ -73,7 +76,11 @@ const print = (text: string): void => output.composed(new ComposedText(`${text}\
 
 const options = program.opts<Options>();
 try {
-  await (options.scenario === 'accounts' ? runAccountsScenario() : main(options));
+  await (options.scenario === 'accounts'
+    ? runAccountsScenario()
+    : options.scenario === 'day' && !options.input
+      ? day(options)
+      : main(options));
 } catch (error) {
   // Whatever went wrong is one line, never a stack trace.
   warn(`npm start: ${error instanceof Error ? error.message : String(error)}`.split('\n')[0] ?? '');
@@ -129,7 +136,10 @@ async function main(options: Options): Promise<void> {
   const logs = await CloudWatchLogsServer.start({ region: 'us-east-1' });
   const local = await startLocalAws({ logsEndpoint: logs.endpoint });
   Object.assign(process.env, local.env, {
-    ...monitorEnvironment({ watchedStages: inputs?.watchedStages ?? WATCHED_STAGES, cooldownMinutes: 15 }),
+    ...monitorEnvironment({
+      watchedStages: inputs?.watchedStages ?? WATCHED_STAGES,
+      ...(inputs?.noisePolicy ? { noisePolicy: inputs.noisePolicy } : {}),
+    }),
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
   try {
@@ -158,30 +168,45 @@ async function main(options: Options): Promise<void> {
     });
 
     const outcomes: AlertOutcome[] = [];
-    const deliveries = scenario
+    const deliveries: TimedDelivery[] = scenario
       ? scenario.deliveries.map((delivery) => ({
           label: delivery.label,
           at: start + delivery.minute * 60_000,
           event: subscriptionEvent(delivery.document),
         }))
-      : (inputs?.deliveries ?? []).map((delivery) => ({ ...delivery, at: Date.now() }));
-    print(`\n== Monitor invocations (${deliveries.length}) ==`);
-    for (const delivery of deliveries) {
-      clock = delivery.at;
-      const summary = await monitor(delivery.event).catch((error: unknown) => {
+      : [...(inputs?.deliveries ?? [])];
+    print(`\n== Monitor invocations (${deliveries.length}), in the order of their events' timestamps ==`);
+    const last = Math.max(...deliveries.map((delivery) => delivery.at));
+    // The scheduled work runs on the same clock, past the last delivery long enough to resolve.
+    const run = await runTimeline(
+      deliveries,
+      {
+        sweepEveryMs: DEFAULT_SWEEP_MINUTES * 60_000,
+        digestAt: scheduledDigest ? [last] : [],
+        end: last + REPLAY_TAIL_MS,
+      },
+      monitor,
+      (at) => {
+        clock = at;
+      },
+      {
+        ...(scheduledDigest ? { digest: scheduledDigest } : {}),
+        onDelivery: (delivery, summary) => {
+          outcomes.push(...summary.outcomes);
+          const alerted = summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
+          const suppressed = summary.outcomes.filter((outcome) => outcome.action === 'suppress').length;
+          print(
+            `  ${safeText(delivery.label).padEnd(48)} ${summary.kind.padEnd(13)} 403s ${String(summary.findings).padStart(3)}  alerts ${alerted}  suppressed ${suppressed}`,
+          );
+        },
         // Deployed, Lambda would retry it and then keep it on the failure queue; here it is one line.
-        warn(`npm start: ${delivery.label}: the monitor failed: ${String(error).split('\n')[0]}`);
-        process.exitCode = 1;
-        return undefined;
-      });
-      if (!summary) continue;
-      outcomes.push(...summary.outcomes);
-      const alerted = summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
-      const suppressed = summary.outcomes.filter((outcome) => outcome.action === 'suppress').length;
-      print(
-        `  ${safeText(delivery.label).padEnd(48)} ${summary.kind.padEnd(13)} 403s ${String(summary.findings).padStart(3)}  alerts ${alerted}  suppressed ${suppressed}`,
-      );
-    }
+        onFailure: (label, error) => {
+          warn(`npm start: ${label}: the monitor failed: ${String(error).split('\n')[0]}`);
+          process.exitCode = 1;
+        },
+      },
+    );
+    print(`  scheduled work on the same clock: ${run.sweeps} sweeps, ${run.digests} digests`);
 
     const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
     const slackDelivered = await deliverToLambda(sqs, local.queueUrls.slack, forwarder);
@@ -220,6 +245,7 @@ async function main(options: Options): Promise<void> {
             stage: outcome.stage,
             count: outcome.count,
           })),
+        messages: run.messages,
         delivered: { sqs: received.length, slack: local.slack.messages.length },
         awsRequests,
       };
@@ -232,12 +258,27 @@ async function main(options: Options): Promise<void> {
   }
 }
 
+/** `--scenario day`: the simulated day, its timeline and the side-by-side; `--report` gets the report. */
+async function day(options: Options): Promise<void> {
+  const reportProblem = options.report ? await reportPathProblem(options.report) : undefined;
+  if (reportProblem) {
+    warn(`npm start: ${reportProblem}`);
+    process.exitCode = 2;
+    return;
+  }
+  const report = await runDay(print);
+  if (options.report) {
+    await writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    say(`  report written to ${options.report}`);
+  }
+}
+
 function printEmails(envelopes: readonly { Subject: string | null; Message: string }[], all: boolean): void {
   print(`\n== E-mail (${envelopes.length} alerts) ==`);
   for (const envelope of envelopes) print(`  ${envelope.Subject}`);
   const shown = all
     ? envelopes
-    : envelopes.filter((envelope, index) => index === 0 || /since the last alert/.test(envelope.Message));
+    : envelopes.filter((envelope, index) => index === 0 || /Escalated: |Resolved: /.test(envelope.Message));
   for (const envelope of shown) {
     print(`\n---- Subject: ${envelope.Subject}\n${messageForProtocol(envelope.Message, 'email')}`);
   }

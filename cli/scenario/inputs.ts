@@ -18,6 +18,8 @@ export interface Delivery {
   readonly label: string;
   /** A subscription event, as CloudWatch Logs gives the function. */
   readonly event: unknown;
+  /** Its latest event's timestamp: the simulated clock of its delivery. */
+  readonly at: number;
 }
 
 export interface PreparedInputs {
@@ -25,6 +27,8 @@ export interface PreparedInputs {
   /** One line per input that cannot be used, `FILE: reason`. */
   readonly problems: readonly string[];
   readonly watchedStages: readonly WatchedStage[];
+  /** The `noisePolicy` of the --config context, as JSON (absent: the default policy). */
+  readonly noisePolicy?: string;
   /** Execution lines to put in the local CloudWatch Logs first, for the evidence lookup. */
   readonly executionLogs: readonly ExecutionSeed[];
 }
@@ -33,6 +37,11 @@ export class InputUsageError extends Error {}
 
 /** The stages of a cdk.json (its `context.apigw403`) or of the `apigw403` context object itself. */
 export async function watchedStagesFromConfig(file: string): Promise<WatchedStage[]> {
+  return (await configFrom(file)).watchedStages;
+}
+
+/** The stages and the noise policy (JSON) of a cdk.json or of its `apigw403` context object. */
+async function configFrom(file: string): Promise<{ watchedStages: WatchedStage[]; noisePolicy: string }> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
@@ -50,12 +59,15 @@ export async function watchedStagesFromConfig(file: string): Promise<WatchedStag
     const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
     throw new InputUsageError(`--config ${file}: ${result.errors[0] ?? 'not valid'}${more}`);
   }
-  return result.config.apis.map((api) => ({
-    apiId: api.apiId,
-    stage: api.stage,
-    ...(api.accessLogGroup ? { accessLogGroup: api.accessLogGroup } : {}),
-    executionLogs: api.executionLogs,
-  }));
+  return {
+    watchedStages: result.config.apis.map((api) => ({
+      apiId: api.apiId,
+      stage: api.stage,
+      ...(api.accessLogGroup ? { accessLogGroup: api.accessLogGroup } : {}),
+      executionLogs: api.executionLogs,
+    })),
+    noisePolicy: JSON.stringify(result.config.noisePolicy),
+  };
 }
 
 /** Why `--report FILE` cannot be written, checked before the run; `undefined` when it can. */
@@ -79,7 +91,7 @@ function describeReadError(error: unknown): string {
 }
 
 export async function prepareInputs(files: readonly string[], config?: string): Promise<PreparedInputs> {
-  const configured = config === undefined ? undefined : await watchedStagesFromConfig(config);
+  const configured = config === undefined ? undefined : await configFrom(config);
   const problems: string[] = [];
   const documents: { label: string; document: LogsDocument }[] = [];
   for (const file of files) {
@@ -107,16 +119,22 @@ export async function prepareInputs(files: readonly string[], config?: string): 
       documents.push({ label: set.documents.length > 1 ? `${file} #${index + 1}` : file, document });
     });
   }
-  const watchedStages = configured ?? deriveStages(documents.map((entry) => entry.document));
+  const watchedStages = configured?.watchedStages ?? deriveStages(documents.map((entry) => entry.document));
   const executionLogs = documents.flatMap(({ document }) =>
     parseExecutionLogGroup(document.logGroup)
       ? [{ logGroup: document.logGroup, events: document.logEvents }]
       : [],
   );
   return {
-    deliveries: documents.map(({ label, document }) => ({ label, event: subscriptionEvent(document) })),
+    deliveries: documents.map(({ label, document }) => ({
+      label,
+      event: subscriptionEvent(document),
+      // A document without events (none reach here from readInputs) would run at the wall clock.
+      at: document.logEvents.reduce((latest, event) => Math.max(latest, event.timestamp), 0) || Date.now(),
+    })),
     problems,
     watchedStages,
+    ...(configured ? { noisePolicy: configured.noisePolicy } : {}),
     executionLogs,
   };
 }

@@ -306,7 +306,8 @@ export function buildScenario(start: number): Scenario {
   ]);
   count('INVALID_API_KEY', 1);
 
-  // Wave 2 (minute 3, in cooldown) and wave 3 (minute 20, after it): the key incident goes on.
+  // Wave 2 (minute 3, the first window: escalated, inside realertMinutes) and wave 3 (minute 20,
+  // ongoing): the key incident goes on, counted, alerted once as new.
   const prodLater = accessDocument(REST_API, 'prod', 3, [
     {
       category: 'INVALID_API_KEY',
@@ -343,7 +344,7 @@ export function buildScenario(start: number): Scenario {
       { label: `${HTTP_API}/$default access log (CLF)`, minute: 1, document: httpApi },
       { label: `${EXEC_ONLY_API}/v1 execution log only`, minute: 1, document: execOnly },
       { label: `${REST_API}/prod access log, 2 minutes later`, minute: 3, document: prodLater.document },
-      { label: `${REST_API}/prod access log, after the cooldown`, minute: 20, document: prodLast.document },
+      { label: `${REST_API}/prod access log, 20 minutes later`, minute: 20, document: prodLast.document },
     ],
     executionLogs: [{ logGroup: executionGroup, events: [...prodExecution, ...laterExecution] }],
     sent,

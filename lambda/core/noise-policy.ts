@@ -41,7 +41,8 @@ export const ROUTING_ATTRIBUTES = {
  */
 export const SWEEP_EVENT = { apigw403: 'sweep' } as const;
 /** How often the sweep should run: a group resolves at most this long after its resolveAfterMinutes. */
-export const DEFAULT_SWEEP_SCHEDULE = 'rate(15 minutes)';
+export const DEFAULT_SWEEP_MINUTES = 15;
+export const DEFAULT_SWEEP_SCHEDULE = `rate(${DEFAULT_SWEEP_MINUTES} minutes)`;
 
 export const MESSAGE_KINDS = ['alert', 'digest'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];

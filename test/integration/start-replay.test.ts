@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
+import type { PublishedMessage } from '../../cli/scenario/timeline.js';
+import { wafAccessLine } from '../fixtures/monitor-peers.js';
+import { plainTempDir } from '../fixtures/temp-dir.js';
+
+/**
+ * `npm start -- --input FILE... --config FILE --report R`: payloads replayed in the order of their
+ * events' timestamps on a clock that follows them, the sweep on the same clock, the config's policy.
+ */
+
+const dir = plainTempDir('apigw403-replay-');
+afterAll(() => rm(dir, { recursive: true, force: true }));
+const file = (name: string) => join(dir, name);
+const MINUTE = 60_000;
+const T = Date.parse('2026-11-30T10:00:00Z');
+const API = 'r3pl4y0001';
+
+const payload = (minute: number, count: number) =>
+  JSON.stringify(
+    subscriptionEvent(
+      logsDocument(
+        `/aws/apigateway/${API}/prod`,
+        Array.from({ length: count }, (_, index) => ({
+          timestamp: T + minute * MINUTE + index,
+          message: wafAccessLine(
+            API,
+            'prod',
+            `5e1c0a2b-7777-4000-8000-${String(minute * 1000 + index).padStart(12, '0')}`,
+          ),
+        })),
+      ),
+    ),
+  );
+
+describe('npm start --input on the simulated clock', () => {
+  it('replays in event order, runs the sweep on the same clock, and reports every message with its time', async () => {
+    // Given in the wrong order: the escalation's file first, the quiet start second.
+    await writeFile(file('later.json'), payload(70, 150));
+    await writeFile(file('earlier.json'), [0, 5, 10, 15].map((minute) => payload(minute, 3)).join('\n'));
+    await writeFile(
+      file('cdk.json'),
+      JSON.stringify({
+        context: {
+          apigw403: {
+            alertEmails: ['ops@example.com'],
+            apis: [{ restApiId: API, stage: 'prod', accessLogGroup: `/aws/apigateway/${API}/prod` }],
+            noisePolicy: { notifyResolved: true, realertMinutes: 30 },
+          },
+        },
+      }),
+    );
+    await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'cli/start.ts',
+        '--input',
+        file('later.json'),
+        file('earlier.json'),
+        '--config',
+        file('cdk.json'),
+        '--report',
+        file('report.json'),
+      ],
+      { timeout: 60_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+    );
+    const report = JSON.parse(await readFile(file('report.json'), 'utf8')) as {
+      messages: PublishedMessage[];
+    };
+    expect(report.messages.map((message) => [message.at, message.lifecycle])).toEqual([
+      ['2026-11-30T10:00:00.002Z', 'new'],
+      ['2026-11-30T11:10:00.149Z', 'escalated'],
+      // No 403 for 60 minutes after 11:10: the first sweep after 12:10 resolves it and, as the
+      // config's policy says, notifies.
+      ['2026-11-30T12:15:00.000Z', 'resolved'],
+    ]);
+    expect(report.messages[1]).toMatchObject({
+      kind: 'alert',
+      apiId: API,
+      stage: 'prod',
+      category: 'WAF_FILTERED',
+      action: 'alert',
+      reason: expect.stringMatching(/^Escalated: 150 in 5 min against a usual /),
+    });
+  });
+});
