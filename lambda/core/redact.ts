@@ -7,8 +7,10 @@ import { normaliseText } from './normalise-text.js';
  * - everything after an authorization scheme (`Bearer`, `Basic`, `Token`, `AWS4-HMAC-SHA256`, ...)
  *   up to the end of the value, parameters and padding included;
  * - the value of every credential-like key (`password`, `*token*`, `*secret*`, `*key`, `cookie`,
- *   `X-Amz-Signature`, ...) in any syntax: `k: v`, `k=v`, query strings, JSON, `<k>v</k>`;
- * - URL userinfo (`https://user:pass@host`) and private-key blocks;
+ *   `X-Amz-Signature`, `pin`, `mfa`, ...) in any syntax: `k: v`, `k=v`, query strings and form arrays
+ *   (`user[password]=v`), JSON (all of an array or object value), `<k>v</k>`, HAR and HTML name/value
+ *   pairs;
+ * - URL userinfo (`https://user:pass@host`, `//user:pass@host`) and private-key blocks;
  * - tokens that are credentials on their own: AWS access key ids (also inside a word), 40-character
  *   secret keys, JWTs, known token prefixes and long high-entropy strings.
  *
@@ -67,6 +69,7 @@ const SECRET_KEY_PARTS = [
   'password',
   'passwd',
   'passphrase',
+  'passcode',
   'secret',
   'token',
   'apikey',
@@ -84,10 +87,24 @@ const SECRET_KEY_PARTS = [
   'sessid',
 ];
 /** Parts of a key name (split at `-` `_` `.` and camelCase) that make it a credential key. */
-const SECRET_NAME_PARTS = new Set(['pass', 'pwd', 'sid', 'auth', 'sig', 'otp']);
+const SECRET_NAME_PARTS = new Set(['pass', 'pwd', 'sid', 'auth', 'sig', 'otp', 'pin', 'hmac', 'mfa', 'totp']);
 /** Key parts that name a credential only as the last part (`x_sig`, not `sig_version`). */
 const LAST_PART_ONLY = new Set(['sig', 'otp']);
-const SECRET_KEYS = new Set(['key', 'sig', 'pass', 'pwd', 'auth', 'sid', 'otp']);
+const SECRET_KEYS = new Set([
+  'key',
+  'sig',
+  'pass',
+  'pwd',
+  'auth',
+  'sid',
+  'otp',
+  'pin',
+  'hmac',
+  'mfa',
+  'totp',
+]);
+/** Keys read only before `=` or `:`: "pin v1.2.3" pins a version, it does not give a PIN. */
+const SEPARATOR_ONLY_KEYS = new Set(['pin']);
 /** `…key` names that hold a credential (a `routeKey` or `sortKey` does not). */
 const SECRET_KEY_SUFFIXES = [
   'apikey',
@@ -103,6 +120,7 @@ const SECRET_KEY_SUFFIXES = [
   'encryptionkey',
   'licensekey',
   'subscriptionkey',
+  'functionskey',
   'pwd',
 ];
 
@@ -110,8 +128,10 @@ const SECRET_KEY_SUFFIXES = [
 /** What follows `API Key: ` when a request carried no key. */
 const EMPTY_API_KEY_SLOT = 'API Stage:';
 
-/** After a quoted credential name: `","value":"` (spaces allowed). */
-const NAMED_VALUE = /"\s*,\s*"value"\s*:\s*"/y;
+/** After a quoted credential name: `","value":"` (JSON), `" value="` (an HTML or XML attribute). */
+const NAMED_VALUE = /"\s*,\s*"value"\s*:\s*"|["']\s+value\s*=\s*(["']?)/y;
+/** After a quoted value: `","name":"` or `","key":"`, the pair's name written after its value. */
+const VALUE_THEN_NAME = /"\s*,\s*"(?:name|key)"\s*:\s*"/y;
 
 const PLACEHOLDERS = new Set(['', '-', 'null', 'none', 'undefined', 'value', 'true', 'false', REDACTED]);
 
@@ -412,13 +432,17 @@ class Scanner {
     return end > start && end < this.n && this.c(end) === 0x3d;
   }
 
-  /** A value the scanner may leave: a placeholder, a masked id, or the marker of an earlier pass. */
-  private isHarmless(start: number, end: number): boolean {
+  /**
+   * A value the scanner may leave: a placeholder, a masked id (`****gE96dR`, the gateway's and
+   * `maskApiKeyId`'s), or the marker of an earlier pass. A password is never shown masked with a
+   * tail: `****Summer24` is a password that starts with stars.
+   */
+  private isHarmless(start: number, end: number, password = false): boolean {
     if (end - start > 64) return false;
     const value = this.s.slice(start, end);
     return (
       PLACEHOLDERS.has(value.toLowerCase()) ||
-      /^\*{3,}[^*]{0,8}$/.test(value) ||
+      (password ? /^\*+$/ : /^\*{3,}[^*]{0,6}$/).test(value) ||
       // The gateway's line for a request without a key: "API Key: API Stage: …".
       this.s.startsWith(EMPTY_API_KEY_SLOT, start)
     );
@@ -489,7 +513,8 @@ class Scanner {
    * of the value, which may itself hold a key (`token= password=…`).
    */
   private keyValue(keyStart: number, keyEnd: number): number {
-    let p = keyEnd;
+    const formArray = this.formArrayKey(keyEnd);
+    let p = formArray?.end ?? keyEnd;
     const quotedKey = p < this.n && QUOTES.has(this.c(p));
     if (quotedKey) p += 1;
     p = this.skipSpaces(p);
@@ -504,26 +529,34 @@ class Scanner {
     } else {
       return this.spacedValue(keyStart, keyEnd, p, quotedKey, tagOpen);
     }
-    if (quotedKey && this.namedValue(keyStart, keyEnd, p)) return p;
+    if (this.namedValue(keyStart, keyEnd, p, quotedKey)) return p;
     // Most words are not followed by a separator: the key's name is read only for those that are.
-    const kind = keyKind(this.s.slice(keyStart, keyEnd));
+    const key = this.s.slice(keyStart, keyEnd);
+    const kind = keyKind(key) ?? formArray?.kind;
     if (!kind) return keyEnd;
     if (p < this.n && (this.c(p) === 0x3d || this.c(p) === 0x3e) && !xml) p += 1;
     p = this.skipSpaces(p);
-    // A JSON array of values (`"x-api-key":["k"]`, HTTP API's multi-value headers): its first element.
-    if (p < this.n && this.c(p) === 0x5b && !this.s.startsWith(REDACTED, p)) p = this.skipSpaces(p + 1);
+    // `"password":{"value":"x"}`: a credential's object holds the credential, whatever its keys.
+    if (p < this.n && this.c(p) === 0x7b) {
+      this.spans.add(p + 1, this.next('}', p + 1));
+      return p + 1;
+    }
+    // A JSON array of values (`"x-api-key":["k"]`, HTTP API's multi-value headers): all its elements.
+    const array = p < this.n && this.c(p) === 0x5b && !this.s.startsWith(REDACTED, p);
+    if (array) p = this.skipSpaces(p + 1);
     let quote = p < this.n && QUOTES.has(this.c(p)) ? this.c(p) : undefined;
     // `password=<hunter2>`: a placeholder-like bracket is the value's own.
     if (quote === undefined && !xml && p < this.n && this.c(p) === 0x3c) quote = 0x3e;
     if (quote !== undefined) p += 1;
     let valueEnd: number;
     if (quote !== undefined) {
-      valueEnd = this.next(String.fromCharCode(quote), p);
+      valueEnd = array ? this.arrayEnd(p, quote) : this.next(String.fromCharCode(quote), p);
     } else if (xml) {
       valueEnd = this.next('<', p);
     } else {
       valueEnd = this.plainValueEnd(p, kind);
     }
+    const password = isPasswordKey(key);
     if (kind === 'authorization') {
       const wordEnd = this.keyEnd(p);
       if (SCHEMES.has(this.s.slice(p, wordEnd).toLowerCase())) {
@@ -533,26 +566,83 @@ class Scanner {
         this.redactSchemeValue(schemeStart, end, false);
         return p;
       }
-      // An unknown scheme (`Splunk x`, `AWS id:sig`) is kept no more than its credential.
-      if (quote === undefined && !xml) valueEnd = this.authorizationEnd(valueEnd);
     }
-    if (!this.isHarmless(p, valueEnd)) this.spans.add(p, valueEnd);
+    if (quote === undefined && !xml) valueEnd = this.plainWordsEnd(valueEnd, kind, password && sep === 0x3a);
+    if (!this.isHarmless(p, valueEnd, password)) this.spans.add(p, valueEnd);
     return p;
   }
 
-  /** Where an unquoted authorization value whose first word ends at `wordEnd` ends. */
-  private authorizationEnd(wordEnd: number): number {
+  /**
+   * An unknown scheme (`Splunk x`, `AWS id:sig`) is kept no more than its credential, and a header's
+   * passphrase (`X-Password: correct horse battery staple`) runs to the next header.
+   */
+  private plainWordsEnd(valueEnd: number, kind: KeyKind, passphrase: boolean): number {
+    if (kind === 'authorization') return this.wordsEnd(valueEnd, 'authorization');
+    return passphrase ? this.wordsEnd(valueEnd, 'passphrase') : valueEnd;
+  }
+
+  /**
+   * `user[password]=`, `password[]=` (Rails and PHP form arrays): where the brackets end, and whether
+   * one of their names is a credential's. Only brackets followed by `=` make a key.
+   */
+  private formArrayKey(keyEnd: number): { readonly end: number; readonly kind?: KeyKind } | undefined {
+    let p = keyEnd;
+    let kind: KeyKind | undefined;
+    while (p < this.n && this.c(p) === 0x5b) {
+      const nameEnd = this.keyEnd(p + 1);
+      if (nameEnd >= this.n || this.c(nameEnd) !== 0x5d) return undefined;
+      kind ??= nameEnd > p + 1 ? keyKind(this.s.slice(p + 1, nameEnd)) : undefined;
+      p = nameEnd + 1;
+    }
+    if (p === keyEnd || p >= this.n || this.c(p) !== 0x3d) return undefined;
+    return kind ? { end: p, kind } : { end: p };
+  }
+
+  /** The end of the quoted elements of a JSON array whose first element starts at `start`. */
+  private arrayEnd(start: number, quote: number): number {
+    const cached = this.valueEnds.get('array');
+    if (cached && start >= cached.from && start <= cached.end) return cached.end;
+    const ch = String.fromCharCode(quote);
+    let end = this.next(ch, start);
+    for (;;) {
+      let p = this.skipSpaces(end + 1);
+      if (p >= this.n || this.c(p) !== 0x2c) break;
+      p = this.skipSpaces(p + 1);
+      if (p >= this.n || this.c(p) !== quote) break;
+      end = this.next(ch, p + 1);
+    }
+    this.valueEnds.set('array', { from: start, end });
+    return end;
+  }
+
+  /**
+   * Where an unquoted value of several words whose first word ends at `wordEnd` ends: an unknown
+   * authorization scheme's to the end of the value, a passphrase's up to the next `name:` or `name=`.
+   * Scanning resumes inside the value, where each `Authorization:` would walk to the end again
+   * (quadratic on `Authorization: ` repeated): a value starting inside a walked one ends where it did.
+   */
+  private wordsEnd(wordEnd: number, kind: 'authorization' | 'passphrase'): number {
+    const cached = this.valueEnds.get(`${kind} words`);
+    if (cached && wordEnd >= cached.from && wordEnd <= cached.end) return cached.end;
     // Every word up to the value's end: stopping after the second left the third for the next pass
     // (`Authorization=a a a` became `[redacted] a`, then `[redacted]`), so redaction was not idempotent.
     let end = wordEnd;
     while (end < this.n && this.c(end) === SPACE) {
       const next = this.skipSpaces(end);
-      if (next >= this.n || VALUE_END.has(this.c(next)) || this.s.startsWith(REDACTED, next)) return end;
-      const after = this.plainValueEnd(next, 'scheme');
-      if (after <= next) return end;
+      if (next >= this.n || VALUE_END.has(this.c(next)) || this.s.startsWith(REDACTED, next)) break;
+      if (kind === 'passphrase' && this.startsNamedPair(next)) break;
+      const after = this.plainValueEnd(next, kind === 'authorization' ? 'scheme' : 'secret');
+      if (after <= next) break;
       end = after;
     }
+    this.valueEnds.set(`${kind} words`, { from: wordEnd, end });
     return end;
+  }
+
+  /** A `name:` or `name=` starts at `i` (the next header or pair). */
+  private startsNamedPair(i: number): boolean {
+    const end = this.keyEnd(i);
+    return end > i && end < this.n && (this.c(end) === 0x3a || this.c(end) === 0x3d);
   }
 
   /**
@@ -572,8 +662,9 @@ class Scanner {
     if (!attribute && !quotedValue && (quotedKey || !isKeyChar(this.c(p)))) return keyEnd;
     // "… require API Key. Request will not …": a key that ends a sentence names nothing after it.
     if (!quotedKey && this.c(keyEnd - 1) === 0x2e) return keyEnd;
-    const kind = keyKind(this.s.slice(keyStart, keyEnd));
-    if (kind !== 'secret' && kind !== 'cookie') return keyEnd;
+    const key = this.s.slice(keyStart, keyEnd);
+    const kind = keyKind(key);
+    if ((kind !== 'secret' && kind !== 'cookie') || SEPARATOR_ONLY_KEYS.has(key.toLowerCase())) return keyEnd;
     let start = attribute ? p + 'value='.length : p;
     const quote = QUOTES.has(this.c(start)) ? this.c(start) : undefined;
     if (quote !== undefined) start += 1;
@@ -586,29 +677,57 @@ class Scanner {
       let word = end;
       while (word > start && /[.,;:!?]/.test(this.s.charAt(word - 1))) word -= 1;
       const letters = this.s.slice(start, Math.min(word, start + 64));
-      const prose =
-        letters.length === 0 || !isPasswordKey(this.s.slice(keyStart, keyEnd)) || isProseWord(letters);
+      const prose = letters.length === 0 || !isPasswordKey(key) || isProseWord(letters);
       if (/^[A-Za-z]*$/.test(letters) && prose) return keyEnd;
     }
-    if (!this.isHarmless(start, end)) this.spans.add(start, end);
+    if (!this.isHarmless(start, end, isPasswordKey(key))) this.spans.add(start, end);
     // The value may itself be a key (`passwd token=x`): scanning goes on inside it.
     return start;
   }
 
-  /** `{"name":"password","value":"x"}` (HAR, Postman): the name says what the next value holds. */
-  private namedValue(keyStart: number, keyEnd: number, p: number): boolean {
+  /**
+   * `{"name":"password","value":"x"}` (HAR, Postman), `<input name="password" value="x">`, and
+   * `{"value":"x","name":"password"}`: the name says what the value beside it holds.
+   */
+  private namedValue(keyStart: number, keyEnd: number, p: number, quotedKey: boolean): boolean {
     const key = this.s.slice(keyStart, keyEnd).toLowerCase();
+    if (key === 'value' && quotedKey) return this.valueThenName(p);
     if (key !== 'name' && key !== 'key') return false;
     const open = this.skipSpaces(p);
-    if (this.c(open) !== 0x22) return false;
-    const close = this.next('"', open + 1);
+    const quote = this.c(open);
+    if (quote !== 0x22 && (quotedKey || quote !== 0x27)) return false;
+    const close = this.next(String.fromCharCode(quote), open + 1);
     if (close - open > 128 || !keyKind(this.s.slice(open + 1, close))) return false;
     NAMED_VALUE.lastIndex = close;
     const match = NAMED_VALUE.exec(this.s);
-    if (!match) return false;
+    // The JSON form needs a quoted key, the attribute form (the one with a group) an unquoted one.
+    if (!match || (match[1] === undefined) !== quotedKey) return false;
     const start = close + match[0].length;
-    const end = this.next('"', start);
+    const valueQuote = quotedKey ? '"' : match[1];
+    let end: number;
+    if (valueQuote) {
+      end = this.next(valueQuote, start);
+    } else {
+      end = start;
+      while (end < this.n && !this.isHardSpace(end) && !VALUE_END.has(this.c(end))) end += 1;
+    }
     if (!this.isHarmless(start, end)) this.spans.add(start, end);
+    return true;
+  }
+
+  /** `"value":"x","name":"password"`: a HAR pair written value first. */
+  private valueThenName(p: number): boolean {
+    const open = this.skipSpaces(p);
+    if (this.c(open) !== 0x22) return false;
+    const close = this.next('"', open + 1);
+    if (close - open > 4096) return false;
+    VALUE_THEN_NAME.lastIndex = close;
+    const match = VALUE_THEN_NAME.exec(this.s);
+    if (!match) return false;
+    const nameStart = close + match[0].length;
+    const nameEnd = this.s.indexOf('"', nameStart);
+    if (nameEnd < 0 || nameEnd - nameStart > 128 || !keyKind(this.s.slice(nameStart, nameEnd))) return false;
+    if (!this.isHarmless(open + 1, close)) this.spans.add(open + 1, close);
     return true;
   }
 
@@ -630,36 +749,69 @@ class Scanner {
     }
   }
 
-  /** `scheme://user:password@host`: the whole userinfo. */
+  /** `scheme://user:password@host` and `//user:password@host`: the whole userinfo. */
   scanUserinfo(): void {
     let from = 0;
     for (;;) {
-      const at = this.s.indexOf('://', from);
+      const at = this.s.indexOf('//', from);
       if (at < 0) return;
-      // The password may hold an unencoded `@`: userinfo runs to the last `@` of the authority.
-      let p = at + 3;
-      let lastAt = -1;
-      while (p < this.n) {
-        const ch = this.c(p);
-        if (ch === 0x2f || ch === 0x3f || ch === 0x23 || ch === SPACE || VALUE_END.has(ch)) break;
-        if (ch === 0x40) lastAt = p;
-        p += 1;
+      const before = at > 0 ? this.c(at - 1) : SPACE;
+      // Without a scheme, `//` starts an authority only where a URL can start, and a userinfo
+      // without `:` (no password) is more likely a path than a user.
+      const schemed = before === 0x3a;
+      const bare = before === SPACE || before === 0x3d || before === 0x28 || QUOTES.has(before);
+      if (!schemed && !bare) {
+        from = at + 2;
+        continue;
       }
-      if (lastAt > at + 3 && this.s.slice(at + 3, lastAt) !== REDACTED) this.spans.add(at + 3, lastAt);
-      from = Math.max(p, at + 3);
+      const { end, lastAt, colon } = this.authority(at + 2);
+      if (lastAt > at + 2 && (schemed || colon) && this.s.slice(at + 2, lastAt) !== REDACTED)
+        this.spans.add(at + 2, lastAt);
+      from = Math.max(end, at + 2);
     }
   }
 
-  /** API Gateway echoes the caller's token first: `<token> not a valid key=value pair ...`. */
+  /** The authority from `start`, its last `@` (the password may hold an unencoded one), a `:` before it. */
+  private authority(start: number): {
+    readonly end: number;
+    readonly lastAt: number;
+    readonly colon: boolean;
+  } {
+    let p = start;
+    let lastAt = -1;
+    let colon = false;
+    while (p < this.n) {
+      const ch = this.c(p);
+      if (ch === 0x2f || ch === 0x3f || ch === 0x23 || ch === SPACE || VALUE_END.has(ch)) break;
+      if (ch === 0x40) lastAt = p;
+      else if (ch === 0x3a && lastAt < 0) colon = true;
+      p += 1;
+    }
+    return { end: p, lastAt, colon };
+  }
+
+  /**
+   * API Gateway echoes the caller's token first: `<token> not a valid key=value pair ...`, quoted in
+   * its IncompleteSignatureException message (`'<token>' not a valid key=value pair ...`).
+   */
   scanEchoedToken(): void {
     const marker = ' not a valid key=value pair';
     let from = 0;
     for (;;) {
       const at = this.s.indexOf(marker, from);
       if (at < 0) return;
-      let start = at;
-      while (start > from && this.c(start - 1) !== SPACE && !QUOTES.has(this.c(start - 1))) start -= 1;
-      if (this.s.slice(start, at) !== REDACTED) this.spans.add(start, at);
+      const end = at > 0 && QUOTES.has(this.c(at - 1)) ? at - 1 : at;
+      // The walk stops at a space, a quote or a marker an earlier pass left (`password[redacted]`):
+      // each walk stays inside the word before its own marker, so the walks never overlap.
+      let start = end;
+      while (
+        start > 0 &&
+        this.c(start - 1) !== SPACE &&
+        !QUOTES.has(this.c(start - 1)) &&
+        !(this.c(start - 1) === 0x5d && this.s.endsWith(REDACTED, start))
+      )
+        start -= 1;
+      if (this.s.slice(start, end) !== REDACTED) this.spans.add(start, end);
       from = at + marker.length;
     }
   }

@@ -159,6 +159,44 @@ const LEAKS: readonly (readonly [name: string, text: string, secrets: readonly s
     'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/xxxxxxxxxxxxxxxxxxxxxxxx',
     ['xxxxxxxxxxxx'],
   ],
+  // Attack round 2 (F3): API Gateway quotes the echoed token; the entropy rule misses these.
+  ...['dXNlcjpwYXNz', 'SomeKey12345', 'hunter2hunter2'].map(
+    (token) =>
+      [
+        `quoted echoed token ${token}`,
+        `'${token}' not a valid key=value pair (missing equal-sign) in Authorization header: 'Basic ${token}'.`,
+        [token],
+      ] as const,
+  ),
+  [
+    'form-array key `user[password]=`',
+    '/login?user[email]=a&user[password]=Summer2024hunter',
+    ['Summer2024hunter'],
+  ],
+  ['form-array key `password[]=`', '/login?password[]=Summer2024hunter', ['Summer2024hunter']],
+  ['percent-encoded form-array key', '/login?user%5Bpassword%5D=Summer2024hunter&x=1', ['Summer2024hunter']],
+  [
+    'spaced passphrase after a header name',
+    'probe X-Password: correct horse battery staple',
+    ['correct', 'horse', 'battery', 'staple'],
+  ],
+  ['every element of a JSON array', '{"password":["a","Hunter2secret"]}', ['Hunter2secret']],
+  ['a nested object under a credential key', '{"password":{"value":"Hunter2secret"}}', ['Hunter2secret']],
+  ['HAR pair written value first', '{"value":"Hunter2secret","name":"password"}', ['Hunter2secret']],
+  ['userinfo without a scheme', 'see //admin:Hunter2secret@db.example.com/x', ['Hunter2secret', 'admin']],
+  ['HTML input with a password name', '<input name="password" value="Hunter2secret">', ['Hunter2secret']],
+  [
+    'HTML input, single quotes',
+    "<input type='password' name='pwd' value='Hunter2secret'>",
+    ['Hunter2secret'],
+  ],
+  ['`passcode=`', 'passcode=123456', ['123456']],
+  ['`pin=`', 'pin=4321', ['4321']],
+  ['`x-functions-key:`', 'x-functions-key: abcdEFGH1234', ['abcdEFGH1234']],
+  ['`hmac=`', 'hmac=deadbeef99', ['deadbeef99']],
+  ['`mfa=`', 'mfa=123456', ['123456']],
+  ['`totp=`', 'totp=654321', ['654321']],
+  ['a password that starts with stars', 'password=****Summer24', ['Summer24']],
 ];
 
 describe('redaction by position', () => {
@@ -178,6 +216,11 @@ describe('redaction by position', () => {
     expect(redact('Authorization: Splunk hunter2SECRET')).toBe(`Authorization: ${REDACTED}`);
     expect(redact('{"name":"password","value":"hunter2"}')).toBe(`{"name":"password","value":"${REDACTED}"}`);
     expect(redact('https://admin:hunter2%40x@host/p')).toBe(`https://${REDACTED}@host/p`);
+    expect(redact('X-Password: correct horse battery staple Host: x')).toBe(
+      `X-Password: ${REDACTED} Host: x`,
+    );
+    expect(redact('{"password":["a","b2"]}')).toBe(`{"password":["${REDACTED}"]}`);
+    expect(redact("'abc' not a valid key=value pair")).toBe(`'${REDACTED}' not a valid key=value pair`);
     // A JWT-looking path segment takes no plain segment before it along (it took `/prod`).
     expect(redact(`/prod/${JWT_PADDED}`)).toBe(`/prod/${REDACTED}`);
     expect(redact(`GET /prod/api/v2/Users/${JWT_PADDED}/orders`)).toBe(`GET /prod/api/v2/Users/${REDACTED}`);
@@ -219,6 +262,16 @@ describe('prose and gateway messages survive', () => {
     'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
     'aws-sdk-java/2.20.162 Linux/5.10.205-195.807.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.9+8-LTS Java/17.0.9',
     '/prod/api/v2/Users/5f3c9aB2xQ/orders',
+    'pin the version',
+    'pin v1.2.3',
+    'mfa required',
+    'MFA required for this call',
+    'TOTP code invalid',
+    '{"value":"us-east-1","name":"region"}',
+    '<input name="email" value="a@b.example">',
+    'a//b:c@d',
+    '//cdn.example.com/lib.js',
+    'API Key: ****abcd API Stage: a1b2c3/prod',
     'Sending request to https://lambda.us-west-2.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-west-2:919586034543:function:ExtensionGatewayAuthorizer/invocations',
   ])('%s', (text) => {
     expect(redact(text)).toBe(text);
@@ -268,6 +321,17 @@ const hostileChar = fc.constantFrom(
 const hostileText = fc.array(hostileChar, { maxLength: 60 }).map((parts) => parts.join(''));
 
 describe('redaction properties', () => {
+  // Attack round 2 (F5): a later rule took a marker an earlier one left (`password[redacted]`).
+  it.each([
+    'password-----BEGIN PRIVATE KEY----------END PRIVATE KEY----- not a valid key=value pair',
+    'password%3D not a valid key=value pair not a valid key=value pair',
+    "password[redacted] 'x' not a valid key=value pair",
+    'user[password]=[redacted]&password[]=a b',
+  ])('is idempotent on %s', (text) => {
+    const once = redact(text);
+    expect(redact(once)).toBe(once);
+  });
+
   it('is idempotent on hostile and arbitrary text', () => {
     fc.assert(
       fc.property(fc.oneof(hostileText, fc.string({ unit: 'binary', maxLength: 80 })), (text) => {
@@ -405,6 +469,16 @@ describe('linear time', () => {
     'path words before a JWT (path segments)': `${fill('/prod').slice(0, SIZE - 40)}/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0`,
     'bare password keys (prose words)': fill('passwd hunter pwd reset '),
     'one long all-letter password': `passwd ${fill('ab')}`,
+    // Attack round 2 (F2): each value walked to the end of the text once per key inside it.
+    '`Authorization: ` (unknown-scheme words)': fill('Authorization: '),
+    '`Authorization=a `': fill('Authorization=a '),
+    'header passphrases (passphrase words)': fill('X-Password: a '),
+    'JSON arrays under credential keys': fill('"password":["a",'),
+    'objects under credential keys': fill('"token":{'),
+    'form-array keys': fill('a[password]['),
+    'userinfo without a scheme': fill(' //a:b'),
+    'quoted echoed tokens': fill("'x' not a valid key=value pair"),
+    'HAR pairs written value first': fill('{"value":"a","name":"'),
   };
 
   it.each(Object.entries(ADVERSARIAL))(
