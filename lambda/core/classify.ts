@@ -606,7 +606,10 @@ class Facts {
   readonly path?: string;
   readonly stage?: string;
   readonly isHttpApi: boolean;
-  /** A WebSocket API's line: its format logs the connection id, event type or message id. */
+  /**
+   * A WebSocket API's line: its format logs the connection id, event type or message id (or the
+   * route is `$connect` / `$disconnect`), and no HTTP method or resource path.
+   */
   readonly isWebSocket: boolean;
   readonly webSocketEvent?: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
 
@@ -624,8 +627,12 @@ class Facts {
     this.stage = this.value('stage') ?? this.execution?.stage ?? input.context.stage;
     const logged = this.access?.logged;
     const routeKey = this.value('routeKey');
+    // WebSocket APIs have no HTTP method or resource path: a REST or HTTP line that happens to log a
+    // `message_id` or an `event.type` stays what its method and path say it is.
     this.isWebSocket =
       logged !== undefined &&
+      !logged.has('httpMethod') &&
+      !logged.has('resourcePath') &&
       (logged.has('connectionId') ||
         logged.has('eventType') ||
         logged.has('messageId') ||

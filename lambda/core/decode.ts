@@ -128,8 +128,12 @@ function validateDocument(doc: Record<string, unknown>): DecodeResult {
   };
 }
 
-/** The largest epoch milliseconds a `Date` holds: a time past it cannot be rendered (`toISOString` throws). */
-export const MAX_EVENT_TIME_MS = 8.64e15;
+/**
+ * The largest epoch milliseconds accepted as an event time: a day inside what a `Date` holds (8.64e15),
+ * because renderers and windows work on times around it (the Logs Insights link adds 5 minutes) and
+ * `toISOString` throws past the limit.
+ */
+export const MAX_EVENT_TIME_MS = 8.64e15 - 24 * 60 * 60 * 1000;
 
 /** A log event time every renderer can turn into a date. */
 export function isEventTime(value: unknown): value is number {

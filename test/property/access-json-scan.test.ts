@@ -353,3 +353,36 @@ describe('the shape scanner answers on its own', () => {
     },
   );
 });
+
+describe('the shape scanner stays linear', () => {
+  /** Best time of `read` over rounds (noise only ever adds time). */
+  const best = (read: () => void): number => {
+    let fastest = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 3; round += 1) {
+      const start = performance.now();
+      read();
+      fastest = Math.min(fastest, performance.now() - start);
+    }
+    return fastest;
+  };
+
+  // An attacker pass found `{}` in a learnt shape compiled to `\{ * *\}`: 32 k spaces took 2.6 s.
+  it.each([
+    [
+      'an empty object inside the shape',
+      '{"requestId":"r1","status":"403","a":{}}',
+      '{"requestId":"r1","status":"403","a":{',
+    ],
+    ['an empty object as the whole line', '{}', '{'],
+  ])(
+    'after a line with %s, spaces before a wrong character cost what a value does',
+    (_name, teach, prefix) => {
+      scanJsonLine(teach);
+      const size = 64_000;
+      const hostile = `${prefix}${' '.repeat(size)}x}}`;
+      const benign = `${prefix}"b":"${'x'.repeat(size)}"}}`;
+      const [hostileMs, benignMs] = [best(() => scanJsonLine(hostile)), best(() => scanJsonLine(benign))];
+      expect(hostileMs / Math.max(benignMs, 0.05)).toBeLessThan(50);
+    },
+  );
+});

@@ -261,6 +261,27 @@ describe('WebSocket access lines', () => {
     expect(restFinding?.category).toBe('AUTHORIZER_EXPLICIT_DENY');
     for (const finding of [httpFinding, restFinding]) expect(finding?.signals).not.toContain('websocket-api');
   });
+
+  // An attacker pass found REST lines taken for WebSocket ones through keys that read as WebSocket fields.
+  it.each([
+    ['message_id', { message_id: 'm-1' }],
+    ['event.type', { event: { type: 'api-call' } }],
+    ['request.messageId', { request: { messageId: '-' } }],
+    ['connectionId', { connectionId: 'c-1' }],
+  ])('a REST line that also logs %s stays a REST line', (_name, extra) => {
+    const finding = classify(
+      JSON.stringify({
+        requestId: 'r',
+        status: '403',
+        httpMethod: 'GET',
+        resourcePath: '/orders',
+        error: { message: MESSAGES.explicitDeny, responseType: 'AUTHORIZER_FAILURE' },
+        ...extra,
+      }),
+    );
+    expect(finding?.category).toBe('AUTHORIZER_EXPLICIT_DENY');
+    expect(finding?.signals).not.toContain('websocket-api');
+  });
 });
 
 describe('the recommended WebSocket access-log format', () => {

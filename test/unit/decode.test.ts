@@ -72,6 +72,12 @@ describe('decodeSubscriptionEvent', () => {
       { id: '1', timestamp: 1e20, message: 'x' },
       /\.timestamp/,
     ],
+    // At the very edge of the range: the Logs Insights link's 5-minute margin would pass it.
+    [
+      'an event whose timestamp is the last a Date holds',
+      { id: '1', timestamp: 8.64e15, message: 'x' },
+      /\.timestamp/,
+    ],
     [
       'an event whose timestamp is before the Date range',
       { id: '1', timestamp: -1e16, message: 'x' },
