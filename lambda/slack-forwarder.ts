@@ -5,6 +5,8 @@ import { forwarderConfig } from './adapters/env-config.js';
 import { readWebhookUrl, type SlackPost, slackPoster } from './adapters/slack-webhook.js';
 import { FORWARDER_ENV, FORWARDER_SERVICE_NAME } from './core/monitor-contract.js';
 import { parseAlertView } from './core/render/alert-schema.js';
+import { renderDigestSlack } from './core/render/digest.js';
+import { parseDigestView } from './core/render/digest-schema.js';
 import type { SlackMessage } from './core/render/index.js';
 import { fromLog, renderSlackMessage, SLACK_LIMITS } from './core/render/index.js';
 
@@ -22,13 +24,15 @@ let post: SlackPost | undefined;
 const NOT_AN_ALERT = 'A message on the alert topic that is not a monitor alert:';
 
 /**
- * The SNS `default` message is the alert view. Only a view that passes the schema (the monitor's own
- * form, see alert-schema.ts) is rendered as an alert; anything else published to the topic is shown
+ * The SNS `default` message is the alert view (or the digest view). Only a view that passes its schema
+ * (the publisher's own form, see alert-schema.ts and digest-schema.ts) is rendered; anything else published to the topic is shown
  * as log text: redacted, neutralised and bounded, never passed through.
  */
 export function slackMessageFor(snsMessage: string): SlackMessage {
   const view = parseAlertView(snsMessage);
   if (view) return renderSlackMessage(view);
+  const digest = parseDigestView(snsMessage);
+  if (digest) return renderDigestSlack(digest);
   const text = fromLog(snsMessage, SLACK_LIMITS.sectionText - NOT_AN_ALERT.length - 1);
   return {
     text: NOT_AN_ALERT,

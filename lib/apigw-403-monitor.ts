@@ -31,13 +31,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { Category } from '../lambda/core/categories.js';
+import { DIGEST_SERVICE_NAME } from '../lambda/core/digest-event.js';
 import { executionLogGroupName } from '../lambda/core/execution-log.js';
 import {
   forwarderEnvironment,
   MONITOR_SERVICE_NAME,
   monitorEnvironment,
 } from '../lambda/core/monitor-contract.js';
-import { type NoisePolicyInput, parseNoisePolicy } from '../lambda/core/noise-policy.js';
+import { type NoisePolicy, type NoisePolicyInput, parseNoisePolicy } from '../lambda/core/noise-policy.js';
 import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../lambda/core/state-table.js';
 import type { SubscriptionCheckProperties } from '../lambda/core/subscription-check.js';
 import {
@@ -57,6 +58,7 @@ import {
   DEFAULT_MIN_ALERT_COUNT,
 } from './config.js';
 import { DEFAULT_METRIC_NAMESPACE, forbiddenMetric, MonitorDashboard } from './dashboard.js';
+import { MonitorSchedules } from './digest.js';
 import { FailureQueueDestination, QUEUE_SEND_KMS_ACTIONS } from './failure-destination.js';
 import {
   type AccessLogFormatKind,
@@ -101,6 +103,9 @@ export const STATE_TABLE_ACTIONS: readonly string[] = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
 ];
+
+/** The digest function's table access: the listing of lambda/adapters/state-store.ts (`listGroups`). */
+export const DIGEST_TABLE_ACTIONS: readonly string[] = ['dynamodb:Scan'];
 
 /** One API stage to watch. Give `apiId` and `stageName`, or a `stage` (or `api`) from the same app. */
 export interface WatchedStage {
@@ -361,6 +366,12 @@ export class Apigw403Monitor extends Construct {
   readonly routeForwarders: ReadonlyMap<string, nodejs.NodejsFunction>;
   /** The policy's `NOISE_POLICY` JSON, as the functions read it. */
   readonly noisePolicyJson: string;
+  /** The policy with its defaults, as the functions apply it. */
+  readonly noisePolicy: NoisePolicy;
+  /** The digest function (none with `digest: false` in the policy). */
+  readonly digestFunction?: nodejs.NodejsFunction;
+  /** The schedules (EventBridge Scheduler) and their execution role. */
+  readonly schedules: MonitorSchedules;
   /** Set with `centralIngest`: the stream, destination and event source mapping. */
   readonly centralIngest?: Apigw403CentralIngest;
   /** Set with `accountWide`: the discovery function's rules and permissions. */
@@ -389,7 +400,7 @@ export class Apigw403Monitor extends Construct {
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     const namespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
     const key = props.encryptionKey;
-    this.noisePolicyJson = this.noisePolicyEnv(props.noisePolicy);
+    [this.noisePolicyJson, this.noisePolicy] = this.noisePolicyEnv(props.noisePolicy);
 
     this.topic = this.createTopic(key, props.alertEmails ?? []);
 
@@ -498,6 +509,7 @@ export class Apigw403Monitor extends Construct {
     this.slackForwarder = this.defaultForwarder(props, logRetention, asyncOptions);
     if (props.chatbotSlackChannel) this.addChatbot(props.chatbotSlackChannel);
     this.routeForwarders = this.addRoutes(props.routes, logRetention, asyncOptions);
+    [this.digestFunction, this.schedules] = this.addSchedules(logRetention, key, asyncOptions);
 
     const groups = this.subscribedGroups(stages);
     this.subscribedLogGroupArns = groups.map((group) => group.arn);
@@ -514,7 +526,7 @@ export class Apigw403Monitor extends Construct {
       ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
       namespace,
       stages,
-      functions: [monitor, ...this.forwarders()],
+      functions: [monitor, ...this.forwarders(), ...this.scheduledFunctions()],
       failureQueue: this.failureQueue,
     }).dashboard;
 
@@ -792,6 +804,79 @@ export class Apigw403Monitor extends Construct {
     });
   }
 
+  /** The digest function (unless the policy turns the digest off) and the schedules. */
+  private addSchedules(
+    logRetention: logs.RetentionDays,
+    key: kms.IKey | undefined,
+    asyncOptions: ForwarderOptions['asyncOptions'],
+  ): [nodejs.NodejsFunction | undefined, MonitorSchedules] {
+    const digest = this.noisePolicy.digest.enabled
+      ? this.addDigest(logRetention, key, asyncOptions)
+      : undefined;
+    const schedules = new MonitorSchedules(this, 'Schedules', {
+      ...(digest ? { digestFunction: digest } : {}),
+      digest: this.noisePolicy.digest,
+      failureQueue: this.failureQueue,
+      ...(key ? { failureQueueKey: key } : {}),
+    });
+    return [digest, schedules];
+  }
+
+  /** The functions the schedules run besides the monitor. */
+  scheduledFunctions(): nodejs.NodejsFunction[] {
+    return this.digestFunction ? [this.digestFunction] : [];
+  }
+
+  /**
+   * The digest function: reads the group summaries of the state table (Scan only) and publishes one
+   * digest per stage to the topic.
+   */
+  private addDigest(
+    logRetention: logs.RetentionDays,
+    key: kms.IKey | undefined,
+    asyncOptions: ForwarderOptions['asyncOptions'],
+  ): nodejs.NodejsFunction {
+    const digest = this.nodeFunction('Digest', {
+      code: 'digest',
+      description: "Publishes each watched stage's 403 digest (counts, trend, sources, muted, alerts)",
+      memorySize: DEFAULT_MEMORY_SIZE_MB,
+      timeout: DEFAULT_TIMEOUT,
+      logRetention,
+      // The monitor's names for what the digest reads too (lambda/core/monitor-contract.ts).
+      environment: monitorEnvironment({
+        topicArn: this.topic.topicArn,
+        stateTableName: this.stateTable.tableName,
+        noisePolicy: this.noisePolicyJson,
+        serviceName: DIGEST_SERVICE_NAME,
+      }),
+      ...asyncOptions,
+    });
+    digest.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishDigests',
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+      }),
+    );
+    if (key) {
+      digest.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptDigests',
+          actions: [...QUEUE_SEND_KMS_ACTIONS],
+          resources: [key.keyArn],
+        }),
+      );
+    }
+    digest.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadGroupSummaries',
+        actions: [...DIGEST_TABLE_ACTIONS],
+        resources: [this.stateTable.tableArn],
+      }),
+    );
+    return digest;
+  }
+
   /** The forwarder of `slackWebhookSecret`, which receives every monitor message. */
   private defaultForwarder(
     props: Apigw403MonitorProps,
@@ -813,7 +898,7 @@ export class Apigw403Monitor extends Construct {
   }
 
   /** Validates the policy with the schema the functions read it with, and checks it fits the environment. */
-  private noisePolicyEnv(policy: NoisePolicyInput = DEFAULT_NOISE_POLICY): string {
+  private noisePolicyEnv(policy: NoisePolicyInput = DEFAULT_NOISE_POLICY): [string, NoisePolicy] {
     const parsed = parseNoisePolicy(policy);
     if (!parsed.ok) throw new Error(`${this.node.path}: noisePolicy: ${parsed.problems.join('; ')}`);
     const json = JSON.stringify(policy);
@@ -823,7 +908,7 @@ export class Apigw403Monitor extends Construct {
         `${this.node.path}: noisePolicy is ${bytes} bytes as JSON, over the ${MAX_NOISE_POLICY_BYTES} the functions' environment (4 KB in all) leaves it: merge overrides or mute rules`,
       );
     }
-    return json;
+    return [json, parsed.policy];
   }
 
   /** Each route's destinations, subscribed with the route's filter policy. */

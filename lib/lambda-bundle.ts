@@ -25,6 +25,8 @@ export const LAMBDA_ENTRIES = {
   'subscription-check': 'lambda/subscription-check.ts',
   /** Account-wide mode: maps every stage's log groups and keeps them subscribed. */
   discovery: 'lambda/discovery-handler.ts',
+  /** The scheduled digest (EventBridge Scheduler). */
+  digest: 'lambda/digest-handler.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

@@ -17,6 +17,7 @@ export function applyNagSuppressions(monitor: Apigw403Monitor): void {
     ...(monitor.subscriptionCheckFunction ? [monitor.subscriptionCheckFunction] : []),
     ...monitor.forwarders(),
     ...(monitor.discoveryFunction ? [monitor.discoveryFunction] : []),
+    ...monitor.scheduledFunctions(),
   ]) {
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',

@@ -13,16 +13,23 @@ import {
   ComposedText,
   EXIT_OK,
   EXIT_PROBLEM,
+  EXIT_USAGE,
   processIo,
+  type SafeOutput,
   safeOutput,
   safeText,
 } from './command-io.js';
+import { policyText, readStagePolicy } from './doctor-policy.js';
 
 export interface DoctorOptions {
   readonly api: string;
   readonly stage: string;
   readonly region?: string;
   readonly monitorFunction: string;
+  /** The deployed monitor function (the stack's MonitorFunctionName output), whose noise policy is shown. */
+  readonly function?: string;
+  /** A cdk.json (or its `apigw403` object) whose noise policy is shown, when no function is given. */
+  readonly config?: string;
   readonly output: 'text' | 'json';
 }
 
@@ -58,6 +65,11 @@ export const DEFAULT_MONITOR_NAME = 'Apigw403Monitor';
  */
 export async function runDoctor(options: DoctorOptions, io: CommandIo = processIo): Promise<number> {
   const output = safeOutput(io);
+  const policy = await readStagePolicy(options);
+  if ('usage' in policy) {
+    output.err(`apigw403 doctor: ${policy.problem}\n`);
+    return EXIT_USAGE;
+  }
   const clients = awsClients(options.region);
   let checks: Check[];
   try {
@@ -73,23 +85,26 @@ export async function runDoctor(options: DoctorOptions, io: CommandIo = processI
         ? { ...check, commands: check.commands.map((command) => new ComposedText(command)) }
         : check,
     );
-    output.json({ apiId: options.api, stage: options.stage, classifiable, checks: composed }, 2);
-  } else {
-    const mark: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
-    for (const check of checks) {
-      output.out(`[${mark[check.status]}] ${check.id}: ${check.detail}\n`);
-      if (check.fix && check.status !== 'ok') output.out(`       fix: ${check.fix}\n`);
-      if (check.status !== 'ok')
-        for (const command of check.commands ?? [])
-          output.composed(new ComposedText(`         ${command}\n`));
-    }
-    output.out(
-      classifiable
-        ? `\nThe monitor can classify ${options.api}/${options.stage}.\n`
-        : `\nThe monitor cannot classify ${options.api}/${options.stage}: apply the fixes marked FAIL.\n`,
-    );
-  }
+    output.json({ apiId: options.api, stage: options.stage, classifiable, checks: composed, policy }, 2);
+  } else printText(output, checks, policyText(policy), `${options.api}/${options.stage}`);
   return classifiable ? EXIT_OK : EXIT_PROBLEM;
+}
+
+function printText(output: SafeOutput, checks: readonly Check[], policy: string, where: string): void {
+  const classifiable = !checks.some((check) => check.status === 'fail');
+  const mark: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+  for (const check of checks) {
+    output.out(`[${mark[check.status]}] ${check.id}: ${check.detail}\n`);
+    if (check.fix && check.status !== 'ok') output.out(`       fix: ${check.fix}\n`);
+    if (check.status !== 'ok')
+      for (const command of check.commands ?? []) output.composed(new ComposedText(`         ${command}\n`));
+  }
+  output.out(`\n${policy}\n`);
+  output.out(
+    classifiable
+      ? `\nThe monitor can classify ${where}.\n`
+      : `\nThe monitor cannot classify ${where}: apply the fixes marked FAIL.\n`,
+  );
 }
 
 async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Check[]> {
@@ -335,7 +350,9 @@ async function subscriptionCheck(
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description("Check a stage's logging lets the monitor classify its 403s, and print the fixes.")
+    .description(
+      "Check a stage's logging lets the monitor classify its 403s, print the fixes and the stage's noise policy.",
+    )
     .requiredOption('--api <id>', 'the API id (REST or HTTP API)')
     .requiredOption('--stage <name>', 'the stage name')
     .option('--region <region>', "the API's region (default: the SDK's)")
@@ -344,6 +361,11 @@ export function registerDoctor(program: Command): void {
       'a name the monitor function ARN or filter names contain',
       DEFAULT_MONITOR_NAME,
     )
+    .option(
+      '--function <name>',
+      "the deployed monitor function (stack output MonitorFunctionName): show the stage's noise policy",
+    )
+    .option('--config <file>', "a cdk.json (or its apigw403 object): show the stage's noise policy from it")
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .action(async (options: DoctorOptions) => {
       process.exitCode = await runDoctor(options);

@@ -4,14 +4,16 @@ import { wellFormed } from '../core/well-formed.js';
 import { deliveryError } from './errors.js';
 
 /**
- * One Publish per alert; the SDK retries throttling and 5xx itself, then this throws. Raw text fields
+ * One Publish per alert (or digest); the SDK retries throttling and 5xx itself, then this throws. Raw text fields
  * are made well-formed: a lone surrogate would make the request's URL encoding throw (the message is
  * JSON, whose encoder already escapes them).
  */
 export async function publishAlert(
   client: SNSClient,
   topicArn: string,
-  rendered: RenderedPublish,
+  rendered: Pick<RenderedPublish, 'subject' | 'message'> & {
+    readonly attributes: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<string> {
   try {
     const result = await client.send(
@@ -21,10 +23,11 @@ export async function publishAlert(
         Message: wellFormed(rendered.message),
         MessageStructure: 'json',
         MessageAttributes: Object.fromEntries(
-          Object.entries(rendered.attributes).map(([name, value]) => [
-            name,
-            { DataType: 'String', StringValue: wellFormed(value) || '-' },
-          ]),
+          Object.entries(rendered.attributes).flatMap(([name, value]) =>
+            value === undefined
+              ? []
+              : [[name, { DataType: 'String', StringValue: wellFormed(value) || '-' }]],
+          ),
         ),
       }),
     );

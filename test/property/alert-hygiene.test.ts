@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { PendingAlert } from '../../lambda/core/alerts.js';
 import { CATEGORIES, type FindingGroup } from '../../lambda/core/index.js';
 import { parseAlertView } from '../../lambda/core/render/alert-schema.js';
+import { renderDigestPublish, renderDigestSlack } from '../../lambda/core/render/digest.js';
+import { buildDigestViews } from '../../lambda/core/render/digest-view.js';
 import {
   buildAlertView,
   type ChatbotNotification,
@@ -179,7 +181,41 @@ function groupOf(text: fc.Arbitrary<string>): fc.Arbitrary<FindingGroup> {
 
 const alert: PendingAlert = { batchId: 'b', alertedAt: 0, suppressedSinceLast: 0, firstSeen: true };
 
-/** Every rendering people or machines receive: subject, e-mail, Chatbot JSON, view JSON, Slack blocks. */
+/** The digest of the group's stage, from what the state keeps of it (its log-derived ids, sources, deployment). */
+function digestRenderings(group: FindingGroup): string[] {
+  const [view] = buildDigestViews(
+    [
+      {
+        apiId: group.apiId,
+        stage: group.stage,
+        category: group.category,
+        lifecycle: 'ongoing',
+        action: 'alert',
+        count: group.count,
+        previousCount: 0,
+        mutedCount: 1,
+        alertsSent: 1,
+        topSources: group.topSourceIps,
+        firstSeenAt: group.firstSeen,
+        lastSeenAt: group.lastSeen,
+        ...(group.evidence[0] ? { deploymentId: group.evidence[0] } : {}),
+      },
+    ],
+    { region: 'us-east-1', period: { start: group.firstSeen, end: group.lastSeen } },
+  );
+  if (!view) throw new Error('a group with 403s has a digest');
+  const rendered = renderDigestPublish(view);
+  const message = JSON.parse(rendered.message) as Record<string, string>;
+  const slack = renderDigestSlack(view);
+  return [
+    rendered.subject,
+    ...Object.values(message),
+    JSON.stringify(slack),
+    ...slack.blocks.flatMap((block) => ('text' in block ? [block.text.text] : [])),
+  ];
+}
+
+/** Every rendering people or machines receive: subject, e-mail, Chatbot JSON, view JSON, Slack blocks, digests. */
 function renderings(group: FindingGroup): { outputs: string[]; slack: SlackMessage; view: string } {
   const view = buildAlertView(group, { region: 'us-east-1', logGroups: ['/g'], alert });
   const rendered = renderPublish(view);
@@ -194,6 +230,7 @@ function renderings(group: FindingGroup): { outputs: string[]; slack: SlackMessa
       JSON.stringify(slack),
       // Slack shows the block texts themselves: check them unescaped by JSON too.
       ...slack.blocks.flatMap((block) => ('text' in block ? [block.text.text] : [])),
+      ...digestRenderings(group),
     ],
     slack,
     view: message.default ?? '',

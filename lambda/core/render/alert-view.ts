@@ -147,7 +147,7 @@ export function buildAlertView(group: FindingGroup, context: AlertContext): Aler
  * link in Chatbot's markdown, which cannot be told `verbatim`. The texts around them are the
  * monitor's own.
  */
-function identifier(text: string): string {
+export function identifier(text: string): string {
   return (
     redact(text)
       .replace(/[^A-Za-z0-9_-]/g, '-')
