@@ -1,18 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { snsClient } from './adapters/clients.js';
-import { MonitorError } from './adapters/errors.js';
+import { dynamoClient, snsClient } from './adapters/clients.js';
+import { monitorConfig } from './adapters/env-config.js';
 import { publishAlert } from './adapters/sns-publisher.js';
-import { DIGEST_SERVICE_NAME, digestPeriod } from './core/digest-event.js';
-import { MONITOR_ENV, SERVICE_NAME_ENV } from './core/monitor-contract.js';
-import {
-  type DigestGroupSummary,
-  NOISE_POLICY_ENV,
-  type NoisePolicy,
-  parseNoisePolicy,
-} from './core/noise-policy.js';
+import { StateStore } from './adapters/state-store.js';
+import { DIGEST_SERVICE_NAME, digestPeriod, isDigestEvent } from './core/digest-event.js';
+import { SERVICE_NAME_ENV } from './core/monitor-contract.js';
+import type { DigestGroupSummary, NoisePolicy } from './core/noise-policy.js';
 import { renderDigestPublish } from './core/render/digest.js';
 import { buildDigestViews, type DigestPeriod } from './core/render/digest-view.js';
+import { createHandler, type InvocationContext } from './handler.js';
 
 /**
  * The digest function: on its schedule (EventBridge Scheduler, `digestSchedule` of the noise policy),
@@ -85,60 +82,32 @@ export async function runDigest(deps: DigestDeps, event: unknown = {}): Promise<
   return { period, digests };
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * The digest function's environment: the monitor's names (lambda/core/monitor-contract.ts) for the
- * topic, the table and the noise policy; a bad value is not retried.
- */
-export function digestConfig(env: Env = process.env): {
-  topicArn: string;
-  stateTableName: string;
-  policy: NoisePolicy;
-  region: string;
-} {
-  const required = (name: string) => {
-    const value = env[name]?.trim();
-    if (!value) throw new MonitorError(`configuration: ${name} is required`, false);
-    return value;
-  };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(env[NOISE_POLICY_ENV] ?? '{}');
-  } catch {
-    throw new MonitorError(`configuration: ${NOISE_POLICY_ENV} is not JSON`, false);
-  }
-  const parsed = parseNoisePolicy(raw);
-  if (!parsed.ok)
-    throw new MonitorError(`configuration: ${NOISE_POLICY_ENV}: ${parsed.problems.join('; ')}`, false);
-  return {
-    topicArn: required(MONITOR_ENV.topicArn),
-    stateTableName: required(MONITOR_ENV.stateTableName),
-    policy: parsed.policy,
-    region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',
-  };
-}
-
 const logger = new Logger({ serviceName: process.env[SERVICE_NAME_ENV] ?? DIGEST_SERVICE_NAME });
 
-/** The deployed function's source of summaries; set once the state store lists them (see createDigestHandler). */
-export function createDigestHandler(
-  source: (stateTableName: string) => DigestSource,
-  now: () => number = Date.now,
-) {
-  return async (event: unknown): Promise<DigestRun> => {
-    const config = digestConfig();
-    return runDigest(
-      {
-        source: source(config.stateTableName),
-        sns: snsClient(),
-        topicArn: config.topicArn,
-        policy: config.policy,
-        region: config.region,
-        now,
-        log: (message, counts) => logger.info(message, counts),
-      },
-      event,
-    );
-  };
+/** The digest run of the deployed function: the monitor's environment, its state table, the real clock. */
+async function scheduledDigest(event: unknown): Promise<DigestRun> {
+  const config = monitorConfig();
+  return runDigest(
+    {
+      source: new StateStore(dynamoClient(), config.stateTableName),
+      sns: snsClient(),
+      topicArn: config.topicArn,
+      policy: config.noisePolicy,
+      region: config.region,
+      now: Date.now,
+      log: (message, counts) => logger.info(message, counts),
+    },
+    event,
+  );
 }
+
+/** The sweep is the monitor's own (`runSweep`): the monitor's handler, with no log group watched. */
+const sweep = createHandler();
+
+/**
+ * The scheduled work: the digest schedule's event (DIGEST_EVENT) runs the digest, the sweep
+ * schedule's (SWEEP_EVENT) resolves quiet groups. One function for both, so the central monitor
+ * (a Kinesis consumer) needs no second entry point and the monitor's role stays as it was.
+ */
+export const handler = async (event: unknown, context?: InvocationContext): Promise<unknown> =>
+  isDigestEvent(event) ? scheduledDigest(event) : sweep(event, context);

@@ -104,8 +104,15 @@ export const STATE_TABLE_ACTIONS: readonly string[] = [
   'dynamodb:UpdateItem',
 ];
 
-/** The digest function's table access: the listing of lambda/adapters/state-store.ts (`listGroups`). */
-export const DIGEST_TABLE_ACTIONS: readonly string[] = ['dynamodb:Scan'];
+/**
+ * The scheduled function's table access: the listing of lambda/adapters/state-store.ts (`listGroups`,
+ * a Scan) for the digest and the sweep, and the sweep's conditional resolution of a group (`writeGroup`).
+ */
+export const DIGEST_TABLE_ACTIONS: readonly string[] = [
+  'dynamodb:Scan',
+  'dynamodb:GetItem',
+  'dynamodb:UpdateItem',
+];
 
 /** One API stage to watch. Give `apiId` and `stageName`, or a `stage` (or `api`) from the same app. */
 export interface WatchedStage {
@@ -368,8 +375,8 @@ export class Apigw403Monitor extends Construct {
   readonly noisePolicyJson: string;
   /** The policy with its defaults, as the functions apply it. */
   readonly noisePolicy: NoisePolicy;
-  /** The digest function (none with `digest: false` in the policy). */
-  readonly digestFunction?: nodejs.NodejsFunction;
+  /** The function of the scheduled work: the digest and the sweep that resolves quiet groups. */
+  readonly scheduledFunction: nodejs.NodejsFunction;
   /** The schedules (EventBridge Scheduler) and their execution role. */
   readonly schedules: MonitorSchedules;
   /** Set with `centralIngest`: the stream, destination and event source mapping. */
@@ -509,7 +516,7 @@ export class Apigw403Monitor extends Construct {
     this.slackForwarder = this.defaultForwarder(props, logRetention, asyncOptions);
     if (props.chatbotSlackChannel) this.addChatbot(props.chatbotSlackChannel);
     this.routeForwarders = this.addRoutes(props.routes, logRetention, asyncOptions);
-    [this.digestFunction, this.schedules] = this.addSchedules(logRetention, key, asyncOptions);
+    [this.scheduledFunction, this.schedules] = this.addSchedules(logRetention, key, asyncOptions);
 
     const groups = this.subscribedGroups(stages);
     this.subscribedLogGroupArns = groups.map((group) => group.arn);
@@ -804,32 +811,30 @@ export class Apigw403Monitor extends Construct {
     });
   }
 
-  /** The digest function (unless the policy turns the digest off) and the schedules. */
+  /** The scheduled function and its schedules (the digest's unless the policy turns it off, the sweep's). */
   private addSchedules(
     logRetention: logs.RetentionDays,
     key: kms.IKey | undefined,
     asyncOptions: ForwarderOptions['asyncOptions'],
-  ): [nodejs.NodejsFunction | undefined, MonitorSchedules] {
-    const digest = this.noisePolicy.digest.enabled
-      ? this.addDigest(logRetention, key, asyncOptions)
-      : undefined;
+  ): [nodejs.NodejsFunction, MonitorSchedules] {
+    const scheduled = this.addDigest(logRetention, key, asyncOptions);
     const schedules = new MonitorSchedules(this, 'Schedules', {
-      ...(digest ? { digestFunction: digest } : {}),
+      scheduledFunction: scheduled,
       digest: this.noisePolicy.digest,
       failureQueue: this.failureQueue,
       ...(key ? { failureQueueKey: key } : {}),
     });
-    return [digest, schedules];
+    return [scheduled, schedules];
   }
 
   /** The functions the schedules run besides the monitor. */
   scheduledFunctions(): nodejs.NodejsFunction[] {
-    return this.digestFunction ? [this.digestFunction] : [];
+    return [this.scheduledFunction];
   }
 
   /**
-   * The digest function: reads the group summaries of the state table (Scan only) and publishes one
-   * digest per stage to the topic.
+   * The scheduled function: the digest reads the group summaries of the state table and publishes
+   * one digest per stage; the sweep resolves quiet groups (and publishes their resolved alerts).
    */
   private addDigest(
     logRetention: logs.RetentionDays,

@@ -1,6 +1,7 @@
 /**
- * The monitor's schedules (EventBridge Scheduler): the digest, on the noise policy's `digestSchedule`
- * in its `digestTimezone`. The schedules share one execution role, allowed to invoke their targets
+ * The monitor's schedules (EventBridge Scheduler), both on the scheduled function: the digest, on the
+ * noise policy's `digestSchedule` in its `digestTimezone`, and the sweep that resolves quiet groups,
+ * every DEFAULT_SWEEP_SCHEDULE (a group resolves at most that long after its `resolveAfterMinutes`). The schedules share one execution role, allowed to invoke their targets
  * and to keep a run it could not deliver on the failure queue.
  */
 import { Stack } from 'aws-cdk-lib';
@@ -11,6 +12,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DIGEST_EVENT } from '../lambda/core/digest-event.js';
+import { DEFAULT_SWEEP_SCHEDULE, SWEEP_EVENT } from '../lambda/core/noise-policy.js';
 import { QUEUE_SEND_KMS_ACTIONS } from './failure-destination.js';
 
 /** Scheduler's own retries of an invocation it could not make (throttling, a missing function). */
@@ -18,7 +20,7 @@ export const SCHEDULE_RETRY_ATTEMPTS = 3;
 export const SCHEDULE_MAX_EVENT_AGE_SECONDS = 60 * 60;
 
 export interface MonitorSchedulesProps {
-  readonly digestFunction?: lambda.IFunction;
+  readonly scheduledFunction: lambda.IFunction;
   /** The digest's EventBridge Scheduler expression and time zone (the policy's, defaults filled in). */
   readonly digest: { readonly enabled: boolean; readonly schedule: string; readonly timezone: string };
   readonly failureQueue: sqs.IQueue;
@@ -29,6 +31,7 @@ export interface MonitorSchedulesProps {
 export class MonitorSchedules extends Construct {
   readonly role: iam.Role;
   readonly digestSchedule?: scheduler.CfnSchedule;
+  readonly sweepSchedule: scheduler.CfnSchedule;
 
   constructor(scope: Construct, id: string, props: MonitorSchedulesProps) {
     super(scope, id);
@@ -56,11 +59,26 @@ export class MonitorSchedules extends Construct {
         }),
       );
     }
-    if (props.digest.enabled && props.digestFunction) {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeScheduledFunction',
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.scheduledFunction.functionArn],
+      }),
+    );
+    this.sweepSchedule = this.schedule('Sweep', {
+      expression: DEFAULT_SWEEP_SCHEDULE,
+      timezone: 'UTC',
+      target: props.scheduledFunction,
+      input: SWEEP_EVENT,
+      description: 'Resolves the 403 groups that went quiet (apigw-403-monitor)',
+      failureQueue: props.failureQueue,
+    });
+    if (props.digest.enabled) {
       this.digestSchedule = this.schedule('Digest', {
         expression: props.digest.schedule,
         timezone: props.digest.timezone,
-        target: props.digestFunction,
+        target: props.scheduledFunction,
         input: DIGEST_EVENT,
         description: 'One 403 digest per watched stage (apigw-403-monitor)',
         failureQueue: props.failureQueue,
@@ -79,13 +97,6 @@ export class MonitorSchedules extends Construct {
       readonly failureQueue: sqs.IQueue;
     },
   ): scheduler.CfnSchedule {
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: `Invoke${id}`,
-        actions: ['lambda:InvokeFunction'],
-        resources: [options.target.functionArn],
-      }),
-    );
     return new scheduler.CfnSchedule(this, id, {
       description: options.description,
       scheduleExpression: options.expression,

@@ -2,6 +2,9 @@
  * The digest schedule's input (EventBridge Scheduler → the digest function): written by the
  * construct, read by lambda/digest-handler.ts. Pure.
  */
+import { HOUR_MS } from './lifecycle.js';
+
+export { HOUR_MS };
 
 /** The schedule's input; `scheduledTime` is filled by Scheduler, the same on every retry of a run. */
 export const DIGEST_EVENT = {
@@ -12,7 +15,10 @@ export const DIGEST_EVENT = {
 /** The digest function's Powertools service name. */
 export const DIGEST_SERVICE_NAME = 'apigw-403-digest';
 
-export const HOUR_MS = 60 * 60_000;
+/** Whether `event` is the digest schedule's (anything else the scheduled function gets is the sweep's). */
+export function isDigestEvent(event: unknown): boolean {
+  return (event as { apigw403?: unknown } | null | undefined)?.apigw403 === DIGEST_EVENT.apigw403;
+}
 /** The state keeps two days of hourly counts: a digest covers at most the day before it. */
 export const MAX_DIGEST_PERIOD_MS = 24 * HOUR_MS;
 

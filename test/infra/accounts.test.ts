@@ -50,6 +50,7 @@ describe('examples/', () => {
       'account-wide.json',
       'central-account.json',
       'listed-stages.json',
+      'noise-policy.json',
       'source-account-policy.json',
       'source-account.json',
     ]);

@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DIGEST_EVENT } from '../../lambda/core/digest-event.js';
 import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
+import { DEFAULT_SWEEP_SCHEDULE, SWEEP_EVENT } from '../../lambda/core/noise-policy.js';
 import { parseConfig } from '../../lib/config.js';
 import { Apigw403MonitorStack } from '../../lib/monitor-stack.js';
 import { type Json, ofType } from './template-json.js';
@@ -33,11 +34,15 @@ describe('the digest', () => {
   const [digestId, digest] =
     ofType(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith('MonitorDigestFunction')) ?? [];
 
+  const scheduleOf = (input: object) =>
+    ofType(json, 'AWS::Scheduler::Schedule').find(
+      ([, s]) => s.Properties.Target.Input === JSON.stringify(input),
+    )?.[1];
+
   it('runs daily at 08:00 UTC by default, with the input the handler reads and the failure queue behind it', () => {
-    const schedules = ofType(json, 'AWS::Scheduler::Schedule');
-    expect(schedules).toHaveLength(1);
+    expect(ofType(json, 'AWS::Scheduler::Schedule')).toHaveLength(2);
     const [queueId] = ofType(json, 'AWS::SQS::Queue')[0] ?? [];
-    expect(schedules[0]?.[1].Properties).toMatchObject({
+    expect(scheduleOf(DIGEST_EVENT)?.Properties).toMatchObject({
       ScheduleExpression: 'cron(0 8 * * ? *)',
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
@@ -48,6 +53,14 @@ describe('the digest', () => {
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
       },
     });
+  });
+
+  it('sweeps every 15 minutes on the same function (the monitor may be a Kinesis consumer)', () => {
+    expect(scheduleOf(SWEEP_EVENT)?.Properties).toMatchObject({
+      ScheduleExpression: DEFAULT_SWEEP_SCHEDULE,
+      Target: { Arn: { 'Fn::GetAtt': [digestId, 'Arn'] } },
+    });
+    expect(DEFAULT_SWEEP_SCHEDULE).toBe('rate(15 minutes)');
   });
 
   it('reads the topic, table and policy by the monitor contract names', () => {
@@ -73,7 +86,7 @@ describe('the digest', () => {
       ['EncryptFailureRecords', ['kms:Decrypt', 'kms:GenerateDataKey']],
       ['PublishDigests', 'sns:Publish'],
       ['EncryptDigests', ['kms:Decrypt', 'kms:GenerateDataKey']],
-      ['ReadGroupSummaries', 'dynamodb:Scan'],
+      ['ReadGroupSummaries', ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem']],
     ]);
   });
 
@@ -90,30 +103,27 @@ describe('the digest', () => {
     expect(statements.map((s) => [s.Sid, s.Action])).toEqual([
       ['KeepUndeliveredRuns', 'sqs:SendMessage'],
       ['EncryptUndeliveredRuns', ['kms:Decrypt', 'kms:GenerateDataKey']],
-      ['InvokeDigest', 'lambda:InvokeFunction'],
+      ['InvokeScheduledFunction', 'lambda:InvokeFunction'],
     ]);
     expect(statements[2]?.Resource).toEqual({ 'Fn::GetAtt': [digestId, 'Arn'] });
   });
 });
 
 describe('digest settings', () => {
+  const inputs = (json: Json) => ofType(json, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
+
   it('takes the policy schedule and time zone', () => {
     const json = synth({
       noisePolicy: { digestSchedule: 'cron(30 6 ? * MON-FRI *)', digestTimezone: 'Europe/Paris' },
     });
-    expect(ofType(json, 'AWS::Scheduler::Schedule')[0]?.[1].Properties).toMatchObject({
+    expect(inputs(json).find((p) => p.Target.Input === JSON.stringify(DIGEST_EVENT))).toMatchObject({
       ScheduleExpression: 'cron(30 6 ? * MON-FRI *)',
       ScheduleExpressionTimezone: 'Europe/Paris',
     });
   });
 
-  it('deploys no digest function and no schedule with digest: false', () => {
+  it('deploys no digest schedule with digest: false, and still sweeps', () => {
     const json = synth({ noisePolicy: { digest: false } });
-    expect(ofType(json, 'AWS::Scheduler::Schedule')).toEqual([]);
-    expect(
-      ofType(json, 'AWS::Lambda::Function')
-        .map(([id]) => id)
-        .filter((id) => id.includes('Digest')),
-    ).toEqual([]);
+    expect(inputs(json).map((p) => p.Target.Input)).toEqual([JSON.stringify(SWEEP_EVENT)]);
   });
 });

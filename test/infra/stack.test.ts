@@ -111,8 +111,11 @@ describe('the monitor function', () => {
 
   it('retries asynchronous invocations a bounded number of times, then sends them to the encrypted failure queue', () => {
     const configs = ofType(json, 'AWS::Lambda::EventInvokeConfig');
+    const scheduledId = ofType(json, 'AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('MonitorDigestFunction'),
+    )?.[0];
     expect(configs.map(([, c]) => c.Properties.FunctionName.Ref).sort()).toEqual(
-      [monitorFunctionId, forwarderId].sort(),
+      [monitorFunctionId, forwarderId, scheduledId].sort(),
     );
     for (const [, config] of configs) {
       expect(config.Properties).toMatchObject({
@@ -447,7 +450,11 @@ describe('options', () => {
       'Apigw403Monitor-<{Ref:AWS::Region}>-403-alerts',
     );
     const functions = ofType(variant, 'AWS::Lambda::Function').filter(
-      ([id, f]) => f.Properties.Runtime === 'nodejs22.x' && !id.startsWith('MonitorSubscriptionCheck'),
+      ([id, f]) =>
+        f.Properties.Runtime === 'nodejs22.x' &&
+        !id.startsWith('MonitorSubscriptionCheck') &&
+        // The scheduled work (digest and sweep), which posts to no one itself.
+        !id.startsWith('MonitorDigestFunction'),
     );
     expect(functions).toHaveLength(1);
     expect(functions[0]?.[1].Properties.ReservedConcurrentExecutions).toBeUndefined();

@@ -70,7 +70,7 @@ describe('digest views', () => {
     if (!prod || !test) throw new Error('views missing');
     const message = JSON.parse(renderDigestPublish(prod).message) as Record<string, string>;
     expect(message.email).toContain(
-      '520 403s between 2026-11-30T08:00:00.000Z and 2026-12-01T08:00:00.000Z (+420% against the period before: 100); 30 muted; 2 alerts sent.',
+      '520 403s between 2026-11-30T08:00:00.000Z and 2026-12-01T08:00:00.000Z (+420% against the period before: 100); 30 more muted; 2 alerts sent.',
     );
     expect(message.email).toContain('INVALID_API_KEY: 400 (new, was 0, 2 alerts) · escalated · alert');
     expect(message.email).toContain('WAF_FILTERED: 120 (+20%, was 100, 30 muted) · ongoing · digest');

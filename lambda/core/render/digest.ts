@@ -16,7 +16,7 @@ const plural = (count: number, word: string): string => `${count} ${word}${count
 const where = (view: DigestView) => `${view.apiId}/${view.stage}`;
 
 export function digestHeadline(view: DigestView): string {
-  return `${plural(view.total, '403')} between ${view.periodStart} and ${view.periodEnd} (${trend(view.total, view.previousTotal)} against the period before: ${view.previousTotal}); ${view.mutedTotal} muted; ${plural(view.alertsSent, 'alert')} sent.`;
+  return `${plural(view.total, '403')} between ${view.periodStart} and ${view.periodEnd} (${trend(view.total, view.previousTotal)} against the period before: ${view.previousTotal}); ${view.mutedTotal} more muted; ${plural(view.alertsSent, 'alert')} sent.`;
 }
 
 function lineText(line: DigestLine): string {
