@@ -2,13 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, STATE_TABLE, startLocalAws } from '../../cli/peers/local-aws.js';
-import { logsDocument } from '../../cli/scenario/payload.js';
 import { monitorConfig } from '../../lambda/adapters/env-config.js';
 import { StateStore } from '../../lambda/adapters/state-store.js';
 import { batchIdOf } from '../../lambda/core/alerts.js';
 import { classifyIntoGroups } from '../../lambda/core/index.js';
 import { alertBatch, MAX_GROUPS_IN_FLIGHT } from '../../lambda/monitor.js';
-import { largestItem, wafLine } from '../fixtures/state-table.js';
+import { largestItem, wafGroupsDocument } from '../fixtures/state-table.js';
 
 /**
  * The alert path's concurrency is bounded whatever a batch holds. (100,000 batches of one group, and
@@ -30,13 +29,7 @@ afterAll(async () => {
 describe('bounded work per invocation', () => {
   it('a batch of 100 groups keeps at most 16 DynamoDB and 16 SNS requests in flight', async () => {
     const GROUPS = 100;
-    const document = logsDocument(
-      '/aws/apigateway/many/prod',
-      Array.from({ length: GROUPS }, (_, index) => ({
-        timestamp: START,
-        message: wafLine(`m-${index}`, `g${String(index).padStart(9, '0')}`),
-      })),
-    );
+    const document = wafGroupsDocument(GROUPS, START);
     // The alert path on its own: per-API lines stand in for a batch whose groups are all watched.
     const classified = classifyIntoGroups([document]);
     local.snsProxy.resetInFlight();
