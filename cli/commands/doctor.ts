@@ -5,6 +5,7 @@ import {
   executionLogGroupName,
   recommendedAccessLogFormat,
 } from '../../lambda/core/index.js';
+import { SUBSCRIPTION_FILTERS_PER_LOG_GROUP } from '../../lambda/core/subscription-check.js';
 import { readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
 import { type AwsClients, awsClients, describeAwsError } from '../aws/clients.js';
 import { subscriptionFiltersOf } from '../aws/subscriptions.js';
@@ -52,11 +53,6 @@ interface Target {
   readonly accountId?: string;
 }
 
-/**
- * The documented quota is 2 subscription filters per log group; the newest PutAccountPolicy page says
- * 5. Doctor assumes the lower one so it never promises a slot that may not exist.
- */
-export const SUBSCRIPTION_FILTER_LIMIT = 2;
 export const DEFAULT_MONITOR_NAME = 'Apigw403Monitor';
 
 /**
@@ -321,11 +317,11 @@ async function subscriptionCheck(
     Boolean(filter.destinationArn?.includes(monitorName) || filter.filterName?.startsWith(monitorName));
   const monitor = filters.find(isMonitor);
   const others = filters.filter((filter) => !isMonitor(filter));
-  const usage = `${filters.length} of ${SUBSCRIPTION_FILTER_LIMIT} subscription filter slots used (2 is the documented quota; newer docs say 5)${others.length ? `; others: ${others.map((filter) => `${filter.filterName} -> ${filter.destinationArn}`).join(', ')}` : ''}`;
+  const usage = `${filters.length} of ${SUBSCRIPTION_FILTERS_PER_LOG_GROUP} subscription filter slots used${others.length ? `; others: ${others.map((filter) => `${filter.filterName} -> ${filter.destinationArn}`).join(', ')}` : ''}`;
   const id = `${group.role}-subscription`;
   if (monitor)
     return { id, status: 'ok', detail: `the monitor's filter ${monitor.filterName} is subscribed; ${usage}` };
-  const full = filters.length >= SUBSCRIPTION_FILTER_LIMIT;
+  const full = filters.length >= SUBSCRIPTION_FILTERS_PER_LOG_GROUP;
   const detail = `no filter to the monitor (${monitorName}); ${usage}`;
   if (!full) {
     return {

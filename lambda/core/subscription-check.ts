@@ -4,7 +4,12 @@
  * fails the subscription filter with its own error. Pure: the adapter describes the groups.
  */
 
-/** CloudWatch Logs' documented quota of subscription filters per log group. */
+/**
+ * CloudWatch Logs' quota of subscription filters per log group: "Each log group can have
+ * up to two subscription filters associated with it" (the PutSubscriptionFilter reference, as in
+ * https://docs.aws.amazon.com/sdkfornet/v4/apidocs/items/CloudWatchLogs/MCloudWatchLogsPutSubscriptionFilterAsyncPutSubscriptionFilterRequestCancellationToken.html).
+ * The "five" on that page is the quota of regular-expression patterns per log group, not of filters.
+ */
 export const SUBSCRIPTION_FILTERS_PER_LOG_GROUP = 2;
 
 /** The resource properties the construct gives the check (CloudFormation passes them as strings). */
