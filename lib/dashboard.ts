@@ -11,12 +11,27 @@ import { CATEGORIES, type Category, CLIENT_ONLY_CATEGORIES } from '../lambda/cor
 import {
   DEFAULT_METRIC_NAMESPACE,
   METRIC_NAME as FORBIDDEN_METRIC_NAME,
+  FOREIGN_LINES_METRIC,
   INVALID_PAYLOADS_METRIC as INVALID_PAYLOADS_METRIC_NAME,
+  SKIPPED_EVENTS_METRIC,
+  UNLISTED_ACCOUNT_METRIC,
+  UNWATCHED_GROUP_METRIC,
 } from '../lambda/core/render/emf.js';
 
 // The names the monitor writes (lambda/core/render/emf.ts), re-exported for the construct's users.
 export { DEFAULT_METRIC_NAMESPACE, FORBIDDEN_METRIC_NAME, INVALID_PAYLOADS_METRIC_NAME };
 export const DEFAULT_DASHBOARD_PERIOD = Duration.minutes(5);
+
+/**
+ * What the monitor counted and dropped rather than classified (lambda/core/render/emf.ts): any of
+ * them above zero means lines reach the function that no alert or 403 count will show.
+ */
+export const PIPELINE_HEALTH_METRICS = [
+  { metricName: SKIPPED_EVENTS_METRIC, label: 'log events skipped (unreadable)' },
+  { metricName: UNWATCHED_GROUP_METRIC, label: 'documents from unwatched log groups' },
+  { metricName: FOREIGN_LINES_METRIC, label: "lines naming another group's stage" },
+  { metricName: UNLISTED_ACCOUNT_METRIC, label: 'documents from unlisted accounts' },
+] as const;
 
 /** The categories a log subscription can see; the four client-only ones never reach a stage log. */
 export const LOGGED_CATEGORIES: readonly Category[] = CATEGORIES.filter(
@@ -111,6 +126,22 @@ export class MonitorDashboard extends Construct {
             statistic: cloudwatch.Stats.MAXIMUM,
           }),
         ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Pipeline health: counted and dropped, not classified',
+        width: 24,
+        left: PIPELINE_HEALTH_METRICS.map(
+          ({ metricName, label }) =>
+            new cloudwatch.Metric({
+              namespace: props.namespace,
+              metricName,
+              statistic: cloudwatch.Stats.SUM,
+              label,
+            }),
+        ),
+        leftYAxis: { min: 0, showUnits: false },
       }),
     );
   }

@@ -382,6 +382,22 @@ describe('classification summary', () => {
     for (const category of CLIENT_ONLY_CATEGORIES) expect(LOGGED_CATEGORIES).not.toContain(category);
   });
 
+  it("graphs the pipeline's health: every count of what was dropped instead of classified", () => {
+    const [, dashboard] = ofType(json, 'AWS::CloudWatch::Dashboard')[0] ?? ['', {}];
+    const body = JSON.parse(joined(dashboard.Properties.DashboardBody));
+    const health = (body.widgets as Json[]).filter((w) =>
+      String(w.properties.title).startsWith('Pipeline health'),
+    );
+    expect(health.map((w) => (w.properties.metrics as unknown[][]).map((m) => m.slice(0, 2)))).toEqual([
+      [
+        ['Apigw403Monitor', 'ClassifierSkippedEvents'],
+        ['Apigw403Monitor', 'DroppedUnwatchedGroupDocuments'],
+        ['Apigw403Monitor', 'DroppedForeignStageLines'],
+        ['Apigw403Monitor', 'DroppedUnlistedAccountDocuments'],
+      ],
+    ]);
+  });
+
   it('creates the per-category alarms of the context for each stage', () => {
     for (const [apiId, stage] of [
       ['a1b2c3d4e5', 'prod'],
