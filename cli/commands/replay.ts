@@ -23,6 +23,12 @@ import {
  * The monitor and the Slack forwarder share the queue; a Lambda destination record names its function
  * in `requestContext.functionArn` and holds the event in `requestPayload`. A message is deleted only
  * after its function took it; one that no function takes stays in the queue.
+ *
+ * The record's shape is the one of "Example invocation record" in the Lambda developer guide
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html): an SQS
+ * destination's message body is the record itself; `functionArn` carries the version qualifier
+ * (`...:function:NAME:$LATEST`), which `functionNameOf` drops; `responseContext` (statusCode,
+ * executedVersion, functionError) and `responsePayload` describe the failure and are not needed here.
  */
 
 /** The two functions whose failures the queue keeps, told apart by the event they were given. */

@@ -49,7 +49,10 @@ afterAll(async () => {
   await lambda?.close();
 });
 
-/** A Lambda asynchronous-invocation destination record, as Lambda writes it to the queue. */
+/**
+ * A Lambda asynchronous-invocation destination record, as Lambda writes it to the queue: the fields of
+ * "Example invocation record" in https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html.
+ */
 function destinationRecord(functionName: string, requestPayload: unknown) {
   return {
     version: '1.0',
