@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The volume tests run with `npm run test:soak` (vitest.soak.config.ts), after `npm test` in .ci/run.
+    // The volume tests run with `npm run test:soak` (vitest.soak.config.ts), not on every `npm test`.
     exclude: ['test/soak/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-/** `npm run test:soak`: the volume tests (test/soak), run by .ci/run after `npm test`: minutes, not seconds. */
+/** `npm run test:soak`: the volume tests, too long for `npm test` (test/soak). */
 export default defineConfig({
   test: {
     include: ['test/soak/**/*.soak.test.ts'],

@@ -7,6 +7,7 @@
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
+import { MonitorError } from '../../lambda/adapters/errors.js';
 import { groupItemKey } from '../../lambda/core/alerts.js';
 import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
 import { createHandler } from '../../lambda/handler.js';
@@ -35,6 +36,30 @@ export interface SoakWorkerResult {
   readonly samples: readonly (readonly [number, number])[];
   /** User and system CPU time of this process. */
   readonly cpuSeconds: number;
+  /** Invocations that failed retryably and were run again, as Lambda retries an asynchronous event. */
+  readonly retried: number;
+  /** Batches that still failed after Lambda's retries: the ones the on-failure queue would keep. */
+  readonly exhausted: number;
+}
+
+/** Lambda's asynchronous retries of a failed event (the construct's default `retryAttempts`). */
+const LAMBDA_RETRIES = 2;
+
+/** One event as Lambda runs it: again after a retryable failure, up to LAMBDA_RETRIES times. */
+async function invoke(
+  handler: ReturnType<typeof createHandler>,
+  event: unknown,
+): Promise<{ alerts: number; retried: number; done: boolean }> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const summary = await handler(event);
+      const alerts = summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
+      return { alerts, retried: attempt, done: true };
+    } catch (error) {
+      if (!(error instanceof MonitorError && error.retryable)) throw error;
+      if (attempt === LAMBDA_RETRIES) return { alerts: 0, retried: attempt, done: false };
+    }
+  }
 }
 
 async function run(share: SoakShare): Promise<SoakWorkerResult> {
@@ -43,6 +68,8 @@ async function run(share: SoakShare): Promise<SoakWorkerResult> {
   const samples: [number, number][] = [];
   let batches = 0;
   let alerts = 0;
+  let retried = 0;
+  let exhausted = 0;
   const instance = async (slot: number) => {
     let clock = share.start;
     const handler = createHandler({ now: () => clock, metrics: () => {} });
@@ -51,9 +78,11 @@ async function run(share: SoakShare): Promise<SoakWorkerResult> {
       const event = subscriptionEvent(
         logsDocument(share.logGroup, [{ timestamp: clock, message: wafLine(`r-${index}`, share.apiId) }]),
       );
-      const summary = await handler(event);
       batches += 1;
-      alerts += summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
+      const outcome = await invoke(handler, event);
+      alerts += outcome.alerts;
+      retried += outcome.retried;
+      if (!outcome.done) exhausted += 1;
       if (index % share.sampleEvery === 0) {
         const { Item } = await dynamo.send(
           new GetItemCommand({
@@ -67,7 +96,7 @@ async function run(share: SoakShare): Promise<SoakWorkerResult> {
   };
   await Promise.all(share.slots.map(instance));
   const cpu = process.cpuUsage();
-  return { batches, alerts, samples, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { batches, alerts, samples, cpuSeconds: (cpu.user + cpu.system) / 1e6, retried, exhausted };
 }
 
 const result = await run(JSON.parse(process.argv[2] ?? '') as SoakShare);
