@@ -589,6 +589,8 @@ class Scanner {
     let p = keyEnd;
     let kind: KeyKind | undefined;
     while (p < this.n && this.c(p) === 0x5b) {
+      // A marker is no bracket name: `cookie[redacted][redacted]=a` came from `cookie[redacted]AKIA…=a`.
+      if (this.s.startsWith(REDACTED, p)) return undefined;
       const nameEnd = this.keyEnd(p + 1);
       if (nameEnd >= this.n || this.c(nameEnd) !== 0x5d) return undefined;
       kind ??= nameEnd > p + 1 ? keyKind(this.s.slice(p + 1, nameEnd)) : undefined;

@@ -327,6 +327,7 @@ describe('redaction properties', () => {
     'password%3D not a valid key=value pair not a valid key=value pair',
     "password[redacted] 'x' not a valid key=value pair",
     'user[password]=[redacted]&password[]=a b',
+    String.raw`cookie[redacted]AKIAQWERTYUIOPASDFGH\u003da`,
   ])('is idempotent on %s', (text) => {
     const once = redact(text);
     expect(redact(once)).toBe(once);
