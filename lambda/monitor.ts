@@ -107,7 +107,19 @@ export interface InvocationSummary {
 }
 
 /** A group write raced with other invocations this many times in a row: give up and let Lambda retry. */
-const MAX_STATE_CONFLICTS = 8;
+const MAX_STATE_CONFLICTS = 30;
+/** The longest wait between two attempts at a contended group write. */
+const MAX_CONFLICT_BACKOFF_MS = 250;
+
+/**
+ * Full-jitter exponential backoff after a refused group write: without a wait, the invocations racing
+ * on a busy group retry in step and keep refusing each other (the soak test, 16 instances on one group,
+ * lost 411 of 10,000 batches to the failure queue after 8 immediate retries).
+ */
+function conflictBackoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(MAX_CONFLICT_BACKOFF_MS, 4 * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
 
 export async function processSubscriptionEvent(
   event: unknown,
@@ -502,6 +514,7 @@ async function handleGroup(
     }
     state = result.state;
     verified = true;
+    await conflictBackoff(attempt);
   }
   throw new MonitorError(`the state of ${key.apiId}/${key.stage}/${key.category} kept changing`, true);
 }
