@@ -4,14 +4,13 @@
  */
 
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { MONITOR_ENV } from '../lambda/core/monitor-contract.js';
-
-// The contract's name, checked by the compiler: importing the contract's value would bundle what the
-// contract imports (zod, through the noise policy), and the reference would no longer be bare.
-const TOPIC_ARN_ENV: (typeof MONITOR_ENV)['topicArn'] = 'TOPIC_ARN';
+import { MONITOR_ENV } from '../lambda/core/monitor-contract.js';
 
 const sns = new SNSClient({});
 
 export const handler = async (event: { message?: string }): Promise<string | undefined> =>
-  (await sns.send(new PublishCommand({ TopicArn: process.env[TOPIC_ARN_ENV], Message: event.message ?? '' })))
-    .MessageId;
+  (
+    await sns.send(
+      new PublishCommand({ TopicArn: process.env[MONITOR_ENV.topicArn], Message: event.message ?? '' }),
+    )
+  ).MessageId;
