@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../cli/commands/doctor.js';
@@ -7,6 +6,7 @@ import { type AwsPeers, captureIo, startAwsPeers } from '../../cli/peers/aws-env
 import { type LambdaServer, startLambdaServer } from '../../cli/peers/lambda-server.js';
 import { recommendedAccessLogFormat } from '../../lambda/core/index.js';
 import { NOISE_POLICY_ENV } from '../../lambda/core/noise-policy.js';
+import { plainTempDir } from '../fixtures/temp-dir.js';
 
 const FUNCTION = 'apigw403-monitor-function';
 const POLICY = {
@@ -41,7 +41,7 @@ beforeAll(async () => {
     methodSettings: { '*/*': { loggingLevel: 'INFO' } },
   });
   peers.logs.createLogGroup('/aws/apigateway/a1b2c3d4e5/prod');
-  dir = mkdtempSync(join(tmpdir(), 'doctor-policy-'));
+  dir = plainTempDir('doctor-policy-');
 });
 
 afterAll(async () => {
