@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CATEGORIES, type Category } from './categories.js';
+import type { Top } from './group.js';
 
 /** The monitor's and the digest function's environment variable holding the policy (JSON). */
 export const NOISE_POLICY_ENV = 'NOISE_POLICY';
@@ -303,8 +304,8 @@ export interface DigestGroupSummary {
   readonly previousCount: number;
   readonly mutedCount: number;
   readonly alertsSent: number;
-  /** The most frequent source IPs of the period, bounded (the same `Top` shape as alerts). */
-  readonly topSources: readonly { readonly value: string; readonly count: number }[];
+  /** The most frequent source IPs of the period, bounded. */
+  readonly topSources: readonly Top[];
   readonly firstSeenAt: number;
   readonly lastSeenAt: number;
   /** `$context.deploymentId` first seen with this group, when the access log format carries it. */

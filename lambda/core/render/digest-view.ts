@@ -1,7 +1,6 @@
-import type { Category } from '../categories.js';
 import type { Top } from '../group.js';
 import { describeCategory } from '../index.js';
-import type { Action, DigestGroupSummary, Lifecycle } from '../noise-policy.js';
+import type { DigestGroupSummary } from '../noise-policy.js';
 import { identifier, LIMITS } from './alert-view.js';
 import { escapeSlack, fromLog } from './text.js';
 
@@ -32,16 +31,20 @@ export interface DigestView {
   readonly notes: readonly string[];
 }
 
-export interface DigestLine {
-  readonly category: Category;
+/** A group's line: its summary's counts and state, with the category's title. */
+export interface DigestLine
+  extends Pick<
+    DigestGroupSummary,
+    | 'category'
+    | 'lifecycle'
+    | 'action'
+    | 'count'
+    | 'previousCount'
+    | 'mutedCount'
+    | 'alertsSent'
+    | 'deploymentId'
+  > {
   readonly title: string;
-  readonly lifecycle: Lifecycle;
-  readonly action: Action;
-  readonly count: number;
-  readonly previousCount: number;
-  readonly mutedCount: number;
-  readonly alertsSent: number;
-  readonly deploymentId?: string;
 }
 
 export interface DigestPeriod {
