@@ -388,41 +388,36 @@ class Scanner {
     const i = this.s.startsWith(REDACTED, start) ? start + REDACTED.length : start;
     let p = i;
     while (p < this.n) {
-      const ch = this.c(p);
-      if (ch === 0x5b && this.s.startsWith(REDACTED, p)) {
+      if (this.c(p) === 0x5b && this.s.startsWith(REDACTED, p)) {
         // A marker inside a value is part of it (its `]` ends nothing).
         p += REDACTED.length;
-        continue;
-      }
-      if (VALUE_END.has(ch)) {
+      } else if (kind === 'scheme' && this.c(p) === 0x22 && p > i && this.c(p - 1) === 0x3d) {
         // `realm="x"` inside an authorization value: the quoted parameter belongs to the value.
-        if (kind === 'scheme' && ch === 0x22 && p > i && this.c(p - 1) === 0x3d) {
-          const close = this.s.indexOf('"', p + 1);
-          p = close < 0 ? this.n : close + 1;
-          continue;
-        }
+        const close = this.s.indexOf('"', p + 1);
+        p = close < 0 ? this.n : close + 1;
+      } else if (this.endsPlainValue(p, i, kind)) {
         return p;
+      } else {
+        p += 1;
       }
-      if (this.isHardSpace(p)) {
-        // Cookie pairs are `a=1; b=2`; authorization parameters are `a=1, b=2`.
-        const previous = this.c(p - 1);
-        const continues =
-          (kind === 'cookie' && previous === 0x3b) ||
-          (kind === 'scheme' && previous === 0x2c && this.startsPair(p));
-        if (!continues) return p;
-      } else if (
-        kind !== 'scheme' &&
-        kind !== 'cookie' &&
-        PAIR_SEPARATORS.has(ch) &&
-        (p === i || this.isPairBoundary(p))
-      ) {
-        return p;
-      } else if (kind === 'cookie' && ch === 0x2c && this.isPairBoundary(p)) {
-        return p;
-      }
-      p += 1;
     }
     return p;
+  }
+
+  /** Whether the character at `p` ends a plain value that starts at `valueStart`. */
+  private endsPlainValue(p: number, valueStart: number, kind: KeyKind | 'scheme'): boolean {
+    const ch = this.c(p);
+    if (VALUE_END.has(ch)) return true;
+    if (this.isHardSpace(p)) {
+      // Cookie pairs are `a=1; b=2`; authorization parameters are `a=1, b=2`.
+      const previous = this.c(p - 1);
+      const continues =
+        (kind === 'cookie' && previous === 0x3b) ||
+        (kind === 'scheme' && previous === 0x2c && this.startsPair(p));
+      return !continues;
+    }
+    if (kind === 'cookie') return ch === 0x2c && this.isPairBoundary(p);
+    return kind !== 'scheme' && PAIR_SEPARATORS.has(ch) && (p === valueStart || this.isPairBoundary(p));
   }
 
   /** After spaces at `i`, a `name=` starts (the next parameter of an authorization value). */
@@ -521,19 +516,30 @@ class Scanner {
     const sep = this.c(p);
     const tagOpen = keyStart > 0 && this.c(keyStart - 1) === 0x3c;
     const xml = sep === 0x3e && tagOpen;
-    if (sep === 0x3a) {
-      if (this.s.startsWith('//', p + 1)) return keyEnd;
-      p += 1;
-    } else if (sep === 0x3d || xml) {
-      p += 1;
-    } else {
+    if (sep === 0x3a && this.s.startsWith('//', p + 1)) return keyEnd;
+    if (sep !== 0x3a && sep !== 0x3d && !xml)
       return this.spacedValue(keyStart, keyEnd, p, quotedKey, tagOpen);
-    }
+    p += 1;
     if (this.namedValue(keyStart, keyEnd, p, quotedKey)) return p;
     // Most words are not followed by a separator: the key's name is read only for those that are.
     const key = this.s.slice(keyStart, keyEnd);
     const kind = keyKind(key) ?? formArray?.kind;
     if (!kind) return keyEnd;
+    return this.separatedValue(key, kind, p, xml, sep === 0x3a);
+  }
+
+  /**
+   * Redacts the value of `key` that follows its separator at `afterSeparator` (`:` when `colon`);
+   * returns where scanning goes on.
+   */
+  private separatedValue(
+    key: string,
+    kind: KeyKind,
+    afterSeparator: number,
+    xml: boolean,
+    colon: boolean,
+  ): number {
+    let p = afterSeparator;
     if (p < this.n && (this.c(p) === 0x3d || this.c(p) === 0x3e) && !xml) p += 1;
     p = this.skipSpaces(p);
     // `"password":{"value":"x"}`: a credential's object holds the credential, whatever its keys.
@@ -548,28 +554,39 @@ class Scanner {
     // `password=<hunter2>`: a placeholder-like bracket is the value's own.
     if (quote === undefined && !xml && p < this.n && this.c(p) === 0x3c) quote = 0x3e;
     if (quote !== undefined) p += 1;
-    let valueEnd: number;
-    if (quote !== undefined) {
-      valueEnd = array ? this.arrayEnd(p, quote) : this.next(String.fromCharCode(quote), p);
-    } else if (xml) {
-      valueEnd = this.next('<', p);
-    } else {
-      valueEnd = this.plainValueEnd(p, kind);
-    }
+    let valueEnd = this.delimitedValueEnd(p, kind, quote, array, xml);
+    if (kind === 'authorization' && this.schemeCredential(p, valueEnd, quote !== undefined, xml)) return p;
     const password = isPasswordKey(key);
-    if (kind === 'authorization') {
-      const wordEnd = this.keyEnd(p);
-      if (SCHEMES.has(this.s.slice(p, wordEnd).toLowerCase())) {
-        const schemeStart = this.schemeValueStart(p, wordEnd);
-        if (schemeStart === undefined || (schemeStart >= valueEnd && quote !== undefined)) return p;
-        const end = quote !== undefined || xml ? valueEnd : this.plainValueEnd(schemeStart, 'scheme');
-        this.redactSchemeValue(schemeStart, end, false);
-        return p;
-      }
-    }
-    if (quote === undefined && !xml) valueEnd = this.plainWordsEnd(valueEnd, kind, password && sep === 0x3a);
+    if (quote === undefined && !xml) valueEnd = this.plainWordsEnd(valueEnd, kind, password && colon);
     if (!this.isHarmless(p, valueEnd, password)) this.spans.add(p, valueEnd);
     return p;
+  }
+
+  /** Where a value starting at `p` ends: at its closing quote, array end, tag or plain end. */
+  private delimitedValueEnd(
+    p: number,
+    kind: KeyKind,
+    quote: number | undefined,
+    array: boolean,
+    xml: boolean,
+  ): number {
+    if (quote !== undefined)
+      return array ? this.arrayEnd(p, quote) : this.next(String.fromCharCode(quote), p);
+    return xml ? this.next('<', p) : this.plainValueEnd(p, kind);
+  }
+
+  /**
+   * `Authorization: Bearer x`: redacts the credential after the scheme the value starts with, if it
+   * does; false when the value starts with no scheme.
+   */
+  private schemeCredential(p: number, valueEnd: number, quoted: boolean, xml: boolean): boolean {
+    const wordEnd = this.keyEnd(p);
+    if (!SCHEMES.has(this.s.slice(p, wordEnd).toLowerCase())) return false;
+    const schemeStart = this.schemeValueStart(p, wordEnd);
+    if (schemeStart === undefined || (schemeStart >= valueEnd && quoted)) return true;
+    const end = quoted || xml ? valueEnd : this.plainValueEnd(schemeStart, 'scheme');
+    this.redactSchemeValue(schemeStart, end, false);
+    return true;
   }
 
   /**
@@ -660,31 +677,26 @@ class Scanner {
   ): number {
     if (p === keyEnd + (quotedKey ? 1 : 0) || p >= this.n) return keyEnd;
     const attribute = tagOpen && this.s.startsWith('value=', p);
-    const quotedValue = quotedKey && this.c(p) === this.c(keyEnd);
-    if (!attribute && !quotedValue && (quotedKey || !isKeyChar(this.c(p)))) return keyEnd;
-    // "… require API Key. Request will not …": a key that ends a sentence names nothing after it.
-    if (!quotedKey && this.c(keyEnd - 1) === 0x2e) return keyEnd;
+    if (!this.startsSpacedValue(keyEnd, p, quotedKey, attribute)) return keyEnd;
     const key = this.s.slice(keyStart, keyEnd);
     const kind = keyKind(key);
     if ((kind !== 'secret' && kind !== 'cookie') || SEPARATOR_ONLY_KEYS.has(key.toLowerCase())) return keyEnd;
     let start = attribute ? p + 'value='.length : p;
     const quote = QUOTES.has(this.c(start)) ? this.c(start) : undefined;
     if (quote !== undefined) start += 1;
-    let end: number;
-    if (quote !== undefined) {
-      end = this.next(String.fromCharCode(quote), start);
-    } else {
-      end = start;
-      while (end < this.n && !this.isHardSpace(end) && !VALUE_END.has(this.c(end))) end += 1;
-      let word = end;
-      while (word > start && /[.,;:!?]/.test(this.s.charAt(word - 1))) word -= 1;
-      const letters = this.s.slice(start, Math.min(word, start + 64));
-      const prose = letters.length === 0 || !isPasswordKey(key) || isProseWord(letters);
-      if (/^[A-Za-z]*$/.test(letters) && prose) return keyEnd;
-    }
+    const end = quote === undefined ? this.unquotedEnd(start) : this.next(String.fromCharCode(quote), start);
+    if (quote === undefined && this.isProseValue(key, start, end)) return keyEnd;
     if (!this.isHarmless(start, end, isPasswordKey(key))) this.spans.add(start, end);
     // The value may itself be a key (`passwd token=x`): scanning goes on inside it.
     return start;
+  }
+
+  /** Whether what stands at `p`, after the key and a space, can be the key's value. */
+  private startsSpacedValue(keyEnd: number, p: number, quotedKey: boolean, attribute: boolean): boolean {
+    const quotedValue = quotedKey && this.c(p) === this.c(keyEnd);
+    if (!attribute && !quotedValue && (quotedKey || !isKeyChar(this.c(p)))) return false;
+    // "… require API Key. Request will not …": a key that ends a sentence names nothing after it.
+    return quotedKey || this.c(keyEnd - 1) !== 0x2e;
   }
 
   /**
@@ -706,15 +718,25 @@ class Scanner {
     if (!match || (match[1] === undefined) !== quotedKey) return false;
     const start = close + match[0].length;
     const valueQuote = quotedKey ? '"' : match[1];
-    let end: number;
-    if (valueQuote) {
-      end = this.next(valueQuote, start);
-    } else {
-      end = start;
-      while (end < this.n && !this.isHardSpace(end) && !VALUE_END.has(this.c(end))) end += 1;
-    }
+    const end = valueQuote ? this.next(valueQuote, start) : this.unquotedEnd(start);
     if (!this.isHarmless(start, end)) this.spans.add(start, end);
     return true;
+  }
+
+  /** Where an unquoted value starting at `start` ends: at a space or a character that ends values. */
+  private unquotedEnd(start: number): number {
+    let end = start;
+    while (end < this.n && !this.isHardSpace(end) && !VALUE_END.has(this.c(end))) end += 1;
+    return end;
+  }
+
+  /** `passwd hunter`, `token expired.`: an all-letter word after the key that is prose, not a value. */
+  private isProseValue(key: string, start: number, end: number): boolean {
+    let word = end;
+    while (word > start && /[.,;:!?]/.test(this.s.charAt(word - 1))) word -= 1;
+    const letters = this.s.slice(start, Math.min(word, start + 64));
+    const prose = letters.length === 0 || !isPasswordKey(key) || isProseWord(letters);
+    return /^[A-Za-z]*$/.test(letters) && prose;
   }
 
   /** `"value":"x","name":"password"`: a HAR pair written value first. */
@@ -846,21 +868,7 @@ class Scanner {
         i += 1;
         continue;
       }
-      let end = i;
-      while (end < this.n) {
-        if (isTokenChar(this.c(end))) {
-          end += 1;
-          continue;
-        }
-        // `=` is base64 padding when no name character follows it (`ab==`, `ab=.cd`), a separator otherwise.
-        let pad = end;
-        while (pad < this.n && this.c(pad) === 0x3d) pad += 1;
-        const after = this.c(pad);
-        // `=[redacted]` is a key's separator before a marker, not padding.
-        if (pad === end || (pad < this.n && ((isTokenChar(after) && after !== 0x2e) || after === 0x5b)))
-          break;
-        end = pad;
-      }
+      const end = this.tokenEnd(i);
       if (this.isCredentialToken(i, end)) {
         // Leading slashes stay: `/reset/[redacted]`, and `scheme://` keeps reading as a URL.
         let start = i;
@@ -870,6 +878,26 @@ class Scanner {
       }
       i = end;
     }
+  }
+
+  /** Where the token starting at `start` ends, its base64 padding included. */
+  private tokenEnd(start: number): number {
+    let end = start;
+    while (end < this.n) {
+      if (isTokenChar(this.c(end))) {
+        end += 1;
+        continue;
+      }
+      // `=` is base64 padding when no name character follows it (`ab==`, `ab=.cd`), a separator otherwise.
+      let pad = end;
+      while (pad < this.n && this.c(pad) === 0x3d) pad += 1;
+      const after = this.c(pad);
+      // `=[redacted]` is a key's separator before a marker, not padding.
+      if (pad === end || (pad < this.n && ((isTokenChar(after) && after !== 0x2e) || after === 0x5b)))
+        return end;
+      end = pad;
+    }
+    return end;
   }
 
   /**
