@@ -67,28 +67,33 @@ function pathsOf(subject: MuteSubject): string[] {
   return paths;
 }
 
+/** A rule is the conjunction of the keys it sets: one check per key, built once. */
 function compileRule(rule: MuteRule): MuteMatcher {
-  const block = rule.sourceIp === undefined ? undefined : addressBlock(rule.sourceIp);
-  // A rule whose address cannot be read matches nothing rather than everything.
-  if (rule.sourceIp !== undefined && !block) return () => false;
-  const agent = rule.userAgentContains?.toLowerCase();
-  const maskedKey = rule.apiKeyId === undefined ? undefined : maskApiKeyId(rule.apiKeyId);
-  return (subject) => {
-    if (rule.apiId !== undefined && rule.apiId !== subject.apiId) return false;
-    if (rule.stage !== undefined && rule.stage !== subject.stage) return false;
-    if (rule.category !== undefined && rule.category !== subject.category) return false;
-    if (block) {
+  const checks: MuteMatcher[] = [];
+  const { apiId, stage, category, sourceIp, userAgentContains, pathPrefix, apiKeyId } = rule;
+  if (apiId !== undefined) checks.push((subject) => subject.apiId === apiId);
+  if (stage !== undefined) checks.push((subject) => subject.stage === stage);
+  if (category !== undefined) checks.push((subject) => subject.category === category);
+  if (sourceIp !== undefined) {
+    const block = addressBlock(sourceIp);
+    // A rule whose address cannot be read matches nothing rather than everything.
+    if (!block) return () => false;
+    checks.push((subject) => {
       const plain = subject.sourceIp === undefined ? undefined : plainAddress(subject.sourceIp);
-      if (!plain || !block.check(plain.address, plain.family)) return false;
-    }
-    if (agent !== undefined && !subject.userAgent?.toLowerCase().includes(agent)) return false;
-    if (rule.pathPrefix !== undefined) {
-      const prefix = rule.pathPrefix;
-      if (!pathsOf(subject).some((path) => under(path, prefix))) return false;
-    }
-    if (maskedKey !== undefined && subject.apiKeyId !== maskedKey) return false;
-    return true;
-  };
+      return plain !== undefined && block.check(plain.address, plain.family);
+    });
+  }
+  if (userAgentContains !== undefined) {
+    const agent = userAgentContains.toLowerCase();
+    checks.push((subject) => subject.userAgent?.toLowerCase().includes(agent) === true);
+  }
+  if (pathPrefix !== undefined)
+    checks.push((subject) => pathsOf(subject).some((path) => under(path, pathPrefix)));
+  if (apiKeyId !== undefined) {
+    const maskedKey = maskApiKeyId(apiKeyId);
+    checks.push((subject) => subject.apiKeyId === maskedKey);
+  }
+  return (subject) => checks.every((check) => check(subject));
 }
 
 /**
