@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { functionNameOf } from '../commands/replay.js';
 import { type HttpPeer, listenLoopback, readBody } from './http-peer.js';
 
@@ -60,17 +61,22 @@ export async function startLambdaServer(
       return;
     }
     invocations.push(name);
-    try {
-      const result = await run(body ? JSON.parse(body) : {});
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? null));
-    } catch (error) {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' }).end(
-        JSON.stringify({
-          errorType: error instanceof Error ? error.name : 'Error',
-          errorMessage: error instanceof Error ? error.message : String(error),
-        }),
-      );
-    }
+    await invoke(run, body, res);
   });
   return { ...peer, invocations };
+}
+
+/** Runs a function as Invoke does: its result, or its error as `X-Amz-Function-Error: Unhandled`. */
+async function invoke(run: LocalFunction, body: string, res: ServerResponse): Promise<void> {
+  try {
+    const result = await run(body ? JSON.parse(body) : {});
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? null));
+  } catch (error) {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' }).end(
+      JSON.stringify({
+        errorType: error instanceof Error ? error.name : 'Error',
+        errorMessage: error instanceof Error ? error.message : String(error),
+      }),
+    );
+  }
 }

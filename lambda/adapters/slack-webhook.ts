@@ -99,6 +99,25 @@ export function retryAfterMs(header: string | null, now: number): number | undef
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** How long to wait before the next attempt, or the error that ends them, with `leftMs` of the budget left. */
+function retryWait(
+  failure: Failure,
+  attempt: number,
+  retryAfter: number | undefined,
+  leftMs: number,
+): number {
+  const backoff = Math.min(SLACK_RETRY.maxDelayMs, SLACK_RETRY.minDelayMs * 2 ** (attempt - 1));
+  const wait = failure.status === 429 && retryAfter !== undefined ? retryAfter : backoff;
+  const outOfTime = wait + MIN_ATTEMPT_MS > leftMs;
+  if (failure.retryable && attempt < SLACK_RETRY.attempts && !outOfTime) return wait;
+  const why =
+    failure.retryable && outOfTime && attempt < SLACK_RETRY.attempts ? ', no time left to retry' : '';
+  throw new MonitorError(
+    `posting to Slack failed after ${attempt} attempt(s): ${failure.detail}${why}`,
+    failure.retryable,
+  );
+}
+
 export function slackPoster(url: URL, options: SlackPosterOptions = {}): SlackPost {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -127,19 +146,7 @@ export function slackPoster(url: URL, options: SlackPosterOptions = {}): SlackPo
         await webhook.send({ text: message.text, blocks: [...message.blocks], unfurl_links: false });
         return;
       } catch (error) {
-        const failure = failureOf(error);
-        const backoff = Math.min(SLACK_RETRY.maxDelayMs, SLACK_RETRY.minDelayMs * 2 ** (attempt - 1));
-        const wait = failure.status === 429 && retryAfter !== undefined ? retryAfter : backoff;
-        const outOfTime = now() + wait + MIN_ATTEMPT_MS > deadline;
-        if (!failure.retryable || attempt >= SLACK_RETRY.attempts || outOfTime) {
-          const why =
-            failure.retryable && outOfTime && attempt < SLACK_RETRY.attempts ? ', no time left to retry' : '';
-          throw new MonitorError(
-            `posting to Slack failed after ${attempt} attempt(s): ${failure.detail}${why}`,
-            failure.retryable,
-          );
-        }
-        await sleep(wait);
+        await sleep(retryWait(failureOf(error), attempt, retryAfter, deadline - now()));
       }
     }
   };
