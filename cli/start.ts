@@ -2,20 +2,26 @@ import { writeFile } from 'node:fs/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
 import { monitorEnvironment } from '../lambda/core/monitor-contract.js';
-import { DEFAULT_SWEEP_MINUTES } from '../lambda/core/noise-policy.js';
+import {
+  DEFAULT_DIGEST_SCHEDULE,
+  DEFAULT_DIGEST_TIMEZONE,
+  DEFAULT_SWEEP_MINUTES,
+  ROUTING_ATTRIBUTES,
+} from '../lambda/core/noise-policy.js';
 import { METRIC_NAME } from '../lambda/core/render/index.js';
 import type { AlertOutcome } from '../lambda/monitor.js';
 import { ComposedText, processIo, safeOutput, safeText } from './commands/command-io.js';
 import { CloudWatchLogsServer } from './peers/cloudwatch-logs-server.js';
 import { type LocalAws, startLocalAws } from './peers/local-aws.js';
 import { totalsPerService } from './peers/request-count.js';
-import { deliverToLambda, messageForProtocol, receiveAll } from './peers/sns-delivery.js';
+import { deliverToLambda, messageForProtocol, receiveAll, type SnsEnvelope } from './peers/sns-delivery.js';
 import { InputUsageError, type PreparedInputs, prepareInputs, reportPathProblem } from './scenario/inputs.js';
 import { subscriptionEvent } from './scenario/payload.js';
 import { runAccountsScenario } from './scenario/run-accounts.js';
 import { runDay } from './scenario/run-day.js';
 import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
-import { REPLAY_TAIL_MS, runTimeline, scheduledDigest, type TimedDelivery } from './scenario/timeline.js';
+import { digestTimes, firings } from './scenario/schedule.js';
+import { localDigest, REPLAY_TAIL_MS, runTimeline, type TimedDelivery } from './scenario/timeline.js';
 
 /**
  * `npm start`: the whole runtime path on one machine. Real local peers start in-process, the scenario
@@ -176,21 +182,25 @@ async function main(options: Options): Promise<void> {
         }))
       : [...(inputs?.deliveries ?? [])];
     print(`\n== Monitor invocations (${deliveries.length}), in the order of their events' timestamps ==`);
-    const last = Math.max(...deliveries.map((delivery) => delivery.at));
-    // The scheduled work runs on the same clock, past the last delivery long enough to resolve.
+    const times = deliveries.map((delivery) => delivery.at);
+    const last = Math.max(...times);
+    // The scheduled work runs on the same clock: the sweep past the last delivery long enough to
+    // resolve, the digest at the policy's times up to the one that covers the last delivery.
+    const fire = inputs ? inputs.digestFirings : firings(DEFAULT_DIGEST_SCHEDULE, DEFAULT_DIGEST_TIMEZONE);
+    const digestAt = fire ? digestTimes(fire, Math.min(...times), last) : [];
     const run = await runTimeline(
       deliveries,
       {
         sweepEveryMs: DEFAULT_SWEEP_MINUTES * 60_000,
-        digestAt: scheduledDigest ? [last] : [],
-        end: last + REPLAY_TAIL_MS,
+        digestAt,
+        end: Math.max(last + REPLAY_TAIL_MS, ...digestAt),
       },
       monitor,
       (at) => {
         clock = at;
       },
+      await localDigest(),
       {
-        ...(scheduledDigest ? { digest: scheduledDigest } : {}),
         onDelivery: (delivery, summary) => {
           outcomes.push(...summary.outcomes);
           const alerted = summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
@@ -206,7 +216,12 @@ async function main(options: Options): Promise<void> {
         },
       },
     );
-    print(`  scheduled work on the same clock: ${run.sweeps} sweeps, ${run.digests} digests`);
+    const digests = run.messages.filter((message) => message.kind === 'digest');
+    print(
+      `  scheduled work on the same clock: ${run.sweeps} sweeps, ${run.digests} digest runs (${digestAt.map((at) => new Date(at).toISOString().slice(0, 16)).join(', ') || 'no digest schedule'}), ${digests.length} digests`,
+    );
+    for (const digest of digests)
+      print(`    ${digest.at.slice(0, 16)} digest ${safeText(digest.stage)}: ${digest.reason}`);
 
     const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
     const slackDelivered = await deliverToLambda(sqs, local.queueUrls.slack, forwarder);
@@ -220,7 +235,7 @@ async function main(options: Options): Promise<void> {
     printSlack(local);
     printMetric(metric);
     print(
-      `\n== Delivered ==\n  SQS (all alerts): ${received.length}   SQS (filter policy severity=critical|high): ${urgent.length}   Slack: ${local.slack.messages.length} (forwarder invocations ${slackDelivered})`,
+      `\n== Delivered ==\n  SQS (every message): ${received.length}   SQS (filter policy severity=critical|high): ${urgent.length}   Slack: ${local.slack.messages.length} (forwarder invocations ${slackDelivered})`,
     );
     const awsRequests = local.awsRequests.snapshot();
     print(`  awsRequests (counted at the local peers): ${JSON.stringify(totalsPerService(awsRequests))}`);
@@ -273,12 +288,18 @@ async function day(options: Options): Promise<void> {
   }
 }
 
-function printEmails(envelopes: readonly { Subject: string | null; Message: string }[], all: boolean): void {
-  print(`\n== E-mail (${envelopes.length} alerts) ==`);
+function printEmails(envelopes: readonly SnsEnvelope[], all: boolean): void {
+  const isDigest = (envelope: SnsEnvelope) =>
+    envelope.MessageAttributes?.[ROUTING_ATTRIBUTES.kind]?.Value === 'digest';
+  const digests = envelopes.filter(isDigest);
+  print(`\n== E-mail (${envelopes.length - digests.length} alerts, ${digests.length} digests) ==`);
   for (const envelope of envelopes) print(`  ${envelope.Subject}`);
   const shown = all
     ? envelopes
-    : envelopes.filter((envelope, index) => index === 0 || /Escalated: |Resolved: /.test(envelope.Message));
+    : envelopes.filter(
+        (envelope, index) =>
+          index === 0 || envelope === digests[0] || /Escalated: |Resolved: /.test(envelope.Message),
+      );
   for (const envelope of shown) {
     print(`\n---- Subject: ${envelope.Subject}\n${messageForProtocol(envelope.Message, 'email')}`);
   }

@@ -1,14 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { dynamoClient, snsClient } from './adapters/clients.js';
-import { monitorConfig } from './adapters/env-config.js';
+import { type MonitorConfig, monitorConfig } from './adapters/env-config.js';
 import { publishAlert } from './adapters/sns-publisher.js';
 import { StateStore } from './adapters/state-store.js';
 import { DIGEST_SERVICE_NAME, digestPeriod, isDigestEvent } from './core/digest-event.js';
 import { SERVICE_NAME_ENV } from './core/monitor-contract.js';
 import type { DigestGroupSummary, NoisePolicy } from './core/noise-policy.js';
 import { renderDigestPublish } from './core/render/digest.js';
-import { buildDigestViews, type DigestPeriod } from './core/render/digest-view.js';
+import { buildDigestViews, type DigestLine, type DigestPeriod } from './core/render/digest-view.js';
 import { createHandler, type InvocationContext } from './handler.js';
 
 /**
@@ -43,6 +43,9 @@ export interface DigestRun {
     readonly apiId: string;
     readonly stage: string;
     readonly total: number;
+    readonly mutedTotal: number;
+    /** The digest's lines, one per group (category) of the stage. */
+    readonly categories: readonly DigestLine[];
     readonly messageId: string;
   }[];
 }
@@ -66,6 +69,8 @@ export async function runDigest(deps: DigestDeps, event: unknown = {}): Promise<
       apiId: view.apiId,
       stage: view.stage,
       total: view.total,
+      mutedTotal: view.mutedTotal,
+      categories: view.categories,
       messageId: await publishAlert(deps.sns, deps.topicArn, renderDigestPublish(view)),
     })),
   );
@@ -84,22 +89,28 @@ export async function runDigest(deps: DigestDeps, event: unknown = {}): Promise<
 
 const logger = new Logger({ serviceName: process.env[SERVICE_NAME_ENV] ?? DIGEST_SERVICE_NAME });
 
+/**
+ * The digest's parts as deployed: the monitor's state table, its topic and its policy, from the
+ * monitor's environment. `npm start` passes its simulated clock; the function passes the real one.
+ */
+export function digestDeps(config: MonitorConfig, now: () => number, log?: DigestDeps['log']): DigestDeps {
+  return {
+    source: new StateStore(dynamoClient(), config.stateTableName),
+    sns: snsClient(),
+    topicArn: config.topicArn,
+    policy: config.noisePolicy,
+    region: config.region,
+    now,
+    ...(log ? { log } : {}),
+  };
+}
+
 /** The digest run of the deployed function: the monitor's environment, its state table, the real clock. */
-async function scheduledDigest(event: unknown): Promise<DigestRun> {
-  const config = monitorConfig();
-  return runDigest(
-    {
-      source: new StateStore(dynamoClient(), config.stateTableName),
-      sns: snsClient(),
-      topicArn: config.topicArn,
-      policy: config.noisePolicy,
-      region: config.region,
-      now: Date.now,
-      log: (message, counts) => logger.info(message, counts),
-    },
+const scheduledDigest = (event: unknown): Promise<DigestRun> =>
+  runDigest(
+    digestDeps(monitorConfig(), Date.now, (message, counts) => logger.info(message, counts)),
     event,
   );
-}
 
 /** The sweep is the monitor's own (`runSweep`): the monitor's handler, with no log group watched. */
 const sweep = createHandler();

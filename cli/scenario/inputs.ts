@@ -3,10 +3,16 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { WatchedStage } from '../../lambda/adapters/env-config.js';
 import { type LogsDocument, parseExecutionLogGroup } from '../../lambda/core/index.js';
+import { parseNoisePolicy } from '../../lambda/core/noise-policy.js';
 import { CONTEXT_KEY, parseConfig } from '../../lib/config.js';
 import { readInputs, stageOfLogGroup } from '../input.js';
 import { subscriptionEvent } from './payload.js';
 import type { ExecutionSeed } from './scenario.js';
+import { type Firings, firings, ScheduleError } from './schedule.js';
+
+/** The longest span of event time a replay plays: a stray timestamp years away would sweep for ever. */
+export const MAX_REPLAY_DAYS = 7;
+const DAY_MS = 24 * 60 * 60_000;
 
 /**
  * `npm start -- --input FILE... [--config FILE]`: every file is checked before the run, and read the
@@ -31,6 +37,8 @@ export interface PreparedInputs {
   readonly noisePolicy?: string;
   /** Execution lines to put in the local CloudWatch Logs first, for the evidence lookup. */
   readonly executionLogs: readonly ExecutionSeed[];
+  /** When the policy's digest schedule fires; absent when the policy deploys none (`digest: false`). */
+  readonly digestFirings?: Firings;
 }
 
 export class InputUsageError extends Error {}
@@ -90,8 +98,34 @@ function describeReadError(error: unknown): string {
   return error instanceof SyntaxError ? `not JSON (${error.message.split('\n')[0]})` : String(code ?? error);
 }
 
+/** The policy's digest schedule as the simulated clock fires it; a schedule it cannot fire is a usage error. */
+function digestFiringsOf(noisePolicy: string | undefined, config: string | undefined): Firings | undefined {
+  const parsed = parseNoisePolicy(noisePolicy === undefined ? undefined : JSON.parse(noisePolicy));
+  // parseConfig validated the policy already.
+  if (!parsed.ok || !parsed.policy.digest.enabled) return undefined;
+  try {
+    return firings(parsed.policy.digest.schedule, parsed.policy.digest.timezone);
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    throw new InputUsageError(`--config ${config}: noisePolicy.digestSchedule ${error.message}`);
+  }
+}
+
+/** Refuses a replay whose event times span more than MAX_REPLAY_DAYS, naming the two ends. */
+function checkSpan(deliveries: readonly Delivery[]): void {
+  const sorted = [...deliveries].sort((a, b) => a.at - b.at);
+  const [first, last] = [sorted[0], sorted.at(-1)];
+  if (!first || !last || last.at - first.at <= MAX_REPLAY_DAYS * DAY_MS) return;
+  const end = (delivery: Delivery) =>
+    `${delivery.label} at ${Number.isFinite(new Date(delivery.at).getTime()) ? new Date(delivery.at).toISOString() : delivery.at}`;
+  throw new InputUsageError(
+    `the inputs' events span ${Math.round((last.at - first.at) / DAY_MS)} days (${end(first)} to ${end(last)}); a replay plays at most ${MAX_REPLAY_DAYS} days: check those timestamps or replay the files apart`,
+  );
+}
+
 export async function prepareInputs(files: readonly string[], config?: string): Promise<PreparedInputs> {
   const configured = config === undefined ? undefined : await configFrom(config);
+  const digestFirings = digestFiringsOf(configured?.noisePolicy, config);
   const problems: string[] = [];
   const documents: { label: string; document: LogsDocument }[] = [];
   for (const file of files) {
@@ -125,17 +159,20 @@ export async function prepareInputs(files: readonly string[], config?: string): 
       ? [{ logGroup: document.logGroup, events: document.logEvents }]
       : [],
   );
+  const deliveries = documents.map(({ label, document }) => ({
+    label,
+    event: subscriptionEvent(document),
+    // A document without events (none reach here from readInputs) would run at the wall clock.
+    at: document.logEvents.reduce((latest, event) => Math.max(latest, event.timestamp), 0) || Date.now(),
+  }));
+  checkSpan(deliveries);
   return {
-    deliveries: documents.map(({ label, document }) => ({
-      label,
-      event: subscriptionEvent(document),
-      // A document without events (none reach here from readInputs) would run at the wall clock.
-      at: document.logEvents.reduce((latest, event) => Math.max(latest, event.timestamp), 0) || Date.now(),
-    })),
+    deliveries,
     problems,
     watchedStages,
     ...(configured ? { noisePolicy: configured.noisePolicy } : {}),
     executionLogs,
+    ...(digestFirings ? { digestFirings } : {}),
   };
 }
 

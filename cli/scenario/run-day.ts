@@ -1,10 +1,15 @@
 import { monitorEnvironment } from '../../lambda/core/monitor-contract.js';
-import { DEFAULT_SWEEP_MINUTES } from '../../lambda/core/noise-policy.js';
+import {
+  DEFAULT_DIGEST_SCHEDULE,
+  DEFAULT_DIGEST_TIMEZONE,
+  DEFAULT_SWEEP_MINUTES,
+} from '../../lambda/core/noise-policy.js';
 import { CloudWatchLogsServer } from '../peers/cloudwatch-logs-server.js';
 import { startLocalAws } from '../peers/local-aws.js';
 import { cooldownOnlyAlerts, type OldAlert } from './cooldown-only.js';
 import { buildDay, DAY_END, DAY_STAGES, DAY_START, type Incident } from './day.js';
-import { type DigestRunner, type PublishedMessage, runTimeline, scheduledDigest } from './timeline.js';
+import { firings } from './schedule.js';
+import { localDigest, type PublishedMessage, runTimeline } from './timeline.js';
 
 /**
  * Runs the simulated day through the real handler on the local peers, with the default policy (no
@@ -34,13 +39,14 @@ export interface DayReport {
     readonly cooldownOnly: Detection;
   })[];
   readonly totals: {
+    /** Messages published: alerts, and digests (one per stage and digest run). */
     readonly noisePolicy: { readonly alerts: number; readonly digests: number };
     readonly cooldownOnly: { readonly alerts: number };
   };
   readonly background: readonly string[];
   readonly sent: Readonly<Record<string, number>>;
-  /** How the digest ran: `not wired` while this build has no digest function. */
-  readonly digest: 'ran' | 'not wired';
+  /** The simulated times the digest ran at (the default schedule, daily 08:00 UTC). */
+  readonly digestRuns: readonly string[];
   readonly deliveries: number;
   readonly sweeps: number;
   readonly seconds: number;
@@ -59,10 +65,7 @@ function detection(
   return { minutes, caught: minutes <= DETECT_WITHIN_MINUTES };
 }
 
-export async function runDay(
-  print: (text: string) => void,
-  digest: DigestRunner | undefined = scheduledDigest,
-): Promise<DayReport> {
+export async function runDay(print: (text: string) => void): Promise<DayReport> {
   const began = performance.now();
   const day = buildDay();
   const logs = await CloudWatchLogsServer.start({ region: 'us-east-1' });
@@ -74,15 +77,17 @@ export async function runDay(
   try {
     const { createHandler } = await import('../../lambda/handler.js');
     const monitor = createHandler({ now: () => clock, metrics: () => {} });
+    // The day's events end before DAY_END: the digest of DAY_END (the schedule's last in the day) closes it.
+    const digestAt = firings(DEFAULT_DIGEST_SCHEDULE, DEFAULT_DIGEST_TIMEZONE)(DAY_START, DAY_END);
     const run = await runTimeline(
       day.deliveries,
-      { sweepEveryMs: DEFAULT_SWEEP_MINUTES * MINUTE, digestAt: [DAY_END], end: DAY_END },
+      { sweepEveryMs: DEFAULT_SWEEP_MINUTES * MINUTE, digestAt, end: DAY_END },
       monitor,
       (at) => {
         clock = at;
       },
+      await localDigest(),
       {
-        ...(digest ? { digest } : {}),
         onFailure: (label, error) => print(`  ${label}: the monitor failed: ${String(error).split('\n')[0]}`),
       },
     );
@@ -108,7 +113,7 @@ export async function runDay(
       },
       background: day.background,
       sent: day.sent,
-      digest: digest ? 'ran' : 'not wired',
+      digestRuns: digestAt.map((at) => new Date(at).toISOString()),
       deliveries: run.invocations,
       sweeps: run.sweeps,
       seconds: Math.round((performance.now() - began) / 100) / 10,
@@ -147,8 +152,15 @@ function printDay(report: DayReport, old: readonly OldAlert[], print: (text: str
   }
   const atEnd = report.messages.filter((message) => Date.parse(message.at) >= Date.parse(report.end));
   for (const message of atEnd) print(`  ${hhmm(Date.parse(message.at))}  +1        ${describe(message)}`);
-  for (const message of report.messages.filter((entry) => entry.reason))
-    print(`    ${message.at.slice(11, 16)} ${message.stage} ${message.category}: ${message.reason}`);
+  for (const message of report.messages) {
+    const at = message.at.slice(11, 16);
+    if (message.kind === 'alert') print(`    ${at} ${message.stage} ${message.category}: ${message.reason}`);
+    else print(`    ${at} digest ${message.stage}: ${message.reason}`);
+    for (const group of message.groups ?? [])
+      print(
+        `      ${group.category.padEnd(30)} ${String(group.count).padStart(6)} 403s, ${group.mutedCount} muted, ${group.alertsSent} alerts, ${group.lifecycle}`,
+      );
+  }
 
   print('\n== Cooldown-only (before) vs noise policy (now), same day ==');
   print(`  ${''.padEnd(62)} ${'cooldown-only'.padStart(14)} ${'noise policy'.padStart(14)}`);
@@ -170,7 +182,7 @@ function printDay(report: DayReport, old: readonly OldAlert[], print: (text: str
     `  ${"  (cooldown-only: the escalation's alert looks like the 95 others of its group that day)".padEnd(62)}`,
   );
   print(
-    `  ${'digests'.padEnd(62)} ${'0'.padStart(14)} ${(report.digest === 'ran' ? String(report.totals.noisePolicy.digests) : 'not wired').padStart(14)}`,
+    `  ${'digests (one per stage, 08:00 UTC)'.padEnd(62)} ${'0'.padStart(14)} ${String(report.totals.noisePolicy.digests).padStart(14)}`,
   );
   print(`  done in ${report.seconds} s`);
 }

@@ -1,5 +1,7 @@
+import { DIGEST_EVENT } from '../../lambda/core/digest-event.js';
 import type { Lifecycle, MessageKind } from '../../lambda/core/noise-policy.js';
 import { SWEEP_EVENT } from '../../lambda/core/noise-policy.js';
+import type { DigestLine } from '../../lambda/core/render/digest-view.js';
 import type { InvocationSummary } from '../../lambda/monitor.js';
 
 /**
@@ -28,20 +30,51 @@ export interface PublishedMessage {
   /** The alert's one-line lifecycle reason (or the digest's summary line). */
   readonly reason?: string;
   readonly action?: string;
+  /** Digests only: the stage's groups as the digest lists them. */
+  readonly groups?: readonly Pick<
+    DigestLine,
+    'category' | 'lifecycle' | 'count' | 'previousCount' | 'mutedCount' | 'alertsSent'
+  >[];
 }
 
-/**
- * The digest function's seam: given the simulated time of a scheduled digest, publish the digests
- * and say what was published. `undefined` while this build has no digest function.
- */
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** Runs the scheduled digest at a simulated time and says what it published. */
 export type DigestRunner = (at: number) => Promise<readonly PublishedMessage[]>;
 
 /**
- * The digest function's seam: `npm start` and the simulated day run the digest at its scheduled
- * times through this runner once the build has a digest function; while it is undefined, runs report
- * `digest: 'not wired'` and publish no digest.
+ * The deployed digest function's run (`runDigest` with the monitor's environment: its state table,
+ * topic and policy) on the simulated clock: at `at`, with the schedule's event as Scheduler fills it.
+ * Imported when called, after the caller pointed the environment at the local peers.
  */
-export const scheduledDigest: DigestRunner | undefined = undefined;
+export async function localDigest(): Promise<DigestRunner> {
+  const { monitorConfig } = await import('../../lambda/adapters/env-config.js');
+  const { digestDeps, runDigest } = await import('../../lambda/digest-handler.js');
+  const config = monitorConfig();
+  return async (at) => {
+    const run = await runDigest(
+      digestDeps(config, () => at),
+      { ...DIGEST_EVENT, scheduledTime: new Date(at).toISOString() },
+    );
+    return run.digests.map((digest) => ({
+      at: new Date(at).toISOString(),
+      kind: 'digest' as const,
+      apiId: digest.apiId,
+      stage: digest.stage,
+      reason: `${plural(digest.total, '403')} in ${plural(digest.categories.length, 'group')}, ${digest.mutedTotal} muted`,
+      groups: digest.categories.map(
+        ({ category, lifecycle, count, previousCount, mutedCount, alertsSent }) => ({
+          category,
+          lifecycle,
+          count,
+          previousCount,
+          mutedCount,
+          alertsSent,
+        }),
+      ),
+    }));
+  };
+}
 
 /** After the last delivery of a replay the sweep goes on this long: a default group resolves in it. */
 export const REPLAY_TAIL_MS = 75 * 60_000;
@@ -49,7 +82,7 @@ export const REPLAY_TAIL_MS = 75 * 60_000;
 export interface Schedule {
   /** The sweep runs at every multiple of this (epoch ms) from the first delivery to `end`. */
   readonly sweepEveryMs: number;
-  /** Simulated times the digest runs at. */
+  /** Simulated times the digest runs at (schedule.ts `digestTimes`). */
   readonly digestAt: readonly number[];
   /** The scheduled work runs until here (at least the last delivery). */
   readonly end: number;
@@ -114,8 +147,8 @@ export async function runTimeline(
   schedule: Schedule,
   monitor: (event: unknown) => Promise<InvocationSummary>,
   setClock: (at: number) => void,
+  digest: DigestRunner,
   options: {
-    readonly digest?: DigestRunner;
     readonly onDelivery?: (delivery: TimedDelivery, summary: InvocationSummary) => void;
     readonly onFailure?: (label: string, error: unknown) => void;
   } = {},
@@ -130,9 +163,8 @@ export async function runTimeline(
     const label = step.kind === 'delivery' ? step.delivery.label : step.kind;
     try {
       if (step.kind === 'digest') {
-        if (!options.digest) continue;
         digests += 1;
-        messages.push(...(await options.digest(step.at)));
+        messages.push(...(await digest(step.at)));
         continue;
       }
       const summary = await monitor(step.kind === 'sweep' ? SWEEP_EVENT : step.delivery.event);

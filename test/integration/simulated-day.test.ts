@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_END, DAY_START } from '../../cli/scenario/day.js';
+import { DAY_API, DAY_END, DAY_START } from '../../cli/scenario/day.js';
 import { DETECT_WITHIN_MINUTES, runDay } from '../../cli/scenario/run-day.js';
 
 /**
@@ -30,18 +30,49 @@ describe('the simulated day', () => {
         group,
       ).toEqual(category === 'INVALID_API_KEY' ? ['new', 'escalated'] : ['new']);
     }
+    const alerts = report.messages.filter((message) => message.kind === 'alert');
+    const digests = report.messages.filter((message) => message.kind === 'digest');
+    expect(alerts).toHaveLength(report.totals.noisePolicy.alerts);
     // Every message has its simulated time inside the day, its kind, where, and why.
     for (const message of report.messages) {
       expect(Date.parse(message.at)).toBeGreaterThanOrEqual(DAY_START);
       expect(Date.parse(message.at)).toBeLessThanOrEqual(DAY_END);
-      expect(message).toMatchObject({ kind: 'alert', apiId: expect.any(String), reason: expect.any(String) });
+      expect(message).toMatchObject({ apiId: DAY_API, reason: expect.any(String) });
     }
-    const deploy = report.messages.find((message) => message.category === 'AUTHORIZER_POLICY_MISMATCH');
+    const deploy = alerts.find((message) => message.category === 'AUTHORIZER_POLICY_MISMATCH');
     expect(deploy?.reason).toMatch(/first seen after deployment st4g3b2$/);
-    // The timeline a person reads: one row per hour, and the side by side.
-    expect(printed.filter((line) => /^ {2}\d\d:00 /.test(line))).toHaveLength(24);
-    expect(printed.join('\n')).toMatch(/alert messages in the day +\d{3} +\d{1,2}\n/);
-    // No digest function in this build yet: the report says so instead of counting none as a pass.
-    expect(report.digest).toBe('not wired');
+    // The digest ran once, at 08:00 UTC (the default schedule), through the real digest function:
+    // one per stage, naming every background group with its day's count, muted count and alerts.
+    expect(report.digestRuns).toEqual([new Date(DAY_END).toISOString()]);
+    expect(digests.map((digest) => [digest.at, digest.stage]).sort()).toEqual([
+      [new Date(DAY_END).toISOString(), 'prod'],
+      [new Date(DAY_END).toISOString(), 'staging'],
+    ]);
+    expect(report.totals.noisePolicy.digests).toBe(2);
+    for (const group of report.background) {
+      const [stage, category] = group.split('/');
+      const line = digests
+        .find((digest) => digest.stage === stage)
+        ?.groups?.find((g) => g.category === category);
+      expect(line, group).toMatchObject({
+        mutedCount: 0,
+        alertsSent: category === 'INVALID_API_KEY' ? 2 : 1,
+      });
+      // The background's 403s of the day (the rotated key's incident shares INVALID_API_KEY).
+      const sent = report.sent[group] ?? 0;
+      expect(line?.count, group).toBe(sent);
+    }
+    // The incidents' groups are in their stage's digest too.
+    for (const incident of report.incidents)
+      expect(
+        digests.find((digest) => digest.stage === incident.stage)?.groups?.map((g) => g.category),
+      ).toContain(incident.category);
+    // The timeline a person reads: one row per hour, the digests at the end, and the side by side.
+    expect(printed.filter((line) => /^ {2}\d\d:00 +\d+ +\d+ /.test(line))).toHaveLength(24);
+    const text = printed.join('\n');
+    expect(text).toMatch(/^ {2}08:00 +\+1 +digest prod$/m);
+    expect(text).toMatch(/^ {4}08:00 digest staging: \d+ 403s in 2 groups, 0 muted$/m);
+    expect(text).toMatch(/alert messages in the day +\d{3} +\d{1,2}\n/);
+    expect(text).toMatch(/digests \(one per stage, 08:00 UTC\) +0 +2\n/);
   });
 });

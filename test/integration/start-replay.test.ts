@@ -79,7 +79,16 @@ describe('npm start --input on the simulated clock', () => {
       // No 403 for 60 minutes after 11:10: the first sweep after 12:10 resolves it and, as the
       // config's policy says, notifies.
       ['2026-11-30T12:15:00.000Z', 'resolved'],
+      // The default digest schedule (daily 08:00 UTC): the first run after the last delivery covers it.
+      ['2026-12-01T08:00:00.000Z', undefined],
     ]);
+    expect(report.messages[3]).toMatchObject({
+      kind: 'digest',
+      apiId: API,
+      stage: 'prod',
+      reason: '162 403s in 1 group, 0 muted',
+      groups: [{ category: 'WAF_FILTERED', count: 162, mutedCount: 0, alertsSent: 3, lifecycle: 'resolved' }],
+    });
     expect(report.messages[1]).toMatchObject({
       kind: 'alert',
       apiId: API,
