@@ -250,7 +250,6 @@ export async function measureHandler(
         ...peers.env,
         ...monitorEnvironment({
           watchedStages: [{ apiId, stage, accessLogGroup: payload.logGroup }],
-          cooldownMinutes: 15,
           serviceName: MONITOR_SERVICE_NAME,
         }),
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),

@@ -51,12 +51,7 @@ import {
 import { type AccountWideOptions, Apigw403AccountWide, DISCOVERY_TIMEOUT } from './account-wide.js';
 import { LAMBDA_BUNDLING } from './bundling.js';
 import { Apigw403CentralIngest, type CentralIngestOptions } from './central-ingest.js';
-import {
-  DEFAULT_ALARM_PERIOD_MINUTES,
-  DEFAULT_COOLDOWN_MINUTES,
-  DEFAULT_LOG_RETENTION_DAYS,
-  DEFAULT_MIN_ALERT_COUNT,
-} from './config.js';
+import { DEFAULT_ALARM_PERIOD_MINUTES, DEFAULT_LOG_RETENTION_DAYS } from './config.js';
 import { DEFAULT_METRIC_NAMESPACE, forbiddenMetric, MonitorDashboard } from './dashboard.js';
 import { MonitorSchedules } from './digest.js';
 import { FailureQueueDestination, QUEUE_SEND_KMS_ACTIONS } from './failure-destination.js';
@@ -70,7 +65,6 @@ import { BUNDLE_HANDLER, type LambdaName, lambdaSource } from './lambda-bundle.j
 import { nodeOptionsFor } from './node-options.js';
 import { type AlertRoute, routeFilterPolicy, routeProblems } from './routes.js';
 
-export const DEFAULT_COOLDOWN = Duration.minutes(DEFAULT_COOLDOWN_MINUTES);
 export const DEFAULT_MEMORY_SIZE_MB = 256;
 /** Room for a batch plus the bounded `FilterLogEvents` evidence lookups. */
 export const DEFAULT_TIMEOUT = Duration.seconds(60);
@@ -245,16 +239,6 @@ export interface Apigw403MonitorProps {
    */
   readonly noisePolicy?: NoisePolicyInput;
   /**
-   * Time between two alerts of one (API, stage, category) group; suppressed counts roll into the next.
-   * @default DEFAULT_COOLDOWN
-   */
-  readonly cooldown?: Duration;
-  /**
-   * A group alerts only from this many 403s in one invocation.
-   * @default DEFAULT_MIN_ALERT_COUNT
-   */
-  readonly minAlertCount?: number;
-  /**
    * The EMF metric namespace.
    * @default DEFAULT_METRIC_NAMESPACE
    */
@@ -401,6 +385,8 @@ export class Apigw403Monitor extends Construct {
 
   constructor(scope: Construct, id: string, props: Apigw403MonitorProps) {
     super(scope, id);
+    const retired = removedPropsProblem(props);
+    if (retired) throw new Error(`${this.node.path}: ${retired}`);
     if (!watchesSomething(props)) throw new Error(`${this.node.path}: watchedStages is empty`);
     const stack = Stack.of(this);
     const stages = props.watchedStages.map((watched, index) => this.resolveStage(watched, index));
@@ -449,7 +435,6 @@ export class Apigw403Monitor extends Construct {
         {
           topicArn: this.topic.topicArn,
           stateTableName: this.stateTable.tableName,
-          cooldownMinutes: (props.cooldown ?? DEFAULT_COOLDOWN).toMinutes(),
           metricNamespace: namespace,
           watchedStages: stages.map((stage) => ({
             apiId: stage.apiId,
@@ -457,7 +442,6 @@ export class Apigw403Monitor extends Construct {
             ...(stage.accessLogGroup ? { accessLogGroup: stage.accessLogGroup.logGroupName } : {}),
             executionLogs: stage.executionLogs,
           })),
-          minAlertCount: props.minAlertCount ?? DEFAULT_MIN_ALERT_COUNT,
           serviceName: MONITOR_SERVICE_NAME,
           noisePolicy: this.noisePolicyJson,
           // None listed: an organisation-wide destination.
@@ -1164,6 +1148,24 @@ export function sharedPrefix(names: readonly string[]): string {
  */
 export function defaultChatbotName(stack: Stack): string {
   return `${stack.stackName.slice(0, 90)}-${stack.region}-403-alerts`;
+}
+
+/**
+ * The cooldown-only monitor's props, which the monitor no longer reads: TypeScript refuses them in an
+ * object literal, and this refuses them from JavaScript or a wider object, so neither is ignored.
+ */
+const REMOVED_PROPS = {
+  cooldown:
+    'the cooldown prop was removed: noisePolicy.realertMinutes (an escalated group alerts again after it) and noisePolicy.quietPeriodMinutes (a quiet group alerts as new after it) replace it',
+  minAlertCount:
+    'the minAlertCount prop was removed: noisePolicy.escalationMinCount (403s in one noisePolicy.windowMinutes window) replaces it',
+} as const;
+
+function removedPropsProblem(props: Apigw403MonitorProps): string | undefined {
+  const given = Object.entries(REMOVED_PROPS).find(
+    ([name]) => (props as unknown as Readonly<Record<string, unknown>>)[name] !== undefined,
+  );
+  return given?.[1];
 }
 
 const watchesSomething = (props: Apigw403MonitorProps): boolean =>

@@ -32,8 +32,6 @@ import { noisePolicyContextSchema, type RouteConfig, routesSchema } from './rout
 export const CONTEXT_KEY = 'apigw403';
 
 export const DEFAULT_STACK_NAME = 'Apigw403Monitor';
-export const DEFAULT_COOLDOWN_MINUTES = 15;
-export const DEFAULT_MIN_ALERT_COUNT = 1;
 export const DEFAULT_LOG_RETENTION_DAYS = 30;
 /**
  * No reserved concurrency: reserving N needs N + 100 unreserved concurrency in the account (Lambda keeps
@@ -80,8 +78,6 @@ export interface MonitorConfig {
   /** The customer-managed KMS key that encrypts that secret (the forwarder gets `kms:Decrypt` on it). */
   readonly slackWebhookSecretKmsKeyArn?: string;
   readonly chatbot?: ChatbotConfig;
-  readonly cooldownMinutes: number;
-  readonly minAlertCount: number;
   readonly alarms: readonly CategoryAlarmConfig[];
   readonly logRetentionDays: number;
   readonly kmsEncryption: boolean;
@@ -114,7 +110,6 @@ export const EXAMPLE_CONTEXT = {
   ],
   alertEmails: ['api-oncall@example.com'],
   slack: { webhookSecret: 'apigw-403-monitor/slack-webhook' },
-  cooldownMinutes: DEFAULT_COOLDOWN_MINUTES,
 };
 
 const API_ID = /^[a-z0-9]{10}$/;
@@ -421,6 +416,23 @@ const alarmsSchema = z
 
 const NO_DESTINATION_EXAMPLE = '"alertEmails": ["api-oncall@example.com"]';
 
+/**
+ * The cooldown-only monitor's settings, refused with what replaced them: the monitor no longer reads
+ * them, and a setting that silently does nothing is worse than a failed synth.
+ */
+const removed = (replacement: string, example: string) =>
+  z.never({ error: says(`was removed: ${replacement}`, example) }).optional();
+const REMOVED_KEYS = {
+  cooldownMinutes: removed(
+    'the noise policy decides when a group alerts again (an escalated group after noisePolicy.realertMinutes, a quiet group as new after noisePolicy.quietPeriodMinutes)',
+    '"noisePolicy": {"realertMinutes": 60}',
+  ),
+  minAlertCount: removed(
+    'it counted 403s per invocation (a batch size); a group escalates from noisePolicy.escalationMinCount 403s in one noisePolicy.windowMinutes window',
+    '"noisePolicy": {"escalationMinCount": 20}',
+  ),
+};
+
 const contextSchema = objectOf(
   {
     stackName: text(
@@ -439,15 +451,7 @@ const contextSchema = objectOf(
     slack: slackSchema.optional(),
     routes: routesSchema(routeSlackSchema).optional(),
     noisePolicy: noisePolicyContextSchema.optional(),
-    cooldownMinutes: wholeNumber(0, 1440, 'a whole number from 0 to 1440', '"cooldownMinutes": 15').default(
-      DEFAULT_COOLDOWN_MINUTES,
-    ),
-    minAlertCount: wholeNumber(
-      1,
-      1_000_000,
-      'a whole number from 1 to 1000000',
-      '"minAlertCount": 1',
-    ).default(DEFAULT_MIN_ALERT_COUNT),
+    ...REMOVED_KEYS,
     alarms: alarmsSchema.optional(),
     logRetentionDays: z
       .number({

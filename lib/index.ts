@@ -19,7 +19,6 @@ export {
   type CategoryAlarm,
   type ChatbotSlackChannel,
   DEFAULT_ALARM_PERIOD,
-  DEFAULT_COOLDOWN,
   DEFAULT_LOG_RETENTION,
   DEFAULT_MAX_EVENT_AGE,
   DEFAULT_MEMORY_SIZE_MB,

@@ -105,8 +105,6 @@ export class Apigw403MonitorStack extends Stack {
           : {}),
       })),
       noisePolicy: config.noisePolicy,
-      cooldown: Duration.minutes(config.cooldownMinutes),
-      minAlertCount: config.minAlertCount,
       categoryAlarms: config.alarms.map((alarm) => ({
         category: alarm.category,
         threshold: alarm.threshold,

@@ -17,12 +17,8 @@ export const FORWARDER_SERVICE_NAME = 'apigw-403-slack-forwarder';
 export const MONITOR_ENV = {
   topicArn: 'TOPIC_ARN',
   stateTableName: 'STATE_TABLE_NAME',
-  /** The cooldown-only monitor's; no longer read (the noise policy replaced it, docs/pipeline.md). */
-  cooldownMinutes: 'COOLDOWN_MINUTES',
   metricNamespace: 'METRIC_NAMESPACE',
   watchedStages: 'WATCHED_STAGES',
-  /** The cooldown-only monitor's; no longer read (the noise policy replaced it, docs/pipeline.md). */
-  minAlertCount: 'MIN_ALERT_COUNT',
   noisePolicy: NOISE_POLICY_ENV,
   sourceAccounts: SOURCE_ACCOUNTS_ENV,
   serviceName: SERVICE_NAME_ENV,
@@ -76,10 +72,8 @@ export function watchedStageEntry(stage: WatchedStageInput): WatchedStageEntry {
 export interface MonitorEnvironmentValues {
   readonly topicArn?: string;
   readonly stateTableName?: string;
-  readonly cooldownMinutes?: number;
   readonly metricNamespace?: string;
   readonly watchedStages?: readonly WatchedStageInput[];
-  readonly minAlertCount?: number;
   /** Already serialised: the policy's JSON (noise-policy.ts). */
   readonly noisePolicy?: string;
   readonly sourceAccounts?: readonly string[];
@@ -110,14 +104,11 @@ export function monitorEnvironment(
   values: MonitorEnvironmentValues,
   toJson: ToJson = JSON.stringify,
 ): Record<string, string> {
-  const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
   const serialised: Partial<Record<keyof typeof MONITOR_ENV, string>> = {
     topicArn: values.topicArn,
     stateTableName: values.stateTableName,
-    cooldownMinutes: text(values.cooldownMinutes),
     metricNamespace: values.metricNamespace,
     watchedStages: values.watchedStages && toJson(values.watchedStages.map(watchedStageEntry)),
-    minAlertCount: text(values.minAlertCount),
     noisePolicy: values.noisePolicy,
     sourceAccounts: values.sourceAccounts && toJson(values.sourceAccounts),
     serviceName: values.serviceName,

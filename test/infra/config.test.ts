@@ -39,8 +39,6 @@ describe('the cdk.json example', () => {
         },
       ],
       alertEmails: ['a@example.com'],
-      cooldownMinutes: 15,
-      minAlertCount: 1,
       alarms: [],
       logRetentionDays: 30,
       kmsEncryption: false,
@@ -69,8 +67,6 @@ describe('the cdk.json example', () => {
           webhookSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack/hook-AbC123',
           chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF', configurationName: 'alerts' },
         },
-        cooldownMinutes: 0,
-        minAlertCount: 5,
         alarms: { INVALID_API_KEY: { threshold: 10 }, WAF_FILTERED: { threshold: 1, periodMinutes: 1 } },
         logRetentionDays: 365,
         kmsEncryption: true,
@@ -119,7 +115,6 @@ describe('the cdk.json example', () => {
       { category: 'WAF_FILTERED', threshold: 1, periodMinutes: 1 },
     ]);
     expect(result.config).toMatchObject({
-      cooldownMinutes: 0,
       reservedConcurrency: 20,
       kmsEncryption: true,
     });
@@ -301,23 +296,24 @@ const BAD: [string, unknown, string, string][] = [
     'apigw403.slack.chatbot.channelId: a missing value is not a Slack channel id',
     'Example: "channelId": "C0123ABCDEF"',
   ],
+  // The cooldown-only monitor's settings: refused (whatever the value) with what replaced them.
   [
-    'cooldown negative',
-    { ...withApi({}), cooldownMinutes: -1 },
-    'apigw403.cooldownMinutes: -1 is not a whole number from 0 to 1440',
-    'Example: "cooldownMinutes": 15',
+    'cooldownMinutes, removed',
+    { ...withApi({}), cooldownMinutes: 15 },
+    'apigw403.cooldownMinutes: was removed: the noise policy decides when a group alerts again (an escalated group after noisePolicy.realertMinutes, a quiet group as new after noisePolicy.quietPeriodMinutes)',
+    'Example: "noisePolicy": {"realertMinutes": 60}',
   ],
   [
-    'cooldown as text',
-    { ...withApi({}), cooldownMinutes: '15' },
-    'apigw403.cooldownMinutes: "15" is not a whole number',
-    'Example: "cooldownMinutes": 15',
+    'cooldownMinutes 0, removed',
+    { ...withApi({}), cooldownMinutes: 0 },
+    'apigw403.cooldownMinutes: was removed',
+    'Example: "noisePolicy": {"realertMinutes": 60}',
   ],
   [
-    'minAlertCount zero',
-    { ...withApi({}), minAlertCount: 0 },
-    'apigw403.minAlertCount: 0 is not a whole number from 1',
-    'Example: "minAlertCount": 1',
+    'minAlertCount, removed',
+    { ...withApi({}), minAlertCount: 5 },
+    'apigw403.minAlertCount: was removed: it counted 403s per invocation (a batch size); a group escalates from noisePolicy.escalationMinCount 403s in one noisePolicy.windowMinutes window',
+    'Example: "noisePolicy": {"escalationMinCount": 20}',
   ],
   [
     'alarms a list',

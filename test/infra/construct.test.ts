@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -222,5 +222,21 @@ describe('helpers', () => {
         }),
     ).toThrow('HTTP APIs have no execution logs');
     expect(() => new Apigw403Monitor(scope, 'C', { watchedStages: [] })).toThrow('watchedStages is empty');
+  });
+
+  it('refuses the removed cooldown and minAlertCount props (from JavaScript too), naming what replaced them', () => {
+    const scope = new Stack(new App(), 'Removed');
+    const accessLogGroup = logs.LogGroup.fromLogGroupName(scope, 'Group', '/aws/apigateway/a1b2c3d4e5/prod');
+    const watchedStages = [{ apiId: 'a1b2c3d4e5', stageName: 'prod', accessLogGroup }];
+    // What a JavaScript caller (or a wider object) can still pass: TypeScript refuses the literal.
+    const legacy = (extra: object) =>
+      ({ watchedStages, ...extra }) as ConstructorParameters<typeof Apigw403Monitor>[2];
+    expect(() => new Apigw403Monitor(scope, 'A', legacy({ cooldown: Duration.minutes(15) }))).toThrow(
+      'Removed/A: the cooldown prop was removed: noisePolicy.realertMinutes (an escalated group alerts again after it) and noisePolicy.quietPeriodMinutes (a quiet group alerts as new after it) replace it',
+    );
+    expect(() => new Apigw403Monitor(scope, 'B', legacy({ minAlertCount: 1 }))).toThrow(
+      /^Removed\/B: the minAlertCount prop was removed: noisePolicy\.escalationMinCount/,
+    );
+    expect(() => new Apigw403Monitor(scope, 'C', legacy({ cooldown: undefined }))).not.toThrow();
   });
 });

@@ -103,13 +103,11 @@ const SETTINGS: Record<string, Record<string, unknown>> = {
     ...EMAIL,
     kmsEncryption: true,
   },
-  'reserved concurrency, retention, cooldown, minimum count, stack name': {
+  'reserved concurrency, retention, stack name': {
     apis: [REST],
     ...EMAIL,
     reservedConcurrency: 10,
     logRetentionDays: 365,
-    cooldownMinutes: 0,
-    minAlertCount: 5,
     stackName: 'Watch-Prod',
   },
 };

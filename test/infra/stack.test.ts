@@ -72,9 +72,7 @@ describe('the monitor function', () => {
     const E = MONITOR_ENV;
     expect(Object.keys(env).sort()).toEqual(
       [
-        E.cooldownMinutes,
         E.metricNamespace,
-        E.minAlertCount,
         'NODE_OPTIONS',
         E.noisePolicy,
         E.serviceName,
@@ -84,9 +82,7 @@ describe('the monitor function', () => {
       ].sort(),
     );
     expect(env).toMatchObject({
-      [E.cooldownMinutes]: '15',
       [E.metricNamespace]: 'Apigw403Monitor',
-      [E.minAlertCount]: '1',
       [E.serviceName]: 'apigw-403-monitor',
       // No policy in cdk.json: the functions apply the defaults of lambda/core/noise-policy.ts.
       [E.noisePolicy]: '{}',
@@ -428,7 +424,6 @@ describe('options', () => {
       slack: { chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF' } },
       kmsEncryption: true,
       reservedConcurrency: null,
-      cooldownMinutes: 60,
     });
     variant = Template.fromStack(stack).toJSON();
   });
@@ -474,7 +469,6 @@ describe('options', () => {
     );
     expect(functions).toHaveLength(1);
     expect(functions[0]?.[1].Properties.ReservedConcurrentExecutions).toBeUndefined();
-    expect(functions[0]?.[1].Properties.Environment.Variables[MONITOR_ENV.cooldownMinutes]).toBe('60');
   });
 
   it('narrows the invoke permission to the execution log group when only execution logs are watched', () => {

@@ -33,6 +33,15 @@ describe('one definition of the environment variable names', () => {
     expect(found, show(found)).toEqual([]);
   });
 
+  it('the cooldown-only names are retired: no TypeScript file, the contract included, writes them', () => {
+    const retired = ['COOLDOWN_MINUTES', 'MIN_ALERT_COUNT'];
+    expect(NAMES.filter((name) => retired.includes(name))).toEqual([]);
+    const found = repositoryFiles(ROOT)
+      .filter((file) => /\.(?:c|m)?tsx?$/.test(file) && file !== 'test/repo/env-names.test.ts')
+      .flatMap((file) => findEnvNameLiterals(file, readFileSync(join(ROOT, file), 'utf8'), retired));
+    expect(found, show(found)).toEqual([]);
+  });
+
   it('documents every name in docs/contracts.md', () => {
     const contracts = readFileSync(join(ROOT, 'docs/contracts.md'), 'utf8');
     expect(NAMES.filter((name) => !contracts.includes(`\`${name}\``))).toEqual([]);
