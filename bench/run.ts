@@ -59,7 +59,10 @@ function printThroughput(result: ThroughputResult): void {
   );
   const { ratios } = result;
   console.log(
-    `  classifier / floor      ${formatRatio(ratios.classifierOverFloor)}   whole pipeline vs the floor`,
+    `  classifier / floor      ${formatRatio(ratios.classifierOverFloor)}   the monitor's per-line path vs the floor`,
+  );
+  console.log(
+    `  core / floor            ${formatRatio(ratios.coreOverFloor)}   classifyIntoGroups alone vs the floor`,
   );
   console.log(
     `  decode / powertools     ${formatRatio(ratios.decodeOverPowertools)}   equal work: envelope only`,

@@ -8,11 +8,21 @@
 
 import { median, pairedRatio, type RatioSummary, rotation, round } from './paired.js';
 import type { Payload, PayloadSet } from './payloads.js';
-import { classifier, decode, floor, powertools, type Resolve, type Variant } from './variants.js';
+import {
+  benchConfig,
+  classifier,
+  core,
+  decode,
+  floor,
+  powertools,
+  type Resolve,
+  type Variant,
+  watchedStagesOf,
+} from './variants.js';
 
 /** The four variants plus the A/A control: the floor, timed a second time in every round. */
 export type Slot = Variant | 'floor-aa';
-const SLOTS: readonly Slot[] = ['floor', 'floor-aa', 'decode', 'powertools', 'classifier'];
+const SLOTS: readonly Slot[] = ['floor', 'floor-aa', 'decode', 'powertools', 'core', 'classifier'];
 
 /** CPU milliseconds per pass over all payloads. */
 export interface SlotStats {
@@ -33,8 +43,10 @@ export interface ThroughputResult {
   readonly classifierOutput: number;
   readonly slots: Readonly<Record<Slot, SlotStats>>;
   readonly ratios: {
-    /** The whole pipeline against the floor (events/s over events/s). */
+    /** The monitor's whole per-line path against the floor (events/s over events/s). */
     readonly classifierOverFloor: RatioSummary;
+    /** `classifyIntoGroups` alone against the floor: what the monitor adds is the difference. */
+    readonly coreOverFloor: RatioSummary;
     /** Equal work: our decode step against Powertools' CloudWatchLogsSchema. */
     readonly decodeOverPowertools: RatioSummary;
     /** A/A control: the floor against itself. */
@@ -49,7 +61,10 @@ export interface ThroughputConfig {
   readonly rounds: number;
 }
 
-function runnerFor(slot: Slot, resolve: Resolve): (payload: Payload) => number {
+function runnerFor(slot: Slot, set: PayloadSet): (payload: Payload) => number {
+  const resolve: Resolve = (logGroup) => set.stages.get(logGroup);
+  const watched = new Map(set.payloads.map((p) => [p, watchedStagesOf(p, resolve)]));
+  const config = benchConfig([...watched.values()].flat());
   switch (slot) {
     case 'floor':
     case 'floor-aa':
@@ -58,29 +73,29 @@ function runnerFor(slot: Slot, resolve: Resolve): (payload: Payload) => number {
       return (p) => decode(p.event);
     case 'powertools':
       return (p) => powertools(p.event);
+    case 'core':
+      return (p) => core(p.event, resolve);
     case 'classifier':
-      return (p) => classifier(p.event, resolve);
+      return (p) => classifier(p.event, watched.get(p) ?? [], config);
   }
 }
 
 export function measureThroughput(set: PayloadSet, config: ThroughputConfig): ThroughputResult {
-  const resolve: Resolve = (logGroup) => set.stages.get(logGroup);
   const { payloads } = set;
   const events = payloads.reduce((sum, p) => sum + p.events, 0);
 
   // Every variant must handle every payload, and agree on the number of log events.
   for (const variant of ['powertools', 'decode'] as const) {
-    const seen = payloads.reduce((sum, p) => sum + runnerFor(variant, resolve)(p), 0);
+    const seen = payloads.reduce((sum, p) => sum + runnerFor(variant, set)(p), 0);
     if (seen !== events) throw new Error(`${variant} saw ${seen} of ${events} events`);
   }
-  let classifierOutput = 0;
-  for (const p of payloads) classifierOutput += classifier(p.event, resolve);
-  if (classifierOutput <= 0) throw new Error('the classifier found nothing');
-
-  const runs = Object.fromEntries(SLOTS.map((slot) => [slot, runnerFor(slot, resolve)])) as Record<
+  const runs = Object.fromEntries(SLOTS.map((slot) => [slot, runnerFor(slot, set)])) as Record<
     Slot,
     (payload: Payload) => number
   >;
+  let classifierOutput = 0;
+  for (const p of payloads) classifierOutput += runs.classifier(p);
+  if (classifierOutput <= 0) throw new Error('the classifier found nothing');
   let sink = 0;
   const samples = Object.fromEntries(SLOTS.map((slot) => [slot, [] as number[]])) as Record<Slot, number[]>;
   // One round: every payload is handed to every slot in turn (order rotated per payload and round), so
@@ -131,6 +146,7 @@ export function measureThroughput(set: PayloadSet, config: ThroughputConfig): Th
     slots,
     ratios: {
       classifierOverFloor: pairedRatio(samples.floor, samples.classifier),
+      coreOverFloor: pairedRatio(samples.floor, samples.core),
       decodeOverPowertools: pairedRatio(samples.powertools, samples.decode),
       floorOverFloor: pairedRatio(samples['floor-aa'], samples.floor),
     },

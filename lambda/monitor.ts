@@ -157,21 +157,8 @@ export async function processSubscriptionEvent(
     return { kind: 'evidence-only', findings: 0, metricEmitted: false, outcomes: [] };
   }
 
-  const only = watch.stages?.length === 1 ? watch.stages[0] : undefined;
-  // Folded into groups as classified: no finding per request is kept, and only what a group keeps
-  // is redacted (the groups are those of groupFindings over the attributed findings).
-  const attribute = attributor(watch.stages);
-  const tallies = new Tallies(mutesOf(config));
-  const classified = classifyIntoGroups([document], {
-    resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
-    keep: (finding) => {
-      const kept = attribute(finding);
-      if (kept) tallies.add(kept);
-      return kept;
-    },
-  });
+  const { classified, tallies, batchId } = classifyWatchedDocument(document, watch.stages, config);
   const { findings, dropped: foreign } = classified;
-  const batchId = batchIdOf(document.logEvents.map((logEvent) => logEvent.id));
   const now = deps.now();
   log('info', 'classified a batch', {
     ...classified.stats,
@@ -193,6 +180,33 @@ export async function processSubscriptionEvent(
   if (findings === 0) return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
 
   return alertBatch(classified, document, batchId, now, scoped, tallies);
+}
+
+/**
+ * Everything the monitor does per line of a watched document before any AWS call: classify, group,
+ * attribute to the watched stages, tally per minute, and the batch id. `stages` undefined: any log
+ * group (the lines say which API and stage). Exported for the throughput benchmark, which must time
+ * exactly this.
+ */
+export function classifyWatchedDocument(
+  document: LogsDocument,
+  stages: readonly WatchedStage[] | undefined,
+  config: MonitorConfig,
+): { classified: GroupedBatchResult; tallies: Tallies; batchId: string } {
+  const only = stages?.length === 1 ? stages[0] : undefined;
+  // Folded into groups as classified: no finding per request is kept, and only what a group keeps
+  // is redacted (the groups are those of groupFindings over the attributed findings).
+  const attribute = attributor(stages);
+  const tallies = new Tallies(mutesOf(config));
+  const classified = classifyIntoGroups([document], {
+    resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
+    keep: (finding) => {
+      const kept = attribute(finding);
+      if (kept) tallies.add(kept);
+      return kept;
+    },
+  });
+  return { classified, tallies, batchId: batchIdOf(document.logEvents.map((logEvent) => logEvent.id)) };
 }
 
 function isSweepEvent(event: unknown): boolean {

@@ -97,7 +97,7 @@ function fill(shape: CompiledShape, match: RegExpExecArray): RecordBuilder {
     const text = match[i + 1];
     if (text === undefined) continue;
     const capture = captures[i] as Capture;
-    builder.setValue(capture.field, capture.kind === 'number' ? String(Number(text)) : text);
+    builder.setText(capture.field, capture.kind === 'number' ? String(Number(text)) : text);
   }
   return builder;
 }

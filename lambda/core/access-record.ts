@@ -69,7 +69,11 @@ export class RecordBuilder implements AccessRecord, ReadonlyFieldSet {
   /** The value of a field already marked logged. */
   setValue(field: AccessField, raw: unknown): void {
     if (raw === null || raw === undefined || typeof raw === 'object') return;
-    const text = typeof raw === 'string' ? raw : String(raw);
+    this.setText(field, typeof raw === 'string' ? raw : String(raw));
+  }
+
+  /** `setValue` of a scalar already written as text (what the shape scanner captures). */
+  setText(field: AccessField, text: string): void {
     const value = hasOuterSpace(text) ? text.trim() : text;
     if (value === UNSET || value === '') return;
     const current = this.values[field];

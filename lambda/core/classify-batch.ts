@@ -1,4 +1,4 @@
-import { parseAccessLine } from './access-log.js';
+import { type AccessRecord, parseAccessLine } from './access-log.js';
 import { classifyRequest, classifyRequestUnredacted, type RequestEvidence } from './classify.js';
 import { collectExecutionEvidence, type ExecutionEvidence, parseExecutionLogGroup } from './execution-log.js';
 import { type FindingGroup, GroupAccumulator, type GroupOptions } from './group.js';
@@ -95,6 +95,19 @@ function classifyInto(
   return batch.stats;
 }
 
+/** `RequestEvidence` with its fields always present (undefined when absent) and writable. */
+interface LineContext {
+  timestamp: number;
+  eventId: string | undefined;
+  apiId: string | undefined;
+  stage: string | undefined;
+}
+interface LineInput {
+  access: AccessRecord | undefined;
+  execution: ExecutionEvidence | undefined;
+  context: LineContext;
+}
+
 class Batch {
   readonly stats: BatchStats = {
     events: 0,
@@ -128,6 +141,15 @@ class Batch {
 
   classifyAccess(document: LogsDocument, group: { apiId: string; stage: string } | undefined): void {
     if (parseExecutionLogGroup(document.logGroup)) return;
+    // One input for every line, refilled: a classifier reads its input and keeps none of it (the
+    // finding copies what it needs), so two objects per line need not be made.
+    const context: LineContext = {
+      timestamp: 0,
+      eventId: undefined,
+      apiId: group?.apiId,
+      stage: group?.stage,
+    };
+    const input: LineInput = { access: undefined, execution: undefined, context };
     for (const event of document.logEvents) {
       const record = parseAccessLine(event.message);
       if (!record) {
@@ -137,15 +159,11 @@ class Batch {
       this.stats.accessLines += 1;
       const evidence = this.evidenceFor(record.values.requestId, record.values.extendedRequestId);
       if (evidence) this.joined.add(evidence);
-      this.keep(
-        this.classify({
-          access: record,
-          ...(evidence ? { execution: evidence } : {}),
-          context: group
-            ? { timestamp: event.timestamp, eventId: event.id, apiId: group.apiId, stage: group.stage }
-            : { timestamp: event.timestamp, eventId: event.id },
-        }),
-      );
+      context.timestamp = event.timestamp;
+      context.eventId = event.id;
+      input.access = record;
+      input.execution = evidence;
+      this.keep(this.classify(input as RequestEvidence));
     }
   }
 

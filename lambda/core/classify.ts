@@ -116,7 +116,7 @@ const CONNECT_IAM: ReadonlySet<Category> = new Set([
 function webSocketConnect(facts: Facts): Decision | undefined {
   if (!facts.isWebSocket) return undefined;
   const match = facts.message ? matchGatewayMessageCached(facts.message) : undefined;
-  const evidence = facts.message ? [`gateway message: ${facts.message}`] : [];
+  const evidence = facts.message ? messageEvidence(facts.message) : NO_EVIDENCE;
   if (match && CONNECT_AUTHORIZER.has(match.category)) {
     return {
       category: 'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
@@ -236,7 +236,7 @@ function decisiveMessage(facts: Facts): Decision | undefined {
     confidence: 'high',
     reason,
     signals: match.signals,
-    evidence: [`gateway message: ${facts.message}`],
+    evidence: messageEvidence(facts.message as string),
   };
 }
 
@@ -560,7 +560,7 @@ function unclassified(facts: Facts): Decision {
     category: 'UNCLASSIFIED',
     confidence: 'low',
     signals: facts.access && facts.access.format !== 'json' ? [`${facts.access.format}-format`] : [],
-    evidence: facts.message ? [`gateway message: ${facts.message}`] : [],
+    evidence: facts.message ? messageEvidence(facts.message) : NO_EVIDENCE,
     missingFields: missing,
   };
 }
@@ -686,13 +686,16 @@ class Facts {
   toFinding(decision: Decision, redactText: (text: string) => string): Finding {
     const sources = this.sources();
     const status = this.status ?? 403;
-    const signals = new Set(decision.signals ?? []);
-    if (status !== 403) signals.add('remapped-status');
-    if (decision.reason) signals.add(`reason-${decision.reason}`);
+    // A few signals each: an array kept free of repeats (in first-seen order, as a Set would) costs
+    // less than a Set copied into an array.
+    const signals: string[] = [];
+    if (decision.signals) for (const signal of decision.signals) addOnce(signals, signal);
+    if (status !== 403) addOnce(signals, 'remapped-status');
+    if (decision.reason) addOnce(signals, reasonSignal(decision.reason));
     const domain = this.value('domainName');
-    if (domain) signals.add(isCustomDomain(domain) ? 'custom-domain' : 'execute-api-domain');
-    if (this.execution?.authorizerStarted) signals.add('authorizer-ran');
-    if (this.isWebSocket) signals.add(WEBSOCKET_SIGNAL);
+    if (domain) addOnce(signals, isCustomDomain(domain) ? 'custom-domain' : 'execute-api-domain');
+    if (this.execution?.authorizerStarted) addOnce(signals, 'authorizer-ran');
+    if (this.isWebSocket) addOnce(signals, WEBSOCKET_SIGNAL);
     // Built by assignment in the contract's key order (optional keys only when set), not by spreads.
     const finding: Mutable<Finding> = {
       requestId:
@@ -714,7 +717,7 @@ class Facts {
     finding.sources = sources;
     finding.timestamp = this.timestamp();
     this.addRequestFields(finding, domain, redactText);
-    finding.signals = [...signals];
+    finding.signals = signals;
     // Left as logged (`unchanged`), the decision's own lines are the finding's: no copy per request.
     finding.evidence = !decision.evidence
       ? NO_EVIDENCE
@@ -756,6 +759,21 @@ class Facts {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+function addOnce(signals: string[], signal: string): void {
+  if (!signals.includes(signal)) signals.push(signal);
+}
+
+/** `reason-{reason}`, one string per reason rather than one per request. */
+const REASON_SIGNALS = new Map<FindingReason, string>();
+function reasonSignal(reason: FindingReason): string {
+  let signal = REASON_SIGNALS.get(reason);
+  if (signal === undefined) {
+    signal = `reason-${reason}`;
+    REASON_SIGNALS.set(reason, signal);
+  }
+  return signal;
+}
+
 // Shared by every finding (their arrays are read-only): one allocation fewer per request.
 const ACCESS_ONLY: readonly EvidenceSource[] = Object.freeze(['access']);
 const EXECUTION_ONLY: readonly EvidenceSource[] = Object.freeze(['execution']);
@@ -777,6 +795,21 @@ function matchGatewayMessageCached(message: string): GatewayMessageMatch | undef
   if (GATEWAY_MATCHES.size >= GATEWAY_MATCHES_LIMIT) GATEWAY_MATCHES.clear();
   GATEWAY_MATCHES.set(message, match ?? null);
   return match;
+}
+
+/**
+ * A gateway message's evidence line, `gateway message: {message}`: a batch carries a few distinct
+ * messages, so each line is built once and shared (read-only) by its findings. Bounded: cleared when full.
+ */
+const MESSAGE_EVIDENCE = new Map<string, readonly string[]>();
+
+function messageEvidence(message: string): readonly string[] {
+  const cached = MESSAGE_EVIDENCE.get(message);
+  if (cached !== undefined) return cached;
+  const evidence = Object.freeze([`gateway message: ${message}`]);
+  if (MESSAGE_EVIDENCE.size >= GATEWAY_MATCHES_LIMIT) MESSAGE_EVIDENCE.clear();
+  MESSAGE_EVIDENCE.set(message, evidence);
+  return evidence;
 }
 
 /**

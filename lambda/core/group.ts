@@ -45,21 +45,47 @@ class Counter {
   /** Values shown through `shown` (redaction) when the top is built, counted here as logged. */
   private readonly raw = new Map<string, { count: number }>();
 
+  /**
+   * The cell of the value met last: a group's lines repeat their neighbour's method, key, reason or
+   * agent, and comparing two strings costs less than hashing a fresh one.
+   */
+  private last: string | undefined;
+  private lastCounts: Map<string, { count: number }> | undefined;
+  private lastCell: { count: number } = { count: 0 };
+
   constructor(private readonly shown?: (value: string) => string) {}
 
   add(value: string | undefined): void {
-    if (value !== undefined) bump(this.counts, value);
+    if (value !== undefined) this.bump(this.counts, value);
   }
 
   /** A value still to pass through `shown`; counted under what it shows as. */
   addRaw(value: string | undefined): void {
-    if (value !== undefined) bump(this.shown ? this.raw : this.counts, value);
+    if (value !== undefined) this.bump(this.shown ? this.raw : this.counts, value);
+  }
+
+  /** The paths counter takes both (a route template is never redacted): `last` is per map. */
+  private bump(counts: Map<string, { count: number }>, value: string): void {
+    if (value === this.last && counts === this.lastCounts) {
+      this.lastCell.count += 1;
+      return;
+    }
+    let cell = counts.get(value);
+    if (cell) cell.count += 1;
+    else {
+      cell = { count: 1 };
+      counts.set(value, cell);
+    }
+    this.last = value;
+    this.lastCounts = counts;
+    this.lastCell = cell;
   }
 
   top(n: number): Top[] {
     const shown = this.shown;
     if (shown) for (const [value, cell] of this.raw) merge(this.counts, shown(value), cell.count);
     this.raw.clear();
+    this.lastCounts = undefined;
     // The n best in one pass, kept in order: a group's paths can be thousands, its top is five.
     const best: Top[] = [];
     if (n <= 0) return best;
@@ -76,15 +102,12 @@ class Counter {
   }
 }
 
+const sameStrings = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((item, index) => item === b[index]);
+
 /** Larger counts first, then values in code-unit order (values in a counter are distinct). */
 const ranksBefore = (count: number, value: string, other: Top): boolean =>
   count > other.count || (count === other.count && value < other.value);
-
-function bump(counts: Map<string, { count: number }>, value: string): void {
-  const cell = counts.get(value);
-  if (cell) cell.count += 1;
-  else counts.set(value, { count: 1 });
-}
 
 function merge(counts: Map<string, { count: number }>, value: string, count: number): void {
   const cell = counts.get(value);
@@ -109,6 +132,10 @@ class GroupBuilder {
   /** The evidence lines met before redaction (with `redactText`). */
   private readonly rawEvidence = new Set<string>();
   readonly sources = new Set<EvidenceSource>();
+  // What the last finding brought, already in the sets above.
+  private lastSignals: readonly string[] = [];
+  private lastEvidence: readonly string[] | undefined;
+  private lastSources: readonly EvidenceSource[] | undefined;
 
   constructor(
     readonly apiId: string,
@@ -134,8 +161,21 @@ class GroupBuilder {
     this.methods.add(finding.httpMethod);
     this.reasons.add(finding.reason);
     this.confidence[finding.confidence] += 1;
-    for (const signal of finding.signals) this.signals.add(signal);
-    for (const line of finding.evidence) {
+    if (!sameStrings(finding.signals, this.lastSignals)) {
+      for (const signal of finding.signals) this.signals.add(signal);
+      this.lastSignals = finding.signals;
+    }
+    // Findings share their decision's evidence lines (read-only): lines already met need no look-up.
+    if (finding.evidence !== this.lastEvidence) this.addEvidence(finding.evidence);
+    if (finding.sources !== this.lastSources) {
+      for (const source of finding.sources) this.sources.add(source);
+      this.lastSources = finding.sources;
+    }
+  }
+
+  private addEvidence(lines: readonly string[]): void {
+    this.lastEvidence = lines;
+    for (const line of lines) {
       if (this.evidence.size >= MAX_EVIDENCE_LINES) break;
       if (!this.redactText) this.evidence.add(line);
       else if (!this.rawEvidence.has(line)) {
@@ -144,7 +184,6 @@ class GroupBuilder {
         this.evidence.add(this.redactText(line));
       }
     }
-    for (const source of finding.sources) this.sources.add(source);
   }
 
   build(topN: number): FindingGroup {
@@ -182,6 +221,7 @@ export class GroupAccumulator {
   private readonly topN: number;
   private readonly redactText: ((text: string) => string) | undefined;
   private findings = 0;
+  private last: GroupBuilder | undefined;
 
   constructor(options: GroupOptions & { readonly redact?: boolean } = {}) {
     this.sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
@@ -196,6 +236,18 @@ export class GroupAccumulator {
 
   add(finding: Finding): void {
     this.findings += 1;
+    // Neighbouring lines are mostly of one group: compare with it before any look-up. (A dimension
+    // added to the group's identity must be compared here too.)
+    const last = this.last;
+    if (
+      last !== undefined &&
+      last.category === finding.category &&
+      last.apiId === finding.apiId &&
+      last.stage === finding.stage
+    ) {
+      last.add(finding, this.sampleSize);
+      return;
+    }
     // Nested maps rather than a joined key: no string built per finding.
     let stages = this.groups.get(finding.apiId);
     if (!stages) {
@@ -212,6 +264,7 @@ export class GroupAccumulator {
       group = new GroupBuilder(finding.apiId, finding.stage, finding.category, this.redactText);
       categories.set(finding.category, group);
     }
+    this.last = group;
     group.add(finding, this.sampleSize);
   }
 

@@ -1,27 +1,47 @@
-const ANY_SURROGATE = /[\ud800-\udfff]/;
-const LONE_SURROGATE = /\p{Cs}/gu;
-
 /**
  * `text` with every lone UTF-16 surrogate replaced by U+FFFD. A caller can put one in any logged field
  * (`\ud800` in a JSON access line); left in, it breaks every URL-encoded request and link built from
  * it (SNS Publish and `encodeURIComponent` throw `URIError`, on every retry of the batch). Paired
- * surrogates are kept; one scan, and a copy only when one is found.
+ * surrogates are kept; a copy only when one is found (`isWellFormed` answers at once for a string
+ * V8 holds in one byte per character, as nearly every logged value is).
  */
 export function wellFormed(text: string): string {
-  return ANY_SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\uFFFD') : text;
+  return text.isWellFormed() ? text : text.toWellFormed();
 }
 
-/** `value` with `wellFormed` applied to every string in it (objects and arrays are copied only if changed). */
+/**
+ * `value` with `wellFormed` applied to every string in it (objects and arrays are copied only if changed).
+ * The monitor runs it on every finding, and almost none holds a lone surrogate: a walk that allocates
+ * nothing says so first, and only then are copies made.
+ */
 export function wellFormedDeep<T>(value: T): T {
+  return holdsLoneSurrogate(value) ? repairDeep(value) : value;
+}
+
+/** Whether any string in `value` (own enumerable properties, as `repairDeep` reads them) holds a lone surrogate. */
+function holdsLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !value.isWellFormed();
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsLoneSurrogate(value[i])) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (Object.hasOwn(record, key) && holdsLoneSurrogate(record[key])) return true;
+  return false;
+}
+
+/** `wellFormedDeep` by copying: every string repaired, objects and arrays copied only if changed. */
+export function repairDeep<T>(value: T): T {
   if (typeof value === 'string') return wellFormed(value) as T;
   if (Array.isArray(value)) {
-    const items = value.map((item: unknown) => wellFormedDeep(item));
+    const items = value.map((item: unknown) => repairDeep(item));
     return (items.some((item, index) => item !== value[index]) ? items : value) as T;
   }
   if (typeof value !== 'object' || value === null) return value;
   let copy: Record<string, unknown> | undefined;
   for (const [key, item] of Object.entries(value)) {
-    const repaired = wellFormedDeep(item);
+    const repaired = repairDeep(item);
     if (repaired === item) continue;
     copy ??= { ...(value as Record<string, unknown>) };
     copy[key] = repaired;

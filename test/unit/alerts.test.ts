@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,6 +19,23 @@ describe('batches', () => {
   it('identifies a batch by its sorted event ids', () => {
     expect(batchIdOf(['2', '1'])).toBe(batchIdOf(['1', '2']));
     expect(batchIdOf(['1'])).not.toBe(batchIdOf(['1', '2']));
+  });
+
+  // A batch id is kept in the state table across redeliveries and deployments: it must not change.
+  const byUpdates = (ids: readonly string[]): string => {
+    const hash = createHash('sha256');
+    for (const id of [...ids].sort()) hash.update(id).update('\n');
+    return hash.digest('hex').slice(0, 32);
+  };
+
+  it('is the sha-256 of the sorted ids, each followed by a newline', () => {
+    expect(batchIdOf(['2', '1'])).toBe(createHash('sha256').update('1\n2\n').digest('hex').slice(0, 32));
+    expect(batchIdOf([])).toBe(createHash('sha256').digest('hex').slice(0, 32));
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 20 }), (ids) => {
+        expect(batchIdOf(ids)).toBe(byUpdates(ids));
+      }),
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { wellFormed, wellFormedDeep } from '../../lambda/core/well-formed.js';
+import { repairDeep, wellFormed, wellFormedDeep } from '../../lambda/core/well-formed.js';
 
 const lone = /\p{Cs}/u;
 
@@ -33,5 +33,29 @@ describe('wellFormed', () => {
     const dirty = { a: 'x', b: ['y', { c: 'z\ud800' }], n: 1 };
     expect(wellFormedDeep(dirty)).toEqual({ a: 'x', b: ['y', { c: 'z\ufffd' }], n: 1 });
     expect(dirty.b[1]).toEqual({ c: 'z\ud800' });
+  });
+});
+
+describe('wellFormedDeep against the copying walk', () => {
+  // Findings' shapes: nested records and arrays of strings, numbers and literals.
+  const value = fc.letrec((tie) => ({
+    leaf: fc.oneof(fc.string({ unit: 'binary' }), fc.integer(), fc.boolean(), fc.constant(null)),
+    node: fc.oneof(
+      { depthSize: 'small' },
+      tie('leaf'),
+      fc.array(tie('node'), { maxLength: 4 }),
+      fc.dictionary(fc.string(), tie('node'), { maxKeys: 4 }),
+    ),
+  })).node;
+
+  it('gives what repairDeep gives, and the value itself whenever repairDeep changes nothing', () => {
+    fc.assert(
+      fc.property(value, (input) => {
+        const expected = repairDeep(input);
+        const output = wellFormedDeep(input);
+        expect(output).toEqual(expected);
+        if (expected === input) expect(output).toBe(input);
+      }),
+    );
   });
 });
