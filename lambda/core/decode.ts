@@ -101,7 +101,9 @@ function validateDocument(doc: Record<string, unknown>): DecodeResult {
   // One malformed event must not cost the batch its other events: it is counted and left out.
   let skippedReason: string | undefined;
   let kept: LogEvent[] | undefined;
-  for (const [index, event] of events.entries()) {
+  // An index loop: `entries()` makes a pair per event.
+  for (let index = 0; index < events.length; index++) {
+    const event: unknown = events[index];
     const reason = eventProblem(event);
     if (reason !== undefined) {
       skippedReason ??= `logEvents[${index}]${reason}`;
