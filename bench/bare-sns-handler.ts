@@ -1,6 +1,8 @@
 /**
  * The cold-start reference: the least a Lambda that publishes to SNS must load (the SNS client, no
- * logger, no classifier). Bundled with the same flags as the monitor; never deployed.
+ * logger, no classifier, no zod). Bundled with the same flags as the monitor; never deployed. The topic
+ * variable's name comes from the contract, which holds only names (test/infra/bundling.test.ts checks
+ * that nothing else of the project, and no zod, is in this bundle).
  */
 
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';

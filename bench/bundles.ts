@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { LAMBDA_BUNDLING, LAMBDA_ESBUILD_OPTIONS } from '../lib/bundling.js';
+import { LAMBDA_ENTRIES, type LambdaName } from '../lib/lambda-bundle.js';
 
-export type BundleName = 'monitor' | 'slack-forwarder' | 'bare-sns';
+/** Every deployed function, and the cold-start reference (never deployed). */
+export type BundleName = LambdaName | 'bare-sns';
 
 const ENTRIES: Readonly<Record<BundleName, string>> = {
-  monitor: '../lambda/handler.ts',
-  'slack-forwarder': '../lambda/slack-forwarder.ts',
+  ...(Object.fromEntries(
+    Object.entries(LAMBDA_ENTRIES).map(([name, entry]) => [name, `../${entry}`]),
+  ) as Record<LambdaName, string>),
   'bare-sns': './bare-sns-handler.ts',
 };
 

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { secretsClient } from './adapters/clients.js';
-import { forwarderConfig } from './adapters/env-config.js';
+import { forwarderConfig } from './adapters/forwarder-config.js';
 import { readWebhookUrl, type SlackPost, slackPoster } from './adapters/slack-webhook.js';
 import { FORWARDER_ENV, FORWARDER_SERVICE_NAME } from './core/monitor-contract.js';
 import { parseAlertView } from './core/render/alert-schema.js';

@@ -129,19 +129,24 @@ export function routesSchema(
 export const NOISE_POLICY_EXAMPLE =
   '"noisePolicy": {"categories": {"WAF_FILTERED": {"action": "digest"}}, "mute": [{"userAgentContains": "zgrab"}]}';
 
+/** What every zod schema, full or mini, says of itself: its definition. */
 interface Introspected {
-  readonly _zod: { readonly def: { readonly type: string } };
-  readonly unwrap?: () => Introspected;
-  readonly element?: Introspected;
-  readonly valueType?: Introspected;
-  readonly shape?: Readonly<Record<string, Introspected>>;
+  readonly _zod: {
+    readonly def: {
+      readonly type: string;
+      readonly innerType?: Introspected;
+      readonly element?: Introspected;
+      readonly valueType?: Introspected;
+      readonly shape?: Readonly<Record<string, Introspected>>;
+    };
+  };
 }
 
 /** Past `optional()` and its kin to the schema that holds the value. */
 function inner(schema: Introspected): Introspected {
   let current = schema;
-  while (['optional', 'nullable', 'default'].includes(current._zod.def.type) && current.unwrap)
-    current = current.unwrap();
+  while (['optional', 'nullable', 'default'].includes(current._zod.def.type) && current._zod.def.innerType)
+    current = current._zod.def.innerType;
   return current;
 }
 
@@ -150,10 +155,10 @@ function schemaAt(path: readonly PropertyKey[]): Introspected | undefined {
   let schema: Introspected | undefined = noisePolicySchema as unknown as Introspected;
   for (const part of path) {
     if (!schema) return undefined;
-    const current = inner(schema);
-    if (typeof part === 'number') schema = current.element;
-    else if (current.valueType) schema = current.valueType;
-    else schema = current.shape?.[String(part)];
+    const { def }: Introspected['_zod'] = inner(schema)._zod;
+    if (typeof part === 'number') schema = def.element;
+    else if (def.valueType) schema = def.valueType;
+    else schema = def.shape?.[String(part)];
   }
   return schema && inner(schema);
 }
@@ -162,7 +167,10 @@ function unknownKeyMessage(path: readonly PropertyKey[], key: string): string {
   const at = schemaAt(path);
   if (at?._zod.def.type === 'record')
     return says(`${JSON.stringify(key)} is not a category id (docs/403-taxonomy.md)`, '"WAF_FILTERED"');
-  return says(`is not a known key (known: ${Object.keys(at?.shape ?? {}).join(', ')})`, NOISE_POLICY_EXAMPLE);
+  return says(
+    `is not a known key (known: ${Object.keys(at?._zod.def.shape ?? {}).join(', ')})`,
+    NOISE_POLICY_EXAMPLE,
+  );
 }
 
 /**

@@ -1,12 +1,7 @@
-import {
-  FORWARDER_ENV,
-  MONITOR_ENV,
-  parseWatchedStages,
-  type WatchedStageEntry,
-} from '../core/monitor-contract.js';
+import { MONITOR_ENV, parseWatchedStages, type WatchedStageEntry } from '../core/monitor-contract.js';
 import { type NoisePolicy, parseNoisePolicy } from '../core/noise-policy.js';
 import { DEFAULT_METRIC_NAMESPACE } from '../core/render/emf.js';
-import { MonitorError } from './errors.js';
+import { type Env, invalid, required } from './env-read.js';
 
 /** One stage the monitor watches, as the writer put it into `WATCHED_STAGES` (monitor-contract.ts). */
 export type WatchedStage = WatchedStageEntry;
@@ -21,20 +16,6 @@ export interface MonitorConfig {
   readonly region: string;
   /** Account-wide mode: the discovered stages are watched too (lambda/adapters/discovery-store.ts). */
   readonly accountWide?: boolean;
-}
-
-export interface ForwarderConfig {
-  readonly webhookSecretArn: string;
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-const invalid = (message: string): MonitorError => new MonitorError(`configuration: ${message}`, false);
-
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw invalid(`${name} is required`);
-  return value;
 }
 
 function watchedStages(raw: string | undefined): WatchedStage[] {
@@ -70,8 +51,4 @@ export function monitorConfig(env: Env = process.env): MonitorConfig {
     region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',
     ...(env[MONITOR_ENV.accountWide]?.trim() === 'true' ? { accountWide: true } : {}),
   };
-}
-
-export function forwarderConfig(env: Env = process.env): ForwarderConfig {
-  return { webhookSecretArn: required(env, FORWARDER_ENV.webhookSecretArn) };
 }

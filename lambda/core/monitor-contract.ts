@@ -6,7 +6,7 @@
  * render/emf.ts, the state table's key and TTL names in state-table.ts.
  */
 import { SOURCE_ACCOUNTS_ENV } from './kinesis-records.js';
-import { NOISE_POLICY_ENV } from './noise-policy.js';
+import { NOISE_POLICY_ENV } from './noise-policy-names.js';
 
 /** Powertools' own variable; the functions pass it to their logger with a default of their own. */
 export const SERVICE_NAME_ENV = 'POWERTOOLS_SERVICE_NAME';

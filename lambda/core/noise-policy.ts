@@ -2,51 +2,29 @@
  * The noise policy: what a group's 403s do (page, alert, digest, ignore), when a group is new,
  * escalated or resolved, and which known sources are muted. One schema, used by the construct to
  * validate the `apigw403` context and props (lib/config.ts) and by the functions to read the
- * `NOISE_POLICY` environment variable, so both sides agree by construction. Pure: no clock, no SDK.
+ * `NOISE_POLICY` environment variable, so both sides agree by construction. Built with zod/mini, whose
+ * checks are zod's own at a tenth of the functions' bundle (docs/benchmarks.md, "Bundle sizes"); the
+ * names other modules need without the schema live in noise-policy-names.ts. Pure: no clock, no SDK.
  */
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { CATEGORIES, type Category } from './categories.js';
 import type { Top } from './group.js';
+import { ACTIONS, type Action, type Lifecycle } from './noise-policy-names.js';
 
-/** The monitor's and the digest function's environment variable holding the policy (JSON). */
-export const NOISE_POLICY_ENV = 'NOISE_POLICY';
-
-/**
- * What a group's 403s do: `page` and `alert` publish (with SNS attribute `action` so routes can page),
- * `digest` only counts them for the digest, `ignore` counts them in the metric only.
- */
-export const ACTIONS = ['page', 'alert', 'digest', 'ignore'] as const;
-export type Action = (typeof ACTIONS)[number];
-
-/**
- * Where a group stands. `new`: first 403 after `quietPeriodMinutes` without one. `ongoing`: seen and
- * not worse than usual. `escalated`: its last window is well above its own baseline or above the
- * threshold. `resolved`: no 403 for `resolveAfterMinutes`.
- */
-export const LIFECYCLES = ['new', 'ongoing', 'escalated', 'resolved'] as const;
-export type Lifecycle = (typeof LIFECYCLES)[number];
-
-/** The SNS message attributes routes filter on (subscription filter policies), beside the alert's own. */
-export const ROUTING_ATTRIBUTES = {
-  /** `alert` | `digest`. */
-  kind: 'kind',
-  /** `page` | `alert` (a digest has none). */
-  action: 'action',
-  /** A `Lifecycle` (a digest has none). */
-  lifecycle: 'lifecycle',
-} as const;
-
-/**
- * The input of the schedule that resolves quiet groups (EventBridge Scheduler → the monitor function):
- * the monitor runs its sweep (`runSweep` in lambda/monitor.ts) when invoked with exactly this object.
- */
-export const SWEEP_EVENT = { apigw403: 'sweep' } as const;
-/** How often the sweep should run: a group resolves at most this long after its resolveAfterMinutes. */
-export const DEFAULT_SWEEP_MINUTES = 15;
-export const DEFAULT_SWEEP_SCHEDULE = `rate(${DEFAULT_SWEEP_MINUTES} minutes)`;
-
-export const MESSAGE_KINDS = ['alert', 'digest'] as const;
-export type MessageKind = (typeof MESSAGE_KINDS)[number];
+export {
+  ACTIONS,
+  type Action,
+  DEFAULT_SWEEP_MINUTES,
+  DEFAULT_SWEEP_SCHEDULE,
+  LIFECYCLES,
+  type Lifecycle,
+  MESSAGE_KINDS,
+  type MessageKind,
+  NOISE_POLICY_ENV,
+  ROUTING_ATTRIBUTES,
+  SWEEP_EVENT,
+} from './noise-policy-names.js';
 
 /** The defaults: quiet with no policy configured, and an incident still alerts within minutes. */
 export const DEFAULT_QUIET_PERIOD_MINUTES = 24 * 60;
@@ -67,12 +45,12 @@ export const DEFAULT_DIGEST_SCHEDULE = 'cron(0 8 * * ? *)';
 export const DEFAULT_DIGEST_TIMEZONE = 'UTC';
 
 const says = (problem: string, example: string) => `${problem}. Example: ${example}`;
+const wholeNumber = (message: string) => z.number({ error: message }).check(z.int({ error: message }));
 const minutes = (what: string, example: string, max = 30 * 24 * 60) =>
-  z
-    .number({ error: says(`${what} must be a whole number of minutes`, example) })
-    .int({ error: says(`${what} must be a whole number of minutes`, example) })
-    .min(1, { error: says(`${what} must be at least 1`, example) })
-    .max(max, { error: says(`${what} must be at most ${max}`, example) });
+  wholeNumber(says(`${what} must be a whole number of minutes`, example)).check(
+    z.minimum(1, { error: says(`${what} must be at least 1`, example) }),
+    z.maximum(max, { error: says(`${what} must be at most ${max}`, example) }),
+  );
 const category = z.enum(CATEGORIES, {
   error: (issue) =>
     says(`${JSON.stringify(issue.input)} is not a category id (docs/403-taxonomy.md)`, '"WAF_FILTERED"'),
@@ -80,38 +58,41 @@ const category = z.enum(CATEGORIES, {
 const action = z.enum(ACTIONS, {
   error: (issue) => says(`${JSON.stringify(issue.input)} is not one of ${ACTIONS.join(', ')}`, '"digest"'),
 });
+const escalationMinCount = says('escalationMinCount must be a whole number from 1', '20');
 
 /** The settings a category or an override may change; every key optional. */
 const tuning = {
-  action: action.optional(),
-  quietPeriodMinutes: minutes('quietPeriodMinutes', '1440').optional(),
-  escalationFactor: z
-    .number({ error: says('escalationFactor must be a number from 1.5 to 1000', '5') })
-    .min(1.5, { error: says('escalationFactor must be at least 1.5', '5') })
-    .max(1000, { error: says('escalationFactor must be at most 1000', '5') })
-    .optional(),
-  escalationMinCount: z
-    .number({ error: says('escalationMinCount must be a whole number from 1', '20') })
-    .int({ error: says('escalationMinCount must be a whole number from 1', '20') })
-    .min(1, { error: says('escalationMinCount must be a whole number from 1', '20') })
-    .optional(),
-  resolveAfterMinutes: minutes('resolveAfterMinutes', '60').optional(),
-  notifyResolved: z.boolean({ error: says('notifyResolved must be true or false', 'false') }).optional(),
+  action: z.optional(action),
+  quietPeriodMinutes: z.optional(minutes('quietPeriodMinutes', '1440')),
+  escalationFactor: z.optional(
+    z
+      .number({ error: says('escalationFactor must be a number from 1.5 to 1000', '5') })
+      .check(
+        z.minimum(1.5, { error: says('escalationFactor must be at least 1.5', '5') }),
+        z.maximum(1000, { error: says('escalationFactor must be at most 1000', '5') }),
+      ),
+  ),
+  escalationMinCount: z.optional(
+    wholeNumber(escalationMinCount).check(z.minimum(1, { error: escalationMinCount })),
+  ),
+  resolveAfterMinutes: z.optional(minutes('resolveAfterMinutes', '60')),
+  notifyResolved: z.optional(z.boolean({ error: says('notifyResolved must be true or false', 'false') })),
 };
 
-const apiId = z.string({ error: says('apiId must be a string', '"a1b2c3d4e5"') }).min(1);
-const stage = z.string({ error: says('stage must be a string', '"prod"') }).min(1);
+const apiId = z.string({ error: says('apiId must be a string', '"a1b2c3d4e5"') }).check(z.minLength(1));
+const stage = z.string({ error: says('stage must be a string', '"prod"') }).check(z.minLength(1));
 
 /** An override for the groups it matches (every given key must match); later overrides win. */
 const overrideSchema = z.strictObject({
-  apiId: apiId.optional(),
-  stage: stage.optional(),
-  category: category.optional(),
+  apiId: z.optional(apiId),
+  stage: z.optional(stage),
+  category: z.optional(category),
   ...tuning,
 });
 
 const IPV4_OR_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/(\d|[12]\d|3[0-2]))?$/;
 const IPV6_OR_CIDR = /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*(\/(\d|[1-9]\d|1[01]\d|12[0-8]))?$/;
+const sourceIp = says('sourceIp must be an IP address or CIDR', '"203.0.113.0/24"');
 
 /**
  * A mute rule: a 403 matching every given source key (and the optional apiId, stage, category) is
@@ -119,73 +100,77 @@ const IPV6_OR_CIDR = /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*(\/(\d|[1-9]\d|1[01]\d|12[0-8
  */
 const muteSchema = z
   .strictObject({
-    sourceIp: z
-      .string({ error: says('sourceIp must be an IP address or CIDR', '"203.0.113.0/24"') })
-      .refine(
-        (value) => {
-          const v4 = IPV4_OR_CIDR.exec(value);
-          if (v4) return v4.slice(1, 5).every((octet) => Number(octet) <= 255);
-          return IPV6_OR_CIDR.test(value);
-        },
-        { error: says('sourceIp must be an IP address or CIDR', '"203.0.113.0/24"') },
-      )
-      .optional(),
-    userAgentContains: z
-      .string()
-      .min(1, { error: says('userAgentContains must not be empty', '"zgrab"') })
-      .optional(),
-    pathPrefix: z
-      .string()
-      .startsWith('/', { error: says('pathPrefix must start with /', '"/wp-admin"') })
-      .optional(),
-    apiKeyId: z
-      .string()
-      .min(1, { error: says('apiKeyId must not be empty', '"abc123def4"') })
-      .optional(),
-    apiId: apiId.optional(),
-    stage: stage.optional(),
-    category: category.optional(),
-    /** Shown in the digest beside the muted count. */
-    reason: z.string().max(200).optional(),
-  })
-  .refine((rule) => rule.sourceIp ?? rule.userAgentContains ?? rule.pathPrefix ?? rule.apiKeyId, {
-    error: says(
-      'a mute rule needs sourceIp, userAgentContains, pathPrefix or apiKeyId',
-      '{ "userAgentContains": "zgrab" }',
+    sourceIp: z.optional(
+      z.string({ error: sourceIp }).check(
+        z.refine(
+          (value) => {
+            const v4 = IPV4_OR_CIDR.exec(value);
+            if (v4) return v4.slice(1, 5).every((octet) => Number(octet) <= 255);
+            return IPV6_OR_CIDR.test(value);
+          },
+          { error: sourceIp },
+        ),
+      ),
     ),
-  });
+    userAgentContains: z.optional(
+      z.string().check(z.minLength(1, { error: says('userAgentContains must not be empty', '"zgrab"') })),
+    ),
+    pathPrefix: z.optional(
+      z.string().check(z.startsWith('/', { error: says('pathPrefix must start with /', '"/wp-admin"') })),
+    ),
+    apiKeyId: z.optional(
+      z.string().check(z.minLength(1, { error: says('apiKeyId must not be empty', '"abc123def4"') })),
+    ),
+    apiId: z.optional(apiId),
+    stage: z.optional(stage),
+    category: z.optional(category),
+    /** Shown in the digest beside the muted count. */
+    reason: z.optional(z.string().check(z.maxLength(200))),
+  })
+  .check(
+    z.refine((rule) => rule.sourceIp ?? rule.userAgentContains ?? rule.pathPrefix ?? rule.apiKeyId, {
+      error: says(
+        'a mute rule needs sourceIp, userAgentContains, pathPrefix or apiKeyId',
+        '{ "userAgentContains": "zgrab" }',
+      ),
+    }),
+  );
+
+const baselineWindows = says(
+  `baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`,
+  '12',
+);
 
 /** The whole policy as written in the `apigw403.noisePolicy` context or the `noisePolicy` prop. */
 export const noisePolicySchema = z.strictObject({
-  windowMinutes: minutes('windowMinutes', '5', 60).optional(),
-  baselineWindows: z
-    .number({ error: says(`baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`, '12') })
-    .int({ error: says(`baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`, '12') })
-    .min(2, { error: says(`baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`, '12') })
-    .max(MAX_BASELINE_WINDOWS, {
-      error: says(`baselineWindows must be a whole number from 2 to ${MAX_BASELINE_WINDOWS}`, '12'),
-    })
-    .optional(),
-  realertMinutes: minutes('realertMinutes', '60').optional(),
+  windowMinutes: z.optional(minutes('windowMinutes', '5', 60)),
+  baselineWindows: z.optional(
+    wholeNumber(baselineWindows).check(
+      z.minimum(2, { error: baselineWindows }),
+      z.maximum(MAX_BASELINE_WINDOWS, { error: baselineWindows }),
+    ),
+  ),
+  realertMinutes: z.optional(minutes('realertMinutes', '60')),
   ...tuning,
-  categories: z.partialRecord(category, z.strictObject(tuning)).optional(),
-  overrides: z.array(overrideSchema).max(100).optional(),
-  mute: z.array(muteSchema).max(100).optional(),
-  digestSchedule: z
-    .string()
-    .regex(/^(cron|rate)\(.+\)$/, {
-      error: says(
-        'digestSchedule must be an EventBridge Scheduler cron() or rate() expression',
-        '"cron(0 8 * * ? *)"',
-      ),
-    })
-    .optional(),
-  digestTimezone: z.string().min(1).optional(),
+  categories: z.optional(z.partialRecord(category, z.strictObject(tuning))),
+  overrides: z.optional(z.array(overrideSchema).check(z.maxLength(100))),
+  mute: z.optional(z.array(muteSchema).check(z.maxLength(100))),
+  digestSchedule: z.optional(
+    z.string().check(
+      z.regex(/^(cron|rate)\(.+\)$/, {
+        error: says(
+          'digestSchedule must be an EventBridge Scheduler cron() or rate() expression',
+          '"cron(0 8 * * ? *)"',
+        ),
+      }),
+    ),
+  ),
+  digestTimezone: z.optional(z.string().check(z.minLength(1))),
   /** `false` deploys no digest schedule (the `digest` action then only counts). */
-  digest: z.boolean().optional(),
+  digest: z.optional(z.boolean()),
 });
 
-export type NoisePolicyInput = z.infer<typeof noisePolicySchema>;
+export type NoisePolicyInput = z.output<typeof noisePolicySchema>;
 export type MuteRule = NonNullable<NoisePolicyInput['mute']>[number];
 
 /** The settings that decide one group, after defaults, category and overrides. */
@@ -223,7 +208,8 @@ const definedOnly = <T extends object>(value: T): Partial<T> =>
 
 /** Validates a written policy (undefined is the default policy); each problem names its path. */
 export function parseNoisePolicy(input: unknown): PolicyResult {
-  const parsed = noisePolicySchema.safeParse(input ?? {});
+  // zod/mini loads no messages of its own: the checks without one of ours say what zod's full API says.
+  const parsed = noisePolicySchema.safeParse(input ?? {}, { error: en().localeError });
   if (!parsed.success) {
     return {
       ok: false,

@@ -8,10 +8,10 @@ import { repositoryFiles } from './outside-references.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NAMES = [...new Set([...Object.values(MONITOR_ENV), ...Object.values(FORWARDER_ENV)])];
-/** Where each name is defined: the contract, and the two it takes from the modules that own them. */
+/** Where each name is defined: the contract, and the two it takes from the schema-free modules that own them. */
 const DEFINITIONS = new Set([
   'lambda/core/monitor-contract.ts',
-  'lambda/core/noise-policy.ts',
+  'lambda/core/noise-policy-names.ts',
   'lambda/core/kinesis-records.ts',
 ]);
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { forwarderConfig, monitorConfig } from '../../lambda/adapters/env-config.js';
+import { monitorConfig } from '../../lambda/adapters/env-config.js';
+import { forwarderConfig } from '../../lambda/adapters/forwarder-config.js';
 import {
   forwarderEnvironment,
   MONITOR_ENV,

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CATEGORIES } from '../categories.js';
-import { LIFECYCLES } from '../noise-policy.js';
+import { LIFECYCLES } from '../noise-policy-names.js';
 import { type AlertView, LIMITS } from './alert-view.js';
 
 /**
@@ -34,18 +34,22 @@ export function isNeutralised(text: string): boolean {
   );
 }
 
-const escaped = (max: number) => z.string().max(max).refine(isSlackEscaped, 'not Slack-escaped');
-const logText = (max: number) => z.string().max(max).refine(isNeutralised, 'not neutralised log text');
-const identifier = z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/);
+const escaped = (max: number) =>
+  z.string().check(z.maxLength(max), z.refine(isSlackEscaped, 'not Slack-escaped'));
+const logText = (max: number) =>
+  z.string().check(z.maxLength(max), z.refine(isNeutralised, 'not neutralised log text'));
+const identifier = z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,200}$/));
 const isoTime = z.iso.datetime();
-const top = z.object({ value: logText(LIMITS.value), count: z.number().int().nonnegative() }).strict();
-const tops = z.array(top).max(LIMITS.list);
-const region = z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/);
+const wholeCount = () => z.number().check(z.int(), z.nonnegative());
+const top = z.strictObject({ value: logText(LIMITS.value), count: wholeCount() });
+const tops = z.array(top).check(z.maxLength(LIMITS.list));
+const region = z.string().check(z.regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/));
+const listOf = <T extends z.core.SomeType>(item: T, max: number) => z.array(item).check(z.maxLength(max));
 
 export const alertViewSchema = z
-  .object({
+  .strictObject({
     schema: z.literal('apigw403.alert/1'),
-    id: z.string().regex(/^[A-Za-z0-9_.-]{1,400}$/),
+    id: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,400}$/)),
     threadId: identifier,
     category: z.enum(CATEGORIES),
     severity: z.enum(['critical', 'high', 'medium', 'low']),
@@ -53,39 +57,40 @@ export const alertViewSchema = z
     summary: escaped(2 * LIMITS.evidence),
     apiId: identifier,
     stage: identifier,
-    account: identifier.optional(),
+    account: z.optional(identifier),
     region,
-    count: z.number().int().positive(),
+    count: z.number().check(z.int(), z.positive()),
     windowStart: isoTime,
     windowEnd: isoTime,
     firstSeen: z.boolean(),
-    suppressedSinceLast: z.number().int().nonnegative(),
-    lastAlertAt: isoTime.optional(),
-    lifecycle: z.enum(LIFECYCLES).optional(),
-    lifecycleReason: escaped(LIMITS.evidence).optional(),
-    action: z.enum(['page', 'alert']).optional(),
-    causes: z.array(escaped(LIMITS.evidence)).max(20),
-    checks: z.array(escaped(LIMITS.evidence)).max(20),
-    docUrl: z.string().regex(/^https:\/\/(?:docs\.aws\.amazon\.com|repost\.aws)\/[^\s<>&]*$/),
+    suppressedSinceLast: wholeCount(),
+    lastAlertAt: z.optional(isoTime),
+    lifecycle: z.optional(z.enum(LIFECYCLES)),
+    lifecycleReason: z.optional(escaped(LIMITS.evidence)),
+    action: z.optional(z.enum(['page', 'alert'])),
+    causes: listOf(escaped(LIMITS.evidence), 20),
+    checks: listOf(escaped(LIMITS.evidence), 20),
+    docUrl: z.string().check(z.regex(/^https:\/\/(?:docs\.aws\.amazon\.com|repost\.aws)\/[^\s<>&]*$/)),
     reasons: tops,
-    sampleRequestIds: z.array(logText(LIMITS.id)).max(LIMITS.list),
+    sampleRequestIds: listOf(logText(LIMITS.id), LIMITS.list),
     topSourceIps: tops,
     topPaths: tops,
     topUserAgents: tops,
     topApiKeyIds: tops,
     httpMethods: tops,
-    evidence: z.array(logText(LIMITS.evidence)).max(LIMITS.list),
-    sources: z.array(z.enum(['access', 'execution', 'client'])).max(3),
-    confidence: z.record(z.string().regex(/^[a-z]{1,20}$/), z.number()),
+    evidence: listOf(logText(LIMITS.evidence), LIMITS.list),
+    sources: listOf(z.enum(['access', 'execution', 'client']), 3),
+    confidence: z.record(z.string().check(z.regex(/^[a-z]{1,20}$/)), z.number()),
     insightsUrl: z
       .string()
-      .regex(/^https:\/\/[a-z0-9-]+\.console\.aws\.amazon\.com\/cloudwatch\/home\?[^\s<>&]*$/),
-    notes: z.array(escaped(LIMITS.evidence)).max(10),
+      .check(z.regex(/^https:\/\/[a-z0-9-]+\.console\.aws\.amazon\.com\/cloudwatch\/home\?[^\s<>&]*$/)),
+    notes: listOf(escaped(LIMITS.evidence), 10),
   })
-  .strict()
-  .refine((view) => view.insightsUrl.startsWith(`https://${view.region}.console.aws.amazon.com/`), {
-    message: 'the Logs Insights link is not in the alert region',
-  });
+  .check(
+    z.refine((view) => view.insightsUrl.startsWith(`https://${view.region}.console.aws.amazon.com/`), {
+      message: 'the Logs Insights link is not in the alert region',
+    }),
+  );
 
 /** The alert view in `text`, or undefined when `text` is not one the monitor published. */
 export function parseAlertView(text: string): AlertView | undefined {

@@ -1,4 +1,4 @@
-import { ROUTING_ATTRIBUTES } from '../noise-policy.js';
+import { ROUTING_ATTRIBUTES } from '../noise-policy-names.js';
 import type { ChatbotNotification } from './chatbot.js';
 import type { DigestLine, DigestView } from './digest-view.js';
 import { trend } from './digest-view.js';

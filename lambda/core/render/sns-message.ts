@@ -1,5 +1,5 @@
 import type { Top } from '../group.js';
-import { type MessageKind, ROUTING_ATTRIBUTES } from '../noise-policy.js';
+import { type MessageKind, ROUTING_ATTRIBUTES } from '../noise-policy-names.js';
 import type { AlertView } from './alert-view.js';
 import { renderChatbotNotification } from './chatbot.js';
 import { renderEmailText, subjectLine } from './email.js';
