@@ -90,6 +90,19 @@ describe('the monitor environment, written and read through one contract', () =>
     ).toThrow(`configuration: ${problem}`);
   });
 
+  // zod/mini carries no messages: these are the English ones parseNoisePolicy passes, not "Invalid input".
+  it.each([
+    ['{"windowMinutez":5}', 'Unrecognized key: "windowMinutez"'],
+    ['{"mute":[{"userAgentContains":"zgrab","reason":5}]}', 'mute.0.reason: Invalid input: expected string'],
+    ['{"digestTimezone":""}', 'digestTimezone: Too small: expected string to have >=1 characters'],
+    ['{"overrides":[{"realertMinutes":5}]}', 'overrides.0: Unrecognized key: "realertMinutes"'],
+    ['{"windowMinutes":0}', 'windowMinutes: windowMinutes must be at least 1. Example: 5'],
+  ])('says what is wrong in the noise policy %s', (raw, what) => {
+    expect(() => monitorConfig({ ...monitorEnvironment(REQUIRED), [MONITOR_ENV.noisePolicy]: raw })).toThrow(
+      `configuration: ${MONITOR_ENV.noisePolicy}: ${what}`,
+    );
+  });
+
   it('gives the forwarder its secret ARN under the name it reads', () => {
     expect(forwarderConfig(forwarderEnvironment({ webhookSecretArn: 'arn:x' }))).toEqual({
       webhookSecretArn: 'arn:x',
