@@ -31,6 +31,7 @@ import {
 } from './core/index.js';
 import {
   DEFAULT_IDEMPOTENCY_MS,
+  type GroupDecision,
   type GroupKey,
   type GroupState,
   type GroupTally,
@@ -96,6 +97,8 @@ export interface AlertOutcome {
   readonly why?: string;
   readonly rendered?: RenderedPublish;
   readonly messageId?: string;
+  /** Writes of this group that other invocations' writes refused before this one's went through. */
+  readonly conflicts?: number;
 }
 
 export interface InvocationSummary {
@@ -104,21 +107,6 @@ export interface InvocationSummary {
   readonly findings: number;
   readonly metricEmitted: boolean;
   readonly outcomes: readonly AlertOutcome[];
-}
-
-/** A group write raced with other invocations this many times in a row: give up and let Lambda retry. */
-const MAX_STATE_CONFLICTS = 30;
-/** The longest wait between two attempts at a contended group write. */
-const MAX_CONFLICT_BACKOFF_MS = 250;
-
-/**
- * Full-jitter exponential backoff after a refused group write: without a wait, the invocations racing
- * on a busy group retry in step and keep refusing each other (the soak test, 16 instances on one group,
- * lost 411 of 10,000 batches to the failure queue after 8 immediate retries).
- */
-function conflictBackoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(MAX_CONFLICT_BACKOFF_MS, 4 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
 export async function processSubscriptionEvent(
@@ -380,7 +368,16 @@ export async function alertBatch(
     async ({ group, index }) => {
       try {
         const tally = tallies?.of(group) ?? unmutedTally(group);
-        const outcome = await handleGroup(group, tally, document, batchId, now, evidence, deps);
+        const outcome = await handleGroup(
+          group,
+          tally,
+          document,
+          batchId,
+          now,
+          evidence,
+          deps,
+          budget.exhausted,
+        );
         finished.add(index);
         return outcome;
       } catch (error) {
@@ -392,7 +389,7 @@ export async function alertBatch(
   const failures = run.settled.filter(
     (result): result is PromiseRejectedResult => result.status === 'rejected',
   );
-  const outcomes = [
+  const outcomes: AlertOutcome[] = [
     ...earlier.flatMap((index) => {
       const group = groups[index];
       return group ? [{ ...outcomeBase(group), action: 'skip' as const, why: 'already-applied' }] : [];
@@ -405,6 +402,7 @@ export async function alertBatch(
     suppressed: outcomes.filter((outcome) => outcome.action === 'suppress').length,
     failed: failures.length,
     deferred: run.notStarted,
+    conflicts: outcomes.reduce((sum, outcome) => sum + (outcome.conflicts ?? 0), 0),
     resumed: claim.kind === 'resume',
   };
   if (failures.length === 0 && run.notStarted === 0) {
@@ -483,6 +481,7 @@ async function handleGroup(
   now: number,
   evidence: EvidenceContext,
   deps: MonitorDeps,
+  stop: () => boolean,
 ): Promise<AlertOutcome> {
   const { store } = deps;
   const key: GroupKey = { apiId: group.apiId, stage: group.stage, category: group.category };
@@ -506,31 +505,21 @@ async function handleGroup(
       why: resumed ? 'resumed' : (alert.lifecycle ?? 'new'),
     };
   };
-  // What this container last saw only computes the first write (one request when it is right); a
-  // refused write returns the item, and the decision is made again on it.
-  let state = store.recall(key);
-  let verified = false;
-  for (let attempt = 0; attempt < MAX_STATE_CONFLICTS; attempt += 1) {
-    const decision = planGroup(state, input, settings);
-    if (decision.kind !== 'write') {
-      if (!verified) {
-        state = await store.read(key);
-        verified = true;
-        continue;
-      }
-      if (decision.kind === 'resume') return publish(decision.alert, true);
-      return { ...base, action: 'skip', why: 'already-applied' };
-    }
-    const result = await store.writeGroup(key, decision.next, state?.version);
-    if (result.applied) {
-      if (decision.alert) return publish(decision.alert, false);
-      return { ...base, action: 'suppress', why: decision.why };
-    }
-    state = result.state;
-    verified = true;
-    await conflictBackoff(attempt);
-  }
-  throw new MonitorError(`the state of ${key.apiId}/${key.stage}/${key.category} kept changing`, true);
+  // One read-modify-write, retried on the state table's side when other invocations write the group
+  // at the same time (StateStore.updateGroup); it stops retrying where the invocation stops starting groups.
+  const { value: decision, conflicts } = await store.updateGroup<GroupDecision>(
+    key,
+    (state) => {
+      const planned = planGroup(state, input, settings);
+      return planned.kind === 'write' ? { write: planned.next, result: planned } : { result: planned };
+    },
+    stop,
+  );
+  const raced = conflicts > 0 ? { conflicts } : {};
+  if (decision.kind === 'resume') return { ...(await publish(decision.alert, true)), ...raced };
+  if (decision.kind === 'applied') return { ...base, action: 'skip', why: 'already-applied', ...raced };
+  if (decision.alert) return { ...(await publish(decision.alert, false)), ...raced };
+  return { ...base, action: 'suppress', why: decision.why, ...raced };
 }
 
 /**

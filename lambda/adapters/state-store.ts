@@ -40,12 +40,52 @@ import {
   type NoisePolicy,
 } from '../core/noise-policy.js';
 import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../core/state-table.js';
-import { deliveryError } from './errors.js';
+import { deliveryError, MonitorError } from './errors.js';
 
-/** A conditional group write: applied, with the state it left; or refused, with the state it found. */
-export interface GroupWriteResult {
-  readonly applied: boolean;
-  readonly state: GroupState | undefined;
+/**
+ * What a caller makes of one sight of a group's state: the state to write (conditional on the version
+ * it was computed from) or nothing to write, and what to return once that holds.
+ */
+export type GroupPlan<T> = { readonly write?: GroupState; readonly result: T };
+
+export interface GroupUpdate<T> {
+  readonly value: T;
+  /** The writes other invocations' writes refused first (each then waited, re-read and decided again). */
+  readonly conflicts: number;
+}
+
+/**
+ * A group write refused because another invocation wrote the group first, this many times in a row
+ * (or once the caller's deadline passed): the batch fails retryably and Lambda's retry runs it again.
+ */
+export const MAX_GROUP_CONFLICTS = 64;
+/**
+ * After a refused write, this container reads a group before it writes it for this long: while other
+ * containers write the group too, its own last state is a wrong guess, and a read costs less than a
+ * refused write.
+ */
+const HOT_GROUP_MS = 60_000;
+/** Full jitter: the wait after the n-th refusal is uniform in [0, min(cap, base × 2^n)). */
+export const CONFLICT_BACKOFF_BASE_MS = 5;
+export const CONFLICT_BACKOFF_CAP_MS = 200;
+
+/** The group's state kept changing under this invocation: retryable (Lambda runs the batch again). */
+export class GroupConflictError extends MonitorError {
+  constructor(
+    readonly key: GroupKey,
+    readonly conflicts: number,
+  ) {
+    super(
+      `the state of ${key.apiId}/${key.stage}/${key.category} kept changing (${conflicts} refused writes)`,
+      true,
+    );
+    this.name = 'GroupConflictError';
+  }
+}
+
+function conflictBackoff(conflicts: number): Promise<void> {
+  const ceiling = Math.min(CONFLICT_BACKOFF_CAP_MS, CONFLICT_BACKOFF_BASE_MS * 2 ** conflicts);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
 /** Groups whose last known state a warm container keeps, to choose each group's first write. */
@@ -116,6 +156,8 @@ export interface GroupListing {
  */
 export class StateStore {
   private readonly memory = new Map<string, GroupState>();
+  /** Groups this container saw another container write lately, and until when (`performance.now()`). */
+  private readonly hot = new Map<string, number>();
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -136,10 +178,42 @@ export class StateStore {
   }
 
   /**
-   * Writes `next` if the item is still at `version` (absent when `version` is undefined). A refusal
-   * returns the item found, for the caller to decide again.
+   * Read, decide, write, for one group: `plan` decides on the state this container last saw (one
+   * request when it is right), and a decision not to write is only trusted on the stored state (read
+   * consistently). A write another invocation's write refused (its condition is the version `plan`
+   * saw) is decided again: after a full-jitter wait, so that the invocations racing on a hot group do
+   * not retry in step, on the state read then. At most MAX_GROUP_CONFLICTS refusals, and none past
+   * `stop()` (the invocation's deadline), then GroupConflictError (retryable). `plan` must be pure:
+   * it runs once per sight.
    */
-  async writeGroup(key: GroupKey, next: GroupState, version: number | undefined): Promise<GroupWriteResult> {
+  async updateGroup<T>(
+    key: GroupKey,
+    plan: (state: GroupState | undefined) => GroupPlan<T>,
+    stop: () => boolean = () => false,
+  ): Promise<GroupUpdate<T>> {
+    const pk = groupItemKey(key);
+    const hot = (this.hot.get(pk) ?? 0) > performance.now();
+    let state = hot ? await this.read(key) : this.recall(key);
+    let verified = hot;
+    for (let conflicts = 0; ; ) {
+      const decision = plan(state);
+      if (decision.write === undefined) {
+        if (verified) return { value: decision.result, conflicts };
+      } else if (await this.writeGroup(key, decision.write, state?.version)) {
+        return { value: decision.result, conflicts };
+      } else {
+        conflicts += 1;
+        this.markHot(pk);
+        if (conflicts >= MAX_GROUP_CONFLICTS || stop()) throw new GroupConflictError(key, conflicts);
+        await conflictBackoff(conflicts);
+      }
+      state = await this.read(key);
+      verified = true;
+    }
+  }
+
+  /** Writes `next` if the item is still at `version` (absent when `version` is undefined); false if not. */
+  async writeGroup(key: GroupKey, next: GroupState, version: number | undefined): Promise<boolean> {
     const pk = groupItemKey(key);
     const { set, remove, values } = groupUpdate(key, next);
     const update = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
@@ -162,14 +236,12 @@ export class StateStore {
             ...values,
             ...(version === undefined ? {} : { ':expected': number(version) }),
           },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { applied: true, state: this.remember(pk, next) };
+      this.remember(pk, next);
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return { applied: false, state: this.remember(pk, await this.current(pk, error)) };
-      }
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw deliveryError('writing the group state', error);
     }
   }
@@ -236,7 +308,7 @@ export class StateStore {
 
   /** Writes a resolution if the group is still as it was read; false when a batch changed it since. */
   async resolve(resolution: Resolution): Promise<boolean> {
-    return (await this.writeGroup(resolution.key, resolution.next, resolution.version)).applied;
+    return this.writeGroup(resolution.key, resolution.next, resolution.version);
   }
 
   /**
@@ -303,15 +375,6 @@ export class StateStore {
     });
   }
 
-  /**
-   * The item a refused write found. DynamoDB returns it with the refusal
-   * (`ReturnValuesOnConditionCheckFailure`); a peer that does not (dynalite) costs one consistent read.
-   */
-  private async current(pk: string, error: ConditionalCheckFailedException): Promise<GroupState | undefined> {
-    const item = error.Item ?? (await this.get(pk, 'reading the group state'));
-    return item ? groupState(item) : undefined;
-  }
-
   private async get(pk: string, what: string): Promise<Record<string, AttributeValue> | undefined> {
     try {
       const { Item } = await this.client.send(
@@ -368,6 +431,15 @@ export class StateStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw deliveryError('recording the batch', error);
+    }
+  }
+
+  private markHot(pk: string): void {
+    this.hot.delete(pk);
+    this.hot.set(pk, performance.now() + HOT_GROUP_MS);
+    if (this.hot.size > this.memorySize) {
+      const oldest = this.hot.keys().next().value;
+      if (oldest !== undefined) this.hot.delete(oldest);
     }
   }
 

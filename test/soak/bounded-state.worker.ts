@@ -1,9 +1,11 @@
 /**
- * One process of Lambda instances for test/soak/bounded-state.soak.test.ts. Each instance is a handler
- * of lambda/handler.ts with its own clock, and takes the batches of its slot one at a time, as Lambda
- * gives an instance one invocation at a time; the instances of all processes run concurrently against
- * the one dynalite, as a function's concurrent instances share its table. Its share comes as JSON in
- * argv[2]; it prints one JSON line (`SoakWorkerResult`) and exits 0, or throws (exit code 1).
+ * One process of Lambda instances for test/soak/bounded-state.soak.test.ts (started with `fork`). Each
+ * instance is a handler of lambda/handler.ts (a container: its own clients and memory) with its own
+ * clock; it asks the parent for its next batch (`SoakRequest`), as Lambda's asynchronous queue hands
+ * each event to an instance that is free, and runs one invocation at a time. The instances of all
+ * processes run concurrently against the one dynalite, as a function's concurrent instances share its
+ * table. Its share comes as JSON in argv[2]; it sends one `SoakWorkerResult` and exits 0, or throws
+ * (exit code 1).
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
@@ -14,10 +16,9 @@ import { createHandler } from '../../lambda/handler.js';
 import { itemSize, wafLine } from '../fixtures/state-table.js';
 
 export interface SoakShare {
-  readonly batches: number;
-  /** Instance `slot` takes the batches `slot`, `slot + slotCount`, ... */
-  readonly slots: readonly number[];
-  readonly slotCount: number;
+  /** This process's instances. */
+  readonly instances: number;
+  /** Batch `i`'s events are at `start + i × intervalMs`, the invocation's clock too. */
   readonly start: number;
   /** Simulated time between two batches. */
   readonly intervalMs: number;
@@ -29,9 +30,24 @@ export interface SoakShare {
   readonly sampleEvery: number;
 }
 
+/** An instance that is free asks for a batch; the parent answers with its index, or `null`: no more. */
+export interface SoakRequest {
+  readonly instance: number;
+}
+export interface SoakAssignment {
+  readonly instance: number;
+  readonly index: number | null;
+}
+
 export interface SoakWorkerResult {
-  readonly batches: number;
-  readonly alerts: number;
+  /** Deliveries (a batch the parent handed out twice counts twice). */
+  readonly invocations: number;
+  /** [batch index, why] of every alert published (`new`, `escalated`, `resumed`). */
+  readonly alerts: readonly (readonly [number, string])[];
+  /** Deliveries that found their batch already applied (`skip`): the second copy of a duplicate. */
+  readonly skipped: number;
+  /** Group writes refused by another instance's write, then decided again and written. */
+  readonly conflicts: number;
   /** [batch index, the group item's size in bytes after it]. */
   readonly samples: readonly (readonly [number, number])[];
   /** User and system CPU time of this process. */
@@ -42,47 +58,82 @@ export interface SoakWorkerResult {
   readonly exhausted: number;
 }
 
-/** Lambda's asynchronous retries of a failed event (the construct's default `retryAttempts`). */
-const LAMBDA_RETRIES = 2;
+/**
+ * Lambda's asynchronous retries of a failed event (the construct's default `retryAttempts`), and the
+ * waits before them: Lambda waits about 1 and 2 minutes; here a tenth and a fifth of a second, still
+ * far longer than any invocation of this run holds a batch.
+ */
+const LAMBDA_RETRY_DELAYS_MS = [100, 200];
 
-/** One event as Lambda runs it: again after a retryable failure, up to LAMBDA_RETRIES times. */
-async function invoke(
-  handler: ReturnType<typeof createHandler>,
-  event: unknown,
-): Promise<{ alerts: number; retried: number; done: boolean }> {
+interface Delivery {
+  readonly alerts: readonly string[];
+  readonly skipped: boolean;
+  readonly conflicts: number;
+  readonly retried: number;
+  readonly done: boolean;
+}
+
+/** One event as Lambda runs it: again after a retryable failure, up to LAMBDA_RETRY_DELAYS_MS.length times. */
+async function invoke(handler: ReturnType<typeof createHandler>, event: unknown): Promise<Delivery> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      const summary = await handler(event);
-      const alerts = summary.outcomes.filter((outcome) => outcome.action === 'alert').length;
-      return { alerts, retried: attempt, done: true };
+      const { outcomes } = await handler(event);
+      return {
+        alerts: outcomes.flatMap((outcome) => (outcome.action === 'alert' ? [outcome.why ?? ''] : [])),
+        skipped: outcomes.some((outcome) => outcome.action === 'skip'),
+        conflicts: outcomes.reduce((sum, outcome) => sum + (outcome.conflicts ?? 0), 0),
+        retried: attempt,
+        done: true,
+      };
     } catch (error) {
       if (!(error instanceof MonitorError && error.retryable)) throw error;
-      if (attempt === LAMBDA_RETRIES) return { alerts: 0, retried: attempt, done: false };
+      const delay = LAMBDA_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined)
+        return { alerts: [], skipped: false, conflicts: 0, retried: attempt, done: false };
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+const waiting = new Map<number, (index: number | null) => void>();
+process.on('message', (message: SoakAssignment) => {
+  waiting.get(message.instance)?.(message.index);
+  waiting.delete(message.instance);
+});
+
+function nextBatch(instance: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    waiting.set(instance, resolve);
+    process.send?.({ instance } satisfies SoakRequest);
+  });
 }
 
 async function run(share: SoakShare): Promise<SoakWorkerResult> {
   const dynamo = new DynamoDBClient({});
   const groupKey = { apiId: share.apiId, stage: share.stage, category: 'WAF_FILTERED' as const };
   const samples: [number, number][] = [];
-  let batches = 0;
-  let alerts = 0;
-  let retried = 0;
-  let exhausted = 0;
-  const instance = async (slot: number) => {
+  const alerts: [number, string][] = [];
+  const totals = { invocations: 0, skipped: 0, conflicts: 0, retried: 0, exhausted: 0 };
+  const instance = async (id: number) => {
     let clock = share.start;
     const handler = createHandler({ now: () => clock, metrics: () => {} });
-    for (let index = slot; index < share.batches; index += share.slotCount) {
+    for (let index = await nextBatch(id); index !== null; index = await nextBatch(id)) {
       clock = share.start + index * share.intervalMs;
-      const event = subscriptionEvent(
-        logsDocument(share.logGroup, [{ timestamp: clock, message: wafLine(`r-${index}`, share.apiId) }]),
-      );
-      batches += 1;
-      const outcome = await invoke(handler, event);
-      alerts += outcome.alerts;
-      retried += outcome.retried;
-      if (!outcome.done) exhausted += 1;
+      const document = logsDocument(share.logGroup, [
+        { timestamp: clock, message: wafLine(`r-${index}`, share.apiId) },
+      ]);
+      // The event id from the batch alone, so that a batch handed out twice is the same event.
+      const event = subscriptionEvent({
+        ...document,
+        logEvents: document.logEvents.map((logEvent) => ({ ...logEvent, id: `${clock}`.padEnd(56, '0') })),
+      });
+      const delivery = await invoke(handler, event);
+      totals.invocations += 1;
+      for (const why of delivery.alerts) alerts.push([index, why]);
+      if (delivery.skipped) totals.skipped += 1;
+      totals.conflicts += delivery.conflicts;
+      totals.retried += delivery.retried;
+      if (!delivery.done) totals.exhausted += 1;
       if (index % share.sampleEvery === 0) {
         const { Item } = await dynamo.send(
           new GetItemCommand({
@@ -94,10 +145,10 @@ async function run(share: SoakShare): Promise<SoakWorkerResult> {
       }
     }
   };
-  await Promise.all(share.slots.map(instance));
+  await Promise.all(Array.from({ length: share.instances }, (_, id) => instance(id)));
   const cpu = process.cpuUsage();
-  return { batches, alerts, samples, cpuSeconds: (cpu.user + cpu.system) / 1e6, retried, exhausted };
+  return { ...totals, alerts, samples, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 const result = await run(JSON.parse(process.argv[2] ?? '') as SoakShare);
-process.stdout.write(`${JSON.stringify(result)}\n`);
+process.send?.(result, () => process.disconnect());
