@@ -58,7 +58,7 @@ export interface GroupUpdate<T> {
  * A group write refused because another invocation wrote the group first, this many times in a row
  * (or once the caller's deadline passed): the batch fails retryably and Lambda's retry runs it again.
  */
-export const MAX_GROUP_CONFLICTS = 64;
+export const MAX_GROUP_CONFLICTS = 100;
 /**
  * After a refused write, this container reads a group before it writes it for this long: while other
  * containers write the group too, its own last state is a wrong guess, and a read costs less than a

@@ -54,7 +54,7 @@ const INTERVAL_MS = 2_500;
 const BATCHES = 100_000;
 const PROCESSES = 2;
 const INSTANCES = 1;
-const DUPLICATE_EVERY = 1_000;
+const DUPLICATE_EVERY = 5_000;
 const KEY: GroupKey = { apiId: API, stage: 'prod', category: 'WAF_FILTERED' };
 /**
  * A young generation larger than V8's default: dynalite and the handler allocate a little per request,

@@ -60,10 +60,11 @@ export interface SoakWorkerResult {
 
 /**
  * Lambda's asynchronous retries of a failed event (the construct's default `retryAttempts`), and the
- * waits before them: Lambda waits about 1 and 2 minutes; here a tenth and a fifth of a second, still
- * far longer than any invocation of this run holds a batch.
+ * waits before them: Lambda waits about 1 and 2 minutes, after the invocations the failed one raced
+ * with are over (a duplicate delivery that found its batch held is told to retry); here 1 and 2 s,
+ * still far longer than any invocation of this run takes.
  */
-const LAMBDA_RETRY_DELAYS_MS = [100, 200];
+const LAMBDA_RETRY_DELAYS_MS = [1_000, 2_000];
 
 interface Delivery {
   readonly alerts: readonly string[];

@@ -1,0 +1,241 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, STATE_TABLE, startLocalAws } from '../../cli/peers/local-aws.js';
+import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
+import { monitorConfig } from '../../lambda/adapters/env-config.js';
+import { MonitorError } from '../../lambda/adapters/errors.js';
+import {
+  GroupConflictError,
+  type GroupPlan,
+  groupState,
+  StateStore,
+} from '../../lambda/adapters/state-store.js';
+import {
+  type GroupKey,
+  type GroupState,
+  groupItemKey,
+  planGroup,
+  settingsFor,
+  TallyBuilder,
+} from '../../lambda/core/lifecycle.js';
+import { monitorEnvironment } from '../../lambda/core/monitor-contract.js';
+import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
+import type { MonitorDeps } from '../../lambda/monitor.js';
+import { wafLine } from '../fixtures/state-table.js';
+
+/**
+ * One hot group written by many containers at once (docs/pipeline.md, "The group write"): every group
+ * write is conditional on the version it was computed from, so concurrent batches of one group race;
+ * the loser waits, re-reads and decides again (StateStore.updateGroup). Nothing may be lost or counted
+ * twice, and the group alerts once as new. (At volume, 100,000 batches: `npm run test:soak`.)
+ */
+
+let local: LocalAws;
+let dynamo: DynamoDBClient;
+let createHandler: typeof import('../../lambda/handler.js').createHandler;
+const START = Date.parse('2026-11-30T10:00:00Z');
+const INTERVAL_MS = 2_500;
+const APIS = ['h0tgroup01', 'h0tgroup02', 'h0tgroup03', 'h0tgroup04'];
+const accessGroup = (apiId: string) => `/aws/apigateway/${apiId}/prod`;
+const keyOf = (apiId: string): GroupKey => ({ apiId, stage: 'prod', category: 'WAF_FILTERED' });
+
+beforeAll(async () => {
+  local = await startLocalAws();
+  Object.assign(process.env, local.env, {
+    ...monitorEnvironment({
+      watchedStages: APIS.map((apiId) => ({ apiId, stage: 'prod', accessLogGroup: accessGroup(apiId) })),
+    }),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  ({ createHandler } = await import('../../lambda/handler.js'));
+  dynamo = new DynamoDBClient({ endpoint: local.dynamoEndpoint });
+});
+
+afterAll(async () => {
+  await local?.stop();
+});
+
+/**
+ * Batch `index` of `apiId`: one WAF 403 at its own time. Its event id is the batch's alone (a batch
+ * handed out twice is the same event), and differs between APIs: a batch's id is its events' ids.
+ */
+function batchEvent(apiId: string, index: number) {
+  const timestamp = START + index * INTERVAL_MS;
+  const document = logsDocument(accessGroup(apiId), [{ timestamp, message: wafLine(`h-${index}`, apiId) }]);
+  return subscriptionEvent({
+    ...document,
+    logEvents: document.logEvents.map((event) => ({
+      ...event,
+      id: `${timestamp}${APIS.indexOf(apiId)}`.padEnd(56, '0'),
+    })),
+  });
+}
+
+async function storedState(key: GroupKey): Promise<GroupState | undefined> {
+  const { Item } = await dynamo.send(
+    new GetItemCommand({ TableName: STATE_TABLE, Key: { [STATE_KEY_ATTRIBUTE]: { S: groupItemKey(key) } } }),
+  );
+  return Item ? groupState(Item) : undefined;
+}
+
+const sum = (counts: readonly number[]) => counts.reduce((total, count) => total + count, 0);
+
+interface RaceResult {
+  readonly alerts: string[];
+  readonly skipped: number;
+  readonly conflicts: number;
+  /** Invocations that failed retryably and were run again, as Lambda retries an asynchronous event. */
+  readonly retried: number;
+  /** Deliveries still failing after Lambda's two retries: the on-failure queue's. */
+  readonly exhausted: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `batches` batches of one group through `containers` containers at once: each container takes the
+ * next batch from one queue when it is free; every `duplicateEvery`-th batch is handed out twice.
+ * A retryable failure is run again, twice, as Lambda does; Lambda waits about 1 and 2 minutes, after
+ * the invocations it raced with are over, so here the retry waits for the other delivery of its batch
+ * (at most 10 s: both may be waiting for a retry) and then a tenth of a second.
+ */
+async function race(
+  apiId: string,
+  options: { containers: number; batches: number; duplicateEvery: number },
+): Promise<RaceResult> {
+  const queue: number[] = [];
+  for (let index = 0; index < options.batches; index += 1) {
+    queue.push(index);
+    if (index % options.duplicateEvery === options.duplicateEvery - 1) queue.push(index);
+  }
+  const deliveries = new Map<number, Promise<void>[]>();
+  const result = { alerts: [] as string[], skipped: 0, conflicts: 0, retried: 0, exhausted: 0 };
+  const deliver = async (handler: ReturnType<typeof createHandler>, index: number, ended: Promise<void>) => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const { outcomes } = await handler(batchEvent(apiId, index));
+        for (const outcome of outcomes) {
+          if (outcome.action === 'alert') result.alerts.push(outcome.why ?? '');
+          if (outcome.action === 'skip') result.skipped += 1;
+          result.conflicts += outcome.conflicts ?? 0;
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof MonitorError && error.retryable)) throw error;
+        if (attempt === 2) {
+          result.exhausted += 1;
+          return;
+        }
+        result.retried += 1;
+        const others = (deliveries.get(index) ?? []).filter((delivery) => delivery !== ended);
+        await Promise.race([Promise.all(others), sleep(10_000)]);
+        await sleep(100);
+      }
+    }
+  };
+  const container = async () => {
+    let clock = START;
+    const handler = createHandler({ now: () => clock, metrics: () => {} } satisfies Partial<MonitorDeps>);
+    for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
+      clock = START + index * INTERVAL_MS;
+      let end = () => {};
+      const ended = new Promise<void>((resolve) => {
+        end = resolve;
+      });
+      deliveries.set(index, [...(deliveries.get(index) ?? []), ended]);
+      await deliver(handler, index, ended).finally(end);
+    }
+  };
+  await Promise.all(Array.from({ length: options.containers }, container));
+  return result;
+}
+
+describe('one group written by many containers at once', () => {
+  it('16 containers, 48 batches (every 8th delivered twice): none lost, none counted twice, one new alert', async () => {
+    const [apiId = ''] = APIS;
+    const result = await race(apiId, { containers: 16, batches: 48, duplicateEvery: 8 });
+    const state = await storedState(keyOf(apiId));
+    expect(result.exhausted).toBe(0);
+    // The race happened: without concurrent writes this test could not fail for the reason it is here.
+    expect(result.conflicts).toBeGreaterThan(0);
+    // The second copy of each duplicate found its batch applied.
+    expect(result.skipped).toBe(6);
+    // Every 403 counted once: 48 batches of one 403 in the hour ring and in the window ring (which
+    // holds the current window and the 12 before it: the 2 minutes fit).
+    expect(sum(state?.hours.counts.counts ?? [])).toBe(48);
+    expect(sum(state?.windows.counts ?? [])).toBe(48);
+    expect(state?.lastSeenAt).toBe(START + 47 * INTERVAL_MS);
+    expect(result.alerts).toEqual(['new']);
+    expect(state?.sinceAlert).toBe(47);
+  });
+
+  it('with the state table throttling (the SDK retries each 429), still none lost and none counted twice', async () => {
+    const apiId = APIS[1] ?? '';
+    // Throttled answers stretch the read-to-write windows; a request may exhaust the SDK's 3 attempts,
+    // and its invocation fails retryably and is run again. 8 throttles cannot fail one delivery's 3
+    // invocations of 3 attempts each: a lost batch here is the monitor's.
+    local.dynamoProxy.throttleNext(8);
+    const result = await race(apiId, { containers: 4, batches: 40, duplicateEvery: 8 });
+    const state = await storedState(keyOf(apiId));
+    expect(result.exhausted).toBe(0);
+    // A retried invocation may find its group applied too (its first attempt wrote it, then failed).
+    expect(result.skipped).toBeGreaterThanOrEqual(5);
+    expect(sum(state?.hours.counts.counts ?? [])).toBe(40);
+    expect(result.alerts).toEqual(['new']);
+  });
+});
+
+describe('StateStore.updateGroup: the read-modify-write of one group', () => {
+  /** What the monitor decides for batch `index` of one 403 (planGroup), as a plan for updateGroup. */
+  const plan =
+    (index: number) =>
+    (state: GroupState | undefined): GroupPlan<string> => {
+      const settings = settingsFor(monitorConfig().noisePolicy, keyOf(APIS[2] ?? ''));
+      const now = START + index * INTERVAL_MS;
+      const tally = new TallyBuilder();
+      tally.add(now, false);
+      const decision = planGroup(
+        state,
+        { batchId: `u-${index}`, tally: tally.build(), sources: [], now },
+        settings,
+      );
+      return decision.kind === 'write'
+        ? { write: decision.next, result: 'written' }
+        : { result: decision.kind };
+    };
+
+  it('past the deadline a refused write is not retried: retryable, and the item is the other writer’s', async () => {
+    const key = keyOf(APIS[2] ?? '');
+    const mine = new StateStore(dynamo, STATE_TABLE);
+    const theirs = new StateStore(dynamo, STATE_TABLE);
+    expect(await mine.updateGroup(key, plan(0))).toEqual({ value: 'written', conflicts: 0 });
+    // Another container writes the group: this container's memory of it is now stale.
+    expect(await theirs.updateGroup(key, plan(1))).toMatchObject({ value: 'written' });
+    const error = await mine.updateGroup(key, plan(2), () => true).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GroupConflictError);
+    expect((error as GroupConflictError).retryable).toBe(true);
+    expect((error as GroupConflictError).conflicts).toBe(1);
+    expect(sum((await storedState(key))?.hours.counts.counts ?? [])).toBe(2);
+    // Before the deadline the same race is decided again on the stored state and written.
+    expect(await mine.updateGroup(key, plan(2))).toEqual({ value: 'written', conflicts: 0 });
+    expect(sum((await storedState(key))?.hours.counts.counts ?? [])).toBe(3);
+  });
+
+  it('a container that lost a race reads before it writes: one GetItem and one UpdateItem, no refused write', async () => {
+    const key = keyOf(APIS[3] ?? '');
+    // Through the proxy, where requests are counted.
+    const counted = new DynamoDBClient({});
+    const mine = new StateStore(counted, STATE_TABLE);
+    const theirs = new StateStore(counted, STATE_TABLE);
+    await mine.updateGroup(key, plan(0));
+    await theirs.updateGroup(key, plan(1));
+    const before = local.awsRequests.snapshot();
+    expect(await mine.updateGroup(key, plan(2))).toEqual({ value: 'written', conflicts: 1 });
+    expect(local.awsRequests.since(before)).toEqual({ dynamodb: { UpdateItem: 2, GetItem: 1 } });
+    await theirs.updateGroup(key, plan(3));
+    const hot = local.awsRequests.snapshot();
+    expect(await mine.updateGroup(key, plan(4))).toEqual({ value: 'written', conflicts: 0 });
+    expect(local.awsRequests.since(hot)).toEqual({ dynamodb: { GetItem: 1, UpdateItem: 1 } });
+    expect(sum((await storedState(key))?.hours.counts.counts ?? [])).toBe(5);
+  });
+});
