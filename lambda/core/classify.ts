@@ -76,6 +76,25 @@ function classify(input: RequestEvidence, redactText: (text: string) => string):
   return facts.toFinding(decision, redactText);
 }
 
+/**
+ * The evidence lines that depend on no value of the request, built once and shared (read-only) by
+ * every finding that carries them, like the gateway-message lines (`messageEvidence`).
+ */
+const line = (text: string): readonly string[] => Object.freeze([text]);
+const EVIDENCE = {
+  authorizerDeny: line('authorizer policy effect: Deny'),
+  noAuthorizer: line('The client is not authorized to perform this operation. (no authorizer ran)'),
+  truncatedPolicy: line('the authorizer ran; its policy body was truncated before the Effect'),
+  invalidApiKeyType: line('gateway response type: INVALID_API_KEY'),
+  invalidSignatureType: line('gateway response type: INVALID_SIGNATURE'),
+  accessDeniedType: line('gateway response type: ACCESS_DENIED'),
+  integration403: line('the integration answered 403; API Gateway passed it on'),
+  afterAuthorizer: line(
+    'The client is not authorized to perform this operation. (after the authorizer returned a policy)',
+  ),
+  forbidden: line(`gateway message: ${FORBIDDEN_MESSAGE}`),
+} as const;
+
 const STEPS: ReadonlyArray<(facts: Facts) => Decision | undefined> = [
   webSocketConnect,
   decisiveMessage,
@@ -251,7 +270,7 @@ function waf(facts: Facts): Decision | undefined {
     category: 'WAF_FILTERED',
     confidence: 'high',
     signals: ['waf-block'],
-    evidence: acl ? [`web ACL: ${acl}`] : [],
+    evidence: acl ? aclEvidence(acl) : NO_EVIDENCE,
   };
 }
 
@@ -297,7 +316,7 @@ function decisiveExecutionLines(facts: Facts): Decision | undefined {
       category: 'AUTHORIZER_EXPLICIT_DENY',
       confidence: 'high',
       signals: ['authorizer-ran', 'authorizer-deny'],
-      evidence: ['authorizer policy effect: Deny'],
+      evidence: EVIDENCE.authorizerDeny,
     };
   }
   if (!x.clientNotAuthorized)
@@ -310,9 +329,7 @@ function decisiveExecutionLines(facts: Facts): Decision | undefined {
         'authorizer-ran',
         x.authorizerEffect === 'Allow' ? 'authorizer-allow' : 'authorizer-no-effect',
       ],
-      evidence: [
-        'The client is not authorized to perform this operation. (after the authorizer returned a policy)',
-      ],
+      evidence: EVIDENCE.afterAuthorizer,
     };
   }
   // The same line follows a cached authorizer policy, which writes no authorizer lines.
@@ -320,7 +337,7 @@ function decisiveExecutionLines(facts: Facts): Decision | undefined {
     category: 'RESOURCE_POLICY_DENY',
     confidence: 'medium',
     signals: ['authorizer-not-run'],
-    evidence: ['The client is not authorized to perform this operation. (no authorizer ran)'],
+    evidence: EVIDENCE.noAuthorizer,
     candidates: [
       {
         category: 'RESOURCE_POLICY_DENY',
@@ -340,7 +357,7 @@ function authorizerWithoutEffect(): Decision {
     category: 'AUTHORIZER_EXPLICIT_DENY',
     confidence: 'low',
     signals: ['authorizer-ran', 'authorizer-no-effect'],
-    evidence: ['the authorizer ran; its policy body was truncated before the Effect'],
+    evidence: EVIDENCE.truncatedPolicy,
     candidates: [
       { category: 'AUTHORIZER_EXPLICIT_DENY', why: 'a Deny statement in the (truncated) policy' },
       { category: 'AUTHORIZER_POLICY_MISMATCH', why: 'an Allow that does not cover this method ARN' },
@@ -357,7 +374,7 @@ function responseType(facts: Facts): Decision | undefined {
         confidence: 'high',
         reason,
 
-        evidence: ['gateway response type: INVALID_API_KEY'],
+        evidence: EVIDENCE.invalidApiKeyType,
       };
     }
     case 'EXPIRED_TOKEN':
@@ -367,7 +384,7 @@ function responseType(facts: Facts): Decision | undefined {
         category: 'SIGNATURE_MISMATCH',
         confidence: 'low',
         signals: ['signed-caller'],
-        evidence: ['gateway response type: INVALID_SIGNATURE'],
+        evidence: EVIDENCE.invalidSignatureType,
         candidates: [
           {
             category: 'SIGNATURE_MISMATCH',
@@ -417,7 +434,7 @@ function accessDeniedWithoutMessage(facts: Facts): Decision {
     category: top.category,
     confidence: authorizerSeen && !signed ? 'medium' : 'low',
     signals: [signed ? 'signed-caller' : 'unsigned-caller', ...(authorizerSeen ? ['authorizer-ran'] : [])],
-    evidence: ['gateway response type: ACCESS_DENIED'],
+    evidence: EVIDENCE.accessDeniedType,
     candidates,
     missingFields: facts.missing(['errorMessage']),
   };
@@ -502,7 +519,7 @@ function integration403(facts: Facts): Decision | undefined {
     category: 'INTEGRATION_403',
     confidence: noGatewayError ? 'high' : 'medium',
     signals: ['integration-403'],
-    evidence: ['the integration answered 403; API Gateway passed it on'],
+    evidence: EVIDENCE.integration403,
   };
 }
 
@@ -513,7 +530,7 @@ function forbiddenMessage(facts: Facts): Decision | undefined {
       category: 'AUTHORIZER_EXPLICIT_DENY',
       confidence: 'medium',
       signals: ['http-api'],
-      evidence: [`gateway message: ${FORBIDDEN_MESSAGE}`],
+      evidence: EVIDENCE.forbidden,
       candidates: [
         {
           category: 'AUTHORIZER_EXPLICIT_DENY',
@@ -545,7 +562,7 @@ function forbiddenMessage(facts: Facts): Decision | undefined {
     confidence: candidates.length === 1 ? 'medium' : 'low',
     reason,
 
-    evidence: [`gateway message: ${FORBIDDEN_MESSAGE}`],
+    evidence: EVIDENCE.forbidden,
     ...(candidates.length > 1 ? { candidates } : {}),
     missingFields: facts.missing(['errorResponseType', 'wafResponseCode', 'clientCertSubjectDN']),
   };
@@ -798,19 +815,22 @@ function matchGatewayMessageCached(message: string): GatewayMessageMatch | undef
 }
 
 /**
- * A gateway message's evidence line, `gateway message: {message}`: a batch carries a few distinct
- * messages, so each line is built once and shared (read-only) by its findings. Bounded: cleared when full.
+ * `{prefix}{value}` as a one-line evidence list, for values a batch repeats (gateway messages, web
+ * ACLs): each line is built once and shared (read-only) by its findings. Bounded: cleared when full.
  */
-const MESSAGE_EVIDENCE = new Map<string, readonly string[]>();
-
-function messageEvidence(message: string): readonly string[] {
-  const cached = MESSAGE_EVIDENCE.get(message);
-  if (cached !== undefined) return cached;
-  const evidence = Object.freeze([`gateway message: ${message}`]);
-  if (MESSAGE_EVIDENCE.size >= GATEWAY_MATCHES_LIMIT) MESSAGE_EVIDENCE.clear();
-  MESSAGE_EVIDENCE.set(message, evidence);
-  return evidence;
+function evidenceLines(prefix: string): (value: string) => readonly string[] {
+  const lines = new Map<string, readonly string[]>();
+  return (value) => {
+    const cached = lines.get(value);
+    if (cached !== undefined) return cached;
+    const evidence = line(`${prefix}${value}`);
+    if (lines.size >= GATEWAY_MATCHES_LIMIT) lines.clear();
+    lines.set(value, evidence);
+    return evidence;
+  };
 }
+const messageEvidence = evidenceLines('gateway message: ');
+const aclEvidence = evidenceLines('web ACL: ');
 
 /**
  * `redact` is a pure function of its text, and the same user agents, paths and evidence lines recur
