@@ -221,7 +221,6 @@ export class GroupAccumulator {
   private readonly topN: number;
   private readonly redactText: ((text: string) => string) | undefined;
   private findings = 0;
-  private last: GroupBuilder | undefined;
 
   constructor(options: GroupOptions & { readonly redact?: boolean } = {}) {
     this.sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
@@ -236,18 +235,6 @@ export class GroupAccumulator {
 
   add(finding: Finding): void {
     this.findings += 1;
-    // Neighbouring lines are mostly of one group: compare with it before any look-up. (A dimension
-    // added to the group's identity must be compared here too.)
-    const last = this.last;
-    if (
-      last !== undefined &&
-      last.category === finding.category &&
-      last.apiId === finding.apiId &&
-      last.stage === finding.stage
-    ) {
-      last.add(finding, this.sampleSize);
-      return;
-    }
     // Nested maps rather than a joined key: no string built per finding.
     let stages = this.groups.get(finding.apiId);
     if (!stages) {
@@ -264,7 +251,6 @@ export class GroupAccumulator {
       group = new GroupBuilder(finding.apiId, finding.stage, finding.category, this.redactText);
       categories.set(finding.category, group);
     }
-    this.last = group;
     group.add(finding, this.sampleSize);
   }
 

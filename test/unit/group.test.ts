@@ -112,8 +112,8 @@ describe('the top values of a group', () => {
 });
 
 describe('GroupAccumulator against a plain grouping', () => {
-  // The accumulator's shortcuts (the last group and the last value of each counter compared before
-  // any look-up, a finding's arrays skipped when they are the ones met last) against the definition:
+  // The accumulator's shortcuts (the last value of each counter compared before any look-up, a
+  // finding's arrays skipped when they are the ones met last) against the definition:
   // redact every finding first, key groups by a joined string, count in plain maps, sort to pick.
   const shared = {
     evidence: [['gateway message: Forbidden'], ['a', 'b'], ['password=hunter2 in /x'], []],
