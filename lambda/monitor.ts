@@ -16,6 +16,7 @@ import {
   mergeEvidence,
   orderGroups,
 } from './core/alerts.js';
+import { isGatewayStage } from './core/gateway-ids.js';
 import {
   classifyDocuments,
   classifyIntoGroups,
@@ -29,6 +30,7 @@ import {
   type LogsDocument,
   parseExecutionLogGroup,
 } from './core/index.js';
+import { isAccountId } from './core/kinesis-records.js';
 import {
   DEFAULT_IDEMPOTENCY_MS,
   type GroupDecision,
@@ -99,7 +101,12 @@ export interface AlertOutcome {
   readonly messageId?: string;
   /** Writes of this group that other invocations' writes refused before this one's went through. */
   readonly conflicts?: number;
+  /** The group's source account (the central monitor's groups only). */
+  readonly account?: string;
 }
+
+/** A batch's group, scoped to its source account when the central monitor handles it (GroupKey.account). */
+export type ScopedGroup = FindingGroup & Pick<GroupKey, 'account'>;
 
 export interface InvocationSummary {
   readonly kind: 'data' | 'control' | 'invalid' | 'unwatched' | 'evidence-only' | 'sweep';
@@ -128,7 +135,10 @@ export async function processSubscriptionEvent(
     ? { ...deps, config: { ...config, watchedStages: await deps.watchedStagesFor(document.logGroup) } }
     : deps;
   const watch = watchOf(scoped.config, document.logGroup, deps.anyLogGroup === true);
-  if (watch.kind === 'unwatched') {
+  // The central monitor scopes every group by the document's owner, which CloudWatch Logs writes (the
+  // account of the log group), never by anything a line says: one account's lines reach its own groups only.
+  const account = deps.anyLogGroup === true ? document.owner : undefined;
+  if (watch.kind === 'unwatched' || (account !== undefined && !isAccountId(account))) {
     // Only configured log groups may alert: a subscription someone else points at the function, or a
     // stage removed from the configuration, is counted and dropped.
     log('warn', 'dropped a payload from a log group that is not watched', {
@@ -145,7 +155,7 @@ export async function processSubscriptionEvent(
     return { kind: 'evidence-only', findings: 0, metricEmitted: false, outcomes: [] };
   }
 
-  const { classified, tallies, batchId } = classifyWatchedDocument(document, watch.stages, config);
+  const { classified, tallies, batchId } = classifyWatchedDocument(document, watch.stages, config, account);
   const { findings, dropped: foreign } = classified;
   const now = deps.now();
   log('info', 'classified a batch', {
@@ -167,25 +177,29 @@ export async function processSubscriptionEvent(
   }
   if (findings === 0) return { kind: 'data', batchId, findings: 0, metricEmitted: false, outcomes: [] };
 
-  return alertBatch(classified, document, batchId, now, scoped, tallies);
+  const groups =
+    account === undefined ? classified.groups : classified.groups.map((group) => ({ ...group, account }));
+  return alertBatch({ groups, findings }, document, batchId, now, scoped, tallies);
 }
 
 /**
  * Everything the monitor does per line of a watched document before any AWS call: classify, group,
  * attribute to the watched stages, tally per minute, and the batch id. `stages` undefined: any log
- * group (the lines say which API and stage). Exported for the throughput benchmark, which must time
+ * group (the lines say which API and stage). `account`: the central monitor's source account, which
+ * scopes the tallies and the batch id. Exported for the throughput benchmark, which must time
  * exactly this.
  */
 export function classifyWatchedDocument(
   document: LogsDocument,
   stages: readonly WatchedStage[] | undefined,
   config: MonitorConfig,
+  account?: string,
 ): { classified: GroupedBatchResult; tallies: Tallies; batchId: string } {
   const only = stages?.length === 1 ? stages[0] : undefined;
   // Folded into groups as classified: no finding per request is kept, and only what a group keeps
   // is redacted (the groups are those of groupFindings over the attributed findings).
   const attribute = attributor(stages);
-  const tallies = new Tallies(mutesOf(config));
+  const tallies = new Tallies(mutesOf(config), account);
   const classified = classifyIntoGroups([document], {
     resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
     keep: (finding) => {
@@ -194,7 +208,11 @@ export function classifyWatchedDocument(
       return kept;
     },
   });
-  return { classified, tallies, batchId: batchIdOf(document.logEvents.map((logEvent) => logEvent.id)) };
+  const batchId = batchIdOf(
+    document.logEvents.map((logEvent) => logEvent.id),
+    account,
+  );
+  return { classified, tallies, batchId };
 }
 
 function isSweepEvent(event: unknown): boolean {
@@ -221,10 +239,15 @@ function mutesOf(config: MonitorConfig): MuteMatcher {
 class Tallies {
   private readonly builders = new Map<string, TallyBuilder>();
 
-  constructor(private readonly muted: MuteMatcher) {}
+  constructor(
+    private readonly muted: MuteMatcher,
+    private readonly account: string | undefined,
+  ) {}
 
   add(finding: Finding): void {
-    const key = groupItemKey(finding);
+    const key = groupItemKey(
+      this.account === undefined ? finding : { ...keyOf(finding), account: this.account },
+    );
     let builder = this.builders.get(key);
     if (!builder) {
       builder = new TallyBuilder();
@@ -266,10 +289,13 @@ function watchOf(config: MonitorConfig, logGroup: string, anyLogGroup: boolean):
  * The API id and stage come from the configuration, never from the line alone: a group of one stage
  * is that stage's; in a group shared by several, a finding keeps the stage its line names only when it
  * is one of them. The others (`foreign`) are counted and dropped. Every text a finding took from its
- * line is made well-formed here, before any of it reaches a key, a link or a request.
+ * line is made well-formed here, before any of it reaches a key, a link or a request. Without
+ * configured stages (the central monitor), a line must name its API id and stage as API Gateway
+ * spells them; others are foreign too.
  */
 function attributor(stages: readonly WatchedStage[] | undefined): (finding: Finding) => Finding | undefined {
-  if (!stages) return wellFormedDeep;
+  if (!stages)
+    return (finding) => (isGatewayStage(finding.apiId, finding.stage) ? wellFormedDeep(finding) : undefined);
   const [only] = stages;
   return (finding) => {
     if (only && stages.length === 1) {
@@ -309,7 +335,7 @@ const LEASE_MARGIN_MS = 30_000;
  * Lambda's retry resumes exactly the rest.
  */
 export async function alertBatch(
-  classified: Pick<GroupedBatchResult, 'groups' | 'findings'>,
+  classified: { readonly groups: readonly ScopedGroup[]; readonly findings: number },
   document: LogsDocument,
   batchId: string,
   now: number,
@@ -347,7 +373,13 @@ export async function alertBatch(
   if (metricEmitted)
     deps.metrics(
       forbiddenRequestDocuments(
-        classified.groups.map(({ apiId, stage, category, count }) => ({ apiId, stage, category, count })),
+        classified.groups.map(({ account, apiId, stage, category, count }) => ({
+          ...(account === undefined ? {} : { account }),
+          apiId,
+          stage,
+          category,
+          count,
+        })),
         deps.config.metricNamespace,
         now,
         document.owner,
@@ -425,8 +457,23 @@ export async function alertBatch(
   );
 }
 
-function outcomeBase(group: FindingGroup) {
-  return { apiId: group.apiId, stage: group.stage, category: group.category, count: group.count };
+function outcomeBase(group: ScopedGroup) {
+  return {
+    ...(group.account === undefined ? {} : { account: group.account }),
+    apiId: group.apiId,
+    stage: group.stage,
+    category: group.category,
+    count: group.count,
+  };
+}
+
+function keyOf(group: Pick<ScopedGroup, 'account' | 'apiId' | 'stage' | 'category'>): GroupKey {
+  return {
+    ...(group.account === undefined ? {} : { account: group.account }),
+    apiId: group.apiId,
+    stage: group.stage,
+    category: group.category,
+  };
 }
 
 interface TimeBudget {
@@ -474,7 +521,7 @@ function unmutedTally(group: FindingGroup): GroupTally {
 }
 
 async function handleGroup(
-  group: FindingGroup,
+  group: ScopedGroup,
   tally: GroupTally,
   document: LogsDocument,
   batchId: string,
@@ -484,7 +531,7 @@ async function handleGroup(
   stop: () => boolean,
 ): Promise<AlertOutcome> {
   const { store } = deps;
-  const key: GroupKey = { apiId: group.apiId, stage: group.stage, category: group.category };
+  const key = keyOf(group);
   const settings = settingsFor(deps.config.noisePolicy, key);
   const base = outcomeBase(group);
   // `ignore`: the metric has counted them; no state, no digest line, no alert.
@@ -572,7 +619,7 @@ export async function runSweep(deps: MonitorDeps): Promise<InvocationSummary> {
 function renderResolved(resolution: Resolution, now: number, deps: MonitorDeps): RenderedPublish {
   const { key, next } = resolution;
   const state: GroupState = next;
-  const group: FindingGroup = {
+  const group: ScopedGroup = {
     ...key,
     count: Math.max(1, sumBetween(state.hours.counts, HOUR_MS, now - 24 * HOUR_MS, now + HOUR_MS)),
     firstSeen: state.firstSeenAt,
@@ -589,11 +636,12 @@ function renderResolved(resolution: Resolution, now: number, deps: MonitorDeps):
     evidence: [],
     sources: ['access'],
   };
-  const stage = watchedStage(deps.config, key);
+  const stage = key.account === undefined ? watchedStage(deps.config, key) : undefined;
   const settings = settingsFor(deps.config.noisePolicy, key);
   return renderPublish(
     buildAlertView(group, {
       region: deps.config.region,
+      ...(key.account === undefined ? {} : { account: key.account }),
       logGroups: stage?.accessLogGroup ? [stage.accessLogGroup] : [],
       alert: {
         batchId: `resolved-${now}`,
@@ -627,7 +675,7 @@ class EvidenceContext {
 }
 
 async function renderGroup(
-  group: FindingGroup,
+  group: ScopedGroup,
   document: LogsDocument,
   alert: Parameters<typeof buildAlertView>[1]['alert'],
   evidence: EvidenceContext,
@@ -635,7 +683,8 @@ async function renderGroup(
   settings: LifecycleSettings,
   groupNotes: readonly string[],
 ): Promise<RenderedPublish> {
-  const stage = watchedStage(deps.config, group);
+  // A source account's group never gets the central account's own stage (its evidence or log groups).
+  const stage = group.account === undefined ? watchedStage(deps.config, group) : undefined;
   const logGroups = [document.logGroup];
   const notes: string[] = [...groupNotes];
   let enriched = group;

@@ -9,6 +9,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import {
+  type AccessLogApiKind,
   type ApiKind,
   analyzeAccessLogFormat,
   recommendedAccessLogFormat,
@@ -86,7 +87,7 @@ export function accessLogOf(stage: apigateway.CfnStage | apigwv2.CfnStage): Stag
 
 /** A stage the monitor watches, as the Aspect needs it. */
 export interface WatchedStageRef {
-  readonly kind: ApiKind;
+  readonly kind: AccessLogApiKind;
   readonly apiId: string;
   readonly stageName: string;
   /** Whether the monitor subscribes to this stage's access log. */
@@ -108,7 +109,7 @@ export function isWatchedStage(
   if (stage instanceof apigateway.CfnStage) {
     return watched.kind === 'rest' && same(stage.restApiId, watched.apiId) && sameStage;
   }
-  return watched.kind === 'http' && same(stage.apiId, watched.apiId) && sameStage;
+  return watched.kind !== 'rest' && same(stage.apiId, watched.apiId) && sameStage;
 }
 
 /**

@@ -30,6 +30,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import type { AccessLogApiKind } from '../lambda/core/access-log-format.js';
 import type { Category } from '../lambda/core/categories.js';
 import { DIGEST_SERVICE_NAME } from '../lambda/core/digest-event.js';
 import { executionLogGroupName } from '../lambda/core/execution-log.js';
@@ -111,15 +112,16 @@ export const DIGEST_TABLE_ACTIONS: readonly string[] = [
 /** One API stage to watch. Give `apiId` and `stageName`, or a `stage` (or `api`) from the same app. */
 export interface WatchedStage {
   /**
-   * The REST API id or HTTP API id.
+   * The REST, HTTP or WebSocket API id.
    * @default - from `stage` or `api`
    */
   readonly apiId?: string;
   /**
-   * Whether the id is a REST API (v1) or an HTTP API (v2).
+   * Whether the id is a REST API (v1), an HTTP API or a WebSocket API (v2): the synth-time format
+   * check reads the stage's access log with that kind's variables.
    * @default - from `stage` or `api`, else 'rest'
    */
-  readonly kind?: 'rest' | 'http';
+  readonly kind?: AccessLogApiKind;
   /**
    * The stage name (`$default` for an HTTP API's default stage).
    * @default - from `stage`, or the `api`'s deployment (REST) or default (HTTP) stage
@@ -130,7 +132,7 @@ export interface WatchedStage {
    * from it, and `AccessLogFormatCheck` warns at synth time when the format cannot be classified.
    * @default - none
    */
-  readonly stage?: apigateway.IStage | apigwv2.IHttpStage;
+  readonly stage?: WatchedStageObject;
   /**
    * The API, when it is defined in the same CDK app (alternative to `stage`).
    * @default - none
@@ -305,7 +307,7 @@ interface SubscribedGroup {
 }
 
 interface ResolvedStage {
-  readonly kind: 'rest' | 'http';
+  readonly kind: AccessLogApiKind;
   readonly apiId: string;
   readonly stageName: string;
   readonly key: string;
@@ -315,12 +317,20 @@ interface ResolvedStage {
   readonly executionLogs: boolean;
 }
 
-function isRestStage(stage: apigateway.IStage | apigwv2.IHttpStage): stage is apigateway.IStage {
+/** A stage of the user's app the monitor can watch: REST, HTTP or WebSocket. */
+export type WatchedStageObject = apigateway.IStage | apigwv2.IHttpStage | apigwv2.IWebSocketStage;
+
+function isRestStage(stage: WatchedStageObject): stage is apigateway.IStage {
   return 'restApi' in stage;
 }
 
+function stageKind(stage: WatchedStageObject): AccessLogApiKind {
+  if (isRestStage(stage)) return 'rest';
+  return 'isWebsocketApi' in stage.api && stage.api.isWebsocketApi ? 'websocket' : 'http';
+}
+
 /** An L2 stage's `stageName` is a `Ref`; the literal keeps ids, dashboard titles and ARNs readable. */
-function literalStageName(stage: apigateway.IStage | apigwv2.IHttpStage): string {
+function literalStageName(stage: WatchedStageObject): string {
   const cfnStage = stage.node.defaultChild;
   if (!(cfnStage instanceof apigateway.CfnStage || cfnStage instanceof apigwv2.CfnStage))
     return stage.stageName;
@@ -650,7 +660,7 @@ export class Apigw403Monitor extends Construct {
         ? defaultStage
         : undefined);
     const fromStage = stage && {
-      kind: isRestStage(stage) ? ('rest' as const) : ('http' as const),
+      kind: stageKind(stage),
       apiId: isRestStage(stage) ? stage.restApi.restApiId : stage.api.apiId,
       stageName: literalStageName(stage),
     };
@@ -659,7 +669,7 @@ export class Apigw403Monitor extends Construct {
       apiId: isRestApi(api) ? api.restApiId : api.apiId,
     };
     return {
-      kind: watched.kind ?? fromStage?.kind ?? fromApi?.kind ?? 'rest',
+      kind: watched.kind ?? fromStage?.kind ?? fromApi?.kind ?? ('rest' as const),
       apiId: watched.apiId ?? fromStage?.apiId ?? fromApi?.apiId,
       stageName: watched.stageName ?? fromStage?.stageName,
       stage,

@@ -26,6 +26,7 @@ export {
   DEFAULT_TIMEOUT,
   LAMBDA_RUNTIME,
   type WatchedStage,
+  type WatchedStageObject,
 } from './apigw-403-monitor.js';
 export {
   CONTEXT_KEY,

@@ -106,6 +106,7 @@ type Name = keyof typeof NAMES;
 
 /** The group item's attributes besides the key, the TTL and the version (GroupState, flattened). */
 const GROUP = {
+  account: 'account',
   apiId: 'apiId',
   stage: 'stage',
   category: 'category',
@@ -509,6 +510,7 @@ function ringOf(bytes: Uint8Array | undefined, end: number | undefined, size: nu
 function groupAttributes(key: GroupKey, state: GroupState): Record<string, AttributeValue | undefined> {
   const pending = state.pending;
   return {
+    [GROUP.account]: key.account === undefined ? undefined : { S: key.account },
     [GROUP.apiId]: { S: key.apiId },
     [GROUP.stage]: { S: key.stage },
     [GROUP.category]: { S: key.category },
@@ -579,7 +581,15 @@ function groupKeyOfItem(item: Record<string, AttributeValue>): GroupKey | undefi
   const category = item[GROUP.category]?.S;
   if (apiId === undefined || stage === undefined || !CATEGORIES.includes(category as Category))
     return undefined;
-  return { apiId, stage, category: category as Category };
+  const account = item[GROUP.account]?.S;
+  const key: GroupKey = {
+    ...(account === undefined ? {} : { account }),
+    apiId,
+    stage,
+    category: category as Category,
+  };
+  // The sweep writes back to the key it rebuilds: an item whose attributes do not spell its own key is not a group.
+  return item[STATE_KEY_ATTRIBUTE]?.S === groupItemKey(key) ? key : undefined;
 }
 
 function lifecycleOf(value: string | undefined): Lifecycle | undefined {

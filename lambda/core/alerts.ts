@@ -27,9 +27,13 @@ export function batchItemKey(batchId: string): string {
   return `batch#${batchId}`;
 }
 
-/** A batch is identified by its log event ids, which CloudWatch Logs keeps across redeliveries. */
-export function batchIdOf(eventIds: readonly string[]): string {
+/**
+ * A batch is identified by its log event ids, which CloudWatch Logs keeps across redeliveries; the
+ * central monitor also scopes it by the source account, so no account's batch can stand for another's.
+ */
+export function batchIdOf(eventIds: readonly string[], account?: string): string {
   const hash = createHash('sha256');
+  if (account !== undefined) hash.update(`account ${account}\n`);
   // Each id and a newline, hashed as one text: an update per id cost more than the digest.
   if (eventIds.length > 0) hash.update(`${[...eventIds].sort().join('\n')}\n`);
   return hash.digest('hex').slice(0, 32);

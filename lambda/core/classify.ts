@@ -259,7 +259,12 @@ function decisiveMessage(facts: Facts): Decision | undefined {
   };
 }
 
+/**
+ * AWS WAF protects REST API stages only (docs/403-taxonomy.md, WebSocket APIs): a WebSocket line's
+ * WAF fields can name no web ACL, so its other fields decide.
+ */
 function waf(facts: Facts): Decision | undefined {
+  if (facts.isWebSocket) return undefined;
   const blocked =
     facts.responseType === 'WAF_FILTERED' ||
     facts.value('wafResponseCode') === 'WAF_BLOCK' ||

@@ -56,11 +56,12 @@ export function subscriptionEnvelope(record: KinesisLogsRecord): { awslogs: { da
 }
 
 /**
- * Whether a document's owner may alert. `undefined` (an organisation-wide destination) leaves the
- * decision to the destination policy, which CloudWatch Logs enforces before a record exists.
+ * Whether a document's owner may alert: an account id, and a listed one. `undefined` (an
+ * organisation-wide destination) leaves the choice of accounts to the destination policy, which
+ * CloudWatch Logs enforces before a record exists.
  */
-export function isListedAccount(owner: string, listed: readonly string[] | undefined): boolean {
-  return listed === undefined || listed.includes(owner);
+export function isListedAccount(owner: unknown, listed: readonly string[] | undefined): boolean {
+  return isAccountId(owner) && (listed === undefined || listed.includes(owner));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

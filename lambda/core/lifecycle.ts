@@ -18,6 +18,12 @@ import {
  */
 
 export interface GroupKey {
+  /**
+   * The source account whose lines the group counts: set by the central monitor only (the
+   * subscription document's `owner`, which CloudWatch Logs writes), so that one account's lines never
+   * reach another account's group. A single-account monitor leaves it out and keeps its keys.
+   */
+  readonly account?: string;
   readonly apiId: string;
   readonly stage: string;
   readonly category: Category;
@@ -70,7 +76,7 @@ export interface PendingAlert {
 }
 
 /**
- * One group's memory (item `group#{apiId}#{stage}#{category}`). Times of 403s are their events'
+ * One group's memory (item `groupItemKey`). Times of 403s are their events'
  * timestamps; times of alerts are the monitor's clock.
  */
 export interface GroupState {
@@ -113,9 +119,19 @@ export const DEFAULT_IDEMPOTENCY_MS = 7 * 60 * 60 * 1000;
 /** Every group item's key starts so (the digest and the sweep list them by it). */
 export const LIFECYCLE_ITEM_PREFIX = 'group#';
 
+/**
+ * `group#{apiId}#{stage}#{category}`, or `group#{account}#{apiId}#{stage}#{category}` for a group of
+ * the central monitor. Each part has `%` and `#` percent-encoded, so the key is injective: no API id
+ * or stage a line names can spell another group's key, and the part count tells the two shapes apart.
+ * API Gateway's own ids and stage names hold neither character, so their keys read as before.
+ */
 export function groupItemKey(key: GroupKey): string {
-  return `${LIFECYCLE_ITEM_PREFIX}${key.apiId}#${key.stage}#${key.category}`;
+  const scope = key.account === undefined ? '' : `${keyPart(key.account)}#`;
+  return `${LIFECYCLE_ITEM_PREFIX}${scope}${keyPart(key.apiId)}#${keyPart(key.stage)}#${key.category}`;
 }
+
+const keyPart = (text: string): string =>
+  text.includes('%') || text.includes('#') ? text.replace(/%/g, '%25').replace(/#/g, '%23') : text;
 
 /** A TTL in epoch seconds, `afterMs` from `now`. */
 export function ttlSeconds(now: number, afterMs: number): number {
@@ -569,6 +585,7 @@ export function summariseForDigest(
   const group = groupPolicy(policy, key);
   const quiet = state.lastSeenAt !== 0 && period.end - state.lastSeenAt >= group.resolveAfterMinutes * 60_000;
   return {
+    ...(key.account === undefined ? {} : { account: key.account }),
     apiId: key.apiId,
     stage: key.stage,
     category: key.category,

@@ -281,6 +281,8 @@ export function groupPolicy(
  * function renders it): counts of this digest period and the one before, muted counts, alerts sent.
  */
 export interface DigestGroupSummary {
+  /** The group's source account (GroupKey.account): set by the central monitor only. */
+  readonly account?: string;
   readonly apiId: string;
   readonly stage: string;
   readonly category: Category;

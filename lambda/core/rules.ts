@@ -411,7 +411,7 @@ export const RULES: Readonly<Record<Category, CategoryRule>> = {
     causes: [
       { text: "The backend's own authorization refused the caller (application rule, group or role check)." },
       {
-        text: 'A private integration or HTTP backend (another API, a WAF, an S3 bucket policy) refused the gateway.',
+        text: 'A private integration or HTTP backend (another API, a firewall in front of it, an S3 bucket policy) refused the gateway.',
       },
     ],
     checks: [

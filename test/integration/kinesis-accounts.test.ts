@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,14 +16,25 @@ import {
   buildAccountsScenario,
   LISTED_ACCOUNTS,
   SOURCE_ACCOUNT_A,
+  SOURCE_ACCOUNT_B,
   UNLISTED_ACCOUNT,
 } from '../../cli/scenario/accounts.js';
 import { logsDocument } from '../../cli/scenario/payload.js';
+import { monitorConfig } from '../../lambda/adapters/env-config.js';
+import { StateStore } from '../../lambda/adapters/state-store.js';
+import type { Category, LogsDocument } from '../../lambda/core/index.js';
+import type { GroupKey } from '../../lambda/core/lifecycle.js';
+import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
+import { ROUTING_ATTRIBUTES, SWEEP_EVENT } from '../../lambda/core/noise-policy.js';
+import { buildDigestViews } from '../../lambda/core/render/digest-view.js';
 import {
+  FOREIGN_LINES_METRIC,
   INVALID_PAYLOADS_METRIC,
   METRIC_NAME,
   UNLISTED_ACCOUNT_METRIC,
+  UNWATCHED_GROUP_METRIC,
 } from '../../lambda/core/render/index.js';
+import { createHandler } from '../../lambda/handler.js';
 
 let local: LocalAws;
 let kinesis: LocalKinesis;
@@ -107,7 +119,7 @@ describe('the central monitor on kinesalite', () => {
     expect(totals(METRIC_NAME, (document) => `${document.Account}/${document.Category}`)).toEqual(expected);
     for (const document of metric.filter((entry) => METRIC_NAME in entry)) {
       expect(JSON.stringify(document._aws)).toContain(
-        '[["ApiId","Stage","Category"],["Account","Category"]]',
+        '[["Account","ApiId","Stage","Category"],["Account","Category"]]',
       );
     }
     expect(totals(UNLISTED_ACCOUNT_METRIC, () => 'all')).toEqual({ all: scenario.unlistedDocuments });
@@ -192,5 +204,274 @@ describe('the central monitor on kinesalite', () => {
       (entry) => entry.envelope as unknown as { KinesisBatchInfo: { batchSize: number } },
     );
     expect(described.reduce((sum, entry) => sum + entry.KinesisBatchInfo.batchSize, 0)).toBe(listed.length);
+  });
+});
+
+/** One 403 line of `category`'s shape naming `apiId`/`stage`, written in `account`'s log group. */
+function lineDocument(
+  account: string,
+  apiId: string,
+  stage: string,
+  count: number,
+  extra: Record<string, unknown> = {},
+): LogsDocument {
+  const events = Array.from({ length: count }, (_, index) => ({
+    timestamp: clock + index,
+    message: JSON.stringify({
+      requestId: `${account.slice(0, 4)}-${apiId.slice(0, 6)}-${index}-${clock}`,
+      apiId,
+      stage,
+      status: '403',
+      httpMethod: 'GET',
+      resourcePath: '/orders',
+      error: { message: 'Forbidden', responseType: 'WAF_FILTERED' },
+      waf: { responseCode: 'WAF_BLOCK', status: '403' },
+      ...extra,
+    }),
+  }));
+  return { ...logsDocument(`/aws/apigateway/${account}-access`, events), owner: account };
+}
+
+const WAF: Category = 'WAF_FILTERED';
+const store = () => new StateStore(new DynamoDBClient({}), local.env[MONITOR_ENV.stateTableName] ?? '');
+const hourTotal = (counts: readonly number[]) => counts.reduce((sum, count) => sum + count, 0);
+
+const centralMonitor = (accounts: readonly string[] | undefined) =>
+  createKinesisHandler({
+    now: () => clock,
+    metrics: (documents) => metric.push(...documents),
+    ...(accounts ? { sourceAccounts: accounts } : {}),
+  });
+
+/** Through a stream of its own on kinesalite and the event source mapping's batching. */
+async function drain(
+  documents: readonly LogsDocument[],
+  name: string,
+  accounts: readonly string[] | undefined,
+) {
+  const streamArn = await kinesis.createStream(name, 1);
+  for (const document of documents) await putSubscriptionRecord(kinesis.client, name, document);
+  const run = await drainWithMapping(centralMonitor(accounts), {
+    client: kinesis.client,
+    streamName: name,
+    streamArn,
+    batchSize: 10,
+  });
+  expect(run).toMatchObject({ failedBatches: 0, sentToFailureQueue: 0 });
+  return receiveAll(sqs, local.queueUrls.all);
+}
+
+/** One Lambda event of the records CloudWatch Logs would write (kinesalite holds ten shards in all). */
+async function invoke(documents: readonly LogsDocument[], accounts: readonly string[] | undefined) {
+  const records = documents.map((document, index) => ({
+    SequenceNumber: `49680000000000000000000000000000000000000000000000000${String(index).padStart(3, '0')}`,
+    PartitionKey: 'p',
+    Data: gzipSync(JSON.stringify(document)),
+    ApproximateArrivalTimestamp: new Date(clock),
+  }));
+  const result = await centralMonitor(accounts)(
+    kinesisEvent(records, 'shardId-000000000000', 'arn:aws:kinesis:us-east-1:999999999999:stream/s'),
+  );
+  expect(result.batchItemFailures).toEqual([]);
+  return receiveAll(sqs, local.queueUrls.all);
+}
+
+const attribute = (
+  entry: { envelope: { MessageAttributes?: Record<string, { Value?: string }> } },
+  name: string,
+) => entry.envelope.MessageAttributes?.[name]?.Value;
+
+describe('the central trust model: a source account reaches its own groups only', () => {
+  it("account A's lines naming B's API and stage, and claiming B in every field a line can hold, leave B's group, alert, thread and digest alone", async () => {
+    metric = [];
+    clock = Date.now();
+    const victim = { apiId: 'v1c2t3i4m5', stage: 'prod' };
+    // Written first, so that with a key without the account B's first 403 would be "ongoing", not new.
+    const forged = lineDocument(SOURCE_ACCOUNT_A, victim.apiId, victim.stage, 7, {
+      owner: SOURCE_ACCOUNT_B,
+      account: SOURCE_ACCOUNT_B,
+      accountId: SOURCE_ACCOUNT_B,
+      identity: { accountId: SOURCE_ACCOUNT_B, sourceIp: '198.51.100.7' },
+    });
+    const real = lineDocument(SOURCE_ACCOUNT_B, victim.apiId, victim.stage, 2);
+    const alerts = await drain([forged, real], 'central-forged', LISTED_ACCOUNTS);
+
+    const byAccount = new Map(alerts.map((entry) => [attribute(entry, 'account'), entry]));
+    expect(alerts).toHaveLength(2);
+    const fromB = byAccount.get(SOURCE_ACCOUNT_B);
+    const fromA = byAccount.get(SOURCE_ACCOUNT_A);
+    expect(fromB && attribute(fromB, ROUTING_ATTRIBUTES.lifecycle)).toBe('new');
+    const viewB = JSON.parse(messageForProtocol(fromB?.envelope.Message ?? '{}', 'sqs')) as {
+      count: number;
+      account: string;
+      threadId: string;
+    };
+    const viewA = JSON.parse(messageForProtocol(fromA?.envelope.Message ?? '{}', 'sqs')) as typeof viewB;
+    expect(viewB).toMatchObject({ count: 2, account: SOURCE_ACCOUNT_B });
+    expect(viewA).toMatchObject({ count: 7, account: SOURCE_ACCOUNT_A });
+    expect(viewA.threadId).not.toBe(viewB.threadId);
+    expect(messageForProtocol(fromA?.envelope.Message ?? '{}', 'email')).toContain(
+      `account ${SOURCE_ACCOUNT_A}`,
+    );
+
+    const key = (account: string): GroupKey => ({ account, ...victim, category: WAF });
+    const stateB = await store().read(key(SOURCE_ACCOUNT_B));
+    const stateA = await store().read(key(SOURCE_ACCOUNT_A));
+    expect(hourTotal(stateB?.hours.counts.counts ?? [])).toBe(2);
+    expect(hourTotal(stateA?.hours.counts.counts ?? [])).toBe(7);
+    // The account-less key of a single-account monitor was never written.
+    expect(await store().read({ ...victim, category: WAF })).toBeUndefined();
+
+    const series = metric.filter((entry) => METRIC_NAME in entry && entry.ApiId === victim.apiId);
+    expect(series.map((entry) => [entry.Account, entry[METRIC_NAME]]).sort()).toEqual([
+      [SOURCE_ACCOUNT_A, 7],
+      [SOURCE_ACCOUNT_B, 2],
+    ]);
+
+    const { summaries } = await store().listDigestSummaries(
+      { start: clock - 3_600_000, end: clock + 3_600_000 },
+      monitorConfig().noisePolicy,
+      clock,
+    );
+    const victimSummaries = summaries.filter((summary) => summary.apiId === victim.apiId);
+    expect(victimSummaries.map((summary) => [summary.account, summary.count]).sort()).toEqual([
+      [SOURCE_ACCOUNT_A, 7],
+      [SOURCE_ACCOUNT_B, 2],
+    ]);
+    const views = buildDigestViews(victimSummaries, {
+      region: 'us-east-1',
+      period: { start: clock - 3_600_000, end: clock + 3_600_000 },
+    });
+    expect(views.map((view) => [view.account, view.total]).sort()).toEqual([
+      [SOURCE_ACCOUNT_A, 7],
+      [SOURCE_ACCOUNT_B, 2],
+    ]);
+    expect(new Set(views.map((view) => view.id)).size).toBe(2);
+
+    // The sweep resolves each account's group on its own key and says whose it was.
+    clock += 2 * 3_600_000;
+    const swept = await createHandler({ now: () => clock, metrics: () => {} })(SWEEP_EVENT);
+    const resolved = swept.outcomes.filter((outcome) => outcome.apiId === victim.apiId);
+    expect(resolved.map((outcome) => [outcome.account, outcome.why]).sort()).toEqual([
+      [SOURCE_ACCOUNT_A, 'resolved'],
+      [SOURCE_ACCOUNT_B, 'resolved'],
+    ]);
+    expect((await store().read(key(SOURCE_ACCOUNT_B)))?.lifecycle).toBe('resolved');
+    const notices = await receiveAll(sqs, local.queueUrls.all);
+    expect(notices.map((entry) => attribute(entry, 'account')).sort()).toEqual(
+      resolved
+        .filter((outcome) => outcome.action === 'alert')
+        .map((outcome) => outcome.account)
+        .sort(),
+    );
+  });
+
+  it('the same API id and stage in two accounts, in one batch, are two groups with two alerts', async () => {
+    metric = [];
+    clock = Date.now();
+    const shared = { apiId: 's1h2a3r4e5', stage: 'prod' };
+    const alerts = await drain(
+      [
+        lineDocument(SOURCE_ACCOUNT_A, shared.apiId, shared.stage, 3),
+        lineDocument(SOURCE_ACCOUNT_B, shared.apiId, shared.stage, 4),
+      ],
+      'central-shared',
+      LISTED_ACCOUNTS,
+    );
+    expect(
+      alerts
+        .map((entry) => [attribute(entry, 'account'), attribute(entry, ROUTING_ATTRIBUTES.lifecycle)])
+        .sort(),
+    ).toEqual([
+      [SOURCE_ACCOUNT_A, 'new'],
+      [SOURCE_ACCOUNT_B, 'new'],
+    ]);
+    const { groups } = await store().listGroups(clock);
+    expect(
+      groups
+        .filter(({ key }) => key.apiId === shared.apiId)
+        .map(({ key, state }) => [key.account, hourTotal(state.hours.counts.counts)])
+        .sort(),
+    ).toEqual([
+      [SOURCE_ACCOUNT_A, 3],
+      [SOURCE_ACCOUNT_B, 4],
+    ]);
+  });
+
+  it.each([
+    ['a # in the API id', 'v1c2t3i4m5#prod#WAF_FILTERED', 'x'],
+    ['a # in the stage', 'v1c2t3i4m5', 'prod#WAF_FILTERED'],
+    ['a percent-encoded #', 'v1c2t3i4m5%23prod', 'prod'],
+    ['a / in the stage', 'v1c2t3i4m5', 'prod/../live'],
+    ['an account id before the API id', `${SOURCE_ACCOUNT_B}#v1c2t3i4m5`, 'prod'],
+    ['unicode look-alikes', 'v1c2t3i4m\u0455', 'pr\u043ed'],
+    ['a lone surrogate', 'v1c2t3i4m\ud800', 'prod'],
+    ['a control character in the stage', 'v1c2t3i4m5', 'prod\u0007'],
+    ['a 3 KB API id (over the table key limit)', 'a'.repeat(3000), 'prod'],
+    ['a 129-character stage', 'v1c2t3i4m5', 's'.repeat(129)],
+  ])(
+    'a line naming its API or stage with %s is counted as foreign, never alerted or stored',
+    async (_label, apiId, stage) => {
+      metric = [];
+      clock = Date.now();
+      const before = (await store().listGroups(clock)).groups.length;
+      const alerts = await invoke([lineDocument(SOURCE_ACCOUNT_A, apiId, stage, 2)], LISTED_ACCOUNTS);
+      expect(alerts).toHaveLength(0);
+      expect(totals(FOREIGN_LINES_METRIC, () => 'all')).toEqual({ all: 2 });
+      expect((await store().listGroups(clock)).groups.length).toBe(before);
+    },
+  );
+
+  it.each([
+    ['an empty owner', ''],
+    ['an 11-digit owner', '11111111111'],
+    ['a padded owner', ` ${SOURCE_ACCOUNT_A}`],
+    ['an owner with a #', `${SOURCE_ACCOUNT_A}#`],
+  ])(
+    'with no account list (an organisation), a document with %s is dropped and counted',
+    async (_label, owner) => {
+      metric = [];
+      clock = Date.now();
+      const document = { ...lineDocument(SOURCE_ACCOUNT_A, 'o1w2n3e4r5', 'prod', 1), owner };
+      const alerts = await invoke([document], undefined);
+      expect(alerts).toHaveLength(0);
+      expect(totals(UNLISTED_ACCOUNT_METRIC, () => 'all')).toEqual({ all: 1 });
+      expect(totals(METRIC_NAME, () => 'all')).toEqual({});
+    },
+  );
+
+  it('a list of one account keeps that account and drops every other', async () => {
+    metric = [];
+    clock = Date.now();
+    const alerts = await invoke(
+      [
+        lineDocument(SOURCE_ACCOUNT_A, 'o1n2l3y4a5', 'prod', 1),
+        lineDocument(SOURCE_ACCOUNT_B, 'o1n2l3y4a5', 'prod', 1),
+      ],
+      [SOURCE_ACCOUNT_A],
+    );
+    expect(alerts.map((entry) => attribute(entry, 'account'))).toEqual([SOURCE_ACCOUNT_A]);
+    expect(totals(UNLISTED_ACCOUNT_METRIC, () => 'all')).toEqual({ all: 1 });
+  });
+
+  it('a document straight to the function (not through the stream) is still scoped by its owner', async () => {
+    metric = [];
+    clock = Date.now();
+    const summary = await createHandler({
+      now: () => clock,
+      metrics: (documents) => metric.push(...documents),
+      anyLogGroup: true,
+    })({
+      awslogs: {
+        data: gzipSync(
+          JSON.stringify({
+            ...lineDocument(SOURCE_ACCOUNT_B, 'd1i2r3e4c5', 'prod', 1),
+            owner: 'not-an-account',
+          }),
+        ).toString('base64'),
+      },
+    });
+    expect(summary.kind).toBe('unwatched');
+    expect(totals(UNWATCHED_GROUP_METRIC, () => 'all')).toEqual({ all: 1 });
   });
 });

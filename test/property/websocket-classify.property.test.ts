@@ -1,7 +1,8 @@
 /**
  * Any WebSocket access line (values drawn from the documented variables' values and every gateway
  * message the classifier knows) gets a row that exists for WebSocket APIs, and its printed checks are
- * WebSocket ones: never a REST-only row, never a `--rest-api-id` command.
+ * WebSocket ones: never a REST-only row (nor WAF_FILTERED), never a `--rest-api-id` command, no
+ * cause or check that names AWS WAF.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,8 @@ const NOT_FOR_WEBSOCKET: ReadonlySet<Category> = new Set<Category>([
   'ROUTE_NOT_FOUND',
   'STAGE_IN_CUSTOM_DOMAIN_PATH',
   'MTLS_CERTIFICATE_INVALID',
+  // AWS WAF associates with REST API stages only (docs/403-taxonomy.md, WebSocket APIs).
+  'WAF_FILTERED',
   ...CLIENT_ONLY_CATEGORIES,
 ]);
 
@@ -48,6 +51,7 @@ const line = fc.record({
   'identity.apiKeyId': fc.constantFrom('-', 'k1a2b3c4d5'),
   'integration.status': fc.constantFrom('-', '200', '403', '500'),
   'waf.status': fc.constantFrom('-', '403'),
+  'waf.error': fc.constantFrom('-', 'WAF_BLOCK'),
 });
 
 describe('WebSocket lines, any mix of documented values', () => {
@@ -63,12 +67,13 @@ describe('WebSocket lines, any mix of documented values', () => {
         expect(finding.signals).toContain('websocket-api');
         for (const category of [finding.category, ...(finding.candidates ?? []).map((c) => c.category)]) {
           expect(NOT_FOR_WEBSOCKET.has(category), category).toBe(false);
-          const { checks } = describeCategory(category, {
+          const { checks, causes } = describeCategory(category, {
             apiId: WS_API,
             stage: WS_STAGE,
             signals: finding.signals,
           });
           expect(checks.join('\n')).not.toContain('--rest-api-id');
+          expect([...causes, ...checks].join('\n')).not.toMatch(/\bWAF\b|web ACL|wafv2/i);
         }
       }),
       { numRuns: 2000 },

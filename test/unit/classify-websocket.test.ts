@@ -362,3 +362,56 @@ describe('checks printed for WebSocket groups', () => {
     );
   });
 });
+
+describe('AWS WAF and WebSocket APIs (WAF associates with REST API stages only)', () => {
+  const wafFields = { 'waf.status': '403', 'waf.error': 'WAF_BLOCK', 'error.responseType': 'WAF_FILTERED' };
+  const restWaf = JSON.stringify({
+    requestId: 'r-1',
+    apiId: WS_API,
+    stage: WS_STAGE,
+    status: '403',
+    httpMethod: 'GET',
+    resourcePath: '/orders',
+    error: { message: 'Forbidden', responseType: 'WAF_FILTERED' },
+    waf: { status: '403' },
+  });
+
+  it.each([
+    ['a $connect with WAF fields and no message', webSocketLine(wafFields), 'UNCLASSIFIED'],
+    [
+      'a $connect with WAF fields and a bare Forbidden',
+      webSocketLine({ ...wafFields, 'error.message': 'Forbidden' }),
+      'WEBSOCKET_CONNECT_AUTHORIZER_DENY',
+    ],
+    [
+      'a $connect with WAF fields and an IAM message',
+      webSocketLine({ ...wafFields, 'error.message': WS_MESSAGES.iamNotAuthorized }),
+      'WEBSOCKET_CONNECT_IAM_DENY',
+    ],
+    ['a message event with WAF fields', webSocketMessageLine('sendmessage', wafFields), 'UNCLASSIFIED'],
+    [
+      'a $connect whose integration answered 403',
+      webSocketLine({ 'integration.status': '403', 'error.message': '-' }),
+      'INTEGRATION_403',
+    ],
+  ])('%s is never WAF_FILTERED, and its alert names no WAF', (_name, line, category) => {
+    const finding = classify(line);
+    expect(finding?.category).toBe(category);
+    for (const candidate of [finding?.category, ...(finding?.candidates ?? []).map((c) => c.category)]) {
+      expect(candidate).not.toBe('WAF_FILTERED');
+      if (!candidate) continue;
+      const described = describeCategory(candidate, {
+        apiId: WS_API,
+        stage: WS_STAGE,
+        signals: finding?.signals ?? [],
+      });
+      expect([...described.causes, ...described.checks, described.summary].join('\n')).not.toMatch(
+        /\bWAF\b|web ACL|wafv2/i,
+      );
+    }
+  });
+
+  it('the same WAF fields on a REST line are WAF_FILTERED (the WebSocket rule is not a blanket one)', () => {
+    expect(classify(restWaf)?.category).toBe('WAF_FILTERED');
+  });
+});

@@ -579,3 +579,23 @@ describe('explain: URL shapes', () => {
     expect(parseUrlShape(url)).toMatchObject(expected);
   });
 });
+
+describe('explain: a WebSocket handshake is never blamed on AWS WAF (it protects REST API stages only)', () => {
+  it.each([
+    ['a Forbidden body', { errorType: 'ForbiddenException', message: 'Forbidden' }],
+    ['no body', {}],
+  ])('%s', (_name, answer: { errorType?: string; message?: string }) => {
+    const result = explainObservation({
+      url: WSS,
+      status: 403,
+      requestHeaders: { Upgrade: 'websocket', Connection: 'Upgrade' },
+      responseHeaders: answer.errorType ? { 'x-amzn-ErrorType': answer.errorType } : {},
+      ...(answer.message ? { message: answer.message } : {}),
+      responseHeadersComplete: answer.errorType !== undefined,
+    });
+    if (result.kind !== 'explained') throw new Error(`not explained: ${result.why}`);
+    expect(result.candidates.length).toBeGreaterThan(0);
+    expect(result.candidates.map((candidate) => candidate.category)).not.toContain('WAF_FILTERED');
+    expect(result.candidates.flatMap((candidate) => candidate.reasons).join('\n')).not.toMatch(/\bWAF\b/);
+  });
+});

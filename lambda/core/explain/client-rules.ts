@@ -93,8 +93,12 @@ export const WEBSOCKET_CANDIDATES: readonly Category[] = [
   'WEBSOCKET_CONNECT_IAM_DENY',
 ];
 
-/** REST rows a WebSocket handshake cannot get: their checks run at `$connect`, as the rows above. */
+/**
+ * REST rows a WebSocket handshake cannot get: their checks run at `$connect`, as the rows above; and
+ * AWS WAF associates with REST API stages only (docs/403-taxonomy.md).
+ */
 export const NOT_WEBSOCKET: ReadonlySet<Category> = new Set([
+  'WAF_FILTERED',
   'AUTHORIZER_EXPLICIT_DENY',
   'AUTHORIZER_POLICY_MISMATCH',
   'IAM_EXPLICIT_DENY',

@@ -80,7 +80,11 @@ export const LIMITS = { value: 200, evidence: 600, list: 5, id: 100 } as const;
 /** Minutes of margin around the group's window in the Logs Insights link (execution lines lag). */
 const LINK_MARGIN_MS = 5 * 60 * 1000;
 
-export function buildAlertView(group: FindingGroup, context: AlertContext): AlertView {
+/** `account`: the group's source account when the central monitor scopes groups by it (GroupKey.account). */
+export function buildAlertView(
+  group: FindingGroup & { readonly account?: string },
+  context: AlertContext,
+): AlertView {
   const apiId = identifier(group.apiId);
   const stage = identifier(group.stage);
   const description = describeCategory(group.category, {
@@ -165,11 +169,17 @@ function linkableIds(ids: readonly string[]): string[] {
 /**
  * Chatbot threads notifications with the same `threadId`: one thread per group. The API id and stage
  * come from logs, so they enter only through a digest: the id is the same for the same group, and no
- * caller-chosen text reaches it.
+ * caller-chosen text reaches it. A group scoped to a source account has its own thread.
  */
-export function threadIdOf(key: { apiId: string; stage: string; category: Category }): string {
+export function threadIdOf(key: {
+  account?: string;
+  apiId: string;
+  stage: string;
+  category: Category;
+}): string {
+  const scope = key.account === undefined ? '' : `${key.account}\u0000`;
   const digest = createHash('sha256')
-    .update(`${key.apiId}\u0000${key.stage}\u0000${key.category}`)
+    .update(`${scope}${key.apiId}\u0000${key.stage}\u0000${key.category}`)
     .digest('hex');
   return `apigw403-${key.category}-${digest.slice(0, 32)}`;
 }

@@ -118,7 +118,7 @@ export function buildDigestViews(
       );
     return {
       schema: 'apigw403.digest/1',
-      id: `digest-${apiId}-${stage}-${context.period.end}`,
+      id: `digest-${first.account ? `${identifier(first.account)}-` : ''}${apiId}-${stage}-${context.period.end}`,
       apiId,
       stage,
       ...(first.account ? { account: identifier(first.account) } : {}),

@@ -14,6 +14,8 @@ export const METRIC_NAME = 'Forbidden403Requests';
 export const INVALID_PAYLOADS_METRIC = 'ClassifierInvalidPayloads';
 
 export interface MetricCount {
+  /** The group's source account (the central monitor's groups): its stage series is the account's own. */
+  readonly account?: string;
   readonly apiId: string;
   readonly stage: string;
   readonly category: Category;
@@ -22,11 +24,14 @@ export interface MetricCount {
 
 const BY_STAGE = ['ApiId', 'Stage', 'Category'];
 const BY_ACCOUNT = ['Account', 'Category'];
+const BY_ACCOUNT_STAGE = ['Account', 'ApiId', 'Stage', 'Category'];
 
 /**
  * With `account` (the subscription document's owner), each document also counts under (Account,
- * Category): one series per account and cause for a central monitor, while the (ApiId, Stage,
- * Category) series that alarms and the dashboard use stay as they are.
+ * Category), while the (ApiId, Stage, Category) series that alarms and the dashboard use stay as they
+ * are. An entry scoped to an account (the central monitor's groups) counts under (Account, ApiId,
+ * Stage, Category) instead of (ApiId, Stage, Category): one account's lines naming another account's
+ * API never add to that account's series.
  */
 export function forbiddenRequestDocuments(
   counts: readonly MetricCount[],
@@ -34,24 +39,27 @@ export function forbiddenRequestDocuments(
   timestamp: number,
   account?: string,
 ): Record<string, unknown>[] {
-  const dimensions = account === undefined ? [BY_STAGE] : [BY_STAGE, BY_ACCOUNT];
-  return counts.map((entry) => ({
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [
-        {
-          Namespace: namespace,
-          Dimensions: dimensions,
-          Metrics: [{ Name: METRIC_NAME, Unit: 'Count' }],
-        },
-      ],
-    },
-    ApiId: entry.apiId,
-    Stage: entry.stage,
-    Category: entry.category,
-    ...(account === undefined ? {} : { Account: account }),
-    [METRIC_NAME]: entry.count,
-  }));
+  return counts.map((entry) => {
+    const owner = entry.account ?? account;
+    const byStage = entry.account === undefined ? BY_STAGE : BY_ACCOUNT_STAGE;
+    return {
+      _aws: {
+        Timestamp: timestamp,
+        CloudWatchMetrics: [
+          {
+            Namespace: namespace,
+            Dimensions: owner === undefined ? [byStage] : [byStage, BY_ACCOUNT],
+            Metrics: [{ Name: METRIC_NAME, Unit: 'Count' }],
+          },
+        ],
+      },
+      ApiId: entry.apiId,
+      Stage: entry.stage,
+      Category: entry.category,
+      ...(owner === undefined ? {} : { Account: owner }),
+      [METRIC_NAME]: entry.count,
+    };
+  });
 }
 
 /** Subscription documents a central monitor dropped because their owner is not a listed source account. */

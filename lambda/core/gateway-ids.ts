@@ -1,0 +1,17 @@
+/**
+ * What API Gateway's own names look like. The central monitor reads the API id and stage from the
+ * lines a source account writes, so it keeps only lines that name them as API Gateway would: no `#`,
+ * `/`, `%`, control or non-ASCII character, and a bounded length, whatever else the line holds.
+ */
+
+/** An API id as API Gateway generates it (REST, HTTP and WebSocket): 10 lower-case letters or digits. */
+export const API_ID_PATTERN = /^[a-z0-9]{10}$/;
+/** A stage name: letters, digits, `-` and `_`, at most 128 characters, or an HTTP API's `$default`. */
+export const STAGE_NAME_PATTERN = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
+/** What the classifier names an API id or stage a line does not log. */
+export const UNLOGGED_NAME = 'unknown';
+
+/** Whether `apiId` and `stage` are API Gateway names (or the classifier's placeholder for an unlogged one). */
+export function isGatewayStage(apiId: string, stage: string): boolean {
+  return (apiId === UNLOGGED_NAME || API_ID_PATTERN.test(apiId)) && STAGE_NAME_PATTERN.test(stage);
+}
