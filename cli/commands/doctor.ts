@@ -103,6 +103,12 @@ function printText(output: SafeOutput, checks: readonly Check[], policy: string,
   );
 }
 
+/** What API Gateway calls the API's type: v2 APIs are HTTP or WebSocket by their protocol type. */
+function apiLabel(api: { readonly kind: 'rest' | 'http'; readonly webSocket?: boolean }): string {
+  if (api.kind === 'rest') return 'REST';
+  return api.webSocket ? 'WebSocket' : 'HTTP';
+}
+
 async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Check[]> {
   const api = await readApi(clients, options.api);
   const region = options.region ?? (await clients.logs.config.region());
@@ -111,7 +117,7 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
       {
         id: 'api',
         status: 'fail',
-        detail: `no REST or HTTP API ${options.api} in this account and region`,
+        detail: `no REST, HTTP or WebSocket API ${options.api} in this account and region`,
         fix: 'check --api and --region',
       },
     ];
@@ -122,7 +128,7 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
       {
         id: 'stage',
         status: 'fail',
-        detail: `API ${api.apiId} (${api.kind}) has no stage ${options.stage}`,
+        detail: `${apiLabel(api)} API ${api.apiId} has no stage ${options.stage}`,
         fix: 'check --stage (names are case-sensitive)',
       },
     ];
@@ -131,7 +137,7 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
     {
       id: 'stage',
       status: 'ok',
-      detail: `${api.kind === 'rest' ? 'REST' : 'HTTP'} API ${api.apiId}, stage ${stage.stage}`,
+      detail: `${apiLabel(api)} API ${api.apiId}, stage ${stage.stage}`,
     },
   ];
   const target: Target = { region, ...(await accountIdOf(clients, stage)) };
@@ -349,7 +355,7 @@ export function registerDoctor(program: Command): void {
     .description(
       "Check a stage's logging lets the monitor classify its 403s, print the fixes and the stage's noise policy.",
     )
-    .requiredOption('--api <id>', 'the API id (REST or HTTP API)')
+    .requiredOption('--api <id>', 'the API id (REST, HTTP or WebSocket API)')
     .requiredOption('--stage <name>', 'the stage name')
     .option('--region <region>', "the API's region (default: the SDK's)")
     .option(

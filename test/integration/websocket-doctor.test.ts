@@ -33,6 +33,10 @@ async function doctor(): Promise<Check[]> {
 describe('doctor on a WebSocket stage', () => {
   it('prints the WebSocket format, and the command sets it', async () => {
     const before = await doctor();
+    // API Gateway's v2 API says WEBSOCKET in its protocol type: the stage line names it so.
+    expect(before.find((check) => check.id === 'stage')?.detail).toBe(
+      `WebSocket API ${WS_API}, stage ${WS_STAGE}`,
+    );
     const logging = before.find((check) => check.id === 'access-logging');
     expect(logging?.status).toBe('fail');
     const commands = logging?.commands ?? [];
@@ -62,5 +66,25 @@ describe('doctor on a WebSocket stage', () => {
     );
     expect(format?.detail).toContain('$context.waf.status');
     expect(format?.detail).not.toContain('resourcePath');
+  });
+});
+
+describe('doctor names the API type as API Gateway does', () => {
+  it.each([
+    ['an HTTP API', 'h1t2t3p4a5', false, 'HTTP'],
+    ['a WebSocket API', 'w5s4o3c2k1', true, 'WebSocket'],
+  ])('%s', async (_name, apiId, webSocket, label) => {
+    if (webSocket) peers.apiGateway.addWebSocketApi({ apiId });
+    else peers.apiGateway.addHttpApi({ apiId });
+    peers.apiGateway.addHttpStage(apiId, { stageName: 'live' });
+    const io = captureIo();
+    await runDoctor({ api: apiId, stage: 'live', monitorFunction: 'Apigw403Monitor', output: 'text' }, io);
+    expect(io.out()).toContain(`stage: ${label} API ${apiId}, stage live`);
+    const missing = captureIo();
+    await runDoctor(
+      { api: apiId, stage: 'gone', monitorFunction: 'Apigw403Monitor', output: 'text' },
+      missing,
+    );
+    expect(missing.out()).toContain(`${label} API ${apiId} has no stage gone`);
   });
 });
