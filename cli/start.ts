@@ -16,7 +16,7 @@ import { type LocalAws, startLocalAws } from './peers/local-aws.js';
 import { totalsPerService } from './peers/request-count.js';
 import { deliverToLambda, messageForProtocol, receiveAll, type SnsEnvelope } from './peers/sns-delivery.js';
 import { InputUsageError, type PreparedInputs, prepareInputs, reportPathProblem } from './scenario/inputs.js';
-import { subscriptionEvent } from './scenario/payload.js';
+import { timedDelivery } from './scenario/payload.js';
 import { runAccountsScenario } from './scenario/run-accounts.js';
 import { runDay } from './scenario/run-day.js';
 import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
@@ -175,11 +175,9 @@ async function main(options: Options): Promise<void> {
 
     const outcomes: AlertOutcome[] = [];
     const deliveries: TimedDelivery[] = scenario
-      ? scenario.deliveries.map((delivery) => ({
-          label: delivery.label,
-          at: start + delivery.minute * 60_000,
-          event: subscriptionEvent(delivery.document),
-        }))
+      ? scenario.deliveries.map((delivery) =>
+          timedDelivery(delivery.label, delivery.document, start + delivery.minute * 60_000),
+        )
       : [...(inputs?.deliveries ?? [])];
     print(`\n== Monitor invocations (${deliveries.length}), in the order of their events' timestamps ==`);
     const times = deliveries.map((delivery) => delivery.at);

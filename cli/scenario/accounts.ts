@@ -1,5 +1,5 @@
 import type { Category, LogsDocument } from '../../lambda/core/index.js';
-import { logsDocument } from './payload.js';
+import { accessLine, logsDocument } from './payload.js';
 
 /**
  * The `--scenario accounts` traffic: two source accounts send their API Gateway access logs to the
@@ -94,18 +94,11 @@ export function buildAccountsScenario(start: number): AccountsScenario {
     const events = Array.from({ length: count }, () => {
       seed += 1;
       const timestamp = start + minute * 60_000 + seed * 41;
-      const message = JSON.stringify({
-        requestId: `${account.slice(0, 8)}-${String(seed).padStart(4, '0')}-4000-8000-${String(timestamp).slice(-12)}`,
-        apiId,
-        stage,
-        status: '403',
-        httpMethod: 'GET',
-        resourcePath: '/orders',
-        path: `/${stage}/orders`,
-        identity: { sourceIp: `198.51.100.${seed % 250}`, userAgent: 'okhttp/4.12.0' },
-        requestTimeEpoch: String(timestamp),
-        ...fields,
-      });
+      const requestId = `${account.slice(0, 8)}-${String(seed).padStart(4, '0')}-4000-8000-${String(timestamp).slice(-12)}`;
+      const message = accessLine(
+        { requestId, apiId, stage, timestamp },
+        { identity: { sourceIp: `198.51.100.${seed % 250}`, userAgent: 'okhttp/4.12.0' }, ...fields },
+      );
       return { timestamp, message };
     });
     const document: LogsDocument = {

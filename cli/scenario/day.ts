@@ -1,6 +1,6 @@
 import type { WatchedStage } from '../../lambda/adapters/env-config.js';
 import type { Category } from '../../lambda/core/index.js';
-import { logsDocument, subscriptionEvent } from './payload.js';
+import { accessLine, logsDocument, timedDelivery } from './payload.js';
 import type { TimedDelivery } from './timeline.js';
 
 /**
@@ -134,18 +134,15 @@ export function buildDay(): Day {
       const timestamp = from + Math.floor(next() * spreadMs);
       const { category, fields } = CAUSES[cause];
       sent[`${stage}/${category}`] = (sent[`${stage}/${category}`] ?? 0) + 1;
-      const message = JSON.stringify({
-        requestId: `da7e0000-0000-4000-8000-${String(request).padStart(12, '0')}`,
-        apiId: DAY_API,
-        stage,
-        deploymentId: deploymentAt(stage, timestamp),
-        status: '403',
-        httpMethod: 'GET',
-        resourcePath: '/orders',
-        path: `/${stage}/orders`,
-        requestTimeEpoch: String(timestamp),
-        ...fields(request),
-      });
+      const message = accessLine(
+        {
+          requestId: `da7e0000-0000-4000-8000-${String(request).padStart(12, '0')}`,
+          apiId: DAY_API,
+          stage,
+          timestamp,
+        },
+        { deploymentId: deploymentAt(stage, timestamp), ...fields(request) },
+      );
       return { timestamp, message };
     });
 
@@ -159,7 +156,7 @@ export function buildDay(): Day {
   ) => {
     const sorted = events.sort((a, b) => a.timestamp - b.timestamp);
     const document = logsDocument(`/aws/apigateway/${DAY_API}/${stage}`, sorted);
-    deliveries.push({ label, at, event: subscriptionEvent(document) });
+    deliveries.push(timedDelivery(label, document, at));
   };
 
   // Background: every 5 minutes all day, a delivery per stage (CloudWatch Logs batches a stage's lines).

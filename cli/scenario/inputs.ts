@@ -6,9 +6,10 @@ import { type LogsDocument, parseExecutionLogGroup } from '../../lambda/core/ind
 import { parseNoisePolicy } from '../../lambda/core/noise-policy.js';
 import { CONTEXT_KEY, parseConfig } from '../../lib/config.js';
 import { readInputs, stageOfLogGroup } from '../input.js';
-import { subscriptionEvent } from './payload.js';
+import { timedDelivery } from './payload.js';
 import type { ExecutionSeed } from './scenario.js';
 import { type Firings, firings, ScheduleError } from './schedule.js';
+import type { TimedDelivery } from './timeline.js';
 
 /** The longest span of event time a replay plays: a stray timestamp years away would sweep for ever. */
 export const MAX_REPLAY_DAYS = 7;
@@ -20,16 +21,9 @@ const DAY_MS = 24 * 60 * 60_000;
  * AWS CLI and Insights exports, plain log lines). What cannot be read is one line each; the others run.
  */
 
-export interface Delivery {
-  readonly label: string;
-  /** A subscription event, as CloudWatch Logs gives the function. */
-  readonly event: unknown;
-  /** Its latest event's timestamp: the simulated clock of its delivery. */
-  readonly at: number;
-}
-
 export interface PreparedInputs {
-  readonly deliveries: readonly Delivery[];
+  /** Each input document's subscription event, at its latest event's timestamp. */
+  readonly deliveries: readonly TimedDelivery[];
   /** One line per input that cannot be used, `FILE: reason`. */
   readonly problems: readonly string[];
   readonly watchedStages: readonly WatchedStage[];
@@ -112,11 +106,11 @@ function digestFiringsOf(noisePolicy: string | undefined, config: string | undef
 }
 
 /** Refuses a replay whose event times span more than MAX_REPLAY_DAYS, naming the two ends. */
-function checkSpan(deliveries: readonly Delivery[]): void {
+function checkSpan(deliveries: readonly TimedDelivery[]): void {
   const sorted = [...deliveries].sort((a, b) => a.at - b.at);
   const [first, last] = [sorted[0], sorted.at(-1)];
   if (!first || !last || last.at - first.at <= MAX_REPLAY_DAYS * DAY_MS) return;
-  const end = (delivery: Delivery) =>
+  const end = (delivery: TimedDelivery) =>
     `${delivery.label} at ${Number.isFinite(new Date(delivery.at).getTime()) ? new Date(delivery.at).toISOString() : delivery.at}`;
   throw new InputUsageError(
     `the inputs' events span ${Math.round((last.at - first.at) / DAY_MS)} days (${end(first)} to ${end(last)}); a replay plays at most ${MAX_REPLAY_DAYS} days: check those timestamps or replay the files apart`,
@@ -159,12 +153,7 @@ export async function prepareInputs(files: readonly string[], config?: string): 
       ? [{ logGroup: document.logGroup, events: document.logEvents }]
       : [],
   );
-  const deliveries = documents.map(({ label, document }) => ({
-    label,
-    event: subscriptionEvent(document),
-    // A document without events (none reach here from readInputs) would run at the wall clock.
-    at: document.logEvents.reduce((latest, event) => Math.max(latest, event.timestamp), 0) || Date.now(),
-  }));
+  const deliveries = documents.map(({ label, document }) => timedDelivery(label, document));
   checkSpan(deliveries);
   return {
     deliveries,

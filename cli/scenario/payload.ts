@@ -1,9 +1,48 @@
 import { gzipSync } from 'node:zlib';
 import type { LogsDocument } from '../../lambda/core/index.js';
+import type { TimedDelivery } from './timeline.js';
 
 /** The event a CloudWatch Logs subscription gives a Lambda: the document, gzipped, in base64. */
 export function subscriptionEvent(document: LogsDocument): { awslogs: { data: string } } {
   return { awslogs: { data: gzipSync(JSON.stringify(document)).toString('base64') } };
+}
+
+/**
+ * One delivery of the simulated clock: `document` as its subscription event, at `at`; by default
+ * its latest event's timestamp (a document without events, which no reader yields, at the wall clock).
+ */
+export function timedDelivery(
+  label: string,
+  document: LogsDocument,
+  at = document.logEvents.reduce((latest, event) => Math.max(latest, event.timestamp), 0) || Date.now(),
+): TimedDelivery {
+  return { label, at, event: subscriptionEvent(document) };
+}
+
+/**
+ * A 403 line of the recommended JSON access-log format, for `GET /orders` on `stage` at `timestamp`;
+ * `fields` add to it or replace its fields.
+ */
+export function accessLine(
+  request: {
+    readonly requestId: string;
+    readonly apiId: string;
+    readonly stage: string;
+    readonly timestamp: number;
+  },
+  fields: Readonly<Record<string, unknown>>,
+): string {
+  return JSON.stringify({
+    requestId: request.requestId,
+    apiId: request.apiId,
+    stage: request.stage,
+    status: '403',
+    httpMethod: 'GET',
+    resourcePath: '/orders',
+    path: `/${request.stage}/orders`,
+    requestTimeEpoch: String(request.timestamp),
+    ...fields,
+  });
 }
 
 let sequence = 0;

@@ -368,7 +368,8 @@ export function lifecycleReason(
   switch (lifecycle) {
     case 'new':
       return `New: first 403 of this category for this stage in ${formatMinutes(settings.group.quietPeriodMinutes)}${
-        detail.deploymentId ? `, first seen after deployment ${detail.deploymentId}` : ''
+        // The deployment the first lines carry, which may be days old: where it was seen, not a cause.
+        detail.deploymentId ? `, first seen in deployment ${detail.deploymentId}` : ''
       }`;
     case 'escalated':
       return `Escalated: ${detail.rate?.count ?? 0} in ${formatMinutes(settings.windowMs / 60_000)} against a usual ${formatUsual(detail.rate?.baseline ?? 0)}`;

@@ -190,7 +190,7 @@ describe('the lifecycle on the peers', () => {
     expect(summaries.some((entry) => entry.apiId === 'ign0red001')).toBe(false);
   });
 
-  it('names the deployment a new group was first seen after, in the alert and the digest', async () => {
+  it('names the deployment a new group was first seen in, in the alert and the digest', async () => {
     await published();
     const handler = container();
     expect((await handler(batch('depl0yed01', 2, { deploymentId: 'x7k2p9' }))).outcomes).toMatchObject([
@@ -198,7 +198,7 @@ describe('the lifecycle on the peers', () => {
     ]);
     const [alert] = await published();
     expect(alert?.view.lifecycleReason).toBe(
-      'New: first 403 of this category for this stage in 24 h, first seen after deployment x7k2p9',
+      'New: first 403 of this category for this stage in 24 h, first seen in deployment x7k2p9',
     );
     const { summaries } = await store().listDigestSummaries(
       { start: clock - MINUTE, end: clock + MINUTE },

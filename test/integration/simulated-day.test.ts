@@ -40,7 +40,16 @@ describe('the simulated day', () => {
       expect(message).toMatchObject({ apiId: DAY_API, reason: expect.any(String) });
     }
     const deploy = alerts.find((message) => message.category === 'AUTHORIZER_POLICY_MISMATCH');
-    expect(deploy?.reason).toMatch(/first seen after deployment st4g3b2$/);
+    // Deploy-aware: the deployment the lines carry. Right after st4g3b2 on staging, and on prod, three
+    // days after pr0d7c1, the same words: where the group was first seen, never that it came after or from it.
+    expect(deploy?.reason).toMatch(/, first seen in deployment st4g3b2$/);
+    const prodNew = alerts.filter((message) => message.stage === 'prod' && message.lifecycle === 'new');
+    expect(prodNew.map((message) => message.reason)).toEqual(
+      prodNew.map(
+        () => 'New: first 403 of this category for this stage in 24 h, first seen in deployment pr0d7c1',
+      ),
+    );
+    for (const message of alerts) expect(message.reason).not.toMatch(/after deployment|caused/);
     // The digest ran once, at 08:00 UTC (the default schedule), through the real digest function:
     // one per stage, naming every background group with its day's count, muted count and alerts.
     expect(report.digestRuns).toEqual([new Date(DAY_END).toISOString()]);

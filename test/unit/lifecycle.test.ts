@@ -84,7 +84,7 @@ describe('planGroup: the lifecycle', () => {
     });
   });
 
-  it('names the deployment a new group was first seen after', () => {
+  it('names the deployment a new group was first seen in', () => {
     const decision = planGroup(
       undefined,
       { batchId: 'd', tally: tally(DAY, 2, 0, 'x7k2p9'), sources: [], now: DAY },
@@ -92,7 +92,7 @@ describe('planGroup: the lifecycle', () => {
     );
     expect(decision).toMatchObject({
       alert: {
-        reason: 'New: first 403 of this category for this stage in 24 h, first seen after deployment x7k2p9',
+        reason: 'New: first 403 of this category for this stage in 24 h, first seen in deployment x7k2p9',
       },
       next: { deploymentId: 'x7k2p9' },
     });
