@@ -40,6 +40,7 @@ import {
   monitorEnvironment,
 } from '../lambda/core/monitor-contract.js';
 import { type NoisePolicy, type NoisePolicyInput, parseNoisePolicy } from '../lambda/core/noise-policy.js';
+import { RELAY_SERVICE_NAME } from '../lambda/core/render/relay.js';
 import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../lambda/core/state-table.js';
 import type { SubscriptionCheckProperties } from '../lambda/core/subscription-check.js';
 import {
@@ -365,6 +366,11 @@ export class Apigw403Monitor extends Construct {
   readonly slackForwarder?: nodejs.NodejsFunction;
   /** The Slack forwarders of the routes that have a webhook, by route name. */
   readonly routeForwarders: ReadonlyMap<string, nodejs.NodejsFunction>;
+  /** The topics and relays of the routes that have an AWS Chatbot channel, by route name. */
+  readonly routeChatbotTopics: ReadonlyMap<
+    string,
+    { readonly topic: sns.Topic; readonly relay: nodejs.NodejsFunction }
+  >;
   /** The policy's `NOISE_POLICY` JSON, as the functions read it. */
   readonly noisePolicyJson: string;
   /** The policy with its defaults, as the functions apply it. */
@@ -508,8 +514,13 @@ export class Apigw403Monitor extends Construct {
     [this.discoveryFunction, this.accountWide] = this.addAccountWide(props.accountWide, logRetention);
 
     this.slackForwarder = this.defaultForwarder(props, logRetention, asyncOptions);
-    if (props.chatbotSlackChannel) this.addChatbot(props.chatbotSlackChannel);
-    this.routeForwarders = this.addRoutes(props.routes, logRetention, asyncOptions);
+    if (props.chatbotSlackChannel) this.addChatbot('SlackChannel', this.topic, props.chatbotSlackChannel);
+    [this.routeForwarders, this.routeChatbotTopics] = this.addRoutes(
+      props.routes,
+      logRetention,
+      asyncOptions,
+      key,
+    );
     [this.scheduledFunction, this.schedules] = this.addSchedules(logRetention, key, asyncOptions);
 
     const groups = this.subscribedGroups(stages);
@@ -891,9 +902,13 @@ export class Apigw403Monitor extends Construct {
     });
   }
 
-  /** The Slack forwarders: the default one, then the routes'. */
+  /** The functions that deliver the topic elsewhere: the Slack forwarders (default, routes'), the Chatbot relays. */
   forwarders(): nodejs.NodejsFunction[] {
-    return [...(this.slackForwarder ? [this.slackForwarder] : []), ...this.routeForwarders.values()];
+    return [
+      ...(this.slackForwarder ? [this.slackForwarder] : []),
+      ...this.routeForwarders.values(),
+      ...[...this.routeChatbotTopics.values()].map((route) => route.relay),
+    ];
   }
 
   /** Validates the policy with the schema the functions read it with, and checks it fits the environment. */
@@ -915,12 +930,17 @@ export class Apigw403Monitor extends Construct {
     routes: readonly AlertRoute[] = [],
     logRetention: logs.RetentionDays,
     asyncOptions: ForwarderOptions['asyncOptions'],
-  ): Map<string, nodejs.NodejsFunction> {
+    key: kms.IKey | undefined,
+  ): [
+    Map<string, nodejs.NodejsFunction>,
+    Map<string, { readonly topic: sns.Topic; readonly relay: nodejs.NodejsFunction }>,
+  ] {
     const problems = routes.flatMap((route, index) =>
       routeProblems(route, index, routes).map((problem) => `routes[${index}]: ${problem}`),
     );
     if (problems.length > 0) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
     const forwarders = new Map<string, nodejs.NodejsFunction>();
+    const chatbotTopics = new Map<string, { topic: sns.Topic; relay: nodejs.NodejsFunction }>();
     for (const route of routes) {
       const filterPolicy = routeFilterPolicy(route.match);
       for (const email of route.emails ?? []) {
@@ -939,8 +959,69 @@ export class Apigw403Monitor extends Construct {
         });
         forwarders.set(route.name, forwarder);
       }
+      if (route.chatbotSlackChannel) {
+        chatbotTopics.set(
+          route.name,
+          this.addChatbotRoute(route, route.chatbotSlackChannel, { logRetention, asyncOptions, key }),
+        );
+      }
     }
-    return forwarders;
+    return [forwarders, chatbotTopics];
+  }
+
+  /**
+   * A route's AWS Chatbot channel: a topic of the route's own (Chatbot takes a topic as a whole),
+   * fed by a relay subscribed with the route's filter policy, allowed to publish to that topic only.
+   */
+  private addChatbotRoute(
+    route: AlertRoute,
+    channel: ChatbotSlackChannel,
+    options: {
+      readonly logRetention: logs.RetentionDays;
+      readonly asyncOptions: ForwarderOptions['asyncOptions'];
+      readonly key: kms.IKey | undefined;
+    },
+  ): { topic: sns.Topic; relay: nodejs.NodejsFunction } {
+    const topic = new sns.Topic(this, `Route${route.name}ChatbotTopic`, {
+      displayName: `API Gateway 403 alerts, route ${route.name}`,
+      enforceSSL: true,
+      ...(options.key ? { masterKey: options.key } : {}),
+    });
+    const relay = this.nodeFunction(`Route${route.name}ChatbotRelay`, {
+      code: 'chatbot-relay',
+      description: `Relays the alerts of route ${route.name} to the topic of its AWS Chatbot channel`,
+      memorySize: 128,
+      timeout: Duration.seconds(30),
+      logRetention: options.logRetention,
+      environment: monitorEnvironment({ topicArn: topic.topicArn, serviceName: RELAY_SERVICE_NAME }),
+      ...options.asyncOptions,
+    });
+    relay.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishToRouteTopic',
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+      }),
+    );
+    if (options.key) {
+      relay.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptRouteMessages',
+          actions: [...QUEUE_SEND_KMS_ACTIONS],
+          resources: [options.key.keyArn],
+        }),
+      );
+    }
+    this.topic.addSubscription(
+      new snsSubscriptions.LambdaSubscription(relay, {
+        filterPolicy: routeFilterPolicy(route.match, { monitorMessagesOnly: true }) ?? {},
+      }),
+    );
+    this.addChatbot(`Route${route.name}SlackChannel`, topic, {
+      ...channel,
+      configurationName: channel.configurationName ?? routeChatbotName(Stack.of(this), route.name),
+    });
+    return { topic, relay };
   }
 
   private addSlackForwarder(id: string, options: ForwarderOptions): nodejs.NodejsFunction {
@@ -984,12 +1065,12 @@ export class Apigw403Monitor extends Construct {
     return forwarder;
   }
 
-  private addChatbot(channel: ChatbotSlackChannel): void {
-    new chatbot.SlackChannelConfiguration(this, 'SlackChannel', {
+  private addChatbot(id: string, topic: sns.ITopic, channel: ChatbotSlackChannel): void {
+    new chatbot.SlackChannelConfiguration(this, id, {
       slackChannelConfigurationName: channel.configurationName ?? defaultChatbotName(Stack.of(this)),
       slackWorkspaceId: channel.slackWorkspaceId,
       slackChannelId: channel.slackChannelId,
-      notificationTopics: [this.topic],
+      notificationTopics: [topic],
       loggingLevel: chatbot.LoggingLevel.ERROR,
       // Notifications only: channel members cannot act on the account through the bot.
       guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchReadOnlyAccess')],
@@ -1158,6 +1239,11 @@ export function sharedPrefix(names: readonly string[]): string {
  */
 export function defaultChatbotName(stack: Stack): string {
   return `${stack.stackName.slice(0, 90)}-${stack.region}-403-alerts`;
+}
+
+/** A route's channel: `<stack name>-<region>-<route>`, the stack name cut to stay within 128 characters. */
+export function routeChatbotName(stack: Stack, route: string): string {
+  return `${stack.stackName.slice(0, 40)}-${stack.region}-${route}`;
 }
 
 /**

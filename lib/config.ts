@@ -332,13 +332,6 @@ const webhookKeySchema = text(
   '"webhookSecretKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
 );
 
-/** A route's Slack destination: a webhook of its own. */
-const routeSlackSchema = objectOf(
-  { webhookSecret: webhookSecretSchema, webhookSecretKmsKeyArn: webhookKeySchema.optional() },
-  'an object',
-  SLACK_EXAMPLE,
-);
-
 const slackSchema = objectOf(
   {
     webhookSecret: webhookSecretSchema.optional(),
@@ -449,7 +442,8 @@ const contextSchema = objectOf(
       })
       .optional(),
     slack: slackSchema.optional(),
-    routes: routesSchema(routeSlackSchema).optional(),
+    // A route's Slack destinations are the top level's: a webhook of its own and/or a Chatbot channel.
+    routes: routesSchema(slackSchema).optional(),
     noisePolicy: noisePolicyContextSchema.optional(),
     ...REMOVED_KEYS,
     alarms: alarmsSchema.optional(),

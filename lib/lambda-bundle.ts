@@ -27,6 +27,8 @@ export const LAMBDA_ENTRIES = {
   discovery: 'lambda/discovery-handler.ts',
   /** The scheduled digest (EventBridge Scheduler). */
   digest: 'lambda/digest-handler.ts',
+  /** A route's AWS Chatbot channel: relays the route's messages to the topic the channel subscribes. */
+  'chatbot-relay': 'lambda/chatbot-relay.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

@@ -103,6 +103,17 @@ export class Apigw403MonitorStack extends Stack {
               ),
             }
           : {}),
+        ...(route.chatbot
+          ? {
+              chatbotSlackChannel: {
+                slackWorkspaceId: route.chatbot.workspaceId,
+                slackChannelId: route.chatbot.channelId,
+                ...(route.chatbot.configurationName
+                  ? { configurationName: route.chatbot.configurationName }
+                  : {}),
+              },
+            }
+          : {}),
       })),
       noisePolicy: config.noisePolicy,
       categoryAlarms: config.alarms.map((alarm) => ({

@@ -70,17 +70,30 @@ const matchSchema = objectOf(
   '"match": {"stage": ["prod"], "severity": ["critical", "high"]}',
 ).partial();
 
+/** An AWS Chatbot Slack channel as the context gives it. */
+export interface ChatbotChannelConfig {
+  readonly workspaceId: string;
+  readonly channelId: string;
+  readonly configurationName?: string;
+}
+
 export interface RouteConfig {
   readonly name: string;
   readonly match?: RouteMatch;
   readonly emails: readonly string[];
   readonly slackWebhookSecret?: string;
   readonly slackWebhookSecretKmsKeyArn?: string;
+  /** A channel of its own, fed through the route's topic (lib/routes.ts). */
+  readonly chatbot?: ChatbotChannelConfig;
 }
 
 /** Builds the route schema from the `slack` destination schema lib/config.ts defines for the top level. */
 export function routesSchema(
-  slackWebhook: z.ZodType<{ webhookSecret?: string; webhookSecretKmsKeyArn?: string }>,
+  slackDestination: z.ZodType<{
+    webhookSecret?: string;
+    webhookSecretKmsKeyArn?: string;
+    chatbot?: ChatbotChannelConfig;
+  }>,
 ) {
   const routeSchema = objectOf(
     {
@@ -91,7 +104,7 @@ export function routesSchema(
           error: isNot('a list of e-mail addresses', '"emails": ["payments-oncall@example.com"]'),
         })
         .optional(),
-      slack: slackWebhook.optional(),
+      slack: slackDestination.optional(),
     },
     'an object',
     ROUTE_EXAMPLE,
@@ -102,8 +115,10 @@ export function routesSchema(
     .superRefine((routes, ctx) => {
       const names = routes.map((route) => route.name);
       routes.forEach((route, index) => {
-        const slack = route.slack?.webhookSecret !== undefined;
-        const destinations = (route.emails?.length ?? 0) + (slack ? 1 : 0);
+        const webhook = route.slack?.webhookSecret !== undefined;
+        const chatbot = route.slack?.chatbot !== undefined;
+        const destinations = (route.emails?.length ?? 0) + (webhook ? 1 : 0) + (chatbot ? 1 : 0);
+        const slack = webhook || chatbot;
         for (const problem of routeProblemsAt({ ...route, destinations, slack }, index, names)) {
           ctx.addIssue({
             code: 'custom',
@@ -122,6 +137,7 @@ export function routesSchema(
         ...(route.slack?.webhookSecretKmsKeyArn
           ? { slackWebhookSecretKmsKeyArn: route.slack.webhookSecretKmsKeyArn }
           : {}),
+        ...(route.slack?.chatbot ? { chatbot: route.slack.chatbot } : {}),
       })),
     );
 }

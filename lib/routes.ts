@@ -3,11 +3,17 @@
  * AWS Chatbot channels) by the SNS message attributes every message carries. Each route becomes SNS
  * subscriptions with a filter policy on those attributes (MessageAttributes scope): SNS does the
  * routing, no code of ours decides where a message goes.
+ *
+ * An AWS Chatbot channel subscribes a topic as a whole (its subscription takes no filter policy) and
+ * SNS cannot subscribe a topic to a topic, so a route's channel gets a topic of its own, fed by a
+ * relay function (lambda/chatbot-relay.ts) subscribed with the route's filter policy: the relay
+ * publishes what SNS gives it again, and may publish to that topic only.
  */
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ROUTING_ATTRIBUTES } from '../lambda/core/noise-policy.js';
+import type { ChatbotSlackChannel } from './apigw-403-monitor.js';
 
 /** The message attributes a route can match, each against a list of accepted values. */
 export const ROUTE_MATCH_KEYS = [
@@ -92,6 +98,12 @@ export interface AlertRoute {
    * @default - `slackWebhookSecret.encryptionKey`; none for a secret on the AWS managed key
    */
   readonly slackWebhookSecretKey?: kms.IKey;
+  /**
+   * An AWS Chatbot Slack channel of the route's own: it subscribes to a topic of the route's, which a
+   * relay function subscribed with the route's filter policy feeds.
+   * @default - none
+   */
+  readonly chatbotSlackChannel?: ChatbotSlackChannel;
 }
 
 export const ROUTE_NAME = /^[A-Za-z0-9-]{1,64}$/;
@@ -114,7 +126,10 @@ export function routeProblemsAt(
   if (first >= 0 && first < index)
     problems.push({ path: ['name'], message: `names routes[${first}] already` });
   if (route.destinations === 0)
-    problems.push({ path: [], message: 'has no destination: give emails and/or slack' });
+    problems.push({
+      path: [],
+      message: 'has no destination: give emails and/or slack (webhookSecret, chatbot)',
+    });
   for (const key of ROUTE_MATCH_KEYS) {
     if (route.match?.[key]?.length === 0)
       problems.push({ path: ['match', key], message: 'is an empty list, which nothing matches' });
@@ -123,7 +138,7 @@ export function routeProblemsAt(
   if (keys > MAX_FILTER_POLICY_KEYS) {
     problems.push({
       path: ['match'],
-      message: `makes a filter policy of ${keys} attributes, over the ${MAX_FILTER_POLICY_KEYS} SNS accepts${route.slack ? ' (a Slack destination adds apiId)' : ''}`,
+      message: `makes a filter policy of ${keys} attributes, over the ${MAX_FILTER_POLICY_KEYS} SNS accepts${route.slack ? ' (a Slack or Chatbot destination adds apiId)' : ''}`,
     });
   }
   const combinations = filterCombinations(route.match);
@@ -138,9 +153,14 @@ export function routeProblemsAt(
 
 /** `routeProblemsAt` for a construct prop, as one line each. */
 export function routeProblems(route: AlertRoute, index: number, all: readonly AlertRoute[]): string[] {
-  const destinations = (route.emails?.length ?? 0) + (route.slackWebhookSecret ? 1 : 0);
+  const destinations =
+    (route.emails?.length ?? 0) + (route.slackWebhookSecret ? 1 : 0) + (route.chatbotSlackChannel ? 1 : 0);
   return routeProblemsAt(
-    { ...route, destinations, slack: route.slackWebhookSecret !== undefined },
+    {
+      ...route,
+      destinations,
+      slack: route.slackWebhookSecret !== undefined || route.chatbotSlackChannel !== undefined,
+    },
     index,
     all.map((r) => r.name),
   ).map((problem) => `${['', ...problem.path].join('.').slice(1) || 'route'}: ${problem.message}`);

@@ -80,6 +80,13 @@ describe('the cdk.json example', () => {
             slack: { webhookSecret: 'pay/hook', webhookSecretKmsKeyArn: KEY_ARN },
           },
           { name: 'all-digests', match: { kind: 'digest' }, emails: ['d@example.com'] },
+          {
+            name: 'prod-chat',
+            match: { stage: 'prod' },
+            slack: {
+              chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF', configurationName: 'prod-chat' },
+            },
+          },
         ],
       }),
     );
@@ -98,6 +105,12 @@ describe('the cdk.json example', () => {
         slackWebhookSecretKmsKeyArn: KEY_ARN,
       },
       { name: 'all-digests', match: { kind: ['digest'] }, emails: ['d@example.com'] },
+      {
+        name: 'prod-chat',
+        match: { stage: ['prod'] },
+        emails: [],
+        chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF', configurationName: 'prod-chat' },
+      },
     ]);
     expect(result.config.apis[0]).toMatchObject({
       statusKey: 'httpStatus',
@@ -463,7 +476,7 @@ const BAD: [string, unknown, string, string][] = [
   [
     'route without a destination',
     { ...withApi({}), routes: [{ name: 'payments' }] },
-    'apigw403.routes[0]: has no destination: give emails and/or slack',
+    'apigw403.routes[0]: has no destination: give emails and/or slack (webhookSecret, chatbot)',
     'Example: {"name": "payments-oncall"',
   ],
   [
@@ -545,16 +558,22 @@ const BAD: [string, unknown, string, string][] = [
         },
       ],
     },
-    'apigw403.routes[0].match: makes a filter policy of 6 attributes, over the 5 SNS accepts (a Slack destination adds apiId)',
+    'apigw403.routes[0].match: makes a filter policy of 6 attributes, over the 5 SNS accepts (a Slack or Chatbot destination adds apiId)',
     'Example: {"name"',
   ],
   [
-    'route Slack with a chatbot key',
+    'route Chatbot channel without its channel id',
     {
       ...withApi({}),
       routes: [{ name: 'pay', slack: { webhookSecret: 'hook', chatbot: { workspaceId: 'T1' } } }],
     },
-    'apigw403.routes[0].slack.chatbot: is not a known key (known: webhookSecret, webhookSecretKmsKeyArn)',
+    'apigw403.routes[0].slack.chatbot.channelId: a missing value is not a Slack channel id',
+    'Example: "channelId": "C0123ABCDEF"',
+  ],
+  [
+    'route Slack with neither a webhook nor a channel',
+    { ...withApi({}), routes: [{ name: 'pay', emails: ['p@example.com'], slack: {} }] },
+    'apigw403.routes[0].slack: sets neither webhookSecret nor chatbot',
     'Example: "slack"',
   ],
   [

@@ -12,7 +12,7 @@ import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ACCOUNT_ENV, LOCAL_REGION } from '../../cli/peers/http-peer.js';
 import { receiveAll } from '../../cli/peers/sns-delivery.js';
-import { FORWARDER_ENV } from '../../lambda/core/monitor-contract.js';
+import { FORWARDER_ENV, MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
 import { Apigw403Monitor } from '../../lib/apigw-403-monitor.js';
 import { parseConfig } from '../../lib/config.js';
 import { Apigw403MonitorStack } from '../../lib/monitor-stack.js';
@@ -33,6 +33,11 @@ const CONTEXT = {
     { name: 'pages', match: { action: 'page' }, emails: ['pager@example.com'] },
     { name: 'digests', match: { kind: 'digest' }, emails: ['digests@example.com'] },
     { name: 'copy', emails: ['audit@example.com'] },
+    {
+      name: 'test-chat',
+      match: { stage: 'test' },
+      slack: { chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF' } },
+    },
   ],
 };
 
@@ -75,7 +80,44 @@ describe('the template', () => {
       'email pager@example.com': { action: ['page'] },
       'email digests@example.com': { kind: ['digest'] },
       'email audit@example.com': undefined,
+      [`lambda ${forwarderId('MonitorRoutetestchatChatbotRelayFunction')}`]: {
+        stage: ['test'],
+        apiId: [{ exists: true }],
+      },
     });
+  });
+
+  it('gives a Chatbot route a topic of its own, a relay that may publish there only, and the channel on it', () => {
+    const [topicId] =
+      ofType(json, 'AWS::SNS::Topic').find(([id]) => id.startsWith('MonitorRoutetestchatChatbotTopic')) ?? [];
+    const [alertTopicId] =
+      ofType(json, 'AWS::SNS::Topic').find(([id]) => id.startsWith('MonitorAlertTopic')) ?? [];
+    expect(topicId).toBeDefined();
+    // The channel subscribes the route's topic; the top-level channel (none here) would keep the alert topic.
+    const channels = ofType(json, 'AWS::Chatbot::SlackChannelConfiguration');
+    expect(channels.map(([, channel]) => channel.Properties.SnsTopicArns)).toEqual([[{ Ref: topicId }]]);
+    expect(JSON.stringify(channels[0]?.[1].Properties.ConfigurationName)).toContain('-test-chat');
+    expect(channels[0]?.[1].Properties.GuardrailPolicies).toHaveLength(1);
+    // Nothing subscribes the route's topic but Chatbot (which subscribes itself): no filterless copy elsewhere.
+    expect(
+      ofType(json, 'AWS::SNS::Subscription').filter(([, sub]) => sub.Properties.TopicArn?.Ref === topicId),
+    ).toEqual([]);
+    // TLS only, like the alert topic.
+    const policies = ofType(json, 'AWS::SNS::TopicPolicy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties.Topics).includes(String(topicId)),
+    );
+    expect(JSON.stringify(policies)).toContain('aws:SecureTransport');
+    const relayId = forwarderId('MonitorRoutetestchatChatbotRelayFunction');
+    const relay = json.Resources[relayId];
+    expect(relay.Properties.Environment.Variables[MONITOR_ENV.topicArn]).toEqual({ Ref: topicId });
+    const statements = ofType(json, 'AWS::IAM::Policy')
+      .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes('RoutetestchatChatbotRelay'))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Json[]);
+    // Besides its own logs and the failure queue (every function's), the route's topic only.
+    expect(statements.filter((s) => s.Sid !== 'WriteOwnLogs' && s.Sid !== 'SendToFailureQueue')).toEqual([
+      { Sid: 'PublishToRouteTopic', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topicId } },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain(String(alertTopicId));
   });
 
   it("gives a route's forwarder its own secret only", () => {
@@ -107,7 +149,7 @@ describe('the construct', () => {
     expect(
       build({ routes: [{ name: 'a b' }, { name: 'x', emails: ['x@example.com'], match: { stage: [] } }] }),
     ).toThrow(
-      'M: routes[0]: name: must be 1 to 64 letters, digits or -; routes[0]: route: has no destination: give emails and/or slack; routes[1]: match.stage: is an empty list, which nothing matches',
+      'M: routes[0]: name: must be 1 to 64 letters, digits or -; routes[0]: route: has no destination: give emails and/or slack (webhookSecret, chatbot); routes[1]: match.stage: is an empty list, which nothing matches',
     );
   });
 
@@ -215,6 +257,7 @@ describe('delivery through the filter policies', () => {
       'email pager@example.com': ['prod-page-low'],
       'email digests@example.com': ['digest-prod'],
       'email audit@example.com': all,
+      [`lambda ${forwarderId('MonitorRoutetestchatChatbotRelayFunction')}`]: ['test-critical'],
     });
   });
 });

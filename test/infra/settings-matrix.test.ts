@@ -96,6 +96,28 @@ const SETTINGS: Record<string, Record<string, unknown>> = {
       { name: 'digests', match: { kind: 'digest' }, emails: ['digests@example.com'] },
     ],
   },
+  'routes to AWS Chatbot channels (one with a webhook too), on KMS': {
+    apis: [REST, HTTP],
+    ...EMAIL,
+    kmsEncryption: true,
+    routes: [
+      {
+        name: 'prod-chat',
+        match: { stage: 'prod', severity: ['critical', 'high'] },
+        slack: { chatbot: CHATBOT },
+      },
+      {
+        name: 'digest-chat',
+        match: { kind: 'digest' },
+        slack: { webhookSecret: WEBHOOK, chatbot: { ...CHATBOT, configurationName: 'apigw-403-digests' } },
+      },
+    ],
+  },
+  'a route to an AWS Chatbot channel, no KMS': {
+    apis: [REST],
+    ...EMAIL,
+    routes: [{ name: 'chat', slack: { chatbot: CHATBOT } }],
+  },
   'account-wide, no listed stage': { accountWide: {}, ...EMAIL },
   'account-wide with listed stages, exclusions and KMS': {
     accountWide: { refreshMinutes: 5, excludeApiIds: ['x1x2x3x4x5'] },
