@@ -21,6 +21,7 @@ import { runAccountsScenario } from './scenario/run-accounts.js';
 import { runDay } from './scenario/run-day.js';
 import { buildScenario, WATCHED_STAGES } from './scenario/scenario.js';
 import { digestTimes, firings } from './scenario/schedule.js';
+import { describeSlackBlocks } from './scenario/show.js';
 import { localDigest, REPLAY_TAIL_MS, runTimeline, type TimedDelivery } from './scenario/timeline.js';
 
 /**
@@ -313,11 +314,7 @@ function printSlack(local: LocalAws): void {
   const first = local.slack.messages[0];
   if (first) {
     print('\n---- First Slack message, block by block');
-    for (const block of first.blocks ?? []) {
-      const text =
-        block.text?.text ?? (block.elements ?? []).map((element) => JSON.stringify(element)).join(' ');
-      print(`  [${block.type}] ${text.replace(/\n/g, '\n      ')}`);
-    }
+    for (const line of describeSlackBlocks(first)) print(`  ${line.replace(/\n/g, '\n  ')}`);
   }
 }
 

@@ -6,9 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { Apigw403Monitor } from './apigw-403-monitor.js';
+import { Apigw403Monitor, type ChatbotSlackChannel } from './apigw-403-monitor.js';
 import { centralIngestOf } from './central-ingest.js';
-import type { MonitorConfig } from './config.js';
+import type { ChatbotConfig, MonitorConfig } from './config.js';
 
 export interface Apigw403MonitorStackProps extends StackProps {
   /** The configuration `parseConfig` returned. */
@@ -76,17 +76,7 @@ export class Apigw403MonitorStack extends Stack {
             ),
           }
         : {}),
-      ...(config.chatbot
-        ? {
-            chatbotSlackChannel: {
-              slackWorkspaceId: config.chatbot.workspaceId,
-              slackChannelId: config.chatbot.channelId,
-              ...(config.chatbot.configurationName
-                ? { configurationName: config.chatbot.configurationName }
-                : {}),
-            },
-          }
-        : {}),
+      ...(config.chatbot ? { chatbotSlackChannel: chatbotChannel(config.chatbot) } : {}),
       routes: config.routes.map((route) => ({
         name: route.name,
         ...(route.match ? { match: route.match } : {}),
@@ -103,17 +93,7 @@ export class Apigw403MonitorStack extends Stack {
               ),
             }
           : {}),
-        ...(route.chatbot
-          ? {
-              chatbotSlackChannel: {
-                slackWorkspaceId: route.chatbot.workspaceId,
-                slackChannelId: route.chatbot.channelId,
-                ...(route.chatbot.configurationName
-                  ? { configurationName: route.chatbot.configurationName }
-                  : {}),
-              },
-            }
-          : {}),
+        ...(route.chatbot ? { chatbotSlackChannel: chatbotChannel(route.chatbot) } : {}),
       })),
       noisePolicy: config.noisePolicy,
       categoryAlarms: config.alarms.map((alarm) => ({
@@ -140,4 +120,13 @@ export class Apigw403MonitorStack extends Stack {
       new CfnOutput(this, 'SlackForwarderFunctionName', { value: this.monitor.slackForwarder.functionName });
     }
   }
+}
+
+/** A Chatbot channel of the context (top level or a route's) as the construct takes it. */
+function chatbotChannel(chatbot: ChatbotConfig): ChatbotSlackChannel {
+  return {
+    slackWorkspaceId: chatbot.workspaceId,
+    slackChannelId: chatbot.channelId,
+    ...(chatbot.configurationName ? { configurationName: chatbot.configurationName } : {}),
+  };
 }

@@ -10,6 +10,7 @@ import {
   type NoisePolicyInput,
   noisePolicySchema,
 } from '../lambda/core/noise-policy.js';
+import type { ChatbotConfig } from './config.js';
 import { isNot, objectOf, says, text } from './config-schema.js';
 import { type ROUTE_MATCH_KEYS, type RouteMatch, routeProblemsAt } from './routes.js';
 
@@ -70,13 +71,6 @@ const matchSchema = objectOf(
   '"match": {"stage": ["prod"], "severity": ["critical", "high"]}',
 ).partial();
 
-/** An AWS Chatbot Slack channel as the context gives it. */
-export interface ChatbotChannelConfig {
-  readonly workspaceId: string;
-  readonly channelId: string;
-  readonly configurationName?: string;
-}
-
 export interface RouteConfig {
   readonly name: string;
   readonly match?: RouteMatch;
@@ -84,7 +78,7 @@ export interface RouteConfig {
   readonly slackWebhookSecret?: string;
   readonly slackWebhookSecretKmsKeyArn?: string;
   /** A channel of its own, fed through the route's topic (lib/routes.ts). */
-  readonly chatbot?: ChatbotChannelConfig;
+  readonly chatbot?: ChatbotConfig;
 }
 
 /** Builds the route schema from the `slack` destination schema lib/config.ts defines for the top level. */
@@ -92,7 +86,7 @@ export function routesSchema(
   slackDestination: z.ZodType<{
     webhookSecret?: string;
     webhookSecretKmsKeyArn?: string;
-    chatbot?: ChatbotChannelConfig;
+    chatbot?: ChatbotConfig;
   }>,
 ) {
   const routeSchema = objectOf(
