@@ -71,8 +71,10 @@ describe('zod in the functions (docs/benchmarks.md, "Bundle sizes")', () => {
   });
 
   it('only the functions that validate at run time carry zod at all', () => {
-    // The monitors and the digest read NOISE_POLICY; the forwarder checks every view it renders.
+    // The monitors and the digest read NOISE_POLICY; the forwarder and a route's Chatbot relay check
+    // every view they render.
     expect(FUNCTIONS.filter((name) => zodModules(name).length > 0).sort()).toEqual([
+      'chatbot-relay',
       'digest',
       'monitor',
       'monitor-kinesis',
@@ -85,6 +87,14 @@ describe('zod in the functions (docs/benchmarks.md, "Bundle sizes")', () => {
     expect(modules).toContain('lambda/core/render/alert-schema.ts');
     expect(modules).toContain('lambda/core/render/digest-schema.ts');
     expect(modules).not.toContain('lambda/core/noise-policy.ts');
+  });
+
+  it('a route’s Chatbot relay carries its view checks and the SNS client, not the noise policy’s schema', () => {
+    const modules = projectModules('chatbot-relay');
+    expect(modules).toContain('lambda/core/render/alert-schema.ts');
+    expect(modules).toContain('lambda/core/render/digest-schema.ts');
+    expect(modules).not.toContain('lambda/core/noise-policy.ts');
+    expect(sdkClients('chatbot-relay')).toEqual(['client-sns']);
   });
 
   it('the cold-start reference is bare: the SNS client and plain names, no zod', () => {
