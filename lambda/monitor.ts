@@ -101,6 +101,8 @@ export interface AlertOutcome {
   readonly messageId?: string;
   /** Writes of this group that other invocations' writes refused before this one's went through. */
   readonly conflicts?: number;
+  /** A resumed batch counted into a group too busy to tell whether its crashed attempt had (`mayRecount`). */
+  readonly mayRecount?: true;
   /** The group's source account (the central monitor's groups only). */
   readonly account?: string;
 }
@@ -409,6 +411,7 @@ export async function alertBatch(
           evidence,
           deps,
           budget.exhausted,
+          claim.kind === 'resume',
         );
         finished.add(index);
         return outcome;
@@ -435,8 +438,11 @@ export async function alertBatch(
     failed: failures.length,
     deferred: run.notStarted,
     conflicts: outcomes.reduce((sum, outcome) => sum + (outcome.conflicts ?? 0), 0),
+    mayRecount: outcomes.filter((outcome) => outcome.mayRecount).length,
     resumed: claim.kind === 'resume',
   };
+  // Counted rather than skipped (skipping would lose them when the crashed attempt had not): see planGroup.
+  if (counts.mayRecount > 0) log('warn', 'a resumed batch may have counted groups a second time', counts);
   if (failures.length === 0 && run.notStarted === 0) {
     if (!(await store.finishBatch(batchId, owner, now)))
       log('warn', 'the batch lease ran out before it was finished', counts);
@@ -529,6 +535,7 @@ async function handleGroup(
   evidence: EvidenceContext,
   deps: MonitorDeps,
   stop: () => boolean,
+  resumed: boolean,
 ): Promise<AlertOutcome> {
   const { store } = deps;
   const key = keyOf(group);
@@ -536,7 +543,7 @@ async function handleGroup(
   const base = outcomeBase(group);
   // `ignore`: the metric has counted them; no state, no digest line, no alert.
   if (settings.group.action === 'ignore') return { ...base, action: 'none', why: 'ignored' };
-  const input = { batchId, tally, sources: group.topSourceIps, now };
+  const input = { batchId, tally, sources: group.topSourceIps, now, resumed };
   const publish = async (alert: PendingAlert, resumed: boolean): Promise<AlertOutcome> => {
     const notes =
       tally.muted > 0
@@ -562,7 +569,10 @@ async function handleGroup(
     },
     stop,
   );
-  const raced = conflicts > 0 ? { conflicts } : {};
+  const raced = {
+    ...(conflicts > 0 ? { conflicts } : {}),
+    ...(decision.kind === 'write' && decision.mayRecount ? { mayRecount: true as const } : {}),
+  };
   if (decision.kind === 'resume') return { ...(await publish(decision.alert, true)), ...raced };
   if (decision.kind === 'applied') return { ...base, action: 'skip', why: 'already-applied', ...raced };
   if (decision.alert) return { ...(await publish(decision.alert, false)), ...raced };

@@ -27,6 +27,7 @@ import {
   isLive,
   LIFECYCLE_ITEM_PREFIX,
   type PendingAlert,
+  RECENT_BATCHES,
   type Resolution,
   type Ring,
   summariseForDigest,
@@ -128,6 +129,7 @@ const GROUP = {
   hourAlertsEnd: 'hourAlertsEnd',
   topSources: 'topSources',
   deploymentId: 'deploymentId',
+  recentBatches: 'recentBatches',
   lastBatch: 'lastBatch',
   lastBatchAt: 'lastBatchAt',
   pendingBatch: 'pendingBatch',
@@ -506,6 +508,25 @@ function ringOf(bytes: Uint8Array | undefined, end: number | undefined, size: nu
   return { end: end ?? 0, counts };
 }
 
+/** The newest RECENT_BATCHES tags, 4 bytes each, oldest first. */
+function tagBytes(tags: readonly number[]): Uint8Array {
+  const kept = tags.slice(-RECENT_BATCHES);
+  const bytes = new Uint8Array(kept.length * 4);
+  const view = new DataView(bytes.buffer);
+  kept.forEach((tag, index) => {
+    view.setUint32(index * 4, tag);
+  });
+  return bytes;
+}
+
+function tagsOf(bytes: Uint8Array | undefined): number[] {
+  if (!bytes) return [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = Math.min(RECENT_BATCHES, Math.floor(bytes.byteLength / 4));
+  const first = Math.floor(bytes.byteLength / 4) - count;
+  return Array.from({ length: count }, (_, index) => view.getUint32((first + index) * 4));
+}
+
 /** The group item's attributes (undefined: absent), besides its key. */
 function groupAttributes(key: GroupKey, state: GroupState): Record<string, AttributeValue | undefined> {
   const pending = state.pending;
@@ -532,6 +553,10 @@ function groupAttributes(key: GroupKey, state: GroupState): Record<string, Attri
     [GROUP.hourAlertsEnd]: number(state.hours.alerts.end),
     [GROUP.topSources]: { S: JSON.stringify(state.topSources.map((top) => [top.value, top.count])) },
     [GROUP.deploymentId]: state.deploymentId === undefined ? undefined : { S: state.deploymentId },
+    [GROUP.recentBatches]:
+      state.recentBatches && state.recentBatches.length > 0
+        ? { B: tagBytes(state.recentBatches) }
+        : undefined,
     [GROUP.lastBatch]: state.lastBatch === undefined ? undefined : { S: state.lastBatch },
     [GROUP.lastBatchAt]: optionalNumber(state.lastBatchAt),
     [GROUP.pendingBatch]: pending ? { S: pending.batchId } : undefined,
@@ -634,6 +659,7 @@ export function groupState(item: Record<string, AttributeValue>): GroupState {
   const lastAlertAt = n(GROUP.lastAlertAt);
   const deploymentId = item[GROUP.deploymentId]?.S;
   const lastBatch = item[GROUP.lastBatch]?.S;
+  const recentBatches = tagsOf(item[GROUP.recentBatches]?.B);
   const usual = n(GROUP.usual);
   const lastBatchAt = n(GROUP.lastBatchAt);
   // An item the cooldown-only monitor wrote has no lifecycle: its last alert is its last sight, so
@@ -661,6 +687,7 @@ export function groupState(item: Record<string, AttributeValue>): GroupState {
     ...(resolvedAt === undefined ? {} : { resolvedAt }),
     ...(lastAlertAt === undefined ? {} : { lastAlertAt }),
     ...(deploymentId === undefined ? {} : { deploymentId }),
+    ...(recentBatches.length === 0 ? {} : { recentBatches }),
     ...(lastBatch === undefined ? {} : { lastBatch }),
     ...(usual === undefined ? {} : { usual }),
     ...(lastBatchAt === undefined ? {} : { lastBatchAt }),

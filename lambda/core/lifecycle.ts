@@ -102,6 +102,11 @@ export interface GroupState {
   /** `$context.deploymentId` of the group's first 403 when it was last new. */
   readonly deploymentId?: string;
   readonly pending?: PendingAlert;
+  /**
+   * Tags (`batchTag`) of the last RECENT_BATCHES batches applied, oldest first: a resumed batch whose
+   * crashed attempt applied this group before others wrote it finds its tag here and is not counted twice.
+   */
+  readonly recentBatches?: readonly number[];
   /** The last batch applied, and when: its redelivery within the idempotency window is not counted twice. */
   readonly lastBatch?: string;
   readonly lastBatchAt?: number;
@@ -115,6 +120,24 @@ export interface GroupState {
 export const STATE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** How long a batch's claim is resumable: longer than Lambda's asynchronous retry window (6 h). */
 export const DEFAULT_IDEMPOTENCY_MS = 7 * 60 * 60 * 1000;
+
+/**
+ * How many writers' tags a group keeps. A crashed attempt's retry comes after its lease (the
+ * invocation's time + 30 s) and Lambda's asynchronous retry delays (1 min, then 2 min): about 4 min.
+ * 64 covers a group written every 4 s or less often over that gap, at 256 bytes of the item; a group
+ * hotter than that can count a crashed batch again (`GroupDecision.mayRecount`).
+ */
+export const RECENT_BATCHES = 64;
+
+/** A batch's 32-bit tag in `recentBatches` (FNV-1a of its id): short, and only ever compared on a resume. */
+export function batchTag(batchId: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < batchId.length; index += 1) {
+    hash ^= batchId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
 
 /** Every group item's key starts so (the digest and the sweep list them by it). */
 export const LIFECYCLE_ITEM_PREFIX = 'group#';
@@ -276,6 +299,11 @@ export interface GroupInput {
   readonly sources: readonly Top[];
   /** The monitor's clock: alert times and the TTL. */
   readonly now: number;
+  /**
+   * The batch resumes an attempt that died without recording its progress: it may have applied this
+   * group already, and is not counted again if the group's `recentBatches` holds its tag.
+   */
+  readonly resumed?: boolean;
 }
 
 export type GroupDecision =
@@ -290,6 +318,12 @@ export type GroupDecision =
       readonly alert?: PendingAlert;
       /** Why no alert: the lifecycle says nothing new, or it would but its action does not publish. */
       readonly why: 'new' | 'escalated' | 'ongoing' | 'muted' | 'realert-wait' | 'digest-only';
+      /**
+       * A resumed batch whose tag is not among the group's RECENT_BATCHES (all taken): its crashed
+       * attempt may have applied the group before they did, so its 403s may now count twice. Counting
+       * (at least once) rather than skipping (which would lose them when it had not).
+       */
+      readonly mayRecount?: true;
     };
 
 /** The thresholds of the window a batch lands in: its count, its group's usual, and the bar. */
@@ -400,6 +434,11 @@ export function planGroup(
   }
   if (live?.lastBatch === batchId && (live.lastBatchAt ?? 0) > now - idempotencyMs)
     return { kind: 'applied' };
+  const tag = batchTag(batchId);
+  const recent = live?.recentBatches ?? [];
+  if (input.resumed && recent.includes(tag)) return { kind: 'applied' };
+  const uncertain =
+    input.resumed === true && recent.length >= RECENT_BATCHES ? { mayRecount: true as const } : {};
   const base = live ?? emptyState(settings);
   const hours: HourRings = {
     counts: addMinutes(base.hours.counts, tally.minutes, HOUR_MS),
@@ -413,13 +452,14 @@ export function planGroup(
       base.hours.counts.end < hours.counts.end - HOUR_SLOTS ? [] : base.topSources,
       input.sources,
     ),
+    recentBatches: [...recent, tag].slice(-RECENT_BATCHES),
     lastBatch: batchId,
     lastBatchAt: now,
     version: (stored?.version ?? 0) + 1,
     expiresAt: ttlSeconds(now, STATE_RETENTION_MS),
   };
   if (tally.firstAt === undefined || tally.lastAt === undefined) {
-    return { kind: 'write', next: common, why: 'muted' };
+    return { kind: 'write', next: common, why: 'muted', ...uncertain };
   }
   const { firstAt, lastAt } = tally;
   const quietMs = settings.group.quietPeriodMinutes * 60_000;
@@ -470,6 +510,7 @@ export function planGroup(
       kind: 'write',
       next: dropUndefined({ ...counted, sinceAlert: base.sinceAlert + tally.count }),
       why,
+      ...uncertain,
     };
   }
   const alert: PendingAlert = {
@@ -495,6 +536,7 @@ export function planGroup(
     }),
     alert,
     why: lifecycle === 'new' ? 'new' : 'escalated',
+    ...uncertain,
   };
 }
 

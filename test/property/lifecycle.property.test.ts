@@ -6,6 +6,7 @@ import {
   type GroupState,
   HOUR_SLOTS,
   planGroup,
+  RECENT_BATCHES,
   settingsFor,
   TallyBuilder,
   TOP_SOURCES,
@@ -76,6 +77,7 @@ describe('group state stays bounded under any traffic', () => {
             for (const ring of [state.hours.muted, state.hours.alerts])
               expect(ring.counts).toHaveLength(DAY_SLOTS);
             expect(state.topSources.length).toBeLessThanOrEqual(TOP_SOURCES);
+            expect(state.recentBatches?.length).toBeLessThanOrEqual(Math.min(index + 1, RECENT_BATCHES));
             expect(itemSize(groupItem(KEY, state))).toBeLessThanOrEqual(MAX_ITEM_BYTES);
           });
         },
