@@ -217,7 +217,7 @@ async function main(options: Options): Promise<void> {
     );
     const digests = run.messages.filter((message) => message.kind === 'digest');
     print(
-      `  scheduled work on the same clock: ${run.sweeps} sweeps, ${run.digests} digest runs (${digestAt.map((at) => new Date(at).toISOString().slice(0, 16)).join(', ') || 'no digest schedule'}), ${digests.length} digests`,
+      `  scheduled work on the same clock: ${run.sweeps} sweeps, ${run.digests} digest runs (${digestAt.map((at) => new Date(at).toISOString().slice(0, 16)).join(', ') || (fire ? 'none within the replay' : 'no digest schedule')}), ${digests.length} digests`,
     );
     for (const digest of digests)
       print(`    ${digest.at.slice(0, 16)} digest ${safeText(digest.stage)}: ${digest.reason}`);

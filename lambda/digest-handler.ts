@@ -57,7 +57,9 @@ export interface DigestRun {
  */
 export async function runDigest(deps: DigestDeps, event: unknown = {}): Promise<DigestRun> {
   const now = deps.now();
-  const period = digestPeriod(event, now, deps.policy.digest.schedule);
+  const period = digestPeriod(event, now, deps.policy.digest);
+  // A run in the hour of the one before (a rate() under an hour) covers no hour: nothing to publish.
+  if (period.end <= period.start) return { period, digests: [] };
   const { summaries, truncated } = await deps.source.listDigestSummaries(period, deps.policy, now);
   const views = buildDigestViews(summaries, {
     region: deps.region,

@@ -33,12 +33,21 @@ export function flag(example: string) {
   return z.boolean({ error: isNot('true or false', example) });
 }
 
-/** A strict object: a key it does not know is reported by name, with the keys it does know. */
-export function objectOf<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string, example: string) {
+/**
+ * A strict object: a key it does not know is reported by name, with the keys it does know; `unlisted`
+ * keys (refused ones kept in the shape for their own message) are not offered as known.
+ */
+export function objectOf<Shape extends z.core.$ZodLooseShape>(
+  shape: Shape,
+  what: string,
+  example: string,
+  unlisted: readonly string[] = [],
+) {
+  const known = Object.keys(shape).filter((key) => !unlisted.includes(key));
   return z.strictObject(shape, {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? says(`is not a known key (known: ${Object.keys(shape).join(', ')})`, example)
+        ? says(`is not a known key (known: ${known.join(', ')})`, example)
         : isNot(what, example)(issue),
   });
 }

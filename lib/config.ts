@@ -473,6 +473,7 @@ const contextSchema = objectOf(
   },
   'an object',
   JSON.stringify(EXAMPLE_CONTEXT),
+  Object.keys(REMOVED_KEYS),
 )
   .superRefine((context, ctx) => {
     const accountWide = accountWideIssue(context);

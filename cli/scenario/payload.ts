@@ -9,12 +9,18 @@ export function subscriptionEvent(document: LogsDocument): { awslogs: { data: st
 
 /**
  * One delivery of the simulated clock: `document` as its subscription event, at `at`; by default
- * its latest event's timestamp (a document without events, which no reader yields, at the wall clock).
+ * its latest event's timestamp, which may be 0 or before (never the wall clock: a replay plays the
+ * same whenever it runs); a document without events, which no reader yields, at 0.
  */
 export function timedDelivery(
   label: string,
   document: LogsDocument,
-  at = document.logEvents.reduce((latest, event) => Math.max(latest, event.timestamp), 0) || Date.now(),
+  at = document.logEvents.length === 0
+    ? 0
+    : document.logEvents.reduce(
+        (latest, event) => Math.max(latest, event.timestamp),
+        Number.NEGATIVE_INFINITY,
+      ),
 ): TimedDelivery {
   return { label, at, event: subscriptionEvent(document) };
 }

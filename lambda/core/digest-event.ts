@@ -2,7 +2,8 @@
  * The digest schedule's input (EventBridge Scheduler → the digest function): written by the
  * construct, read by lambda/digest-handler.ts. Pure.
  */
-import { HOUR_MS } from './lifecycle.js';
+import { DAY_SLOTS, HOUR_MS } from './lifecycle.js';
+import { previousFiring } from './schedule-expression.js';
 
 export { HOUR_MS };
 
@@ -19,33 +20,37 @@ export const DIGEST_SERVICE_NAME = 'apigw-403-digest';
 export function isDigestEvent(event: unknown): boolean {
   return (event as { apigw403?: unknown } | null | undefined)?.apigw403 === DIGEST_EVENT.apigw403;
 }
-/** The state keeps two days of hourly counts: a digest covers at most the day before it. */
-export const MAX_DIGEST_PERIOD_MS = 24 * HOUR_MS;
-
-const UNIT_MS: Readonly<Record<string, number>> = { minute: 60_000, hour: HOUR_MS, day: 24 * HOUR_MS };
-
 /**
- * The length of time one digest covers: a `rate()` schedule's interval in whole hours (the state
- * counts hours), at least one and at most a day; a `cron()` schedule's day.
+ * The longest period a digest covers: since the previous run, at most the hours the state keeps of
+ * muted counts and alerts (lifecycle.ts DAY_SLOTS: a day, plus the hour a fall-back day adds). A
+ * schedule that fires less often than that covers the last of it.
  */
-export function digestPeriodMs(schedule: string): number {
-  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
-  if (!rate) return MAX_DIGEST_PERIOD_MS;
-  const ms = Number(rate[1]) * (UNIT_MS[rate[2] ?? 'day'] ?? MAX_DIGEST_PERIOD_MS);
-  return Math.min(MAX_DIGEST_PERIOD_MS, Math.max(HOUR_MS, Math.ceil(ms / HOUR_MS) * HOUR_MS));
-}
+export const MAX_DIGEST_PERIOD_MS = DAY_SLOTS * HOUR_MS;
 
 /**
- * The period a run covers: it ends at the hour of its scheduled time (so a retried run covers the
- * same hours), or of `now` when invoked by hand.
+ * The period a run covers: from the hour of the schedule's previous run to the hour of this one's
+ * scheduled time (so a retried run covers the same hours, and consecutive runs meet: every hour is in
+ * one digest, across DST and for a rate() that is no whole number of hours), or of `now` when invoked
+ * by hand (then as if scheduled at that hour). The previous run comes from the expression and time zone (previousFiring), no clock read.
+ * A run in the same hour as the one before covers nothing.
  */
 export function digestPeriod(
   event: unknown,
   now: number,
-  schedule: string,
+  digest: { readonly schedule: string; readonly timezone: string },
 ): { readonly start: number; readonly end: number } {
   const scheduled = (event as { scheduledTime?: unknown } | null | undefined)?.scheduledTime;
-  const at = typeof scheduled === 'string' ? Date.parse(scheduled) : Number.NaN;
-  const end = Math.floor((Number.isFinite(at) ? at : now) / HOUR_MS) * HOUR_MS;
-  return { start: end - digestPeriodMs(schedule), end };
+  const parsed = typeof scheduled === 'string' ? Date.parse(scheduled) : Number.NaN;
+  const end = hourOf(Number.isFinite(parsed) ? parsed : now);
+  const earliest = end - MAX_DIGEST_PERIOD_MS;
+  // By hand, the run counts as one at the hour: it covers the hours since the run before that.
+  const previous = previousFiring(
+    digest.schedule,
+    digest.timezone,
+    Number.isFinite(parsed) ? parsed : end,
+    earliest,
+  );
+  return { start: previous === undefined ? earliest : Math.max(earliest, hourOf(previous)), end };
 }
+
+const hourOf = (at: number) => Math.floor(at / HOUR_MS) * HOUR_MS;

@@ -614,7 +614,9 @@ export interface DigestPeriod {
 /**
  * One group's line in a digest of `period`: its 403s, muted 403s and alerts in the period (whole
  * hours), the same length of time before it, its top sources, and its lifecycle at the period's end.
- * A period longer than a day is cut to the day before its end (the hour rings hold a day, two for the 403s).
+ * A period is cut to DAY_SLOTS hours before its end (digest-event.ts MAX_DIGEST_PERIOD_MS): the 25 hours
+ * of a fall-back day fit the 403 ring; of the muted and alert rings, their oldest hour is gone once
+ * the hour in progress has counted.
  */
 export function summariseForDigest(
   key: GroupKey,
@@ -622,7 +624,7 @@ export function summariseForDigest(
   period: DigestPeriod,
   policy: NoisePolicy,
 ): DigestGroupSummary {
-  const length = Math.min(period.end - period.start, (DAY_SLOTS - 1) * HOUR_MS);
+  const length = Math.min(period.end - period.start, DAY_SLOTS * HOUR_MS);
   const start = period.end - length;
   const { counts, muted, alerts } = state.hours;
   const group = groupPolicy(policy, key);

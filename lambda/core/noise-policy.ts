@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import { CATEGORIES, type Category } from './categories.js';
 import type { Top } from './group.js';
 import { ACTIONS, type Action, type Lifecycle } from './noise-policy-names.js';
+import { scheduleProblem, timezoneProblem } from './schedule-expression.js';
 
 export {
   ACTIONS,
@@ -58,6 +59,13 @@ const category = z.enum(CATEGORIES, {
 const action = z.enum(ACTIONS, {
   error: (issue) => says(`${JSON.stringify(issue.input)} is not one of ${ACTIONS.join(', ')}`, '"digest"'),
 });
+/** A check whose message is the problem `problemOf` finds (the grammar's own words), with an example. */
+const refuseWith = (problemOf: (value: string) => string | undefined, example: string) =>
+  z.superRefine((value: string, context) => {
+    const problem = problemOf(value);
+    if (problem !== undefined)
+      context.addIssue({ code: 'custom', message: says(problem, example), input: value });
+  });
 const escalationMinCount = says('escalationMinCount must be a whole number from 1', '20');
 
 /** The settings a category or an override may change; every key optional. */
@@ -156,16 +164,15 @@ export const noisePolicySchema = z.strictObject({
   overrides: z.optional(z.array(overrideSchema).check(z.maxLength(100))),
   mute: z.optional(z.array(muteSchema).check(z.maxLength(100))),
   digestSchedule: z.optional(
-    z.string().check(
-      z.regex(/^(cron|rate)\(.+\)$/, {
-        error: says(
-          'digestSchedule must be an EventBridge Scheduler cron() or rate() expression',
-          '"cron(0 8 * * ? *)"',
-        ),
-      }),
-    ),
+    z
+      .string({ error: says('digestSchedule must be a string', '"cron(0 8 * * ? *)"') })
+      .check(refuseWith(scheduleProblem, '"cron(0 8 * * ? *)"')),
   ),
-  digestTimezone: z.optional(z.string().check(z.minLength(1))),
+  digestTimezone: z.optional(
+    z
+      .string({ error: says('digestTimezone must be a string', '"Europe/Paris"') })
+      .check(refuseWith(timezoneProblem, '"Europe/Paris"')),
+  ),
   /** `false` deploys no digest schedule (the `digest` action then only counts). */
   digest: z.optional(z.boolean()),
 });

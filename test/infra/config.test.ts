@@ -464,8 +464,20 @@ const BAD: [string, unknown, string, string][] = [
   [
     'digest schedule',
     { ...withApi({}), noisePolicy: { digestSchedule: '0 8 * * *' } },
-    'apigw403.noisePolicy.digestSchedule: digestSchedule must be an EventBridge Scheduler cron() or rate() expression',
+    'apigw403.noisePolicy.digestSchedule: 0 8 * * *: not an EventBridge Scheduler cron(minutes hours day-of-month month day-of-week year) or rate(value unit) expression',
     'Example: "cron(0 8 * * ? *)"',
+  ],
+  [
+    'digest schedule with both day fields',
+    { ...withApi({}), noisePolicy: { digestSchedule: 'cron(0 8 * * * *)' } },
+    'apigw403.noisePolicy.digestSchedule: cron(0 8 * * * *): day-of-month and day-of-week cannot both be given',
+    'Example: "cron(0 8 * * ? *)"',
+  ],
+  [
+    'digest time zone',
+    { ...withApi({}), noisePolicy: { digestTimezone: 'Mars/Olympus' } },
+    'apigw403.noisePolicy.digestTimezone: "Mars/Olympus" is not an IANA time zone',
+    'Example: "Europe/Paris"',
   ],
   [
     'routes not a list',

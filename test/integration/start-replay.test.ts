@@ -99,3 +99,55 @@ describe('npm start --input on the simulated clock', () => {
     });
   });
 });
+
+describe('npm start --input with a digest time zone that changes clocks', () => {
+  it("counts the 403s of the hour before the fall-back day's run in that run's digest", async () => {
+    // Europe/Paris 08:00 is 06:00Z on Saturday 2026-10-24 and 07:00Z on Sunday: the 06:30Z 403s come
+    // after Saturday's run and before Sunday's, whose period starts at Saturday's run (25 hours).
+    const at = Date.parse('2026-10-24T06:30:00Z');
+    await writeFile(
+      file('dst.json'),
+      JSON.stringify(
+        subscriptionEvent(
+          logsDocument(
+            `/aws/apigateway/${API}/prod`,
+            [0, 1, 2].map((index) => ({
+              timestamp: at + index,
+              message: wafAccessLine(API, 'prod', `5e1c0a2b-8888-4000-8000-00000000000${index}`),
+            })),
+          ),
+        ),
+      ),
+    );
+    await writeFile(
+      file('paris.json'),
+      JSON.stringify({
+        alertEmails: ['ops@example.com'],
+        apis: [{ restApiId: API, stage: 'prod', accessLogGroup: `/aws/apigateway/${API}/prod` }],
+        noisePolicy: { digestTimezone: 'Europe/Paris' },
+      }),
+    );
+    await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'cli/start.ts',
+        '--input',
+        file('dst.json'),
+        '--config',
+        file('paris.json'),
+        '--report',
+        file('dst-report.json'),
+      ],
+      { timeout: 60_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+    );
+    const report = JSON.parse(await readFile(file('dst-report.json'), 'utf8')) as {
+      messages: PublishedMessage[];
+    };
+    const digests = report.messages.filter((message) => message.kind === 'digest');
+    expect(digests).toMatchObject([
+      { at: '2026-10-25T07:00:00.000Z', reason: '3 403s in 1 group, 0 muted', groups: [{ count: 3 }] },
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DIGEST_EVENT, digestPeriod, digestPeriodMs, HOUR_MS } from '../../lambda/core/digest-event.js';
+import { DIGEST_EVENT, digestPeriod, HOUR_MS } from '../../lambda/core/digest-event.js';
 import type { DigestGroupSummary } from '../../lambda/core/noise-policy.js';
 import { renderDigestPublish, renderDigestSlack } from '../../lambda/core/render/digest.js';
 import { parseDigestView } from '../../lambda/core/render/digest-schema.js';
@@ -144,24 +144,36 @@ describe('trend', () => {
 });
 
 describe('the digest period', () => {
+  const utc = (schedule: string) => ({ schedule, timezone: 'UTC' });
+  const run = (scheduledTime: string) => ({ ...DIGEST_EVENT, scheduledTime });
+  const hours = (period: { start: number; end: number }) => (period.end - period.start) / HOUR_MS;
   it.each([
-    ['cron(0 8 * * ? *)', 24 * HOUR_MS],
-    ['cron(0 7 ? * MON-FRI *)', 24 * HOUR_MS],
-    ['rate(1 day)', 24 * HOUR_MS],
-    ['rate(2 days)', 24 * HOUR_MS],
-    ['rate(6 hours)', 6 * HOUR_MS],
-    ['rate(90 minutes)', 2 * HOUR_MS],
-    ['rate(5 minutes)', HOUR_MS],
-  ])('%s covers %i ms', (schedule, ms) => {
-    expect(digestPeriodMs(schedule)).toBe(ms);
+    ['cron(0 8 * * ? *)', 'UTC', '2026-12-01T08:00:00Z', 24],
+    // Monday: the Friday run is 72 h back, past what the state keeps.
+    ['cron(0 7 ? * MON-FRI *)', 'UTC', '2026-11-30T07:00:00Z', 25],
+    ['cron(0 7 ? * MON-FRI *)', 'UTC', '2026-12-01T07:00:00Z', 24],
+    ['rate(1 day)', 'UTC', '2026-12-01T08:00:00Z', 24],
+    ['rate(2 days)', 'UTC', '2026-12-01T08:00:00Z', 25],
+    ['rate(6 hours)', 'UTC', '2026-12-01T08:00:00Z', 6],
+    // The previous run was 06:30, in the hour from 06:00.
+    ['rate(90 minutes)', 'UTC', '2026-12-01T08:00:00Z', 2],
+    ['rate(90 minutes)', 'UTC', '2026-12-01T09:30:00Z', 1],
+    ['rate(5 minutes)', 'UTC', '2026-12-01T08:00:00Z', 1],
+    ['rate(5 minutes)', 'UTC', '2026-12-01T08:05:00Z', 0],
+    // Paris 08:00 is 06:00Z in summer time, 07:00Z in winter: the fall-back day has 25 hours, spring's 23.
+    ['cron(0 8 * * ? *)', 'Europe/Paris', '2026-10-25T07:00:00Z', 25],
+    ['cron(0 8 * * ? *)', 'Europe/Paris', '2026-03-29T06:00:00Z', 23],
+  ])('%s in %s at %s covers %i hours since the run before', (schedule, timezone, at, expected) => {
+    const period = digestPeriod(run(at), 0, { schedule, timezone });
+    expect(period.end).toBe(Math.floor(Date.parse(at) / HOUR_MS) * HOUR_MS);
+    expect(hours(period)).toBe(expected);
   });
 
   it("ends at the hour of Scheduler's scheduled time, the same on a retry; else at the hour of now", () => {
-    const event = { ...DIGEST_EVENT, scheduledTime: '2026-12-01T08:00:00Z' };
     const late = END + 17 * 60_000;
-    expect(digestPeriod(event, late, 'cron(0 8 * * ? *)')).toEqual(PERIOD);
-    expect(digestPeriod({}, late, 'cron(0 8 * * ? *)')).toEqual(PERIOD);
-    expect(digestPeriod({ scheduledTime: 'not a time' }, late, 'rate(6 hours)')).toEqual({
+    expect(digestPeriod(run('2026-12-01T08:00:00Z'), late, utc('cron(0 8 * * ? *)'))).toEqual(PERIOD);
+    expect(digestPeriod({}, late, utc('cron(0 8 * * ? *)'))).toEqual(PERIOD);
+    expect(digestPeriod({ scheduledTime: 'not a time' }, late, utc('rate(6 hours)'))).toEqual({
       start: END - 6 * HOUR_MS,
       end: END,
     });

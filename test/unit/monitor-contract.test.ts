@@ -94,7 +94,8 @@ describe('the monitor environment, written and read through one contract', () =>
   it.each([
     ['{"windowMinutez":5}', 'Unrecognized key: "windowMinutez"'],
     ['{"mute":[{"userAgentContains":"zgrab","reason":5}]}', 'mute.0.reason: Invalid input: expected string'],
-    ['{"digestTimezone":""}', 'digestTimezone: Too small: expected string to have >=1 characters'],
+    ['{"digest":"yes"}', 'digest: Invalid input: expected boolean, received string'],
+    ['{"digestTimezone":""}', 'digestTimezone: "" is not an IANA time zone. Example: "Europe/Paris"'],
     ['{"overrides":[{"realertMinutes":5}]}', 'overrides.0: Unrecognized key: "realertMinutes"'],
     ['{"windowMinutes":0}', 'windowMinutes: windowMinutes must be at least 1. Example: 5'],
   ])('says what is wrong in the noise policy %s', (raw, what) => {

@@ -60,7 +60,11 @@ describe('the schedule firings of the simulated clock', () => {
   it.each([
     ['cron(0 8 L * ? *)', 'UTC', /L, W and # fields are not simulated/],
     ['cron(0 8 ? * 2#1 *)', 'UTC', /L, W and # fields are not simulated/],
-    ['cron(0 8 * * ?)', 'UTC', /not a cron\(minutes hours day-of-month month day-of-week year\)/],
+    [
+      'cron(0 8 * * ?)',
+      'UTC',
+      /not an EventBridge Scheduler cron\(minutes hours day-of-month month day-of-week year\)/,
+    ],
     ['cron(0 25 * * ? *)', 'UTC', /"25" is not a value from 0 to 23/],
     ['cron(0 8 * FOO ? *)', 'UTC', /"FOO" is not a value from 1 to 12/],
     ['cron(0 8 * * ? *)', 'Mars/Olympus', /"Mars\/Olympus" is not an IANA time zone/],
