@@ -101,7 +101,7 @@ function digestFiringsOf(noisePolicy: string | undefined, config: string | undef
     return firings(parsed.policy.digest.schedule, parsed.policy.digest.timezone);
   } catch (error) {
     if (!(error instanceof ScheduleError)) throw error;
-    throw new InputUsageError(`--config ${config}: noisePolicy.${error.setting}: ${error.message}`);
+    throw new InputUsageError(`--config ${config}: noisePolicy.${error.setting} ${error.message}`);
   }
 }
 

@@ -37,6 +37,20 @@ const payload = (minute: number, count: number) =>
     ),
   );
 
+/** `npm start -- --input FILES --config CONFIG --report R`, and R's messages. */
+async function replay(
+  inputs: readonly string[],
+  config: string,
+  name: string,
+): Promise<{ messages: PublishedMessage[] }> {
+  await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'cli/start.ts', '--input', ...inputs, '--config', config, '--report', file(name)],
+    { timeout: 60_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  );
+  return JSON.parse(await readFile(file(name), 'utf8')) as { messages: PublishedMessage[] };
+}
+
 describe('npm start --input on the simulated clock', () => {
   it('replays in event order, runs the sweep on the same clock, and reports every message with its time', async () => {
     // Given in the wrong order: the escalation's file first, the quiet start second.
@@ -54,25 +68,7 @@ describe('npm start --input on the simulated clock', () => {
         },
       }),
     );
-    await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'cli/start.ts',
-        '--input',
-        file('later.json'),
-        file('earlier.json'),
-        '--config',
-        file('cdk.json'),
-        '--report',
-        file('report.json'),
-      ],
-      { timeout: 60_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-    );
-    const report = JSON.parse(await readFile(file('report.json'), 'utf8')) as {
-      messages: PublishedMessage[];
-    };
+    const report = await replay([file('later.json'), file('earlier.json')], file('cdk.json'), 'report.json');
     expect(report.messages.map((message) => [message.at, message.lifecycle])).toEqual([
       ['2026-11-30T10:00:00.002Z', 'new'],
       ['2026-11-30T11:10:00.149Z', 'escalated'],
@@ -127,24 +123,7 @@ describe('npm start --input with a digest time zone that changes clocks', () => 
         noisePolicy: { digestTimezone: 'Europe/Paris' },
       }),
     );
-    await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'cli/start.ts',
-        '--input',
-        file('dst.json'),
-        '--config',
-        file('paris.json'),
-        '--report',
-        file('dst-report.json'),
-      ],
-      { timeout: 60_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-    );
-    const report = JSON.parse(await readFile(file('dst-report.json'), 'utf8')) as {
-      messages: PublishedMessage[];
-    };
+    const report = await replay([file('dst.json')], file('paris.json'), 'dst-report.json');
     const digests = report.messages.filter((message) => message.kind === 'digest');
     expect(digests).toMatchObject([
       { at: '2026-10-25T07:00:00.000Z', reason: '3 403s in 1 group, 0 muted', groups: [{ count: 3 }] },
