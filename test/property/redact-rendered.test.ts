@@ -86,7 +86,8 @@ describe('a batch whose callers send hostile headers', () => {
     const benign = document(false);
     let bestHostile = Number.POSITIVE_INFINITY;
     let bestBenign = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < 3; round += 1) {
+    // A pass is about a millisecond: one GC pause or preemption can triple one, so the best of many counts.
+    for (let round = 0; round < 15; round += 1) {
       let start = performance.now();
       classifyIntoGroups([hostile]);
       bestHostile = Math.min(bestHostile, performance.now() - start);
