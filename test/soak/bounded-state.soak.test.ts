@@ -28,7 +28,7 @@ import type { SoakAssignment, SoakRequest, SoakShare, SoakWorkerResult } from '.
 
 /**
  * State that stays bounded (issue 8), at volume: 100,000 batches of one group through the real
- * handler, and one batch of 10,000 groups. `npm run test:soak`, not in `.ci/run`: 100,000 batches take
+ * handler, and one batch of 10,000 groups. `npm run test:soak`, run by `.ci/run` after `npm test`: 100,000 batches take
  * about 13 minutes on 2 cores (docs/pipeline.md, "Measured").
  * dynalite runs in a process of its own, and the handlers in PROCESSES processes of INSTANCES Lambda
  * instances each (bounded-state.worker.ts). The batches wait in one queue here, and each goes to the
@@ -264,9 +264,13 @@ describe('state that stays bounded, at volume', () => {
     // No item grows: one item per batch (the batch records, TTL 7 h) and the group's.
     expect(largest.items).toBe(BATCHES + 1);
     // The old cooldown item passed DynamoDB's 400 KB after about 8,000 such batches.
-    expect(largest.size).toBeLessThan(1_100);
+    // The group item is fixed scalars and fixed rings, its last 64 writers' tags included (1,262 bytes
+    // measured); the batch records are smaller.
+    expect(largest.size).toBeLessThan(1_300);
     expect(groupSizes).toHaveLength(BATCHES / 10_000);
-    expect(Math.max(...groupSizes) - Math.min(...groupSizes)).toBeLessThan(32);
+    // The first sample is taken before the writers' ring has filled (64 batches); from then on it stays.
+    const filled = groupSizes.slice(1);
+    expect(Math.max(...filled) - Math.min(...filled)).toBeLessThan(32);
   }, 3_600_000);
 
   it('a batch of 10,000 groups: every group alerted, with at most 16 requests in flight per service', async () => {
