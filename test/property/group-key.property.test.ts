@@ -9,7 +9,7 @@ import { batchIdOf } from '../../lambda/core/alerts.js';
 import { CATEGORIES } from '../../lambda/core/categories.js';
 import { API_ID_PATTERN, isGatewayStage, STAGE_NAME_PATTERN } from '../../lambda/core/gateway-ids.js';
 import { type GroupKey, groupItemKey } from '../../lambda/core/lifecycle.js';
-import { threadIdOf } from '../../lambda/core/render/alert-view.js';
+import { digestThreadIdOf, threadIdOf } from '../../lambda/core/render/alert-view.js';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -66,6 +66,16 @@ describe('groupItemKey', () => {
   ])('keeps apart %s', (_label, a, b) => {
     expect(groupItemKey(a)).not.toBe(groupItemKey(b));
     expect(threadIdOf(a)).not.toBe(threadIdOf(b));
+  });
+
+  it("gives a stage's digests one thread per account, named by a hash, apart from its alerts' threads", () => {
+    const stage = { apiId: 'v1c2t3i4m5', stage: 'prod' };
+    expect(digestThreadIdOf(stage)).toBe(digestThreadIdOf({ ...stage }));
+    expect(digestThreadIdOf(stage)).toMatch(/^apigw403-digest-[0-9a-f]{32}$/);
+    expect(digestThreadIdOf({ ...stage, account: A })).not.toBe(digestThreadIdOf({ ...stage, account: B }));
+    expect(digestThreadIdOf({ ...stage, account: A })).not.toBe(digestThreadIdOf(stage));
+    expect(digestThreadIdOf(stage)).not.toBe(digestThreadIdOf({ apiId: 'v1c2t3i4m5', stage: 'test' }));
+    expect(digestThreadIdOf(stage)).not.toBe(threadIdOf({ ...stage, category: 'WAF_FILTERED' }));
   });
 
   it('never gives two groups one key (ids drawn from #, % and the digits of %23)', () => {

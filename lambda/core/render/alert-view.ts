@@ -167,19 +167,27 @@ function linkableIds(ids: readonly string[]): string[] {
 }
 
 /**
- * Chatbot threads notifications with the same `threadId`: one thread per group. The API id and stage
- * come from logs, so they enter only through a digest: the id is the same for the same group, and no
- * caller-chosen text reaches it. A group scoped to a source account has its own thread.
+ * Chatbot threads notifications with the same `threadId`. The API id and stage come from logs, so they
+ * enter only through a digest: the id is the same for the same parts, and no caller-chosen text
+ * reaches it. A group scoped to a source account has its own thread.
  */
+function hashedThreadId(label: string, account: string | undefined, parts: readonly string[]): string {
+  const scoped = account === undefined ? parts : [account, ...parts];
+  const digest = createHash('sha256').update(scoped.join('\u0000')).digest('hex');
+  return `apigw403-${label}-${digest.slice(0, 32)}`;
+}
+
+/** One thread per alert group. */
 export function threadIdOf(key: {
   account?: string;
   apiId: string;
   stage: string;
   category: Category;
 }): string {
-  const scope = key.account === undefined ? '' : `${key.account}\u0000`;
-  const digest = createHash('sha256')
-    .update(`${scope}${key.apiId}\u0000${key.stage}\u0000${key.category}`)
-    .digest('hex');
-  return `apigw403-${key.category}-${digest.slice(0, 32)}`;
+  return hashedThreadId(key.category, key.account, [key.apiId, key.stage, key.category]);
+}
+
+/** One thread per stage's digests (and per source account). */
+export function digestThreadIdOf(key: { account?: string; apiId: string; stage: string }): string {
+  return hashedThreadId('digest', key.account, [key.apiId, key.stage]);
 }

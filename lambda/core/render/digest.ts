@@ -1,4 +1,5 @@
 import { ROUTING_ATTRIBUTES } from '../noise-policy-names.js';
+import { digestThreadIdOf } from './alert-view.js';
 import type { ChatbotNotification } from './chatbot.js';
 import type { DigestLine, DigestView } from './digest-view.js';
 import { trend } from './digest-view.js';
@@ -113,7 +114,7 @@ export function renderDigestChatbot(view: DigestView): ChatbotNotification {
       keywords: ['digest', view.apiId, view.stage],
     },
     metadata: {
-      threadId: `apigw403-digest-${view.apiId}-${view.stage}`.slice(0, 200),
+      threadId: digestThreadIdOf(view),
       summary: `403 digest: ${view.total} × 403 on ${where(view)}`,
       eventType: 'Apigw403Digest',
       relatedResources: [`API Gateway API ${view.apiId}, stage ${view.stage} (${view.region})`],
