@@ -3,7 +3,9 @@
  * region, found by the discovery function (lib/account-wide.ts), besides the listed `apis[]`. Pure,
  * like lib/config.ts, which merges this schema into its own.
  */
+
 import { z } from 'zod';
+import { API_ID_PATTERN as API_ID } from '../lambda/core/gateway-ids.js';
 import { isNot, objectOf, says, text, wholeNumber } from './config-schema.js';
 
 /** Minutes between two scheduled sweeps; stage changes (CloudTrail through EventBridge) trigger one at once. */
@@ -11,7 +13,6 @@ export const DEFAULT_DISCOVERY_REFRESH_MINUTES = 15;
 /** API ids `excludeApiIds` may list. */
 export const MAX_EXCLUDED_API_IDS = 100;
 
-const API_ID = /^[a-z0-9]{10}$/;
 export const ACCOUNT_WIDE_EXAMPLE = '"accountWide": {"refreshMinutes": 15, "excludeApiIds": ["a1b2c3d4e5"]}';
 
 export const accountWideSchema = objectOf(

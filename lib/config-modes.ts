@@ -8,7 +8,9 @@
  * - `source`: a small stack in each source account (deployable with StackSets) that subscribes its API
  *   Gateway log groups, or its account-level subscription filter policy, to the central destination.
  */
+
 import { z } from 'zod';
+import { API_ID_PATTERN as API_ID, STAGE_NAME_PATTERN as STAGE } from '../lambda/core/gateway-ids.js';
 import { flag, isNot, objectOf, says, text, wholeNumber } from './config-schema.js';
 
 export const DEPLOYMENT_MODES = ['stages', 'central', 'source'] as const;
@@ -26,8 +28,6 @@ const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 const DESTINATION_NAME = /^[^:*]{1,512}$/;
 const DESTINATION_ARN = /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:destination:[^:*]{1,512}$/;
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
-const API_ID = /^[a-z0-9]{10}$/;
-const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
 
 const CENTRAL_EXAMPLE = '"central": {"sourceAccounts": ["111111111111", "222222222222"]}';
 const SOURCE_EXAMPLE =

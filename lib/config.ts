@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CATEGORIES, type Category, CLIENT_ONLY_CATEGORIES, isCategory } from '../lambda/core/categories.js';
+import { API_ID_PATTERN as API_ID, STAGE_NAME_PATTERN } from '../lambda/core/gateway-ids.js';
 import type { NoisePolicyInput } from '../lambda/core/noise-policy.js';
 import { type AccountWideConfig, accountWideIssue, accountWideSchema } from './account-wide-config.js';
 import {
@@ -112,9 +113,8 @@ export const EXAMPLE_CONTEXT = {
   slack: { webhookSecret: 'apigw-403-monitor/slack-webhook' },
 };
 
-const API_ID = /^[a-z0-9]{10}$/;
 /** A stage name, or `$default` (an HTTP API's default stage; refused on a REST API below). */
-const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
+const STAGE = STAGE_NAME_PATTERN;
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const EMAIL = /^[^@\s"<>]+@[^@\s"<>]+\.[A-Za-z]{2,}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;

@@ -2,8 +2,10 @@
  * The `routes` and `noisePolicy` keys of the `apigw403` context, as zod schemas lib/config.ts merges
  * into its own. Pure, like lib/config.ts.
  */
+
 import { z } from 'zod';
 import { CATEGORIES } from '../lambda/core/categories.js';
+import { API_ID_PATTERN as API_ID, STAGE_NAME_PATTERN as STAGE } from '../lambda/core/gateway-ids.js';
 import {
   ACTIONS,
   MESSAGE_KINDS,
@@ -14,8 +16,6 @@ import type { ChatbotConfig } from './config.js';
 import { isNot, objectOf, says, text } from './config-schema.js';
 import { type ROUTE_MATCH_KEYS, type RouteMatch, routeProblemsAt } from './routes.js';
 
-const API_ID = /^[a-z0-9]{10}$/;
-const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const EMAIL = /^[^@\s"<>]+@[^@\s"<>]+\.[A-Za-z]{2,}$/;
 const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
