@@ -4,7 +4,12 @@ import { dynamoClient, snsClient } from './adapters/clients.js';
 import { type MonitorConfig, monitorConfig } from './adapters/env-config.js';
 import { publishAlert } from './adapters/sns-publisher.js';
 import { StateStore } from './adapters/state-store.js';
-import { DIGEST_SERVICE_NAME, digestPeriod, isDigestEvent } from './core/digest-event.js';
+import {
+  DIGEST_SERVICE_NAME,
+  digestPeriod,
+  isDigestEvent,
+  refusesScheduledTime,
+} from './core/digest-event.js';
 import { SERVICE_NAME_ENV } from './core/monitor-contract.js';
 import type { DigestGroupSummary, NoisePolicy } from './core/noise-policy.js';
 import { renderDigestPublish } from './core/render/digest.js';
@@ -58,6 +63,9 @@ export interface DigestRun {
 export async function runDigest(deps: DigestDeps, event: unknown = {}): Promise<DigestRun> {
   const now = deps.now();
   const period = digestPeriod(event, now, deps.policy.digest);
+  // Scheduler writes a `scheduledTime` a view can state; any other (a hand-made event) is counted.
+  if (refusesScheduledTime(event))
+    deps.log?.('ignored a scheduledTime a digest cannot state', { refusedScheduledTime: 1 });
   // A run in the hour of the one before (a rate() under an hour) covers no hour: nothing to publish.
   if (period.end <= period.start) return { period, digests: [] };
   const { summaries, truncated } = await deps.source.listDigestSummaries(period, deps.policy, now);

@@ -1,4 +1,5 @@
 import { constants, gunzipSync } from 'node:zlib';
+import { isEventTime, MAX_EVENT_TIME_MS } from './event-time.js';
 import type { LogEvent, LogsDocument } from './model.js';
 import { redact } from './redact.js';
 
@@ -130,17 +131,7 @@ function validateDocument(doc: Record<string, unknown>): DecodeResult {
   };
 }
 
-/**
- * The largest epoch milliseconds accepted as an event time: a day inside what a `Date` holds (8.64e15),
- * because renderers and windows work on times around it (the Logs Insights link adds 5 minutes) and
- * `toISOString` throws past the limit.
- */
-export const MAX_EVENT_TIME_MS = 8.64e15 - 24 * 60 * 60 * 1000;
-
-/** A log event time every renderer can turn into a date. */
-export function isEventTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EVENT_TIME_MS;
-}
+export { isEventTime, MAX_EVENT_TIME_MS };
 
 /** What makes `event` unusable as a log event (after its index), or `undefined` when it is one. */
 function eventProblem(event: unknown): string | undefined {

@@ -2,6 +2,7 @@
  * The digest schedule's input (EventBridge Scheduler → the digest function): written by the
  * construct, read by lambda/digest-handler.ts. Pure.
  */
+import { isViewTime } from './event-time.js';
 import { DAY_SLOTS, HOUR_MS } from './lifecycle.js';
 import { previousFiring } from './schedule-expression.js';
 
@@ -39,8 +40,7 @@ export function digestPeriod(
   now: number,
   digest: { readonly schedule: string; readonly timezone: string },
 ): { readonly start: number; readonly end: number } {
-  const scheduled = (event as { scheduledTime?: unknown } | null | undefined)?.scheduledTime;
-  const parsed = typeof scheduled === 'string' ? Date.parse(scheduled) : Number.NaN;
+  const parsed = scheduledTimeOf(event) ?? Number.NaN;
   const end = hourOf(Number.isFinite(parsed) ? parsed : now);
   const earliest = end - MAX_DIGEST_PERIOD_MS;
   // By hand, the run counts as one at the hour: it covers the hours since the run before that.
@@ -51,6 +51,23 @@ export function digestPeriod(
     earliest,
   );
   return { start: previous === undefined ? earliest : Math.max(earliest, hourOf(previous)), end };
+}
+
+/**
+ * The event's `scheduledTime` in epoch milliseconds; undefined when there is none, or when it is no
+ * time a digest view can state (not a date, or past year 9999: event-time.ts), which the run then
+ * ignores as invoked by hand and counts (`refusedScheduledTime`, digest-handler.ts).
+ */
+export function scheduledTimeOf(event: unknown): number | undefined {
+  const scheduled = (event as { scheduledTime?: unknown } | null | undefined)?.scheduledTime;
+  const parsed = typeof scheduled === 'string' ? Date.parse(scheduled) : Number.NaN;
+  return isViewTime(parsed) ? parsed : undefined;
+}
+
+/** Whether the event names a `scheduledTime` that scheduledTimeOf refuses. */
+export function refusesScheduledTime(event: unknown): boolean {
+  const scheduled = (event as { scheduledTime?: unknown } | null | undefined)?.scheduledTime;
+  return scheduled !== undefined && scheduledTimeOf(event) === undefined;
 }
 
 const hourOf = (at: number) => Math.floor(at / HOUR_MS) * HOUR_MS;

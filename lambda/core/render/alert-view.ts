@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Category } from '../categories.js';
+import { viewTime } from '../event-time.js';
 import {
   type CategoryDescription,
   describeCategory,
@@ -112,11 +113,11 @@ export function buildAlertView(
     ...(context.account === undefined ? {} : { account: identifier(context.account) }),
     region: escapeSlack(context.region),
     count: group.count,
-    windowStart: new Date(group.firstSeen).toISOString(),
-    windowEnd: new Date(group.lastSeen).toISOString(),
+    windowStart: viewTime(group.firstSeen),
+    windowEnd: viewTime(group.lastSeen),
     firstSeen: alert.firstSeen,
     suppressedSinceLast: alert.suppressedSinceLast,
-    ...(alert.lastAlertAt === undefined ? {} : { lastAlertAt: new Date(alert.lastAlertAt).toISOString() }),
+    ...(alert.lastAlertAt === undefined ? {} : { lastAlertAt: viewTime(alert.lastAlertAt) }),
     ...(alert.lifecycle === undefined ? {} : { lifecycle: alert.lifecycle }),
     ...(alert.reason === undefined ? {} : { lifecycleReason: escapeSlack(alert.reason) }),
     ...(context.action === undefined ? {} : { action: context.action }),

@@ -1,3 +1,4 @@
+import { viewTime } from '../event-time.js';
 import type { Top } from '../group.js';
 import { describeCategory } from '../index.js';
 import type { DigestGroupSummary } from '../noise-policy.js';
@@ -95,8 +96,8 @@ export function buildDigestViews(
     const key = stageKey(summary);
     byStage.set(key, [...(byStage.get(key) ?? []), summary]);
   }
-  const periodStart = new Date(context.period.start).toISOString();
-  const periodEnd = new Date(context.period.end).toISOString();
+  const periodStart = viewTime(context.period.start);
+  const periodEnd = viewTime(context.period.end);
   return [...byStage.values()].map((groups) => {
     const [first] = groups as [DigestGroupSummary & { readonly account?: string }];
     const apiId = identifier(first.apiId);

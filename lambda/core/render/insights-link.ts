@@ -4,6 +4,8 @@
  * `$` (hence the `$257E` for `~` seen in console URLs).
  */
 
+import { viewTime } from '../event-time.js';
+
 export interface InsightsLinkInput {
   readonly region: string;
   readonly logGroups: readonly string[];
@@ -50,9 +52,9 @@ export function logsInsightsUrl(input: InsightsLinkInput): string {
   const region = encodeURIComponent(input.region);
   const detail = [
     '~(end~',
-    jsurlString(new Date(input.end).toISOString()),
+    jsurlString(viewTime(input.end)),
     '~start~',
-    jsurlString(new Date(input.start).toISOString()),
+    jsurlString(viewTime(input.start)),
     "~timeType~'ABSOLUTE~tz~'UTC~editorString~",
     jsurlString(insightsQuery(input.requestIds)),
     '~source~(',
