@@ -201,7 +201,7 @@ export function classifyWatchedDocument(
   // Folded into groups as classified: no finding per request is kept, and only what a group keeps
   // is redacted (the groups are those of groupFindings over the attributed findings).
   const attribute = attributor(stages);
-  const tallies = new Tallies(mutesOf(config), account);
+  const tallies = new Tallies(mutesOf(config, account), account);
   const classified = classifyIntoGroups([document], {
     resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
     keep: (finding) => {
@@ -226,13 +226,21 @@ function isSweepEvent(event: unknown): boolean {
   );
 }
 
-/** The policy's mute rules, compiled once per policy object (a warm container keeps its config). */
-const MUTES = new WeakMap<MonitorConfig, MuteMatcher>();
-function mutesOf(config: MonitorConfig): MuteMatcher {
-  let matcher = MUTES.get(config);
+/**
+ * The policy's mute rules for one source account (none: a single-account monitor), compiled once per
+ * policy object and account (a warm container keeps its config).
+ */
+const MUTES = new WeakMap<MonitorConfig, Map<string | undefined, MuteMatcher>>();
+function mutesOf(config: MonitorConfig, account: string | undefined): MuteMatcher {
+  let byAccount = MUTES.get(config);
+  if (!byAccount) {
+    byAccount = new Map();
+    MUTES.set(config, byAccount);
+  }
+  let matcher = byAccount.get(account);
   if (!matcher) {
-    matcher = compileMuteRules(config.noisePolicy.mute);
-    MUTES.set(config, matcher);
+    matcher = compileMuteRules(config.noisePolicy.mute, account);
+    byAccount.set(account, matcher);
   }
   return matcher;
 }

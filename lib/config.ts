@@ -27,7 +27,12 @@ import {
   JSON_KEY_PATH,
   MAX_FILTER_PATTERN_LENGTH,
 } from './filter-patterns.js';
-import { noisePolicyContextSchema, type RouteConfig, routesSchema } from './routes-config.js';
+import {
+  noisePolicyAccountIssues,
+  noisePolicyContextSchema,
+  type RouteConfig,
+  routesSchema,
+} from './routes-config.js';
 
 /** The one context key that holds the whole configuration. */
 export const CONTEXT_KEY = 'apigw403';
@@ -485,7 +490,10 @@ const contextSchema = objectOf(
         message: isNot('a non-empty list of APIs to watch', JSON.stringify(EXAMPLE_CONTEXT.apis))({}),
       });
     }
-    for (const issue of deploymentIssues(context))
+    for (const issue of [
+      ...deploymentIssues(context),
+      ...noisePolicyAccountIssues(context.noisePolicy, context),
+    ])
       ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
     if (
       requiresAlertDestination(context.mode) &&

@@ -210,3 +210,40 @@ export const noisePolicyContextSchema = z.unknown().transform((value, ctx): Nois
   }
   return z.NEVER;
 });
+
+/**
+ * Where a rule's or override's `account` cannot match: only a central monitor's groups carry a source
+ * account (the record's `owner`), so anywhere else the rule would silently mute or tune nothing; and a
+ * central monitor with a `sourceAccounts` list never sees an account outside it.
+ */
+export function noisePolicyAccountIssues(
+  policy: NoisePolicyInput | undefined,
+  deployment: { readonly mode: string; readonly central?: { readonly sourceAccounts?: readonly string[] } },
+): { path: (string | number)[]; message: string }[] {
+  const listed = deployment.central?.sourceAccounts;
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  for (const key of ['mute', 'overrides'] as const) {
+    (policy?.[key] ?? []).forEach((rule, index) => {
+      const { account } = rule;
+      if (account === undefined) return;
+      const path = ['noisePolicy', key, index, 'account'];
+      if (deployment.mode !== 'central')
+        issues.push({
+          path,
+          message: says(
+            `scopes a rule to a source account of a central monitor, but mode is "${deployment.mode}" (this monitor's groups carry no account): remove it`,
+            '"mode": "central", "central": {"sourceAccounts": ["111122223333"]}',
+          ),
+        });
+      else if (listed && !listed.includes(account))
+        issues.push({
+          path,
+          message: says(
+            `${JSON.stringify(account)} is not one of central.sourceAccounts, so the rule would never match`,
+            JSON.stringify(listed[0] ?? '111122223333'),
+          ),
+        });
+    });
+  }
+  return issues;
+}

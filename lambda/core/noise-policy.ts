@@ -89,9 +89,20 @@ const tuning = {
 
 const apiId = z.string({ error: says('apiId must be a string', '"a1b2c3d4e5"') }).check(z.minLength(1));
 const stage = z.string({ error: says('stage must be a string', '"prod"') }).check(z.minLength(1));
+const accountId = says(
+  'account must be a 12-digit AWS account id, a source account of the central monitor',
+  '"111122223333"',
+);
+/**
+ * A central monitor's source account (the record's CloudWatch Logs `owner`): a rule or override with it
+ * applies to that account's groups only, so one account's rule never mutes or retunes another
+ * account's API that has the same id and stage.
+ */
+const account = z.string({ error: accountId }).check(z.regex(/^\d{12}$/, { error: accountId }));
 
 /** An override for the groups it matches (every given key must match); later overrides win. */
 const overrideSchema = z.strictObject({
+  account: z.optional(account),
   apiId: z.optional(apiId),
   stage: z.optional(stage),
   category: z.optional(category),
@@ -103,8 +114,8 @@ const IPV6_OR_CIDR = /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*(\/(\d|[1-9]\d|1[01]\d|12[0-8
 const sourceIp = says('sourceIp must be an IP address or CIDR', '"203.0.113.0/24"');
 
 /**
- * A mute rule: a 403 matching every given source key (and the optional apiId, stage, category) is
- * muted: counted in the metric and the digest, never alerted. At least one source key is required.
+ * A mute rule: a 403 matching every given source key (and the optional account, apiId, stage,
+ * category) is muted: counted in the metric and the digest, never alerted. At least one source key is required.
  */
 const muteSchema = z
   .strictObject({
@@ -129,6 +140,7 @@ const muteSchema = z
     apiKeyId: z.optional(
       z.string().check(z.minLength(1, { error: says('apiKeyId must not be empty', '"abc123def4"') })),
     ),
+    account: z.optional(account),
     apiId: z.optional(apiId),
     stage: z.optional(stage),
     category: z.optional(category),
@@ -198,6 +210,7 @@ export interface NoisePolicy {
   readonly defaults: GroupPolicy;
   readonly categories: Readonly<Partial<Record<Category, Partial<GroupPolicy>>>>;
   readonly overrides: readonly (Partial<GroupPolicy> & {
+    readonly account?: string;
     readonly apiId?: string;
     readonly stage?: string;
     readonly category?: Category;
@@ -266,14 +279,24 @@ export function parseNoisePolicy(input: unknown): PolicyResult {
   };
 }
 
-/** The policy of one group: defaults, then its category, then every matching override in order. */
+/**
+ * The policy of one group: defaults, then its category, then every matching override in order. An
+ * override with an `account` matches only a group of that source account (`key.account`, set by the
+ * central monitor); one without matches every account's.
+ */
 export function groupPolicy(
   policy: NoisePolicy,
-  key: { readonly apiId: string; readonly stage: string; readonly category: Category },
+  key: {
+    readonly account?: string;
+    readonly apiId: string;
+    readonly stage: string;
+    readonly category: Category;
+  },
 ): GroupPolicy {
   let result: GroupPolicy = { ...policy.defaults, ...policy.categories[key.category] };
-  for (const { apiId, stage, category, ...tuningOf } of policy.overrides) {
+  for (const { account, apiId, stage, category, ...tuningOf } of policy.overrides) {
     if (
+      (account === undefined || account === key.account) &&
       (apiId ?? key.apiId) === key.apiId &&
       (stage ?? key.stage) === key.stage &&
       (category ?? key.category) === key.category

@@ -426,9 +426,32 @@ const BAD: [string, unknown, string, string][] = [
     'Example: "noisePolicy"',
   ],
   [
+    'a mute rule account that is no account id',
+    { ...withApi({}), noisePolicy: { mute: [{ account: '1111', userAgentContains: 'zgrab' }] } },
+    'apigw403.noisePolicy.mute[0].account: account must be a 12-digit AWS account id',
+    'Example: "111122223333"',
+  ],
+  [
+    'an account-scoped mute rule on a single-account monitor',
+    { ...withApi({}), noisePolicy: { mute: [{ account: '111122223333', userAgentContains: 'zgrab' }] } },
+    'apigw403.noisePolicy.mute[0].account: scopes a rule to a source account of a central monitor, but mode is "stages"',
+    'Example: "mode": "central"',
+  ],
+  [
+    'an override account outside central.sourceAccounts',
+    {
+      mode: 'central',
+      central: { sourceAccounts: ['111111111111'] },
+      alertEmails: ['oncall@example.com'],
+      noisePolicy: { overrides: [{ account: '222222222222', action: 'ignore' }] },
+    },
+    'apigw403.noisePolicy.overrides[0].account: "222222222222" is not one of central.sourceAccounts',
+    'Example: "111111111111"',
+  ],
+  [
     'noise policy unknown key in an override',
     { ...withApi({}), noisePolicy: { overrides: [{ stage: 'prod', quiet: 5 }] } },
-    'apigw403.noisePolicy.overrides[0].quiet: is not a known key (known: apiId, stage, category, action',
+    'apigw403.noisePolicy.overrides[0].quiet: is not a known key (known: account, apiId, stage, category, action',
     'Example: "noisePolicy"',
   ],
   [
@@ -595,6 +618,21 @@ const BAD: [string, unknown, string, string][] = [
     'Example: "stackName": "Apigw403Monitor"',
   ],
 ];
+
+describe('account-scoped noise policy', () => {
+  it('a central monitor takes a mute rule and an override naming one of its source accounts', () => {
+    const result = parseConfig({
+      mode: 'central',
+      central: { sourceAccounts: ['111111111111', '222222222222'] },
+      alertEmails: ['oncall@example.com'],
+      noisePolicy: {
+        mute: [{ account: '222222222222', userAgentContains: 'zgrab' }],
+        overrides: [{ account: '111111111111', apiId: 'a1b2c3d4e5', action: 'digest' }],
+      },
+    });
+    expect(result.ok ? result.config.noisePolicy.mute?.[0]?.account : result.errors).toBe('222222222222');
+  });
+});
 
 describe('bad contexts', () => {
   it.each(BAD)('%s', (_label, context, message, example) => {

@@ -25,7 +25,7 @@ import { StateStore } from '../../lambda/adapters/state-store.js';
 import type { Category, LogsDocument } from '../../lambda/core/index.js';
 import type { GroupKey } from '../../lambda/core/lifecycle.js';
 import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
-import { ROUTING_ATTRIBUTES, SWEEP_EVENT } from '../../lambda/core/noise-policy.js';
+import { parseNoisePolicy, ROUTING_ATTRIBUTES, SWEEP_EVENT } from '../../lambda/core/noise-policy.js';
 import { buildDigestViews } from '../../lambda/core/render/digest-view.js';
 import {
   FOREIGN_LINES_METRIC,
@@ -473,5 +473,83 @@ describe('the central trust model: a source account reaches its own groups only'
     });
     expect(summary.kind).toBe('unwatched');
     expect(totals(UNWATCHED_GROUP_METRIC, () => 'all')).toEqual({ all: 1 });
+  });
+});
+
+describe("the central noise policy: a rule scoped to an account applies to that account's records only", () => {
+  const withPolicy = (noisePolicy: unknown) => {
+    const parsed = parseNoisePolicy(noisePolicy);
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    return createKinesisHandler({
+      now: () => clock,
+      metrics: (documents) => metric.push(...documents),
+      sourceAccounts: LISTED_ACCOUNTS,
+      config: { ...monitorConfig(), noisePolicy: parsed.policy },
+    });
+  };
+  const event = (documents: readonly LogsDocument[]) =>
+    kinesisEvent(
+      documents.map((document, index) => ({
+        SequenceNumber: `49680000000000000000000000000000000000000000000000001${String(index).padStart(3, '0')}`,
+        PartitionKey: 'p',
+        Data: gzipSync(JSON.stringify(document)),
+        ApproximateArrivalTimestamp: new Date(clock),
+      })),
+      'shardId-000000000000',
+      'arn:aws:kinesis:us-east-1:999999999999:stream/s',
+    );
+
+  it("A's mute rule mutes A's scanner and leaves B's same API, stage and user agent alerting; the e-mail subject names the account", async () => {
+    metric = [];
+    clock = Date.now();
+    const shared = { apiId: 'm1u2t3e4a5', stage: 'prod' };
+    const scanner = { identity: { userAgent: 'zgrab/0.x', sourceIp: '203.0.113.9' } };
+    const result = await withPolicy({
+      mute: [{ account: SOURCE_ACCOUNT_A, ...shared, userAgentContains: 'zgrab', reason: "A's own scanner" }],
+    })(
+      event([
+        lineDocument(SOURCE_ACCOUNT_A, shared.apiId, shared.stage, 3, scanner),
+        lineDocument(SOURCE_ACCOUNT_B, shared.apiId, shared.stage, 2, scanner),
+      ]),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    const alerts = await receiveAll(sqs, local.queueUrls.all);
+    expect(alerts.map((entry) => attribute(entry, 'account'))).toEqual([SOURCE_ACCOUNT_B]);
+    expect(alerts[0]?.envelope.Subject).toContain(SOURCE_ACCOUNT_B);
+    const { groups } = await store().listGroups(clock);
+    const ofShared = groups.filter(({ key }) => key.apiId === shared.apiId);
+    expect(
+      ofShared.map(({ key, state }) => [key.account, hourTotal(state.hours.muted.counts)]).sort(),
+    ).toEqual([
+      [SOURCE_ACCOUNT_A, 3],
+      [SOURCE_ACCOUNT_B, 0],
+    ]);
+  });
+
+  it("A's override (action ignore) leaves B's same API and stage alerting; an override without account applies to both", async () => {
+    metric = [];
+    clock = Date.now();
+    const shared = { apiId: 'o1v2e3r4a5', stage: 'prod' };
+    const scoped = await withPolicy({
+      overrides: [{ account: SOURCE_ACCOUNT_A, ...shared, action: 'ignore' }],
+    })(
+      event([
+        lineDocument(SOURCE_ACCOUNT_A, shared.apiId, shared.stage, 2),
+        lineDocument(SOURCE_ACCOUNT_B, shared.apiId, shared.stage, 2),
+      ]),
+    );
+    expect(scoped.batchItemFailures).toEqual([]);
+    const alerts = await receiveAll(sqs, local.queueUrls.all);
+    expect(alerts.map((entry) => attribute(entry, 'account'))).toEqual([SOURCE_ACCOUNT_B]);
+
+    const other = { apiId: 'o6v7e8r9a0', stage: 'prod' };
+    const everyone = await withPolicy({ overrides: [{ ...other, action: 'ignore' }] })(
+      event([
+        lineDocument(SOURCE_ACCOUNT_A, other.apiId, other.stage, 2),
+        lineDocument(SOURCE_ACCOUNT_B, other.apiId, other.stage, 2),
+      ]),
+    );
+    expect(everyone.batchItemFailures).toEqual([]);
+    expect(await receiveAll(sqs, local.queueUrls.all)).toEqual([]);
   });
 });

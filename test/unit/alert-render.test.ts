@@ -157,6 +157,23 @@ describe('rendering', () => {
     }
   });
 
+  it('names the source account in the subject of a central alert and digest, even when the stage is cut', () => {
+    const central = (stage: string) =>
+      buildAlertView(group({ stage }), {
+        region: 'eu-west-3',
+        account: '111122223333',
+        logGroups: [],
+        alert,
+      });
+    expect(subjectLine(central('prod'))).toBe(
+      '[HIGH] 403 INVALID_API_KEY on a1b2c3d4e5/prod in 111122223333: 42 requests',
+    );
+    const long = subjectLine(central('s'.repeat(128)));
+    expect(long.length).toBeLessThan(100);
+    expect(long).toMatch(/\.\.\. in 111122223333: 42 requests$/);
+    expect(subjectLine(view())).not.toContain(' in ');
+  });
+
   it('keeps the subject under 100 characters, one ASCII line', () => {
     const subject = subjectLine(view({ stage: `${'s'.repeat(200)}\nnext` }));
     expect(subject.length).toBeLessThan(100);

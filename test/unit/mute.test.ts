@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileMuteRules, type MuteSubject } from '../../lambda/core/mute.js';
-import { type MuteRule, parseNoisePolicy } from '../../lambda/core/noise-policy.js';
+import { groupPolicy, type MuteRule, parseNoisePolicy } from '../../lambda/core/noise-policy.js';
 
 const request = (overrides: Partial<MuteSubject> = {}): MuteSubject => ({
   apiId: 'a1b2c3d4e5',
@@ -126,6 +126,54 @@ describe('mute rules', () => {
 const toInt = (octets: readonly number[]) => octets.reduce((value, octet) => value * 256 + octet, 0);
 const toText = (value: number) =>
   [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+
+describe('mute rules and overrides scoped to a source account (central monitor)', () => {
+  const scoped = rules({ account: '111111111111', userAgentContains: 'zgrab' });
+
+  it("a rule with an account mutes that account's requests only; with none (single-account) it mutes nothing", () => {
+    expect(compileMuteRules(scoped, '111111111111')(request())).toBe(true);
+    expect(compileMuteRules(scoped, '222222222222')(request())).toBe(false);
+    expect(compileMuteRules(scoped)(request())).toBe(false);
+  });
+
+  it('a rule without an account mutes every account', () => {
+    const everyone = rules({ userAgentContains: 'zgrab' });
+    for (const account of ['111111111111', '222222222222', undefined])
+      expect(compileMuteRules(everyone, account)(request())).toBe(true);
+  });
+
+  it.each(['1111', '11111111111a', ' 111111111111', 111111111111])(
+    'the schema refuses account %j in one line with an example',
+    (account) => {
+      const result = parseNoisePolicy({ mute: [{ account, userAgentContains: 'zgrab' }] });
+      expect(result.ok).toBe(false);
+      if (!result.ok)
+        expect(result.problems).toEqual([
+          'mute.0.account: account must be a 12-digit AWS account id, a source account of the central monitor. Example: "111122223333"',
+        ]);
+    },
+  );
+
+  it("an override with an account tunes that account's group only; later overrides still win", () => {
+    const parsed = parseNoisePolicy({
+      overrides: [
+        { account: '111111111111', apiId: 'a1b2c3d4e5', action: 'ignore' },
+        { stage: 'prod', quietPeriodMinutes: 30 },
+      ],
+    });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    const key = { apiId: 'a1b2c3d4e5', stage: 'prod', category: 'WAF_FILTERED' } as const;
+    expect(groupPolicy(parsed.policy, { ...key, account: '111111111111' })).toMatchObject({
+      action: 'ignore',
+      quietPeriodMinutes: 30,
+    });
+    expect(groupPolicy(parsed.policy, { ...key, account: '222222222222' })).toMatchObject({
+      action: 'alert',
+      quietPeriodMinutes: 30,
+    });
+    expect(groupPolicy(parsed.policy, key).action).toBe('alert');
+  });
+});
 
 describe('mute rules: IPv4 CIDR against integer arithmetic', () => {
   it('an address is inside a CIDR exactly when its first `prefix` bits equal the network’s', () => {

@@ -3,7 +3,7 @@ import { digestThreadIdOf } from './alert-view.js';
 import type { ChatbotNotification } from './chatbot.js';
 import type { DigestLine, DigestView } from './digest-view.js';
 import { trend } from './digest-view.js';
-import { formatTops } from './email.js';
+import { formatTops, placedSubject } from './email.js';
 import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack.js';
 import { toPlainText, truncateEscaped } from './text.js';
 
@@ -30,12 +30,11 @@ function lineText(line: DigestLine): string {
 const alerted = (view: DigestView) => view.categories.filter((line) => line.alertsSent > 0);
 
 export function digestSubject(view: DigestView): string {
-  const head = '[DIGEST] 403s';
-  const tail = `: ${plural(view.total, '403')}, ${plural(view.alertsSent, 'alert')}`;
-  const place = toPlainText(where(view));
-  const room = 99 - head.length - tail.length - ' on '.length;
-  const placed = place.length <= room ? place : `${place.slice(0, Math.max(0, room - 3))}...`;
-  return `${head} on ${placed}${tail}`.replace(/[^\x20-\x7e]/g, '?');
+  return placedSubject(
+    '[DIGEST] 403s',
+    view,
+    `: ${plural(view.total, '403')}, ${plural(view.alertsSent, 'alert')}`,
+  );
 }
 
 export function renderDigestEmail(view: DigestView): string {

@@ -4,14 +4,29 @@ import { toPlainText } from './text.js';
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
-export function subjectLine(view: AlertView): string {
-  const head = `[${view.severity.toUpperCase()}] 403 ${view.category}`;
-  const tail = `: ${plural(view.count, 'request')}`;
+/**
+ * `{head} on {apiId}/{stage}[ in {account}]{tail}`: SNS subjects are ASCII, one line, under 100
+ * characters, so the API id and stage are cut to fit and the account (12 digits, the central monitor's
+ * source account) always stands, because a subject without it reads the same for every account.
+ */
+export function placedSubject(
+  head: string,
+  view: { readonly apiId: string; readonly stage: string; readonly account?: string },
+  tail: string,
+): string {
   const where = toPlainText(`${view.apiId}/${view.stage}`);
-  // SNS subjects are ASCII, one line, under 100 characters.
-  const room = 99 - head.length - tail.length - ' on '.length;
+  const account = view.account ? ` in ${toPlainText(view.account)}` : '';
+  const room = 99 - head.length - tail.length - account.length - ' on '.length;
   const placed = where.length <= room ? where : `${where.slice(0, Math.max(0, room - 3))}...`;
-  return `${head} on ${placed}${tail}`.replace(/[^\x20-\x7e]/g, '?');
+  return `${head} on ${placed}${account}${tail}`.replace(/[^\x20-\x7e]/g, '?');
+}
+
+export function subjectLine(view: AlertView): string {
+  return placedSubject(
+    `[${view.severity.toUpperCase()}] 403 ${view.category}`,
+    view,
+    `: ${plural(view.count, 'request')}`,
+  );
 }
 
 /** The short line people read first: one place shared by the e-mail, Slack and Chatbot renderings. */
