@@ -16,7 +16,12 @@ import {
   MAX_EVENT_TIME_MS,
   MIN_EVENT_TIME_MS,
 } from '../../lambda/core/event-time.js';
-import { classifyIntoGroups, decodeSubscriptionEvent, type FindingGroup } from '../../lambda/core/index.js';
+import {
+  classifyIntoGroups,
+  decodeSubscriptionEvent,
+  type FindingGroup,
+  type LogsDocument,
+} from '../../lambda/core/index.js';
 import { parseAlertView } from '../../lambda/core/render/alert-schema.js';
 import { renderDigestPublish } from '../../lambda/core/render/digest.js';
 import { parseDigestView } from '../../lambda/core/render/digest-schema.js';
@@ -56,6 +61,18 @@ const GROUP: FindingGroup = {
   ...{ confidence: { high: 1, medium: 0, low: 0 }, sources: ['access'] },
 };
 
+/** A subscription document of the access log group with these events (as written, unchecked). */
+const documentOf = (
+  logEvents: readonly { id: string; timestamp: number; message: string }[],
+): LogsDocument => ({
+  messageType: 'DATA_MESSAGE',
+  owner: '123456789012',
+  logGroup: ACCESS_GROUP,
+  logStream: 's',
+  subscriptionFilters: ['apigw403'],
+  logEvents: [...logEvents],
+});
+
 /** The forwarder's view of a published alert: the `default` protocol's JSON, parsed by its schema. */
 const forwarded = (message: string) => parseAlertView(JSON.parse(message).default as string);
 
@@ -72,13 +89,8 @@ describe('alert views over any event and line time', () => {
         ),
         anyTime,
         (events, now) => {
-          const document = {
-            messageType: 'DATA_MESSAGE',
-            owner: '123456789012',
-            logGroup: ACCESS_GROUP,
-            logStream: 's',
-            subscriptionFilters: ['apigw403'],
-            logEvents: events.map((event, index) => ({
+          const document = documentOf(
+            events.map((event, index) => ({
               id: String(index),
               timestamp: event.timestamp,
               message: accessLine({
@@ -86,7 +98,7 @@ describe('alert views over any event and line time', () => {
                 ...(event.requestTimeEpoch === undefined ? {} : { requestTimeEpoch: event.requestTimeEpoch }),
               }),
             })),
-          };
+          );
           const decoded = decodeSubscriptionEvent(document);
           if (decoded.kind !== 'data') throw new Error(`not decoded: ${JSON.stringify(decoded)}`);
           const kept = decoded.document.logEvents.length;
@@ -152,35 +164,23 @@ describe('alert views over any event and line time', () => {
   });
 
   it('a year-10000, a year-275760 and a year -1 event are counted and left out, the in-range event alerts', () => {
-    const decoded = decodeSubscriptionEvent({
-      messageType: 'DATA_MESSAGE',
-      owner: '123456789012',
-      logGroup: 'g',
-      logStream: 's',
-      subscriptionFilters: ['apigw403'],
-      logEvents: [
+    const decoded = decodeSubscriptionEvent(
+      documentOf([
         { id: '1', timestamp: LATEST_VIEW_TIME_MS + 1, message: accessLine() },
         { id: '2', timestamp: DATE_LIMIT - 24 * 3_600_000, message: accessLine() },
         { id: '3', timestamp: 1_784_692_374_000, message: accessLine() },
         { id: '4', timestamp: EARLIEST_VIEW_TIME_MS - 1, message: accessLine() },
-      ],
-    });
+      ]),
+    );
     expect(decoded).toMatchObject({ kind: 'data', skippedEvents: 3 });
     if (decoded.kind === 'data') expect(decoded.document.logEvents.map((event) => event.id)).toEqual(['3']);
   });
 
   it("a line's requestTimeEpoch past year 9999 is not the group's time (the event's is)", () => {
     const { groups } = classifyIntoGroups([
-      {
-        messageType: 'DATA_MESSAGE',
-        owner: '123456789012',
-        logGroup: 'g',
-        logStream: 's',
-        subscriptionFilters: ['apigw403'],
-        logEvents: [
-          { id: '1', timestamp: 0, message: accessLine({ requestTimeEpoch: LATEST_VIEW_TIME_MS + 1 }) },
-        ],
-      },
+      documentOf([
+        { id: '1', timestamp: 0, message: accessLine({ requestTimeEpoch: LATEST_VIEW_TIME_MS + 1 }) },
+      ]),
     ]);
     expect(groups.map((group) => group.firstSeen)).toEqual([0]);
   });
