@@ -1,13 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, STATE_TABLE, startLocalAws } from '../../cli/peers/local-aws.js';
-import { monitorConfig } from '../../lambda/adapters/env-config.js';
-import { StateStore } from '../../lambda/adapters/state-store.js';
-import { batchIdOf } from '../../lambda/core/alerts.js';
-import { classifyIntoGroups } from '../../lambda/core/index.js';
-import { alertBatch, MAX_GROUPS_IN_FLIGHT } from '../../lambda/monitor.js';
-import { largestItem, wafGroupsDocument } from '../fixtures/state-table.js';
+import { MAX_GROUPS_IN_FLIGHT } from '../../lambda/monitor.js';
+import { alertGroupsBatch, largestItem } from '../fixtures/state-table.js';
 
 /**
  * The alert path's concurrency is bounded whatever a batch holds. (100,000 batches of one group, and
@@ -29,27 +24,9 @@ afterAll(async () => {
 describe('bounded work per invocation', () => {
   it('a batch of 100 groups keeps at most 16 DynamoDB and 16 SNS requests in flight', async () => {
     const GROUPS = 100;
-    const document = wafGroupsDocument(GROUPS, START);
-    // The alert path on its own: per-API lines stand in for a batch whose groups are all watched.
-    const classified = classifyIntoGroups([document]);
     local.snsProxy.resetInFlight();
     local.dynamoProxy.resetInFlight();
-    const summary = await alertBatch(
-      classified,
-      document,
-      batchIdOf(document.logEvents.map((event) => event.id)),
-      START,
-      {
-        config: monitorConfig(),
-        store: new StateStore(new DynamoDBClient({}), STATE_TABLE),
-        sns: new SNSClient({}),
-        logs: undefined as never,
-        metrics: () => {},
-        now: () => START,
-        log: () => {},
-        remainingMs: () => 60_000,
-      },
-    );
+    const summary = await alertGroupsBatch(GROUPS, START, new DynamoDBClient({}), STATE_TABLE);
     expect(summary.outcomes.filter((outcome) => outcome.action === 'alert')).toHaveLength(GROUPS);
     // Unbounded, these 100 groups had 23 DynamoDB requests in flight at once on this machine.
     expect(MAX_GROUPS_IN_FLIGHT).toBe(16);

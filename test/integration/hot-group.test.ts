@@ -1,27 +1,17 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, STATE_TABLE, startLocalAws } from '../../cli/peers/local-aws.js';
-import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
 import { monitorConfig } from '../../lambda/adapters/env-config.js';
-import { MonitorError } from '../../lambda/adapters/errors.js';
 import {
   GroupConflictError,
   type GroupPlan,
   groupState,
   StateStore,
 } from '../../lambda/adapters/state-store.js';
-import {
-  type GroupKey,
-  type GroupState,
-  groupItemKey,
-  planGroup,
-  settingsFor,
-  TallyBuilder,
-} from '../../lambda/core/lifecycle.js';
+import { type GroupKey, type GroupState, settingsFor } from '../../lambda/core/lifecycle.js';
 import { monitorEnvironment } from '../../lambda/core/monitor-contract.js';
-import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
 import type { MonitorDeps } from '../../lambda/monitor.js';
-import { wafLine } from '../fixtures/state-table.js';
+import { deliverAsLambda, groupItem, type Handler, oneWafBatch, planOne403 } from '../fixtures/one-group.js';
 
 /**
  * One hot group written by many containers at once (docs/pipeline.md, "The group write"): every group
@@ -61,21 +51,18 @@ afterAll(async () => {
  */
 function batchEvent(apiId: string, index: number) {
   const timestamp = START + index * INTERVAL_MS;
-  const document = logsDocument(accessGroup(apiId), [{ timestamp, message: wafLine(`h-${index}`, apiId) }]);
-  return subscriptionEvent({
-    ...document,
-    logEvents: document.logEvents.map((event) => ({
-      ...event,
-      id: `${timestamp}${APIS.indexOf(apiId)}`.padEnd(56, '0'),
-    })),
-  });
+  return oneWafBatch(
+    accessGroup(apiId),
+    apiId,
+    timestamp,
+    `h-${index}`,
+    `${timestamp}${APIS.indexOf(apiId)}`,
+  );
 }
 
 async function storedState(key: GroupKey): Promise<GroupState | undefined> {
-  const { Item } = await dynamo.send(
-    new GetItemCommand({ TableName: STATE_TABLE, Key: { [STATE_KEY_ATTRIBUTE]: { S: groupItemKey(key) } } }),
-  );
-  return Item ? groupState(Item) : undefined;
+  const item = await groupItem(dynamo, STATE_TABLE, key);
+  return item ? groupState(item) : undefined;
 }
 
 const sum = (counts: readonly number[]) => counts.reduce((total, count) => total + count, 0);
@@ -110,28 +97,17 @@ async function race(
   }
   const deliveries = new Map<number, Promise<void>[]>();
   const result = { alerts: [] as string[], skipped: 0, conflicts: 0, retried: 0, exhausted: 0 };
-  const deliver = async (handler: ReturnType<typeof createHandler>, index: number, ended: Promise<void>) => {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const { outcomes } = await handler(batchEvent(apiId, index));
-        for (const outcome of outcomes) {
-          if (outcome.action === 'alert') result.alerts.push(outcome.why ?? '');
-          if (outcome.action === 'skip') result.skipped += 1;
-          result.conflicts += outcome.conflicts ?? 0;
-        }
-        return;
-      } catch (error) {
-        if (!(error instanceof MonitorError && error.retryable)) throw error;
-        if (attempt === 2) {
-          result.exhausted += 1;
-          return;
-        }
-        result.retried += 1;
-        const others = (deliveries.get(index) ?? []).filter((delivery) => delivery !== ended);
-        await Promise.race([Promise.all(others), sleep(10_000)]);
-        await sleep(100);
-      }
-    }
+  const deliver = async (handler: Handler, index: number, ended: Promise<void>) => {
+    const delivery = await deliverAsLambda(handler, batchEvent(apiId, index), async () => {
+      const others = (deliveries.get(index) ?? []).filter((other) => other !== ended);
+      await Promise.race([Promise.all(others), sleep(10_000)]);
+      await sleep(100);
+    });
+    result.alerts.push(...delivery.alerts);
+    result.skipped += delivery.skipped;
+    result.conflicts += delivery.conflicts;
+    result.retried += delivery.retried;
+    if (!delivery.done) result.exhausted += 1;
   };
   const container = async () => {
     let clock = START;
@@ -191,14 +167,11 @@ describe('StateStore.updateGroup: the read-modify-write of one group', () => {
     (index: number) =>
     (state: GroupState | undefined): GroupPlan<string> => {
       const settings = settingsFor(monitorConfig().noisePolicy, keyOf(APIS[2] ?? ''));
-      const now = START + index * INTERVAL_MS;
-      const tally = new TallyBuilder();
-      tally.add(now, false);
-      const decision = planGroup(
-        state,
-        { batchId: `u-${index}`, tally: tally.build(), sources: [], now },
-        settings,
-      );
+      const decision = planOne403(state, settings, {
+        batchId: `u-${index}`,
+        now: START + index * INTERVAL_MS,
+        sources: [],
+      });
       return decision.kind === 'write'
         ? { write: decision.next, result: 'written' }
         : { result: decision.kind };

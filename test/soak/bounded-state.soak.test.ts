@@ -4,26 +4,16 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, STATE_TABLE, startLocalAws } from '../../cli/peers/local-aws.js';
 import { monitorConfig } from '../../lambda/adapters/env-config.js';
-import { groupState, StateStore } from '../../lambda/adapters/state-store.js';
-import { batchIdOf } from '../../lambda/core/alerts.js';
-import { classifyIntoGroups } from '../../lambda/core/index.js';
-import {
-  type GroupKey,
-  type GroupState,
-  groupItemKey,
-  planGroup,
-  settingsFor,
-  TallyBuilder,
-} from '../../lambda/core/lifecycle.js';
+import { groupState } from '../../lambda/adapters/state-store.js';
+import { type GroupKey, type GroupState, settingsFor } from '../../lambda/core/lifecycle.js';
 import { monitorEnvironment } from '../../lambda/core/monitor-contract.js';
 import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
-import { alertBatch } from '../../lambda/monitor.js';
-import { largestItem, wafGroupsDocument } from '../fixtures/state-table.js';
+import { groupItem, planOne403 } from '../fixtures/one-group.js';
+import { alertGroupsBatch, largestItem } from '../fixtures/state-table.js';
 import type { SoakAssignment, SoakRequest, SoakShare, SoakWorkerResult } from './bounded-state.worker.js';
 
 /**
@@ -117,14 +107,11 @@ function sequentially(batches: number): { state: GroupState | undefined; alerts:
   const alerts: [number, string][] = [];
   let state: GroupState | undefined;
   for (let index = 0; index < batches; index += 1) {
-    const now = START + index * INTERVAL_MS;
-    const tally = new TallyBuilder();
-    tally.add(now, false);
-    const decision = planGroup(
-      state,
-      { batchId: `b-${index}`, tally: tally.build(), sources: [{ value: '192.0.2.44', count: 1 }], now },
-      settings,
-    );
+    const decision = planOne403(state, settings, {
+      batchId: `b-${index}`,
+      now: START + index * INTERVAL_MS,
+      sources: [{ value: '192.0.2.44', count: 1 }],
+    });
     if (decision.kind !== 'write') throw new Error(`batch ${index} was not written: ${decision.kind}`);
     state = decision.next;
     if (decision.alert) alerts.push([index, decision.alert.lifecycle ?? 'new']);
@@ -224,13 +211,8 @@ describe('state that stays bounded, at volume', () => {
       .sort(([a], [b]) => a - b)
       .map(([, size]) => size);
     const largest = await largestItem(dynamo, STATE_TABLE);
-    const { Item } = await dynamo.send(
-      new GetItemCommand({
-        TableName: STATE_TABLE,
-        Key: { [STATE_KEY_ATTRIBUTE]: { S: groupItemKey(KEY) } },
-      }),
-    );
-    const stored = Item ? groupState(Item) : undefined;
+    const item = await groupItem(dynamo, STATE_TABLE, KEY);
+    const stored = item ? groupState(item) : undefined;
     const expected = sequentially(BATCHES);
     const duplicates = Math.floor(BATCHES / DUPLICATE_EVERY);
     console.log(
@@ -275,26 +257,9 @@ describe('state that stays bounded, at volume', () => {
 
   it('a batch of 10,000 groups: every group alerted, with at most 16 requests in flight per service', async () => {
     const GROUPS = 10_000;
-    const document = wafGroupsDocument(GROUPS, START);
-    const classified = classifyIntoGroups([document]);
     local.snsProxy.resetInFlight();
     const began = performance.now();
-    const summary = await alertBatch(
-      classified,
-      document,
-      batchIdOf(document.logEvents.map((event) => event.id)),
-      START,
-      {
-        config: monitorConfig(),
-        store: new StateStore(dynamo, STATE_TABLE),
-        sns: new SNSClient({}),
-        logs: undefined as never,
-        metrics: () => {},
-        now: () => START,
-        log: () => {},
-        remainingMs: () => 60_000,
-      },
-    );
+    const summary = await alertGroupsBatch(GROUPS, START, dynamo, STATE_TABLE);
     console.log(
       `10,000 groups: ${((performance.now() - began) / 1000).toFixed(1)} s, at most ${local.snsProxy.maxInFlight} Publish requests in flight`,
     );

@@ -7,13 +7,10 @@
  * table. Its share comes as JSON in argv[2]; it sends one `SoakWorkerResult` and exits 0, or throws
  * (exit code 1).
  */
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
-import { MonitorError } from '../../lambda/adapters/errors.js';
-import { groupItemKey } from '../../lambda/core/alerts.js';
-import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHandler } from '../../lambda/handler.js';
-import { itemSize, wafLine } from '../fixtures/state-table.js';
+import { deliverAsLambda, groupItem, oneWafBatch } from '../fixtures/one-group.js';
+import { itemSize } from '../fixtures/state-table.js';
 
 export interface SoakShare {
   /** This process's instances. */
@@ -59,42 +56,13 @@ export interface SoakWorkerResult {
 }
 
 /**
- * Lambda's asynchronous retries of a failed event (the construct's default `retryAttempts`), and the
- * waits before them: Lambda waits about 1 and 2 minutes, after the invocations the failed one raced
- * with are over (a duplicate delivery that found its batch held is told to retry); here 1 and 2 s,
- * still far longer than any invocation of this run takes.
+ * The waits before Lambda's asynchronous retries of a failed event: Lambda waits about 1 and 2 minutes,
+ * after the invocations the failed one raced with are over (a duplicate delivery that found its batch
+ * held is told to retry); here 1 and 2 s, still far longer than any invocation of this run takes.
  */
 const LAMBDA_RETRY_DELAYS_MS = [1_000, 2_000];
-
-interface Delivery {
-  readonly alerts: readonly string[];
-  readonly skipped: boolean;
-  readonly conflicts: number;
-  readonly retried: number;
-  readonly done: boolean;
-}
-
-/** One event as Lambda runs it: again after a retryable failure, up to LAMBDA_RETRY_DELAYS_MS.length times. */
-async function invoke(handler: ReturnType<typeof createHandler>, event: unknown): Promise<Delivery> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      const { outcomes } = await handler(event);
-      return {
-        alerts: outcomes.flatMap((outcome) => (outcome.action === 'alert' ? [outcome.why ?? ''] : [])),
-        skipped: outcomes.some((outcome) => outcome.action === 'skip'),
-        conflicts: outcomes.reduce((sum, outcome) => sum + (outcome.conflicts ?? 0), 0),
-        retried: attempt,
-        done: true,
-      };
-    } catch (error) {
-      if (!(error instanceof MonitorError && error.retryable)) throw error;
-      const delay = LAMBDA_RETRY_DELAYS_MS[attempt];
-      if (delay === undefined)
-        return { alerts: [], skipped: false, conflicts: 0, retried: attempt, done: false };
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
+const sleepBeforeRetry = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, LAMBDA_RETRY_DELAYS_MS[attempt]));
 
 const waiting = new Map<number, (index: number | null) => void>();
 process.on('message', (message: SoakAssignment) => {
@@ -120,29 +88,18 @@ async function run(share: SoakShare): Promise<SoakWorkerResult> {
     const handler = createHandler({ now: () => clock, metrics: () => {} });
     for (let index = await nextBatch(id); index !== null; index = await nextBatch(id)) {
       clock = share.start + index * share.intervalMs;
-      const document = logsDocument(share.logGroup, [
-        { timestamp: clock, message: wafLine(`r-${index}`, share.apiId) },
-      ]);
       // The event id from the batch alone, so that a batch handed out twice is the same event.
-      const event = subscriptionEvent({
-        ...document,
-        logEvents: document.logEvents.map((logEvent) => ({ ...logEvent, id: `${clock}`.padEnd(56, '0') })),
-      });
-      const delivery = await invoke(handler, event);
+      const event = oneWafBatch(share.logGroup, share.apiId, clock, `r-${index}`, `${clock}`);
+      const delivery = await deliverAsLambda(handler, event, sleepBeforeRetry);
       totals.invocations += 1;
       for (const why of delivery.alerts) alerts.push([index, why]);
-      if (delivery.skipped) totals.skipped += 1;
+      if (delivery.skipped > 0) totals.skipped += 1;
       totals.conflicts += delivery.conflicts;
       totals.retried += delivery.retried;
       if (!delivery.done) totals.exhausted += 1;
       if (index % share.sampleEvery === 0) {
-        const { Item } = await dynamo.send(
-          new GetItemCommand({
-            TableName: share.table,
-            Key: { [STATE_KEY_ATTRIBUTE]: { S: groupItemKey(groupKey) } },
-          }),
-        );
-        if (Item) samples.push([index, itemSize(Item)]);
+        const item = await groupItem(dynamo, share.table, groupKey);
+        if (item) samples.push([index, itemSize(item)]);
       }
     }
   };
