@@ -326,6 +326,8 @@ export type GroupDecision =
       readonly mayRecount?: true;
     };
 
+type WriteReason = Extract<GroupDecision, { readonly kind: 'write' }>['why'];
+
 /** The thresholds of the window a batch lands in: its count, its group's usual, and the bar. */
 export interface WindowRate {
   readonly count: number;
@@ -427,116 +429,224 @@ export function planGroup(
   settings: LifecycleSettings,
   idempotencyMs = DEFAULT_IDEMPOTENCY_MS,
 ): GroupDecision {
-  const { now, tally, batchId } = input;
-  const live = isLive(stored, now) ? stored : undefined;
+  const live = isLive(stored, input.now) ? stored : undefined;
+  const repeat = repeatedBatch(live, input, idempotencyMs);
+  if (repeat) return repeat;
+  const uncertain = mayRecount(live, input) ? { mayRecount: true as const } : {};
+  const base = live ?? emptyState(settings);
+  // The version goes on from the stored item even when its TTL has passed: the write is conditional on it.
+  const counted = withBatchCounted(base, input, (stored?.version ?? 0) + 1);
+  const { firstAt, lastAt } = input.tally;
+  if (firstAt === undefined || lastAt === undefined) {
+    return { kind: 'write', next: counted, why: 'muted', ...uncertain };
+  }
+  const seen: Sighting = { firstAt, lastAt };
+  const step = nextLifecycle(base, input.tally, seen, settings);
+  const next = withLifecycle(counted, base, input.tally, seen, step, settings);
+  if (!alertDue(step, base, input.now, settings) || !publishes(settings.group.action)) {
+    return {
+      kind: 'write',
+      next: dropUndefined({ ...next, sinceAlert: base.sinceAlert + input.tally.count }),
+      why: whyNoAlert(step, base, input.now, settings),
+      ...uncertain,
+    };
+  }
+  const alert = alertOf(step, base, input, next.deploymentId, settings);
+  return {
+    kind: 'write',
+    next: dropUndefined({
+      ...next,
+      sinceAlert: 0,
+      lastAlertAt: input.now,
+      pending: alert,
+      hours: { ...next.hours, alerts: addToSlot(next.hours.alerts, Math.floor(input.now / HOUR_MS), 1) },
+    }),
+    alert,
+    why: step.lifecycle === 'new' ? 'new' : 'escalated',
+    ...uncertain,
+  };
+}
+
+/**
+ * A batch seen before: its claimed alert is published again (a resumed delivery), or it was the
+ * group's last write, or (resumed) its tag is among the recent batches. Undefined: count it.
+ */
+function repeatedBatch(
+  live: GroupState | undefined,
+  { batchId, now, resumed }: GroupInput,
+  idempotencyMs: number,
+): GroupDecision | undefined {
   if (live?.pending?.batchId === batchId && live.pending.alertedAt > now - idempotencyMs) {
     return { kind: 'resume', alert: live.pending };
   }
   if (live?.lastBatch === batchId && (live.lastBatchAt ?? 0) > now - idempotencyMs)
     return { kind: 'applied' };
-  const tag = batchTag(batchId);
-  const recent = live?.recentBatches ?? [];
-  if (input.resumed && recent.includes(tag)) return { kind: 'applied' };
-  const uncertain =
-    input.resumed === true && recent.length >= RECENT_BATCHES ? { mayRecount: true as const } : {};
-  const base = live ?? emptyState(settings);
+  if (resumed && (live?.recentBatches ?? []).includes(batchTag(batchId))) return { kind: 'applied' };
+  return undefined;
+}
+
+/** A resumed batch whose tag may have been pushed out of a full `recentBatches` (see `mayRecount`). */
+function mayRecount(live: GroupState | undefined, input: GroupInput): boolean {
+  return input.resumed === true && (live?.recentBatches ?? []).length >= RECENT_BATCHES;
+}
+
+/** The batch's 403s and sources added to the hour rings, and the batch recorded as applied. */
+function withBatchCounted(base: GroupState, input: GroupInput, version: number): GroupState {
+  const { tally, batchId, now } = input;
   const hours: HourRings = {
     counts: addMinutes(base.hours.counts, tally.minutes, HOUR_MS),
     muted: addMinutes(base.hours.muted, tally.mutedMinutes, HOUR_MS),
     alerts: base.hours.alerts,
   };
-  const common = {
+  return {
     ...base,
     hours,
-    topSources: mergeSources(
-      base.hours.counts.end < hours.counts.end - HOUR_SLOTS ? [] : base.topSources,
-      input.sources,
-    ),
-    recentBatches: [...recent, tag].slice(-RECENT_BATCHES),
+    topSources: mergeSources(sourcesStillCounted(base, hours), input.sources),
+    recentBatches: [...(base.recentBatches ?? []), batchTag(batchId)].slice(-RECENT_BATCHES),
     lastBatch: batchId,
     lastBatchAt: now,
-    version: (stored?.version ?? 0) + 1,
+    version,
     expiresAt: ttlSeconds(now, STATE_RETENTION_MS),
   };
-  if (tally.firstAt === undefined || tally.lastAt === undefined) {
-    return { kind: 'write', next: common, why: 'muted', ...uncertain };
-  }
-  const { firstAt, lastAt } = tally;
-  const quietMs = settings.group.quietPeriodMinutes * 60_000;
-  const isNew = base.lastSeenAt === 0 || firstAt - base.lastSeenAt >= quietMs;
-  // A policy change (window length or baseline) starts a new ring: old slots mean other windows.
-  const startRing =
-    isNew ||
-    base.windowMs !== settings.windowMs ||
-    base.windows.counts.length !== settings.baselineWindows + 1
-      ? emptyRing(settings.baselineWindows + 1)
-      : base.windows;
-  const windows = addMinutes(startRing, tally.minutes, settings.windowMs);
+}
+
+/** The remembered top sources, or none once the hour ring has rolled past everything they counted. */
+function sourcesStillCounted(base: GroupState, hours: HourRings): readonly Top[] {
+  return base.hours.counts.end < hours.counts.end - HOUR_SLOTS ? [] : base.topSources;
+}
+
+/** A batch's earliest and latest unmuted 403 (a batch of muted ones only has none). */
+interface Sighting {
+  readonly firstAt: number;
+  readonly lastAt: number;
+}
+
+/** Where a batch with unmuted 403s takes the group, and the window figures that decided it. */
+interface LifecycleStep {
+  readonly lifecycle: 'new' | 'ongoing' | 'escalated';
+  readonly windows: Ring;
+  readonly rate: WindowRate;
+  /** This batch's window reaches the bar (an escalation can also hold on from the window before). */
+  readonly above: boolean;
+  /** The usual rate an escalated group keeps (undefined otherwise, or while it has none yet). */
+  readonly usual: number | undefined;
+}
+
+function nextLifecycle(
+  base: GroupState,
+  tally: GroupTally,
+  { firstAt, lastAt }: Sighting,
+  settings: LifecycleSettings,
+): LifecycleStep {
+  const isNew = isNewAfterQuiet(base, firstAt, settings);
+  const windows = addMinutes(
+    isNew ? freshWindows(settings) : windowsFor(base, settings),
+    tally.minutes,
+    settings.windowMs,
+  );
   const slot = Math.floor(lastAt / settings.windowMs);
   const wasEscalated = !isNew && base.lifecycle === 'escalated';
-  // A group younger than its baseline has no usual rate yet to hold on to: its mean keeps rolling.
-  const established =
-    !isNew && base.firstSeenAt <= slot * settings.windowMs - settings.baselineWindows * settings.windowMs;
   const frozen = wasEscalated ? base.usual : undefined;
   const rate = windowRate(windows, slot, settings, frozen);
   const above = rate.count >= rate.threshold;
+  if (isNew) return { lifecycle: 'new', windows, rate, above, usual: undefined };
   // Back to ongoing only when the window before this one stayed under the bar too: the first 403s of
   // a fresh window must not end an escalation that is still going on.
-  const previousAbove = wasEscalated && slotCount(windows, slot - 1) >= rate.threshold;
-  const lifecycle: Lifecycle = isNew
-    ? 'new'
-    : above || (wasEscalated && previousAbove)
-      ? 'escalated'
-      : 'ongoing';
-  const counted = {
-    ...common,
-    lifecycle,
+  const escalated = above || (wasEscalated && slotCount(windows, slot - 1) >= rate.threshold);
+  if (!escalated) return { lifecycle: 'ongoing', windows, rate, above, usual: undefined };
+  const usual = frozen ?? (hasBaseline(base, slot, settings) ? rate.baseline : undefined);
+  return { lifecycle: 'escalated', windows, rate, above, usual };
+}
+
+/** New: never seen unmuted, or the batch's first 403 comes a whole quiet period after the last. */
+function isNewAfterQuiet(base: GroupState, firstAt: number, settings: LifecycleSettings): boolean {
+  return base.lastSeenAt === 0 || firstAt - base.lastSeenAt >= settings.group.quietPeriodMinutes * 60_000;
+}
+
+function freshWindows(settings: LifecycleSettings): Ring {
+  return emptyRing(settings.baselineWindows + 1);
+}
+
+/**
+ * The stored window ring, or a fresh one after a policy change (window length or baseline): old
+ * slots mean other windows.
+ */
+function windowsFor(base: GroupState, settings: LifecycleSettings): Ring {
+  const samePolicy =
+    base.windowMs === settings.windowMs && base.windows.counts.length === settings.baselineWindows + 1;
+  return samePolicy ? base.windows : freshWindows(settings);
+}
+
+/** A group younger than its baseline has no usual rate yet to hold on to: its mean keeps rolling. */
+function hasBaseline(base: GroupState, slot: number, settings: LifecycleSettings): boolean {
+  return base.firstSeenAt <= slot * settings.windowMs - settings.baselineWindows * settings.windowMs;
+}
+
+/** The counted state moved to the step's lifecycle and windows, with the group's sightings. */
+function withLifecycle(
+  counted: GroupState,
+  base: GroupState,
+  tally: GroupTally,
+  { firstAt, lastAt }: Sighting,
+  step: LifecycleStep,
+  settings: LifecycleSettings,
+): GroupState {
+  const isNew = step.lifecycle === 'new';
+  return {
+    ...counted,
+    lifecycle: step.lifecycle,
     windowMs: settings.windowMs,
-    windows,
+    windows: step.windows,
     firstSeenAt: isNew ? firstAt : base.firstSeenAt,
     lastSeenAt: Math.max(base.lastSeenAt, lastAt),
-    usual: lifecycle === 'escalated' ? (frozen ?? (established ? rate.baseline : undefined)) : undefined,
-    ...(isNew
-      ? tally.deploymentId === undefined
-        ? { deploymentId: undefined }
-        : { deploymentId: tally.deploymentId }
-      : {}),
+    usual: step.usual,
+    // A new group's deployment is the one of its first lines (none: the old one is dropped).
+    ...(isNew ? { deploymentId: tally.deploymentId } : {}),
   };
-  const realertDue = base.lastAlertAt === undefined || now - base.lastAlertAt >= settings.realertMs;
-  const wantsAlert = lifecycle === 'new' || (lifecycle === 'escalated' && above && realertDue);
-  if (!wantsAlert || !publishes(settings.group.action)) {
-    const why = wantsAlert ? 'digest-only' : lifecycle === 'escalated' && above ? 'realert-wait' : lifecycle;
-    return {
-      kind: 'write',
-      next: dropUndefined({ ...counted, sinceAlert: base.sinceAlert + tally.count }),
-      why,
-      ...uncertain,
-    };
-  }
-  const alert: PendingAlert = {
+}
+
+/** New groups alert; escalated ones when this window reaches the bar and their last alert is old enough. */
+function alertDue(step: LifecycleStep, base: GroupState, now: number, settings: LifecycleSettings): boolean {
+  return (
+    step.lifecycle === 'new' ||
+    (step.lifecycle === 'escalated' && step.above && realertDue(base, now, settings))
+  );
+}
+
+function realertDue(base: GroupState, now: number, settings: LifecycleSettings): boolean {
+  return base.lastAlertAt === undefined || now - base.lastAlertAt >= settings.realertMs;
+}
+
+/** Why a counted batch publishes nothing: a quiet action, the re-alert wait, or its lifecycle. */
+function whyNoAlert(
+  step: LifecycleStep,
+  base: GroupState,
+  now: number,
+  settings: LifecycleSettings,
+): Exclude<WriteReason, 'muted'> {
+  if (alertDue(step, base, now, settings)) return 'digest-only';
+  if (step.lifecycle === 'escalated' && step.above) return 'realert-wait';
+  return step.lifecycle;
+}
+
+function alertOf(
+  step: LifecycleStep,
+  base: GroupState,
+  { batchId, now }: GroupInput,
+  deploymentId: string | undefined,
+  settings: LifecycleSettings,
+): PendingAlert {
+  return {
     batchId,
     alertedAt: now,
-    lifecycle,
-    reason: lifecycleReason(lifecycle, settings, {
-      rate,
-      ...(counted.deploymentId === undefined ? {} : { deploymentId: counted.deploymentId }),
+    lifecycle: step.lifecycle,
+    reason: lifecycleReason(step.lifecycle, settings, {
+      rate: step.rate,
+      ...(deploymentId === undefined ? {} : { deploymentId }),
     }),
     suppressedSinceLast: base.sinceAlert,
-    firstSeen: lifecycle === 'new',
+    firstSeen: step.lifecycle === 'new',
     ...(base.lastAlertAt === undefined ? {} : { lastAlertAt: base.lastAlertAt }),
-  };
-  return {
-    kind: 'write',
-    next: dropUndefined({
-      ...counted,
-      sinceAlert: 0,
-      lastAlertAt: now,
-      pending: alert,
-      hours: { ...hours, alerts: addToSlot(hours.alerts, Math.floor(now / HOUR_MS), 1) },
-    }),
-    alert,
-    why: lifecycle === 'new' ? 'new' : 'escalated',
-    ...uncertain,
   };
 }
 
