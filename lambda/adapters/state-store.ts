@@ -638,30 +638,7 @@ function topSourcesOf(text: string | undefined): { value: string; count: number 
 /** The state an item holds; an item of the old cooldown shape reads as a group with no history. */
 export function groupState(item: Record<string, AttributeValue>): GroupState {
   const n = (name: string) => numberOf(item, name);
-  const pendingBatch = item[GROUP.pendingBatch]?.S;
-  const pendingAt = n(GROUP.pendingAt);
-  const previousAlertAt = n(GROUP.previousAlertAt);
-  const pendingLifecycle = lifecycleOf(item[GROUP.pendingLifecycle]?.S);
-  const pendingReason = item[GROUP.pendingReason]?.S;
-  const pending: PendingAlert | undefined =
-    pendingBatch === undefined || pendingAt === undefined
-      ? undefined
-      : {
-          batchId: pendingBatch,
-          alertedAt: pendingAt,
-          suppressedSinceLast: n(GROUP.pendingSuppressed) ?? 0,
-          firstSeen: pendingLifecycle === 'new',
-          ...(pendingLifecycle === undefined ? {} : { lifecycle: pendingLifecycle }),
-          ...(pendingReason === undefined ? {} : { reason: pendingReason }),
-          ...(previousAlertAt === undefined ? {} : { lastAlertAt: previousAlertAt }),
-        };
-  const resolvedAt = n(GROUP.resolvedAt);
   const lastAlertAt = n(GROUP.lastAlertAt);
-  const deploymentId = item[GROUP.deploymentId]?.S;
-  const lastBatch = item[GROUP.lastBatch]?.S;
-  const recentBatches = tagsOf(item[GROUP.recentBatches]?.B);
-  const usual = n(GROUP.usual);
-  const lastBatchAt = n(GROUP.lastBatchAt);
   // An item the cooldown-only monitor wrote has no lifecycle: its last alert is its last sight, so
   // the upgrade does not make every known group new again.
   const legacy = item[GROUP.lifecycle] === undefined && lastAlertAt !== undefined;
@@ -671,11 +648,7 @@ export function groupState(item: Record<string, AttributeValue>): GroupState {
     lastSeenAt: n(GROUP.lastSeenAt) ?? (legacy ? lastAlertAt : 0),
     sinceAlert: n(GROUP.sinceAlert) ?? 0,
     windowMs: n(GROUP.windowMs) ?? 0,
-    windows: ringOf(
-      item[GROUP.windows]?.B,
-      n(GROUP.windowsEnd),
-      Math.max(1, Math.min(WINDOW_SLOTS, Math.floor((item[GROUP.windows]?.B?.byteLength ?? 0) / 4))),
-    ),
+    windows: windowRingOf(item),
     hours: {
       counts: ringOf(item[GROUP.hourCounts]?.B, n(GROUP.hourCountsEnd), HOUR_SLOTS),
       muted: ringOf(item[GROUP.hourMuted]?.B, n(GROUP.hourMutedEnd), DAY_SLOTS),
@@ -684,6 +657,29 @@ export function groupState(item: Record<string, AttributeValue>): GroupState {
     topSources: topSourcesOf(item[GROUP.topSources]?.S),
     version: n(NAMES['#ver']) ?? 0,
     expiresAt: n(STATE_TTL_ATTRIBUTE) ?? 0,
+    ...optionalStateOf(item),
+  };
+}
+
+/** The window ring as long as the item wrote it (its policy's baseline), within 1 to WINDOW_SLOTS slots. */
+function windowRingOf(item: Record<string, AttributeValue>): Ring {
+  const bytes = item[GROUP.windows]?.B;
+  const slots = Math.max(1, Math.min(WINDOW_SLOTS, Math.floor((bytes?.byteLength ?? 0) / 4)));
+  return ringOf(bytes, numberOf(item, GROUP.windowsEnd), slots);
+}
+
+/** The state's optional fields: each present only when the item holds its attribute. */
+function optionalStateOf(item: Record<string, AttributeValue>): Partial<GroupState> {
+  const n = (name: string) => numberOf(item, name);
+  const resolvedAt = n(GROUP.resolvedAt);
+  const lastAlertAt = n(GROUP.lastAlertAt);
+  const deploymentId = item[GROUP.deploymentId]?.S;
+  const recentBatches = tagsOf(item[GROUP.recentBatches]?.B);
+  const lastBatch = item[GROUP.lastBatch]?.S;
+  const usual = n(GROUP.usual);
+  const lastBatchAt = n(GROUP.lastBatchAt);
+  const pending = pendingAlertOf(item);
+  return {
     ...(resolvedAt === undefined ? {} : { resolvedAt }),
     ...(lastAlertAt === undefined ? {} : { lastAlertAt }),
     ...(deploymentId === undefined ? {} : { deploymentId }),
@@ -692,6 +688,25 @@ export function groupState(item: Record<string, AttributeValue>): GroupState {
     ...(usual === undefined ? {} : { usual }),
     ...(lastBatchAt === undefined ? {} : { lastBatchAt }),
     ...(pending === undefined ? {} : { pending }),
+  };
+}
+
+/** The alert the item's last batch claimed: none unless both its batch and its time are there. */
+function pendingAlertOf(item: Record<string, AttributeValue>): PendingAlert | undefined {
+  const pendingBatch = item[GROUP.pendingBatch]?.S;
+  const pendingAt = numberOf(item, GROUP.pendingAt);
+  if (pendingBatch === undefined || pendingAt === undefined) return undefined;
+  const lifecycle = lifecycleOf(item[GROUP.pendingLifecycle]?.S);
+  const reason = item[GROUP.pendingReason]?.S;
+  const lastAlertAt = numberOf(item, GROUP.previousAlertAt);
+  return {
+    batchId: pendingBatch,
+    alertedAt: pendingAt,
+    suppressedSinceLast: numberOf(item, GROUP.pendingSuppressed) ?? 0,
+    firstSeen: lifecycle === 'new',
+    ...(lifecycle === undefined ? {} : { lifecycle }),
+    ...(reason === undefined ? {} : { reason }),
+    ...(lastAlertAt === undefined ? {} : { lastAlertAt }),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   renderPublish,
   renderSlackMessage,
   SLACK_LIMITS,
+  type SlackBlock,
   type SlackMessage,
 } from '../../lambda/core/render/index.js';
 
@@ -237,6 +238,22 @@ function renderings(group: FindingGroup): { outputs: string[]; slack: SlackMessa
   };
 }
 
+type SlackText = Extract<SlackBlock, { readonly type: 'section' }>['text'];
+
+/** The mrkdwn texts of a block that carry log text: a section's text and a context's elements. */
+function mrkdwnTexts(block: SlackBlock): readonly SlackText[] {
+  if (block.type === 'section') return [block.text];
+  return block.type === 'context' ? block.elements : [];
+}
+
+/** Within Slack's section limit, shown verbatim, and no markup of the log text left to format. */
+function expectInertMrkdwn(text: SlackText): void {
+  expect(text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+  expect(text.verbatim).toBe(true);
+  for (const markup of ['*bold*', '_italic_', '~strike~', '`code`', '```', '](https://', '@here'])
+    expect(text.text).not.toContain(markup);
+}
+
 describe('the oracle', () => {
   it('finds each planted credential shape before redaction (so a clean rendering means something)', async () => {
     const samples = fc.sample(oracleSecret, { numRuns: 200, seed: 8 });
@@ -293,14 +310,7 @@ describe('rendered alerts', () => {
         for (const block of slack.blocks) {
           if (block.type === 'header')
             expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
-          const texts =
-            block.type === 'section' ? [block.text] : block.type === 'context' ? block.elements : [];
-          for (const text of texts) {
-            expect(text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
-            expect(text.verbatim).toBe(true);
-            for (const markup of ['*bold*', '_italic_', '~strike~', '`code`', '```', '](https://', '@here'])
-              expect(text.text).not.toContain(markup);
-          }
+          for (const text of mrkdwnTexts(block)) expectInertMrkdwn(text);
         }
       }),
       { numRuns: 200 },
