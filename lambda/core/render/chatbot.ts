@@ -27,6 +27,36 @@ export interface ChatbotNotification {
   };
 }
 
+/**
+ * The custom-notification event of an alert or a digest: the envelope both share around what each
+ * says, about one stage (its one related resource).
+ */
+export function chatbotNotification(
+  id: string,
+  content: Omit<ChatbotNotification['content'], 'textType'>,
+  {
+    threadId,
+    summary,
+    eventType,
+    additionalContext,
+  }: Omit<ChatbotNotification['metadata'], 'relatedResources'>,
+  about: { readonly apiId: string; readonly stage: string; readonly region: string },
+): ChatbotNotification {
+  return {
+    version: '1.0',
+    source: 'custom',
+    id,
+    content: { textType: 'client-markdown', ...content },
+    metadata: {
+      threadId,
+      summary,
+      eventType,
+      relatedResources: [`API Gateway API ${about.apiId}, stage ${about.stage} (${about.region})`],
+      additionalContext,
+    },
+  };
+}
+
 const SEVERITY_EMOJI = {
   critical: ':rotating_light:',
   high: ':red_circle:',
@@ -52,12 +82,9 @@ export function renderChatbotNotification(view: AlertView): ChatbotNotification 
     view.topUserAgents.length > 0 ? `*Top user agents:* ${formatTops(view.topUserAgents)}` : undefined,
     ...view.notes,
   ].filter((line): line is string => line !== undefined);
-  return {
-    version: '1.0',
-    source: 'custom',
-    id: view.id,
-    content: {
-      textType: 'client-markdown',
+  return chatbotNotification(
+    view.id,
+    {
       title: `${SEVERITY_EMOJI[view.severity]} 403 ${view.category} on ${view.apiId}/${view.stage}`,
       description: description.join('\n'),
       nextSteps: [
@@ -67,11 +94,10 @@ export function renderChatbotNotification(view: AlertView): ChatbotNotification 
       ],
       keywords: [view.category, view.severity, view.apiId, view.stage],
     },
-    metadata: {
+    {
       threadId: view.threadId,
       summary: `${view.title}: ${view.count} × 403 on ${view.apiId}/${view.stage}`,
       eventType: `Apigw403${view.category}`,
-      relatedResources: [`API Gateway API ${view.apiId}, stage ${view.stage} (${view.region})`],
       additionalContext: {
         category: view.category,
         severity: view.severity,
@@ -83,5 +109,6 @@ export function renderChatbotNotification(view: AlertView): ChatbotNotification 
         firstSeen: String(view.firstSeen),
       },
     },
-  };
+    view,
+  );
 }

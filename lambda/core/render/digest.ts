@@ -1,6 +1,6 @@
 import { ROUTING_ATTRIBUTES } from '../noise-policy-names.js';
 import { digestThreadIdOf } from './alert-view.js';
-import type { ChatbotNotification } from './chatbot.js';
+import { type ChatbotNotification, chatbotNotification } from './chatbot.js';
 import type { DigestLine, DigestView } from './digest-view.js';
 import { trend } from './digest-view.js';
 import { formatTops, placedSubject } from './email.js';
@@ -95,12 +95,9 @@ export function renderDigestSlack(view: DigestView): SlackMessage {
 
 export function renderDigestChatbot(view: DigestView): ChatbotNotification {
   const alerts = alerted(view);
-  return {
-    version: '1.0',
-    source: 'custom',
-    id: view.id,
-    content: {
-      textType: 'client-markdown',
+  return chatbotNotification(
+    view.id,
+    {
       title: `:bar_chart: 403 digest: ${where(view)}`,
       description: [
         `*${digestHeadline(view)}*`,
@@ -112,11 +109,10 @@ export function renderDigestChatbot(view: DigestView): ChatbotNotification {
       nextSteps: [],
       keywords: ['digest', view.apiId, view.stage],
     },
-    metadata: {
+    {
       threadId: digestThreadIdOf(view),
       summary: `403 digest: ${view.total} × 403 on ${where(view)}`,
       eventType: 'Apigw403Digest',
-      relatedResources: [`API Gateway API ${view.apiId}, stage ${view.stage} (${view.region})`],
       additionalContext: {
         apiId: view.apiId,
         stage: view.stage,
@@ -127,7 +123,8 @@ export function renderDigestChatbot(view: DigestView): ChatbotNotification {
         alertsSent: String(view.alertsSent),
       },
     },
-  };
+    view,
+  );
 }
 
 export interface RenderedDigest {
