@@ -62,7 +62,7 @@ import {
   SKIPPED_EVENTS_METRIC,
   UNWATCHED_GROUP_METRIC,
 } from './core/render/index.js';
-import { wellFormedDeep } from './core/well-formed.js';
+import { wellFormedFinding } from './core/well-formed.js';
 
 /** What the monitor needs from the outside world; the Lambda entry point builds it from the env. */
 export interface MonitorDeps {
@@ -248,6 +248,11 @@ function mutesOf(config: MonitorConfig, account: string | undefined): MuteMatche
 /** Each group's 403s of the batch by minute, muted ones apart, as they are classified. */
 class Tallies {
   private readonly builders = new Map<string, TallyBuilder>();
+  /**
+   * The group of the last finding: a batch's lines come in runs of one group, and comparing three
+   * short strings costs less than building and hashing a key per line.
+   */
+  private last: { apiId: string; stage: string; category: string; builder: TallyBuilder } | undefined;
 
   constructor(
     private readonly muted: MuteMatcher,
@@ -255,6 +260,18 @@ class Tallies {
   ) {}
 
   add(finding: Finding): void {
+    this.builderOf(finding).add(finding.timestamp, this.muted(finding), finding.deploymentId);
+  }
+
+  private builderOf(finding: Finding): TallyBuilder {
+    const { last } = this;
+    if (
+      last !== undefined &&
+      last.category === finding.category &&
+      last.apiId === finding.apiId &&
+      last.stage === finding.stage
+    )
+      return last.builder;
     const key = groupItemKey(
       this.account === undefined ? finding : { ...keyOf(finding), account: this.account },
     );
@@ -263,7 +280,8 @@ class Tallies {
       builder = new TallyBuilder();
       this.builders.set(key, builder);
     }
-    builder.add(finding.timestamp, this.muted(finding), finding.deploymentId);
+    this.last = { apiId: finding.apiId, stage: finding.stage, category: finding.category, builder };
+    return builder;
   }
 
   of(key: GroupKey): GroupTally {
@@ -305,15 +323,16 @@ function watchOf(config: MonitorConfig, logGroup: string, anyLogGroup: boolean):
  */
 function attributor(stages: readonly WatchedStage[] | undefined): (finding: Finding) => Finding | undefined {
   if (!stages)
-    return (finding) => (isGatewayStage(finding.apiId, finding.stage) ? wellFormedDeep(finding) : undefined);
+    return (finding) =>
+      isGatewayStage(finding.apiId, finding.stage) ? wellFormedFinding(finding) : undefined;
   const [only] = stages;
   return (finding) => {
     if (only && stages.length === 1) {
       const own = finding.apiId === only.apiId && finding.stage === only.stage;
-      return wellFormedDeep(own ? finding : { ...finding, apiId: only.apiId, stage: only.stage });
+      return wellFormedFinding(own ? finding : { ...finding, apiId: only.apiId, stage: only.stage });
     }
     return stages.some((entry) => entry.apiId === finding.apiId && entry.stage === finding.stage)
-      ? wellFormedDeep(finding)
+      ? wellFormedFinding(finding)
       : undefined;
   };
 }

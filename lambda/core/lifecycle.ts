@@ -230,26 +230,41 @@ export class TallyBuilder {
   private lastAt: number | undefined;
   private deploymentAt = Number.POSITIVE_INFINITY;
   private deploymentId: string | undefined;
+  /**
+   * The requests of one minute, muted or not, not yet in its map: a batch's lines come in time order,
+   * so most requests add one to a run instead of a map look-up and a store.
+   */
+  private runMinute = 0;
+  private runMuted = false;
+  private runCount = 0;
 
   add(timestamp: number, muted: boolean, deploymentId?: string): void {
     const minute = Math.floor(timestamp / 60_000);
-    const into = muted ? this.mutedMinutes : this.minutes;
-    into.set(minute, (into.get(minute) ?? 0) + 1);
+    if (minute !== this.runMinute || muted !== this.runMuted) {
+      this.flush();
+      this.runMinute = minute;
+      this.runMuted = muted;
+    }
+    this.runCount += 1;
     if (muted) {
       this.muted += 1;
       return;
     }
     this.count += 1;
-    this.firstAt = Math.min(this.firstAt ?? timestamp, timestamp);
-    this.lastAt = Math.max(this.lastAt ?? timestamp, timestamp);
-    const id = deploymentId === undefined ? undefined : deploymentIdOf(deploymentId);
-    if (id !== undefined && timestamp < this.deploymentAt) {
-      this.deploymentAt = timestamp;
-      this.deploymentId = id;
+    if (this.firstAt === undefined || timestamp < this.firstAt) this.firstAt = timestamp;
+    if (this.lastAt === undefined || timestamp > this.lastAt) this.lastAt = timestamp;
+    // Only an earlier request can change the deployment: the id is checked then, not on every line.
+    if (deploymentId !== undefined && timestamp < this.deploymentAt) {
+      const id = deploymentIdOf(deploymentId);
+      if (id !== undefined) {
+        this.deploymentAt = timestamp;
+        this.deploymentId = id;
+      }
     }
   }
 
   build(): GroupTally {
+    this.flush();
     return {
       minutes: this.minutes,
       mutedMinutes: this.mutedMinutes,
@@ -259,6 +274,13 @@ export class TallyBuilder {
       ...(this.lastAt === undefined ? {} : { lastAt: this.lastAt }),
       ...(this.deploymentId === undefined ? {} : { deploymentId: this.deploymentId }),
     };
+  }
+
+  private flush(): void {
+    if (this.runCount === 0) return;
+    const into = this.runMuted ? this.mutedMinutes : this.minutes;
+    into.set(this.runMinute, (into.get(this.runMinute) ?? 0) + this.runCount);
+    this.runCount = 0;
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Finding } from './model.js';
+
 /**
  * `text` with every lone UTF-16 surrogate replaced by U+FFFD. A caller can put one in any logged field
  * (`\ud800` in a JSON access line); left in, it breaks every URL-encoded request and link built from
@@ -47,4 +49,47 @@ export function repairDeep<T>(value: T): T {
     copy[key] = repaired;
   }
   return (copy ?? value) as T;
+}
+
+/**
+ * `wellFormedDeep` for a finding, by its keys rather than by a walk over whatever it holds: the
+ * monitor checks every finding, and reading its fields by name costs a fraction of the walk
+ * (test/unit/well-formed.test.ts puts a lone surrogate in every text of a finding with every key).
+ */
+export function wellFormedFinding(finding: Finding): Finding {
+  return findingIsWellFormed(finding) ? finding : repairDeep(finding);
+}
+
+function findingIsWellFormed(f: Finding): boolean {
+  return (
+    isWellFormed(f.requestId) &&
+    isWellFormed(f.extendedRequestId) &&
+    isWellFormed(f.category) &&
+    isWellFormed(f.confidence) &&
+    isWellFormed(f.reason) &&
+    isWellFormed(f.apiId) &&
+    isWellFormed(f.stage) &&
+    isWellFormed(f.httpMethod) &&
+    isWellFormed(f.resourcePath) &&
+    isWellFormed(f.path) &&
+    isWellFormed(f.domainName) &&
+    isWellFormed(f.sourceIp) &&
+    isWellFormed(f.userAgent) &&
+    isWellFormed(f.apiKeyId) &&
+    isWellFormed(f.deploymentId) &&
+    allWellFormed(f.sources) &&
+    allWellFormed(f.signals) &&
+    allWellFormed(f.evidence) &&
+    allWellFormed(f.missingFields) &&
+    (f.candidates === undefined ||
+      f.candidates.every((candidate) => isWellFormed(candidate.category) && isWellFormed(candidate.why)))
+  );
+}
+
+const isWellFormed = (text: string | undefined): boolean => text === undefined || text.isWellFormed();
+
+function allWellFormed(texts: readonly string[] | undefined): boolean {
+  if (texts !== undefined)
+    for (let i = 0; i < texts.length; i++) if (!(texts[i] as string).isWellFormed()) return false;
+  return true;
 }

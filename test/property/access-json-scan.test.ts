@@ -349,7 +349,8 @@ describe('the shape scanner answers on its own', () => {
       const record = scanJsonLine(line)?.build();
       const reference = parseJsonLineByJsonParse(line);
       expect(summary(record)).toEqual(summary(reference));
-      expect(Object.keys(reference?.values ?? {}).length).toBeGreaterThan(20);
+      const set = Object.values(reference?.values ?? {}).filter((value) => value !== undefined);
+      expect(set.length).toBeGreaterThan(20);
     },
   );
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { repairDeep, wellFormed, wellFormedDeep } from '../../lambda/core/well-formed.js';
+import type { Finding } from '../../lambda/core/model.js';
+import { repairDeep, wellFormed, wellFormedDeep, wellFormedFinding } from '../../lambda/core/well-formed.js';
 
 const lone = /\p{Cs}/u;
 
@@ -58,4 +59,69 @@ describe('wellFormedDeep against the copying walk', () => {
       }),
     );
   });
+});
+
+describe('wellFormedFinding', () => {
+  // Every key of a finding (Required: a key added to Finding must be added here too).
+  const full: Required<Finding> = {
+    requestId: 'r-1',
+    extendedRequestId: 'Mc7UVioPPHcEKPA=',
+    category: 'INVALID_API_KEY',
+    confidence: 'medium',
+    reason: 'missing',
+    candidates: [
+      { category: 'INVALID_API_KEY', why: 'a missing key' },
+      { category: 'WAF_FILTERED', why: 'a WAF block' },
+    ],
+    status: 403,
+    apiId: 'a1b2c3d4e5',
+    stage: 'prod',
+    sources: ['access', 'execution'],
+    timestamp: 1_764_460_800_000,
+    httpMethod: 'GET',
+    resourcePath: '/orders/{id}',
+    path: '/prod/orders/7',
+    domainName: 'api.example.com',
+    sourceIp: '198.51.100.7',
+    userAgent: 'curl/8.10.1',
+    apiKeyId: '****abcd',
+    deploymentId: 'abc123',
+    signals: ['reason-missing', 'custom-domain'],
+    evidence: ['gateway message: Forbidden'],
+    missingFields: ['$context.error.responseType'],
+  };
+
+  /** The paths of every string in `value`. */
+  function textPaths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+    if (typeof value === 'string') return [path];
+    if (typeof value !== 'object' || value === null) return [];
+    return Object.entries(value).flatMap(([key, item]) =>
+      textPaths(item, [...path, Array.isArray(value) ? Number(key) : key]),
+    );
+  }
+
+  function withText(value: unknown, path: readonly (string | number)[], text: string): unknown {
+    if (path.length === 0) return text;
+    const [head, ...rest] = path as [string | number, ...(string | number)[]];
+    const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<
+      string | number,
+      unknown
+    >;
+    copy[head] = withText((value as Record<string | number, unknown>)[head], rest, text);
+    return copy;
+  }
+
+  it('keeps a well-formed finding as it is (the same object)', () => {
+    expect(wellFormedFinding(full)).toBe(full);
+  });
+
+  it.each(textPaths(full).map((path) => [path.join('.'), path] as const))(
+    'repairs a lone surrogate in %s as repairDeep does',
+    (_name, path) => {
+      const dirty = withText(full, path, 'x\ud800y') as Finding;
+      const repaired = wellFormedFinding(dirty);
+      expect(repaired).toEqual(repairDeep(dirty));
+      expect(JSON.stringify(repaired)).not.toMatch(/\\ud800/);
+    },
+  );
 });
