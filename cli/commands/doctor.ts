@@ -5,6 +5,7 @@ import {
   executionLogGroupName,
   recommendedAccessLogFormat,
 } from '../../lambda/core/index.js';
+import { shellQuote } from '../../lambda/core/shell.js';
 import { SUBSCRIPTION_FILTERS_PER_LOG_GROUP } from '../../lambda/core/subscription-check.js';
 import { readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
 import { type AwsClients, awsClients, describeAwsError } from '../aws/clients.js';
@@ -232,11 +233,6 @@ export function defaultAccessLogGroup(stage: StageInfo): string {
  */
 function word(value: string): string {
   return shellQuote(safeText(value));
-}
-
-/** Quotes a value for POSIX shells only when it needs it. */
-export function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 const ACCOUNT_TOKEN = 'ACCOUNTIDTOKEN';

@@ -10,6 +10,7 @@ import {
   parseHar,
 } from '../../lambda/core/explain/index.js';
 import { describeCategory } from '../../lambda/core/index.js';
+import { fillCommand } from '../../lambda/core/shell.js';
 import { awsClients } from '../aws/clients.js';
 import { settleWithAws } from '../aws/settle.js';
 import {
@@ -213,7 +214,10 @@ function parseHeaders(lines: readonly string[]): Record<string, string> {
 function undecidedFromClient(explanation: ClientExplanation) {
   const stage =
     explanation.apiId && explanation.stage
-      ? `apigw403 triage --api ${safeText(explanation.apiId)} --stage ${safeText(explanation.stage)}`
+      ? fillCommand('apigw403 triage --api {apiId} --stage {stage}', {
+          apiId: { literal: safeText(explanation.apiId) },
+          stage: { literal: safeText(explanation.stage) },
+        })
       : 'apigw403 triage --api API_ID --stage STAGE (the API and stage the URL is served by)';
   return {
     summary: 'The answer alone does not say which check refused the request.',
@@ -233,14 +237,12 @@ function renderText({ explanation, notes, foundInLogs }: Explained, settled: boo
   const fromLogs = foundInLogs === true;
   const outside = (text: string | undefined): string | undefined =>
     text === undefined ? undefined : safeText(text);
-  const region = outside(explanation.region);
-  const domainName = outside(explanation.domainName);
   const described = describeCategory(explanation.category, {
-    apiId: outside(explanation.apiId) ?? '<api-id>',
-    stage: outside(explanation.stage) ?? '<stage>',
-    ...(region ? { region } : {}),
+    apiId: outside(explanation.apiId),
+    stage: outside(explanation.stage),
+    region: outside(explanation.region),
     ...(explanation.reason ? { reason: explanation.reason } : {}),
-    ...(domainName ? { domainName } : {}),
+    domainName: outside(explanation.domainName) || undefined,
     signals: explanation.signals,
   });
   const description =

@@ -1,4 +1,5 @@
 import type { Category } from './categories.js';
+import { fillCommand, type ShellValue } from './shell.js';
 
 /**
  * The rule table: one row per category of `docs/403-taxonomy.md`, in its order. Causes are
@@ -572,9 +573,10 @@ export const RULES: Readonly<Record<Category, CategoryRule>> = {
   },
 };
 
+/** The request's or group's names; an absent one prints as a placeholder (`<api-id>`, `<stage>`). */
 export interface DescribeContext {
-  readonly apiId: string;
-  readonly stage: string;
+  readonly apiId?: string;
+  readonly stage?: string;
   readonly region?: string;
   readonly signals?: readonly string[];
   readonly reason?: string;
@@ -593,6 +595,22 @@ export const WEBSOCKET_SIGNAL = 'websocket-api';
 /** Every API key stops working on a stage that is in no usage plan. */
 const CRITICAL_REASONS: ReadonlySet<string> = new Set(['stage-not-in-usage-plan']);
 
+/** A check that is a command to paste (the others are prose). */
+const COMMAND_PREFIX = 'aws ';
+
+/** What each template name stands for: the context's value, else a placeholder for the reader. */
+function templateValues(context: DescribeContext): Readonly<Record<string, ShellValue>> {
+  const given = (value: string | undefined, placeholder: string): ShellValue =>
+    value === undefined ? { placeholder } : { literal: value };
+  return {
+    apiId: given(context.apiId, '<api-id>'),
+    stage: given(context.stage, '<stage>'),
+    region: given(context.region || undefined, '<region>'),
+    apiKeyId: given(context.apiKeyId?.startsWith('*') ? undefined : context.apiKeyId, '<api-key-id>'),
+    domainName: given(context.domainName, '<custom-domain>'),
+  };
+}
+
 /** The rule row filled in for one request or group: causes ranked by its signals, checks runnable. */
 export function describeCategory(category: Category, context: DescribeContext): CategoryDescription {
   const rule = RULES[category];
@@ -600,17 +618,18 @@ export function describeCategory(category: Category, context: DescribeContext): 
     ...(context.signals ?? []),
     ...(context.reason ? [`reason-${context.reason}`] : []),
   ]);
+  const values = templateValues(context);
+  // `{regionArg}` is a whole option, present only with a region: spelled out before the values go in.
+  const withRegion = (template: string): string =>
+    template.replaceAll('{regionArg}', context.region ? ' --region {region}' : '');
   const fill = (template: string): string =>
-    template
-      .replaceAll('{apiId}', context.apiId)
-      .replaceAll('{stage}', context.stage)
-      .replaceAll('{regionArg}', context.region ? ` --region ${context.region}` : '')
-      .replaceAll('{region}', context.region ?? '<region>')
-      .replaceAll(
-        '{apiKeyId}',
-        context.apiKeyId && !context.apiKeyId.startsWith('*') ? context.apiKeyId : '<api-key-id>',
-      )
-      .replaceAll('{domainName}', context.domainName ?? '<custom-domain>');
+    withRegion(template).replaceAll(/\{(\w+)\}/g, (whole, name: string) => {
+      const value = values[name];
+      if (value === undefined) return whole;
+      return 'placeholder' in value ? value.placeholder : value.literal;
+    });
+  const check = (template: string): string =>
+    template.startsWith(COMMAND_PREFIX) ? fillCommand(withRegion(template), values) : fill(template);
   const ranked = rule.causes
     .map((cause, index) => ({
       cause,
@@ -624,7 +643,7 @@ export function describeCategory(category: Category, context: DescribeContext): 
     severity: context.reason && CRITICAL_REASONS.has(context.reason) ? 'critical' : rule.severity,
     summary: fill(rule.summary),
     causes: ranked.map(({ cause }) => fill(cause.text)),
-    checks: (signals.has(WEBSOCKET_SIGNAL) ? (rule.webSocketChecks ?? rule.checks) : rule.checks).map(fill),
+    checks: (signals.has(WEBSOCKET_SIGNAL) ? (rule.webSocketChecks ?? rule.checks) : rule.checks).map(check),
     docUrl: rule.docUrl,
   };
 }
