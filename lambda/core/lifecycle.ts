@@ -9,6 +9,7 @@ import {
   MAX_BASELINE_WINDOWS,
   type NoisePolicy,
 } from './noise-policy.js';
+import { redact } from './redact.js';
 
 /**
  * A group's lifecycle (new, ongoing, escalated, resolved) and what it remembers for the digest, as
@@ -427,7 +428,8 @@ export function lifecycleReason(
     case 'new':
       return `New: first 403 of this category for this stage in ${formatMinutes(settings.group.quietPeriodMinutes)}${
         // The deployment the first lines carry, which may be days old: where it was seen, not a cause.
-        detail.deploymentId ? `, first seen in deployment ${detail.deploymentId}` : ''
+        // Log text like any other, redacted as the digest's is: a line may log a credential there.
+        detail.deploymentId ? `, first seen in deployment ${redact(detail.deploymentId)}` : ''
       }`;
     case 'escalated':
       return `Escalated: ${detail.rate?.count ?? 0} in ${formatMinutes(settings.windowMs / 60_000)} against a usual ${formatUsual(detail.rate?.baseline ?? 0)}`;

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { lintSource } from '@secretlint/core';
-import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PendingAlert } from '../../lambda/core/alerts.js';
@@ -18,26 +16,7 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from '../../lambda/core/render/index.js';
-
-/** The independent oracle: secretlint's recommended preset, which shares no code with `redact`. */
-const ORACLE_CONFIG = {
-  rules: [
-    {
-      id: '@secretlint/secretlint-rule-preset-recommend',
-      rule: recommendedPreset,
-      // Access key ids and account ids too (off by default in the preset).
-      rules: [{ id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } }],
-    },
-  ],
-};
-
-async function oracleFindings(text: string): Promise<string[]> {
-  const result = await lintSource({
-    source: { filePath: '/alert.txt', content: text, contentType: 'text', ext: '.txt' },
-    options: { config: ORACLE_CONFIG, maskSecrets: true },
-  });
-  return result.messages.map((message) => `${message.ruleId}: ${message.message}`);
-}
+import { oracleFindings } from '../fixtures/secret-oracle.js';
 
 /**
  * `length` characters of `alphabet`, uniformly random from a seed (fast-check's own strings lean to
