@@ -224,18 +224,38 @@ export function deployedRouter(identifiers: readonly string[], lambda: LambdaCli
   };
 }
 
-/** `--local`: the handlers of this checkout, in this process, chosen by the event each record holds. */
+/**
+ * `--local`: the handlers of this checkout, in this process, the one for the event each record holds.
+ * The queue is shared with every route's forwarder and Chatbot relay, which take SNS events too, so a
+ * record that names its function runs here only when that function is one this checkout stands for:
+ * one of `standsFor` (`--function-name`), or, none given, the monitor (the only function given log
+ * subscription events). Any other stays in the queue: posting a route's alert through the default
+ * forwarder would send it to another team's channel, then delete it.
+ */
 export function localRouter(
   handlers: Readonly<Record<FunctionRole, (event: unknown) => Promise<unknown>>>,
+  standsFor: readonly string[] = [],
 ): Router {
+  const named = new Set(standsFor.map(functionNameOf));
+  const placed = (record: FailureRecord): string | undefined => {
+    if (!record.functionArn) return undefined;
+    const name = functionNameOf(record.functionArn);
+    if (named.size > 0)
+      return named.has(name) ? undefined : `it failed in ${name}, which is not among --function-name`;
+    return record.role === 'monitor'
+      ? undefined
+      : `it failed in ${name}: with --local, an SNS event is replayed only for the Slack forwarder given with --function-name`;
+  };
   return (record) => {
     if (!record.role) return { refused: 'its event is neither a log subscription event nor an SNS event' };
+    const refused = placed(record);
+    if (refused) return { refused };
     const handler = handlers[record.role];
     return {
       target: record.role,
       run: async () => {
-        const refused = refusal(await handler(record.payload));
-        if (refused) throw new Error(refused);
+        const answer = refusal(await handler(record.payload));
+        if (answer) throw new Error(answer);
       },
     };
   };
@@ -279,9 +299,9 @@ export async function runReplay(options: ReplayOptions, io: CommandIo = processI
   try {
     max = parseMax(options.max);
     const names = options.functionName ?? [];
-    if (names.length > 0 === (options.local === true)) {
+    if (names.length === 0 && options.local !== true) {
       throw new UsageError(
-        'give --function-name (the deployed monitor, and the Slack forwarder if any) or --local, not both',
+        'give --function-name (the deployed monitor, and the Slack forwarder if any), --local, or both',
       );
     }
   } catch (error) {
@@ -289,7 +309,7 @@ export async function runReplay(options: ReplayOptions, io: CommandIo = processI
     return EXIT_USAGE;
   }
   const route = options.local
-    ? localRouter(await localHandlers())
+    ? localRouter(await localHandlers(), options.functionName)
     : deployedRouter(options.functionName ?? [], new LambdaClient(LAMBDA_CLIENT));
   let result: ReplayResult;
   try {
@@ -323,11 +343,11 @@ export function registerReplay(program: Command): Command {
     .requiredOption('--queue-url <url>', 'the on-failure SQS queue (stack output FailureQueueUrl)')
     .option(
       '--function-name <name...>',
-      'the deployed functions whose records to replay, by name or ARN (stack outputs); each record goes to the one that failed it',
+      'the deployed functions whose records to replay, by name or ARN (stack outputs); each record goes to the one that failed it (with --local: the functions the local handlers stand for)',
     )
     .option(
       '--local',
-      `run the handlers of this checkout in this process instead (uses the ${MONITOR_ENV.topicArn}, ${MONITOR_ENV.stateTableName}, ... environment)`,
+      `run the handlers of this checkout in this process instead (uses the ${MONITOR_ENV.topicArn}, ${MONITOR_ENV.stateTableName}, ... environment); a record of a function not given with --function-name runs only if it is a log subscription event (the monitor's)`,
     )
     .option('--max <n>', 'handle at most this many messages')
     .action(async (options: ReplayOptions) => {

@@ -169,9 +169,63 @@ describe('apigw403 replay', () => {
     expect(result).toMatchObject({ code: 0, out: 'replayed 1 (monitor 1), failed 0, not replayable 0\n' });
   });
 
+  // The queue also holds the records of every route's forwarder and Chatbot relay, which take SNS
+  // events too: a record is replayed locally only for a function this checkout stands for.
+  const RELAY = 'Apigw403Monitor-RoutepaymentschatChatbotRelay1A2B3C-xyz';
+  let alerted: Awaited<ReturnType<typeof receiveAll>>[number] | undefined;
+  /** An alert of a new group (made once: the group's next 403s are not new). */
+  const oneAlert = async () => {
+    if (!alerted) {
+      await peers.createHandler({ metrics: () => undefined })(accessEvent('r3p1ay0002', 'a7c6f0e2-0100'));
+      [alerted] = await receiveAll(peers.sqs, peers.local.queueUrls.slack);
+      await receiveAll(peers.sqs, peers.local.queueUrls.all);
+    }
+    if (!alerted) throw new Error('an alert on the Slack subscription expected');
+    return alerted;
+  };
   it.each([
-    ['neither --function-name nor --local', {}, /give --function-name .* or --local, not both/],
-    ['both', { functionName: [MONITOR], local: true }, /not both/],
+    {
+      name: 'a Chatbot relay record, no --function-name',
+      standsFor: undefined,
+      records: [RELAY],
+      out: 'replayed 0, failed 0, not replayable 1 (they stay in the queue)\n',
+      err: /it failed in Apigw403Monitor-RoutepaymentschatChatbotRelay1A2B3C-xyz: with --local, an SNS event is replayed only for the Slack forwarder given with --function-name/,
+      posted: 0,
+    },
+    {
+      name: "the default forwarder's record, no --function-name",
+      standsFor: undefined,
+      records: [FORWARDER],
+      out: 'replayed 0, failed 0, not replayable 1 (they stay in the queue)\n',
+      err: /it failed in apigw403-slack-forwarder: with --local/,
+      posted: 0,
+    },
+    {
+      name: "the forwarder's and a relay's records, --function-name FORWARDER",
+      standsFor: [FORWARDER],
+      records: [FORWARDER, RELAY],
+      out: 'replayed 1 (forwarder 1), failed 0, not replayable 1 (they stay in the queue)\n',
+      err: /it failed in Apigw403Monitor-RoutepaymentschatChatbotRelay1A2B3C-xyz, which is not among --function-name/,
+      posted: 1,
+    },
+  ])('--local and $name: only what this checkout stands for is posted and deleted', async (c) => {
+    await peers.sqs.send(new PurgeQueueCommand({ QueueUrl: peers.local.queueUrls.onFailure }));
+    const alert = await oneAlert();
+    const slackBefore = peers.local.slack.messages.length;
+    for (const name of c.records)
+      await send(
+        destinationRecord(name, snsEventFor(alert.envelope, 'arn:aws:sns:us-east-1:123456789012:t:sub')),
+      );
+    const result = await replay({ local: true, ...(c.standsFor ? { functionName: c.standsFor } : {}) });
+    expect(result.out).toBe(c.out);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(c.err);
+    expect(peers.local.slack.messages.length - slackBefore).toBe(c.posted);
+    expect(await visibleInQueue()).toBe(c.records.length - c.posted);
+  });
+
+  it.each([
+    ['neither --function-name nor --local', {}, /give --function-name .*, --local, or both/],
     ['--max abc', { local: true, max: 'abc' }, /--max abc: expected a positive whole number/],
     ['--max 0', { local: true, max: '0' }, /--max 0/],
   ])('%s is a usage error (exit 2, one line)', async (_name, options, message) => {
@@ -202,7 +256,7 @@ describe('apigw403 replay', () => {
     );
     await expect(run).rejects.toMatchObject({
       code: 2,
-      stderr: expect.stringMatching(/^apigw403 replay: give --function-name .* not both\n$/),
+      stderr: expect.stringMatching(/^apigw403 replay: give --function-name .*, --local, or both\n$/),
     });
   });
 });
