@@ -596,7 +596,7 @@ export const WEBSOCKET_SIGNAL = 'websocket-api';
 const CRITICAL_REASONS: ReadonlySet<string> = new Set(['stage-not-in-usage-plan']);
 
 /** A check that is a command to paste (the others are prose). */
-const COMMAND_PREFIX = 'aws ';
+const SHELL_COMMAND = /^(?:aws|npx) /;
 
 /** What each template name stands for: the context's value, else a placeholder for the reader. */
 function templateValues(context: DescribeContext): Readonly<Record<string, ShellValue>> {
@@ -629,7 +629,7 @@ export function describeCategory(category: Category, context: DescribeContext): 
       return 'placeholder' in value ? value.placeholder : value.literal;
     });
   const check = (template: string): string =>
-    template.startsWith(COMMAND_PREFIX) ? fillCommand(withRegion(template), values) : fill(template);
+    SHELL_COMMAND.test(template) ? fillCommand(withRegion(template), values) : fill(template);
   const ranked = rule.causes
     .map((cause, index) => ({
       cause,

@@ -23,7 +23,7 @@ const PLACEHOLDER = /<[\w-]+>/;
 
 /** The command part of a check (what precedes its `  (note)`), placeholders filled as a reader would. */
 function commandOf(check: string): string {
-  const command = /^((?:aws|apigw403) .*?)(?:\s{2}\(.*\))?$/s.exec(check)?.[1] ?? check;
+  const command = /^((?:aws|apigw403|npx) .*?)(?:\s{2}\(.*\))?$/s.exec(check)?.[1] ?? check;
   return command.replaceAll(new RegExp(PLACEHOLDER.source, 'g'), 'FILLED');
 }
 
@@ -44,6 +44,7 @@ async function paste(commands: readonly string[]): Promise<Pasted> {
     'set -o history -o histexpand',
     `aws() { printf '%s\\0' "$@" >> ${JSON.stringify(argv)}; printf '\\1\\0' >> ${JSON.stringify(argv)}; }`,
     'apigw403() { aws "$@"; }',
+    'npx() { aws "$@"; }',
     `cd ${JSON.stringify(cwd)}`,
     ...commands,
   ].join('\n');
@@ -68,6 +69,8 @@ function expectedOptions(values: { apiId: string; stage: string; region: string;
     ['--rest-api-id', values.apiId],
     ['--api-id', values.apiId],
     ['--stage-name', values.stage],
+    ['--api', values.apiId],
+    ['--stage', values.stage],
     ['--region', values.region],
     ['--domain-name', values.domainName],
   ]);
@@ -122,7 +125,7 @@ describe('printed commands, pasted into bash', () => {
                 signals: webSocket ? [WEBSOCKET_SIGNAL] : [],
               }).checks,
           )
-            .filter((check) => check.startsWith('aws '))
+            .filter((check) => /^(?:aws|npx) /.test(check))
             .map(commandOf);
           const pasted = await paste(commands);
           expect(pasted.files).toEqual([]);
