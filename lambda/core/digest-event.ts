@@ -29,28 +29,53 @@ export function isDigestEvent(event: unknown): boolean {
 export const MAX_DIGEST_PERIOD_MS = DAY_SLOTS * HOUR_MS;
 
 /**
- * The period a run covers: from the hour of the schedule's previous run to the hour of this one's
+ * How far back a run looks for the schedule's previous firing when it is past MAX_DIGEST_PERIOD_MS, to
+ * name the hours it cannot cover: a weekly schedule's, and a day for the DST hour and the search.
+ */
+export const PREVIOUS_FIRING_LOOKBACK_MS = 8 * 24 * HOUR_MS;
+
+/** A digest's period; `uncovered` when the schedule's previous firing is further back than the state keeps. */
+export interface DigestRunPeriod {
+  readonly start: number;
+  readonly end: number;
+  /**
+   * The hours since the previous firing that no digest covers (from its hour to `start`); `start`
+   * absent when that firing is more than PREVIOUS_FIRING_LOOKBACK_MS back (or there is none).
+   */
+  readonly uncovered?: { readonly start?: number; readonly end: number };
+}
+
+/**
+ * The period a run covers: from the hour of the schedule's previous firing to the hour of this run's
  * scheduled time (so a retried run covers the same hours, and consecutive runs meet: every hour is in
- * one digest, across DST and for a rate() that is no whole number of hours), or of `now` when invoked
- * by hand (then as if scheduled at that hour). The previous run comes from the expression and time zone (previousFiring), no clock read.
- * A run in the same hour as the one before covers nothing.
+ * one digest, across DST and for a rate() that is no whole number of hours), at most
+ * MAX_DIGEST_PERIOD_MS, the hours the state keeps; what that bound leaves out is `uncovered`, which
+ * the digest names. A `cron()` is evaluated in its time zone; a `rate()`'s previous firing is one
+ * interval before the scheduled time, which Scheduler sets to a firing. Invoked by hand (no
+ * scheduledTime), the run counts as one at the hour of `now`: the hours since the firing before it
+ * for a `cron()`, the last interval for a `rate()` (whose firings count from the schedule's creation,
+ * which the function does not know). No clock read. A run in the same hour as the one before covers
+ * nothing.
  */
 export function digestPeriod(
   event: unknown,
   now: number,
   digest: { readonly schedule: string; readonly timezone: string },
-): { readonly start: number; readonly end: number } {
-  const parsed = scheduledTimeOf(event) ?? Number.NaN;
-  const end = hourOf(Number.isFinite(parsed) ? parsed : now);
+): DigestRunPeriod {
+  const scheduled = scheduledTimeOf(event);
+  const at = scheduled ?? hourOf(now);
+  const end = hourOf(at);
   const earliest = end - MAX_DIGEST_PERIOD_MS;
-  // By hand, the run counts as one at the hour: it covers the hours since the run before that.
-  const previous = previousFiring(
-    digest.schedule,
-    digest.timezone,
-    Number.isFinite(parsed) ? parsed : end,
-    earliest,
-  );
-  return { start: previous === undefined ? earliest : Math.max(earliest, hourOf(previous)), end };
+  const previous = previousFiring(digest.schedule, digest.timezone, at, earliest);
+  if (previous !== undefined) return { start: Math.max(earliest, hourOf(previous)), end };
+  const before = previousFiring(digest.schedule, digest.timezone, at, at - PREVIOUS_FIRING_LOOKBACK_MS);
+  const since = before === undefined ? undefined : hourOf(before);
+  if (since === earliest) return { start: earliest, end };
+  return {
+    start: earliest,
+    end,
+    uncovered: { ...(since === undefined ? {} : { start: since }), end: earliest },
+  };
 }
 
 /**

@@ -53,6 +53,8 @@ export interface DigestPeriod {
   readonly start: number;
   /** Epoch ms, exclusive. */
   readonly end: number;
+  /** The hours since the schedule's previous firing the period could not cover (digest-event.ts). */
+  readonly uncovered?: { readonly start?: number; readonly end: number };
 }
 
 export interface DigestContext {
@@ -132,11 +134,28 @@ export function buildDigestViews(
       alertsSent: sum(groups, (s) => s.alertsSent),
       categories,
       topSources: mergedSources(groups),
-      notes: context.truncated
-        ? ['The state table held more groups than one digest run reads: some groups are missing.']
-        : [],
+      notes: [
+        ...(context.period.uncovered ? [uncoveredNote(context.period.uncovered, context.period)] : []),
+        ...(context.truncated
+          ? ['The state table held more groups than one digest run reads: some groups are missing.']
+          : []),
+      ],
     };
   });
+}
+
+/** What a period cut to the hours the state keeps leaves out, in the digest's own words. */
+function uncoveredNote(uncovered: NonNullable<DigestPeriod['uncovered']>, period: DigestPeriod): string {
+  const hours = (from: number, to: number) => Math.round((to - from) / 3_600_000);
+  const missed =
+    uncovered.start === undefined
+      ? `the hours before ${viewTime(uncovered.end)} since the previous digest (more than 8 days back)`
+      : `the ${hours(uncovered.start, uncovered.end)} h from ${viewTime(uncovered.start)} (the previous digest) to ${viewTime(uncovered.end)}`;
+  // Only a period cut to the hours the state keeps has `uncovered`: its length is that bound.
+  const kept = hours(period.start, period.end);
+  return escapeSlack(
+    `This digest covers the last ${kept} h: ${missed} are not in any digest, because the monitor keeps ${kept} hours of counts. A schedule that fires at least daily covers every hour.`,
+  );
 }
 
 /** How a count compares with the period before: `new`, `gone`, `=`, or a signed percentage. */
