@@ -17,6 +17,7 @@ import {
   batchItemKey,
 } from '../core/alerts.js';
 import { CATEGORIES, type Category } from '../core/categories.js';
+import { FairListing } from '../core/fair-listing.js';
 import {
   DAY_SLOTS,
   type DigestPeriod,
@@ -140,13 +141,16 @@ const GROUP = {
   previousAlertAt: 'previousAlertAt',
 } as const;
 
-/** The most group items one listing reads (the digest and the sweep), and the pages it may take. */
+/**
+ * The most group items one listing keeps (the digest and the sweep), shared fairly per account, then
+ * stage (core/fair-listing.ts), and the pages it may read.
+ */
 export const MAX_LISTED_GROUPS = 20_000;
 const MAX_SCAN_PAGES = 200;
 
 export interface GroupListing {
   readonly groups: readonly { readonly key: GroupKey; readonly state: GroupState }[];
-  /** True when the table held more than MAX_LISTED_GROUPS groups (or pages): the rest were not read. */
+  /** True when the table held more than MAX_LISTED_GROUPS groups (or pages): some were left out. */
   readonly truncated: boolean;
 }
 
@@ -254,7 +258,9 @@ export class StateStore {
    * MAX_LISTED_GROUPS. Expired items (DynamoDB deletes them within days) are left out.
    */
   async listGroups(now: number, limit = MAX_LISTED_GROUPS): Promise<GroupListing> {
-    const groups: { key: GroupKey; state: GroupState }[] = [];
+    // Read to the end (up to MAX_SCAN_PAGES), keeping a fair share per account and stage: stopping
+    // at the limit would let whichever groups the scan meets first, one noisy account's, fill it.
+    const groups = new FairListing<{ key: GroupKey; state: GroupState }>(limit, (entry) => entry.key);
     let start: Record<string, AttributeValue> | undefined;
     let pages = 0;
     do {
@@ -276,12 +282,11 @@ export class StateStore {
       for (const item of page.Items ?? []) {
         const key = groupKeyOfItem(item);
         const state = groupState(item);
-        if (key && isLive(state, now)) groups.push({ key, state });
-        if (groups.length >= limit) return { groups, truncated: true };
+        if (key && isLive(state, now)) groups.add({ key, state });
       }
       start = page.LastEvaluatedKey;
     } while (start && pages < MAX_SCAN_PAGES);
-    return { groups, truncated: start !== undefined };
+    return { groups: groups.entries(), truncated: groups.truncated || start !== undefined };
   }
 
   /**

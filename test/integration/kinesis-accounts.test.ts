@@ -23,7 +23,13 @@ import { logsDocument } from '../../cli/scenario/payload.js';
 import { monitorConfig } from '../../lambda/adapters/env-config.js';
 import { StateStore } from '../../lambda/adapters/state-store.js';
 import type { Category, LogsDocument } from '../../lambda/core/index.js';
-import type { GroupKey } from '../../lambda/core/lifecycle.js';
+import {
+  DAY_SLOTS,
+  emptyRing,
+  type GroupKey,
+  type GroupState,
+  HOUR_SLOTS,
+} from '../../lambda/core/lifecycle.js';
 import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
 import { parseNoisePolicy, ROUTING_ATTRIBUTES, SWEEP_EVENT } from '../../lambda/core/noise-policy.js';
 import { buildDigestViews } from '../../lambda/core/render/digest-view.js';
@@ -551,5 +557,49 @@ describe("the central noise policy: a rule scoped to an account applies to that 
     );
     expect(everyone.batchItemFailures).toEqual([]);
     expect(await receiveAll(sqs, local.queueUrls.all)).toEqual([]);
+  });
+});
+
+describe("the digest's bounded listing on dynalite: a noisy account cannot push another's groups out", () => {
+  it("a 20-group limit keeps all 3 of a quiet account's groups beside 60 of a noisy account's", async () => {
+    clock = Date.now();
+    const state: GroupState = {
+      lifecycle: 'ongoing',
+      firstSeenAt: clock,
+      lastSeenAt: clock,
+      sinceAlert: 0,
+      windowMs: 300_000,
+      windows: emptyRing(13),
+      hours: { counts: emptyRing(HOUR_SLOTS), muted: emptyRing(DAY_SLOTS), alerts: emptyRing(DAY_SLOTS) },
+      topSources: [],
+      version: 0,
+      expiresAt: Math.floor(clock / 1000) + 3600,
+    };
+    const noisy = '555555555555';
+    const quiet = '666666666666';
+    const keys: GroupKey[] = [
+      ...Array.from({ length: 60 }, (_, index) => ({
+        account: noisy,
+        apiId: 'n0i1s2y3a4',
+        stage: `s${index}`,
+        category: WAF,
+      })),
+      ...['prod', 'dev', 'test'].map((stage) => ({
+        account: quiet,
+        apiId: 'q1u2i3e4t5',
+        stage,
+        category: WAF,
+      })),
+    ];
+    for (const key of keys) expect(await store().writeGroup(key, state, undefined)).toBe(true);
+    const listing = await store().listGroups(clock, 20);
+    expect(listing.truncated).toBe(true);
+    expect(listing.groups).toHaveLength(20);
+    expect(
+      listing.groups
+        .filter(({ key }) => key.account === quiet)
+        .map(({ key }) => key.stage)
+        .sort(),
+    ).toEqual(['dev', 'prod', 'test']);
   });
 });
