@@ -294,6 +294,8 @@ describe('the recommended WebSocket access-log format', () => {
       expect(format).not.toContain(`"$context.${restOnly}"`);
     expect(format).not.toContain('clientCert');
     expect(format).not.toContain('identity.apiKey"');
+    // AWS WAF cannot be associated with a WebSocket API (docs/403-taxonomy.md): its fields stay empty.
+    expect(format).not.toContain('$context.waf');
     expect(analyzeAccessLogFormat(format, 'websocket')).toMatchObject({
       kind: 'json',
       classifiable: true,
@@ -303,10 +305,10 @@ describe('the recommended WebSocket access-log format', () => {
 
   it('is what the other kinds lack for a WebSocket stage, and the reverse', () => {
     expect(analyzeAccessLogFormat(format, 'rest').missingVariables).toContain('$context.resourcePath');
-    // HTTP APIs log no WAF fields; every other decisive WebSocket variable is in the HTTP format too.
-    expect(analyzeAccessLogFormat(recommendedAccessLogFormat('http'), 'websocket').missingVariables).toEqual([
-      '$context.waf.status',
-    ]);
+    // Every decisive WebSocket variable is in the HTTP format too (WAF's are no WebSocket variable).
+    expect(analyzeAccessLogFormat(recommendedAccessLogFormat('http'), 'websocket').missingVariables).toEqual(
+      [],
+    );
   });
 
   it('parses back to the fields its line holds', () => {
