@@ -3,8 +3,9 @@
  * digest and the sweep keep at most `limit` groups; when the table holds more, each account keeps
  * min(its groups, a fair share) of the limit, and inside an account each stage the same (max-min
  * fairness, water-filling), so a noisy account with 50,000 groups leaves another account's 10
- * background groups in its digest. Streaming: at most `limit` plus a quarter of it are held, whatever
- * the table holds. Pure.
+ * background groups in its digest. Streaming, whatever the table holds: between compactions a cut
+ * bucket keeps one entry over the level (looseShares), so what is held stays under twice the limit
+ * plus a quarter of it, and usually near the limit. Pure.
  */
 
 /** What fairness is over: the source account (none for a single-account monitor), then the stage. */
@@ -43,16 +44,36 @@ export function fairShares(sizes: readonly number[], capacity: number): number[]
   return shares;
 }
 
+/**
+ * What a compaction before the end keeps of each bucket: its final fair share is not known yet (later
+ * entries lower the water level, but the one unit a level leaves over may go to another bucket), so
+ * a cut bucket keeps one more than the level, which its final share never exceeds; at a level of 0
+ * (more buckets than room) exactly the shares, since every final share is then 0 or 1 too.
+ */
+function looseShares(sizes: readonly number[], capacity: number): number[] {
+  const shares = fairShares(sizes, capacity);
+  let level = Number.POSITIVE_INFINITY;
+  shares.forEach((share, index) => {
+    if (share < (sizes[index] ?? 0)) level = Math.min(level, share);
+  });
+  if (level === Number.POSITIVE_INFINITY || level === 0) return shares;
+  return sizes.map((size) => Math.min(size, level + 1));
+}
+
 export class FairListing<T> {
   /** account -> stage -> entries, in the order they came. */
   private readonly accounts = new Map<string, Map<string, T[]>>();
   private held = 0;
   private cut = false;
+  /** When the next compaction runs: a quarter of the limit after what the last one kept. */
+  private nextCompaction: number;
 
   constructor(
     private readonly limit: number,
     private readonly keyOf: (entry: T) => FairKey,
-  ) {}
+  ) {
+    this.nextCompaction = limit + Math.ceil(limit / 4);
+  }
 
   add(entry: T): void {
     const key = this.keyOf(entry);
@@ -68,7 +89,7 @@ export class FairListing<T> {
     else stages.set(stage, [entry]);
     this.held += 1;
     // Compacting once per quarter of the limit keeps the work linear in what is read.
-    if (this.held > this.limit + Math.ceil(this.limit / 4)) this.compact();
+    if (this.held > this.nextCompaction) this.compact(looseShares);
   }
 
   /** Whether an entry was left out to keep the bound. */
@@ -78,32 +99,35 @@ export class FairListing<T> {
 
   /** At most `limit` entries, fairly shared: account by account, stage by stage. */
   entries(): T[] {
-    if (this.held > this.limit) this.compact();
+    if (this.held > this.limit) this.compact(fairShares);
     return [...this.accounts.values()].flatMap((stages) => [...stages.values()].flat());
   }
 
-  /** Cuts every account to its fair share of the limit, and inside it every stage to its share. */
-  private compact(): void {
+  /** Cuts every account to its share of the limit, and inside it every stage to its share of that. */
+  private compact(share: (sizes: readonly number[], capacity: number) => number[]): void {
     const accounts = [...this.accounts.values()];
     const accountSizes = accounts.map((stages) =>
       [...stages.values()].reduce((n, list) => n + list.length, 0),
     );
-    const accountShares = fairShares(accountSizes, this.limit);
+    const accountShares = share(accountSizes, this.limit);
+    let held = 0;
     accounts.forEach((stages, index) => {
       const lists = [...stages.values()];
-      const stageShares = fairShares(
+      const stageShares = share(
         lists.map((list) => list.length),
         accountShares[index] ?? 0,
       );
       [...stages.keys()].forEach((stage, at) => {
         const list = stages.get(stage) ?? [];
         list.length = Math.min(list.length, stageShares[at] ?? 0);
-        // A stage or account cut to nothing is forgotten: what is held stays bounded by the limit.
+        held += list.length;
+        // A stage or account cut to nothing is forgotten: what is held stays bounded.
         if (list.length === 0) stages.delete(stage);
       });
     });
     for (const [account, stages] of this.accounts) if (stages.size === 0) this.accounts.delete(account);
-    this.held = Math.min(this.held, this.limit);
-    this.cut = true;
+    this.cut ||= held < this.held;
+    this.held = held;
+    this.nextCompaction = Math.max(held, this.limit) + Math.ceil(this.limit / 4);
   }
 }

@@ -64,6 +64,26 @@ describe('the fair listing', () => {
     );
   });
 
+  it('stays fair per stage when an account gains the unit a level leaves over after a compaction', () => {
+    // Found by the property: a compaction cut this account to 1 (its stage dev kept), the final one
+    // gave it 2, and both went to dev while prod had none.
+    const all: Entry[] = [
+      { account: '333333333333', apiId: 'f6g7h8i9j0', stage: 'dev', id: 0 },
+      { account: '333333333333', apiId: 'a1b2c3d4e5', stage: 'prod', id: 1 },
+      { account: '333333333333', apiId: 'a1b2c3d4e5', stage: 'prod', id: 2 },
+      { apiId: 'a1b2c3d4e5', stage: 'prod', id: 3 },
+      { account: '111111111111', apiId: 'a1b2c3d4e5', stage: 'prod', id: 4 },
+      { apiId: 'a1b2c3d4e5', stage: 'prod', id: 5 },
+      { account: '333333333333', apiId: 'f6g7h8i9j0', stage: 'dev', id: 6 },
+    ];
+    const listing = new FairListing<Entry>(4, (entry) => entry);
+    for (const entry of all) listing.add(entry);
+    const kept = listing.entries();
+    expect(kept).toHaveLength(4);
+    const of = (list: readonly Entry[]) => list.filter((entry) => entry.account === '333333333333');
+    expectFair(of(all), of(kept), (entry) => `${entry.apiId}/${entry.stage}`);
+  });
+
   it("a noisy account's 50,000 groups leave a quiet account's 10 in a 20,000 listing", () => {
     const listing = new FairListing<Entry>(20_000, (entry) => entry);
     for (let id = 0; id < 50_000; id += 1)
