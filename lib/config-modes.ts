@@ -36,6 +36,24 @@ const SOURCE_EXAMPLE =
 const range = (min: number, max: number, example: string) =>
   wholeNumber(min, max, `a whole number from ${min} to ${max}`, example);
 
+/** A refinement: the object sets exactly one of the keys `first` and `second`. */
+function exactlyOne<T>(
+  first: keyof T,
+  second: keyof T,
+  problems: { readonly neither: string; readonly both: string },
+  example: string,
+) {
+  return (value: T, ctx: z.RefinementCtx<T>): void => {
+    const hasFirst = value[first] !== undefined;
+    if (hasFirst === (value[second] !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: says(hasFirst ? problems.both : problems.neither, example),
+      });
+  };
+}
+
 const accountList = z
   .array(text(ACCOUNT_ID, 'a 12-digit account id', '"111111111111"'), {
     error: isNot('a list of 12-digit account ids', '"sourceAccounts": ["111111111111"]'),
@@ -68,20 +86,17 @@ const centralSchema = objectOf(
   },
   'an object',
   CENTRAL_EXAMPLE,
-).superRefine((central, ctx) => {
-  if ((central.sourceAccounts === undefined) === (central.organizationId === undefined)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [],
-      message: says(
-        central.sourceAccounts === undefined
-          ? 'names no sender: set sourceAccounts or organizationId'
-          : 'sets both sourceAccounts and organizationId',
-        CENTRAL_EXAMPLE,
-      ),
-    });
-  }
-});
+).superRefine(
+  exactlyOne(
+    'sourceAccounts',
+    'organizationId',
+    {
+      neither: 'names no sender: set sourceAccounts or organizationId',
+      both: 'sets both sourceAccounts and organizationId',
+    },
+    CENTRAL_EXAMPLE,
+  ),
+);
 
 const sourceApiSchema = objectOf(
   {
@@ -129,24 +144,20 @@ const sourceSchema = objectOf(
   },
   'an object',
   SOURCE_EXAMPLE,
-).superRefine((source, ctx) => {
-  if ((source.apis === undefined) === (source.accountPolicy === undefined)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [],
-      message: says(
-        source.apis === undefined
-          ? 'subscribes nothing: set apis or accountPolicy'
-          : 'sets both apis and accountPolicy (one way of subscribing per account)',
-        SOURCE_EXAMPLE,
-      ),
-    });
-  }
-});
+).superRefine(
+  exactlyOne(
+    'apis',
+    'accountPolicy',
+    {
+      neither: 'subscribes nothing: set apis or accountPolicy',
+      both: 'sets both apis and accountPolicy (one way of subscribing per account)',
+    },
+    SOURCE_EXAMPLE,
+  ),
+);
 
 export type CentralConfig = z.output<typeof centralSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
-export type SourceApiConfig = z.output<typeof sourceApiSchema>;
 
 /** Where this deployment sits: its mode and that mode's settings. */
 export type DeploymentMode =

@@ -60,7 +60,7 @@ export interface GroupUpdate<T> {
  * A group write refused because another invocation wrote the group first, this many times in a row
  * (or once the caller's deadline passed): the batch fails retryably and Lambda's retry runs it again.
  */
-export const MAX_GROUP_CONFLICTS = 100;
+const MAX_GROUP_CONFLICTS = 100;
 /**
  * After a refused write, this container reads a group before it writes it for this long: while other
  * containers write the group too, its own last state is a wrong guess, and a read costs less than a
@@ -68,8 +68,8 @@ export const MAX_GROUP_CONFLICTS = 100;
  */
 const HOT_GROUP_MS = 60_000;
 /** Full jitter: the wait after the n-th refusal is uniform in [0, min(cap, base × 2^n)). */
-export const CONFLICT_BACKOFF_BASE_MS = 5;
-export const CONFLICT_BACKOFF_CAP_MS = 200;
+const CONFLICT_BACKOFF_BASE_MS = 5;
+const CONFLICT_BACKOFF_CAP_MS = 200;
 
 /** The group's state kept changing under this invocation: retryable (Lambda runs the batch again). */
 export class GroupConflictError extends MonitorError {

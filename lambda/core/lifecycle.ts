@@ -54,7 +54,7 @@ export const TOP_SOURCES = 5;
 const MAX_SOURCE_CHARS = 64;
 const MAX_DEPLOYMENT_ID_CHARS = 32;
 /** A slot holds at most this much (the rings are stored as 32-bit counters). */
-export const MAX_SLOT_COUNT = 0xffff_ffff;
+const MAX_SLOT_COUNT = 0xffff_ffff;
 
 /** What a group's hours hold: its 403s, the muted ones among them, and the alerts it sent. */
 export interface HourRings {
@@ -183,7 +183,7 @@ export function advance(ring: Ring, end: number): Ring {
 }
 
 /** The count of slot `slot`: 0 when it is outside the ring. */
-export function slotCount(ring: Ring, slot: number): number {
+function slotCount(ring: Ring, slot: number): number {
   const index = slot - (ring.end - ring.counts.length + 1);
   return index >= 0 && index < ring.counts.length ? (ring.counts[index] ?? 0) : 0;
 }
@@ -358,12 +358,7 @@ export interface WindowRate {
   readonly threshold: number;
 }
 
-export function windowRate(
-  windows: Ring,
-  slot: number,
-  settings: LifecycleSettings,
-  usual?: number,
-): WindowRate {
+function windowRate(windows: Ring, slot: number, settings: LifecycleSettings, usual?: number): WindowRate {
   let sum = 0;
   for (let back = 1; back <= settings.baselineWindows; back += 1) sum += slotCount(windows, slot - back);
   const baseline = usual ?? sum / settings.baselineWindows;
