@@ -28,12 +28,16 @@ export interface KinesisBatchSummary extends KinesisBatchResponse {
  * A batch of one shard, record by record and in order, each through the same pipeline as a Lambda
  * subscription event. The first record whose delivery fails is reported and the rest left alone:
  * Lambda checkpoints before the lowest reported sequence number and retries from it, so the records
- * after it would run again anyway (and the batch id makes a record that did run count once).
+ * after it would run again anyway (and the batch id makes a record that did run count once). A
+ * record's batch leased by an earlier invocation is taken over (`takeOverLeases`): the mapping retries
+ * only after that invocation ended, and without pause, so waiting for the lease would exhaust the
+ * retries and leave only a shard pointer on the failure queue.
  */
 export async function processKinesisBatch(
   event: unknown,
-  deps: KinesisMonitorDeps,
+  streamDeps: KinesisMonitorDeps,
 ): Promise<KinesisBatchSummary> {
+  const deps = { ...streamDeps, takeOverLeases: true };
   const batch = parseKinesisEvent(event);
   const metrics: Record<string, unknown>[] = [];
   const now = deps.now();

@@ -87,6 +87,14 @@ export interface MonitorDeps {
   readonly watchedStagesFor?: (logGroup: string) => Promise<readonly WatchedStage[]>;
   /** The invocation's remaining time (the Lambda context's); it bounds the groups one invocation handles. */
   readonly remainingMs?: () => number;
+  /**
+   * Take over a batch another invocation holds a lease on, resuming what it recorded, instead of
+   * failing for a retry after the lease. For the Kinesis path: an event source mapping retries a record
+   * only once the invocation that failed it is over, back to back, so a lease it finds is a dead
+   * holder's, which would outlast every retry (see docs/pipeline.md, "A crashed Kinesis invocation").
+   * @default false
+   */
+  readonly takeOverLeases?: boolean;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, counts: Record<string, unknown>) => void;
 }
 
@@ -382,6 +390,7 @@ export async function alertBatch(
     now + budget.leaseMs,
     now,
     ttlSeconds(now, DEFAULT_IDEMPOTENCY_MS),
+    deps.takeOverLeases === true,
   );
   if (claim.kind === 'busy') {
     // Returning here would drop the batch if the holder then fails; its retry will find it finished.

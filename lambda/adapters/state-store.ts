@@ -321,7 +321,8 @@ export class StateStore {
 
   /**
    * Takes the batch for `owner` until `leaseUntil` if nobody holds a live lease on it and it is not
-   * finished; says what the delivery may do (batchClaimOf).
+   * finished; says what the delivery may do (batchClaimOf). `takeOver`: a live lease is taken too, and
+   * the claim is a `resume` of what its holder recorded (for a caller that knows the holder is over).
    */
   async claimBatch(
     batchId: string,
@@ -329,6 +330,7 @@ export class StateStore {
     leaseUntil: number,
     now: number,
     expiresAt: number,
+    takeOver = false,
   ): Promise<BatchClaim> {
     const pk = batchItemKey(batchId);
     const values = {
@@ -339,8 +341,9 @@ export class StateStore {
       ':nowSec': number(Math.floor(now / 1000)),
     };
     const update = 'SET #owner = :owner, #lease = :lease, #exp = :exp';
-    const condition =
-      'attribute_not_exists(#pk) OR #exp <= :nowSec OR (attribute_not_exists(#done) AND #lease <= :now)';
+    const condition = takeOver
+      ? 'attribute_not_exists(#pk) OR #exp <= :nowSec OR attribute_not_exists(#done)'
+      : 'attribute_not_exists(#pk) OR #exp <= :nowSec OR (attribute_not_exists(#done) AND #lease <= :now)';
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
@@ -354,7 +357,7 @@ export class StateStore {
         }),
       );
       const previous = Attributes ? batchRecord(Attributes) : undefined;
-      const claim = batchClaimOf(previous, now);
+      const claim = batchClaimOf(previous && takeOver ? { ...previous, leaseUntil: now } : previous, now);
       // An expired record's finish and progress belong to an old delivery: start from a clean record.
       if (previous && claim.kind === 'fresh') await this.resetBatch(pk, owner, leaseUntil, expiresAt);
       return claim;
