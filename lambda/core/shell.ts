@@ -7,9 +7,24 @@
 /** Characters that are literal in every quoting context of a POSIX shell (and of bash with history expansion). */
 const SHELL_SAFE = /^[\w@%+=:,./-]+$/;
 
-/** Quotes a value for POSIX shells only when it needs it. */
+/**
+ * Control characters, spliced as `$'\xHH'` between the single-quoted pieces: a raw newline would
+ * start a new line of the paste, where bash's history expansion no longer knows it is inside a quote
+ * (`^old^new`, `!word` at its start).
+ */
+const CONTROL = /\p{Cc}/gu;
+
+function ansiC(char: string): string {
+  const code = char.charCodeAt(0);
+  return code < 0x80
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** Quotes a value for POSIX shells (and bash's `$'…'` for control characters) only when it needs it. */
 export function shellQuote(value: string): string {
-  return SHELL_SAFE.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+  if (SHELL_SAFE.test(value)) return value;
+  return `'${value.replaceAll("'", "'\\''")}'`.replace(CONTROL, (char) => `'$'${ansiC(char)}''`);
 }
 
 /** The quoting in force at a point of a command template. */

@@ -95,6 +95,10 @@ const HOSTILE = [
   '~',
   '#',
   '\n',
+  // At the start of a pasted line, bash's history expansion ignores the quote the line continues.
+  '\n^P^',
+  '\n!!',
+  '\r\t\u0085',
   '$default',
   "$'\\x41'",
   ' ',
@@ -139,7 +143,10 @@ describe('printed commands, pasted into bash', () => {
           }
         },
       ),
-      { numRuns: 40 },
+      {
+        numRuns: 40,
+        examples: [[{ apiId: '', stage: '', region: '', domainName: '\n^' }, false]],
+      },
     );
   }, 60_000);
 });
