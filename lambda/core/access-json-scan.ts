@@ -22,7 +22,7 @@
  * followed by a character it cannot match, so it runs in time linear in the line.
  */
 import type { AccessField } from './access-fields.js';
-import { fieldBit, fieldForAnyKey, keyPath, RecordBuilder } from './access-record.js';
+import { fieldBit, fieldForAnyKey, hasOuterSpace, keyPath, RecordBuilder } from './access-record.js';
 
 /** Deeper than any access-log format nests (five); deeper lines go to `JSON.parse`. */
 export const MAX_SCAN_DEPTH = 8;
@@ -37,6 +37,8 @@ type ValueKind = 'text' | 'number' | 'literal';
 interface Capture {
   readonly field: AccessField;
   readonly kind: ValueKind;
+  /** The only capture of its field in the shape: no earlier value of the line to weigh it against. */
+  readonly alone: boolean;
 }
 
 interface CompiledShape {
@@ -93,11 +95,16 @@ function fill(shape: CompiledShape, match: RegExpExecArray): RecordBuilder {
   const builder = new RecordBuilder('json');
   builder.markLogged(shape.low, shape.high);
   const { captures } = shape;
+  const { values } = builder;
   for (let i = 0; i < captures.length; i++) {
     const text = match[i + 1];
     if (text === undefined) continue;
     const capture = captures[i] as Capture;
-    builder.setText(capture.field, capture.kind === 'number' ? String(Number(text)) : text);
+    const value = capture.kind === 'number' ? String(Number(text)) : text;
+    // The expression matches `"-"` and `""` apart, and a number written back is neither: unless it
+    // needs trimming or another capture set its field, `setText` would store the value as it is.
+    if (capture.alone && !hasOuterSpace(value)) values[capture.field] = value;
+    else builder.setText(capture.field, value);
   }
   return builder;
 }
@@ -115,7 +122,12 @@ function learn(line: string): CompiledShape | undefined {
     if (bit < 32) low |= 1 << bit;
     else high |= 1 << (bit - 32);
   }
-  return { pattern: new RegExp(source), captures: learner.captures, low, high };
+  const captures = learner.captures.map(({ field, kind }, index, all) => ({
+    field,
+    kind,
+    alone: all.every((other, at) => at === index || other.field !== field),
+  }));
+  return { pattern: new RegExp(source), captures, low, high };
 }
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -170,7 +182,7 @@ function scalarEnd(line: string, pos: number): number {
  * array, too deep, too many keys, or a structure that is not JSON's.
  */
 class ShapeLearner {
-  readonly captures: Capture[] = [];
+  readonly captures: Omit<Capture, 'alone'>[] = [];
   /** The fields of every scalar the line holds at a read key path, `null` included. */
   readonly logged: AccessField[] = [];
   private readonly parts: string[] = ['^'];

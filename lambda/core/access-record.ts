@@ -32,7 +32,7 @@ const UNSET = '-';
 const SPACE = 0x20;
 
 /** True when `text` starts or ends with white space (rare: API Gateway writes none). */
-function hasOuterSpace(text: string): boolean {
+export function hasOuterSpace(text: string): boolean {
   return text.length > 0 && (text.charCodeAt(0) <= SPACE || text.charCodeAt(text.length - 1) <= SPACE);
 }
 

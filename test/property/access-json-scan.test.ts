@@ -251,6 +251,44 @@ describe('the shape scanner reads JSON access lines as JSON.parse does', () => {
     ).toBe(false);
   });
 
+  it('on two spellings of one field in a line, in either order, nested or not', () => {
+    // A field captured twice in one shape weighs its values (the backend's non-2xx integration
+    // status wins, else the first set value); a field captured once is stored as read.
+    const spellings = ACCESS_FIELDS.map((entry) => [
+      entry.field,
+      [entry.variable, entry.recommendedKey, ...entry.aliases, `context.${entry.variable}`],
+    ]).filter(([, names]) => new Set(names).size > 1) as [string, string[]][];
+    const member = (name: string, value: string | number): string => {
+      const parts = name.split('.');
+      const last = parts.pop() as string;
+      return parts.reduceRight(
+        (inner, part) => `${JSON.stringify(part)}:{${inner}}`,
+        `${JSON.stringify(last)}:${JSON.stringify(value)}`,
+      );
+    };
+    const value = fc.oneof(
+      fc.constantFrom('200', '403', '502', '-', '', ' 403 ', 'x'),
+      fc.constantFrom(200, 403, 4.03e2),
+    );
+    const line = fc
+      .tuple(fc.constantFrom(...spellings), fc.nat(), fc.nat(), value, value)
+      .map(([[, names], a, b, first, second]) => {
+        const one = names[a % names.length] as string;
+        const other = names[(a + 1 + (b % (names.length - 1))) % names.length] as string;
+        return `{"requestId":"r-1",${member(one, first)},"latency":"3",${member(other, second)}}`;
+      });
+    fc.assert(
+      fc.property(line, (text) => expectSameReading(text)),
+      { numRuns: 500 },
+    );
+    expectSameReading('{"integrationStatus":"200","integration":{"status":"502"}}');
+    expect(parseJsonLine('{"integrationStatus":"200","integration":{"status":"502"}}')?.values).toMatchObject(
+      {
+        integrationStatus: '502',
+      },
+    );
+  });
+
   it('on lines nested past the scanner and past the reference', () => {
     const wrap = (depth: number) => `${'{"x":'.repeat(depth)}{"status":"403"}${'}'.repeat(depth)}`;
     for (const depth of [MAX_SCAN_DEPTH - 2, MAX_SCAN_DEPTH - 1, MAX_SCAN_DEPTH, 31, 32, 40]) {
