@@ -18,6 +18,7 @@ import {
 } from './core/alerts.js';
 import { isGatewayStage } from './core/gateway-ids.js';
 import {
+  type Category,
   classifyDocuments,
   classifyIntoGroups,
   decodeSubscriptionEvent,
@@ -37,7 +38,6 @@ import {
   type GroupKey,
   type GroupState,
   type GroupTally,
-  groupItemKey,
   HOUR_MS,
   type LifecycleSettings,
   type PendingAlert,
@@ -255,12 +255,13 @@ function mutesOf(config: MonitorConfig, account: string | undefined): MuteMatche
 
 /** Each group's 403s of the batch by minute, muted ones apart, as they are classified. */
 class Tallies {
-  private readonly builders = new Map<string, TallyBuilder>();
+  /** API id → stage → category: no key string built per line (the batch's account is one). */
+  private readonly builders = new Map<string, Map<string, Map<Category, TallyBuilder>>>();
   /**
-   * The group of the last finding: a batch's lines come in runs of one group, and comparing three
-   * short strings costs less than building and hashing a key per line.
+   * The categories of the last finding's stage: a batch's lines are of one stage or a few, while
+   * neighbouring lines are mostly of different categories (so the cache is per stage, not per group).
    */
-  private last: { apiId: string; stage: string; category: string; builder: TallyBuilder } | undefined;
+  private last: { apiId: string; stage: string; categories: Map<Category, TallyBuilder> } | undefined;
 
   constructor(
     private readonly muted: MuteMatcher,
@@ -272,28 +273,43 @@ class Tallies {
   }
 
   private builderOf(finding: Finding): TallyBuilder {
-    const { last } = this;
-    if (
-      last !== undefined &&
-      last.category === finding.category &&
-      last.apiId === finding.apiId &&
-      last.stage === finding.stage
-    )
-      return last.builder;
-    const key = groupItemKey(
-      this.account === undefined ? finding : { ...keyOf(finding), account: this.account },
-    );
-    let builder = this.builders.get(key);
+    let { last } = this;
+    if (last === undefined || last.apiId !== finding.apiId || last.stage !== finding.stage) {
+      last = {
+        apiId: finding.apiId,
+        stage: finding.stage,
+        categories: this.categoriesOf(finding.apiId, finding.stage),
+      };
+      this.last = last;
+    }
+    let builder = last.categories.get(finding.category);
     if (!builder) {
       builder = new TallyBuilder();
-      this.builders.set(key, builder);
+      last.categories.set(finding.category, builder);
     }
-    this.last = { apiId: finding.apiId, stage: finding.stage, category: finding.category, builder };
     return builder;
   }
 
+  private categoriesOf(apiId: string, stage: string): Map<Category, TallyBuilder> {
+    let stages = this.builders.get(apiId);
+    if (!stages) {
+      stages = new Map();
+      this.builders.set(apiId, stages);
+    }
+    let categories = stages.get(stage);
+    if (!categories) {
+      categories = new Map();
+      stages.set(stage, categories);
+    }
+    return categories;
+  }
+
   of(key: GroupKey): GroupTally {
-    return (this.builders.get(groupItemKey(key)) ?? new TallyBuilder()).build();
+    const builder =
+      key.account === this.account
+        ? this.builders.get(key.apiId)?.get(key.stage)?.get(key.category)
+        : undefined;
+    return (builder ?? new TallyBuilder()).build();
   }
 }
 
