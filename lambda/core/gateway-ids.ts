@@ -6,6 +6,8 @@
 
 /** An API id as API Gateway generates it (REST, HTTP and WebSocket): 10 lower-case letters or digits. */
 export const API_ID_PATTERN = /^[a-z0-9]{10}$/;
+/** An HTTP API's default stage, the one stage name with a character outside `[A-Za-z0-9_-]`. */
+export const DEFAULT_STAGE = '$default';
 /** A stage name: letters, digits, `-` and `_`, at most 128 characters, or an HTTP API's `$default`. */
 export const STAGE_NAME_PATTERN = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
 /** What the classifier names an API id or stage a line does not log. */

@@ -38,7 +38,9 @@ const escaped = (max: number) =>
   z.string().check(z.maxLength(max), z.refine(isSlackEscaped, 'not Slack-escaped'));
 const logText = (max: number) =>
   z.string().check(z.maxLength(max), z.refine(isNeutralised, 'not neutralised log text'));
-const identifier = z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,200}$/));
+/** What `identifier()` writes (a thread id too); the view and digest ids join such names with `-`. */
+export const viewName = z.string().check(z.regex(/^(?:\$default|[A-Za-z0-9_.-]{1,200})$/));
+export const viewId = z.string().check(z.regex(/^[A-Za-z0-9_.$-]{1,400}$/));
 const isoTime = z.iso.datetime();
 const wholeCount = () => z.number().check(z.int(), z.nonnegative());
 const top = z.strictObject({ value: logText(LIMITS.value), count: wholeCount() });
@@ -49,15 +51,15 @@ const listOf = <T extends z.core.SomeType>(item: T, max: number) => z.array(item
 export const alertViewSchema = z
   .strictObject({
     schema: z.literal('apigw403.alert/1'),
-    id: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,400}$/)),
-    threadId: identifier,
+    id: viewId,
+    threadId: viewName,
     category: z.enum(CATEGORIES),
     severity: z.enum(['critical', 'high', 'medium', 'low']),
     title: escaped(LIMITS.evidence),
     summary: escaped(2 * LIMITS.evidence),
-    apiId: identifier,
-    stage: identifier,
-    account: z.optional(identifier),
+    apiId: viewName,
+    stage: viewName,
+    account: z.optional(viewName),
     region,
     count: z.number().check(z.int(), z.positive()),
     windowStart: isoTime,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Category } from '../categories.js';
 import { viewTime } from '../event-time.js';
+import { DEFAULT_STAGE } from '../gateway-ids.js';
 import {
   type CategoryDescription,
   describeCategory,
@@ -146,13 +147,15 @@ export function buildAlertView(
 }
 
 /**
- * API ids and stages as API Gateway spells them (`[A-Za-z0-9_-]`), so they are safe in text, in the
- * commands the checks print and in SNS message attributes; anything else a log line claims is
- * redacted and its other characters become `-`. No `.` either: `evil.com` as a stage would be a
- * link in Chatbot's markdown, which cannot be told `verbatim`. The texts around them are the
- * monitor's own.
+ * API ids and stages as API Gateway spells them (`[A-Za-z0-9_-]`, or an HTTP API's `$default`), so
+ * they are safe in text, in the commands the checks print and in SNS message attributes; anything
+ * else a log line claims is redacted and its other characters become `-`. No `.` either: `evil.com`
+ * as a stage would be a link in Chatbot's markdown, which cannot be told `verbatim`. The texts
+ * around them are the monitor's own. `$default` stays as spelled: a route's filter policy matches
+ * the `stage` attribute exactly, and `$` means nothing in mrkdwn or Chatbot's markdown.
  */
 export function identifier(text: string): string {
+  if (text === DEFAULT_STAGE) return text;
   return (
     redact(text)
       .replace(/[^A-Za-z0-9_-]/g, '-')

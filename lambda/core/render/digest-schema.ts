@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { CATEGORIES } from '../categories.js';
 import { ACTIONS, LIFECYCLES } from '../noise-policy-names.js';
-import { isNeutralised, isSlackEscaped } from './alert-schema.js';
+import { isNeutralised, isSlackEscaped, viewId, viewName } from './alert-schema.js';
 import { LIMITS } from './alert-view.js';
 import type { DigestView } from './digest-view.js';
 
@@ -15,15 +15,14 @@ const escaped = (max: number) =>
   z.string().check(z.maxLength(max), z.refine(isSlackEscaped, 'not Slack-escaped'));
 const logText = (max: number) =>
   z.string().check(z.maxLength(max), z.refine(isNeutralised, 'not neutralised log text'));
-const identifier = z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,200}$/));
 const count = z.number().check(z.int(), z.nonnegative());
 
 export const digestViewSchema = z.strictObject({
   schema: z.literal('apigw403.digest/1'),
-  id: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,400}$/)),
-  apiId: identifier,
-  stage: identifier,
-  account: z.optional(identifier),
+  id: viewId,
+  apiId: viewName,
+  stage: viewName,
+  account: z.optional(viewName),
   region: z.string().check(z.regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/)),
   periodStart: z.iso.datetime(),
   periodEnd: z.iso.datetime(),
