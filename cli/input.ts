@@ -30,6 +30,8 @@ export interface FileReport {
   invalid: number;
   /** CONTROL_MESSAGE deliveries (CloudWatch's check that the destination is reachable). */
   controlMessages: number;
+  /** Lines holding a NUL byte past the padding at their start: not text, so skipped (and in `total`). */
+  nulLines: number;
   /** What the file looks like when it is not what was expected. */
   hint?: string;
 }
@@ -147,6 +149,7 @@ class InputReader {
       duplicates: 0,
       invalid: 0,
       controlMessages: 0,
+      nulLines: 0,
     };
     this.set.files.push(report);
     const text = this.textOf(source, bytes, report);
@@ -173,17 +176,24 @@ class InputReader {
         return undefined;
       }
     }
-    const utf16 = utf16Text(data);
-    // Binary data that happens to start like a byte order mark still holds NULs once decoded.
-    if (utf16 !== undefined && !utf16.slice(0, 65_536).includes('\u0000')) return utf16;
-    const text = data.toString('utf8');
-    const binary = looksBinary(data, text);
-    if (binary) {
-      report.total = text.split('\n').filter((line) => line.trim() !== '').length;
-      report.hint = binary;
-      return undefined;
+    if (data[0] === 0x50 && data[1] === 0x4b && data[2] === 0x03 && data[3] === 0x04) {
+      return this.refuse(data.toString('utf8'), 'a zip archive: unzip it first', report);
     }
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const utf16 = utf16Text(data);
+    // Binary data that happens to start like a byte order mark is no text once decoded either.
+    const decoded = utf16 !== undefined && binaryHint(utf16) === undefined ? utf16 : data.toString('utf8');
+    const binary = binaryHint(decoded);
+    if (binary) return this.refuse(decoded, binary, report);
+    const { text, nulLines } = withoutNulLines(decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded);
+    report.nulLines = nulLines;
+    report.total += nulLines;
+    return text;
+  }
+
+  private refuse(text: string, hint: string, report: FileReport): undefined {
+    report.total = text.split('\n').filter((line) => line.trim() !== '').length;
+    report.hint = hint;
+    return undefined;
   }
 
   private readChunks(
@@ -461,8 +471,6 @@ function csvColumns(line: string): CsvColumns | undefined {
   };
 }
 
-const NUL = 0;
-
 /**
  * A file that starts with a UTF-16 byte order mark, decoded: PowerShell's `>` (Windows PowerShell 5)
  * writes UTF-16LE with a BOM, which read as UTF-8 is full of NULs and was called binary.
@@ -477,17 +485,51 @@ function utf16Text(data: Buffer): string | undefined {
   return undefined;
 }
 
-/** Why a file is not text, or `undefined` when it is. */
-function looksBinary(data: Buffer, text: string): string | undefined {
-  if (data[0] === 0x50 && data[1] === 0x4b && data[2] === 0x03 && data[3] === 0x04) {
-    return 'a zip archive: unzip it first';
+/**
+ * The C0 controls no text line holds (tab, line feed, VT, FF, CR and ESC for colours are text). A run
+ * of NULs counts as one: a block a crash or a sparse write left zeroed is not what makes a file binary.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const BINARY_CHAR = /[\0-\x08\x0e-\x1a\x1c-\x1f]/;
+/** NULs at the start of a line (or of the file) are padding: logrotate's copytruncate leaves the old length as NULs. */
+const LEADING_NULS = /^\0+/;
+const SAMPLE_CHARS = 65_536;
+
+/**
+ * Why a file's text is no text, or `undefined` when it is: most of its head in lines that hold
+ * control bytes (after padding), or over 1% of it not UTF-8. A few such lines in text are skipped one
+ * by one instead (`withoutNulLines`).
+ */
+function binaryHint(text: string): string | undefined {
+  const start = Math.max(0, text.search(/[^\0]/));
+  const sample = text.slice(start, start + SAMPLE_CHARS);
+  let chars = 0;
+  let binary = 0;
+  for (const line of sample.split('\n')) {
+    const kept = line.replace(LEADING_NULS, '').replace(/\0+/g, '\0');
+    chars += kept.length + 1;
+    if (BINARY_CHAR.test(kept)) binary += kept.length + 1;
   }
-  const head = data.subarray(0, 65_536);
-  if (head.includes(NUL)) return 'binary data';
-  const sample = text.slice(0, 65_536);
+  if (binary > chars / 2) return 'binary data';
   let replaced = 0;
   for (const char of sample) if (char === '\ufffd') replaced += 1;
   return replaced > sample.length / 100 ? 'binary data (not UTF-8 text)' : undefined;
+}
+
+/**
+ * Text without its NUL padding, and with each line that still holds a NUL left blank (so later line
+ * numbers stay right): such a line cannot be read, and the classifier must not see half of it.
+ */
+function withoutNulLines(text: string): { text: string; nulLines: number } {
+  if (!text.includes('\0')) return { text, nulLines: 0 };
+  let nulLines = 0;
+  const lines = text.split('\n').map((line) => {
+    const kept = line.replace(LEADING_NULS, '');
+    if (!kept.includes('\0')) return kept;
+    nulLines += 1;
+    return '';
+  });
+  return { text: lines.join('\n'), nulLines };
 }
 
 async function isFile(path: string): Promise<boolean> {

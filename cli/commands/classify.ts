@@ -75,15 +75,17 @@ function fileNote(file: FileReport): { text: string; problem: boolean } | undefi
     if ((file.controlMessages > 0 || file.invalid > 0) && !file.hint) return undefined;
     return { text: `${file.source}: no log ${unit} in the file${looksLike}`, problem: true };
   }
+  const nul = file.nulLines > 0 ? `, ${file.nulLines} of them holding a NUL byte` : '';
   if (file.recognised === 0) {
     return {
-      text: `${file.source}: 0 of ${file.total} ${unit} are API Gateway log lines${looksLike}`,
+      text: `${file.source}: 0 of ${file.total} ${unit} are API Gateway log lines${looksLike}${nul}`,
       problem: true,
     };
   }
   const notes: string[] = [];
   const skipped = file.total - file.recognised;
-  if (skipped > 0) notes.push(`${skipped} of ${file.total} ${unit} are not API Gateway log lines (skipped)`);
+  if (skipped > 0)
+    notes.push(`${skipped} of ${file.total} ${unit} are not API Gateway log lines (skipped)${nul}`);
   if (file.duplicates > 0) notes.push(`${file.duplicates} already read (counted once)`);
   return notes.length > 0 ? { text: `${file.source}: ${notes.join('; ')}`, problem: false } : undefined;
 }
