@@ -1,7 +1,7 @@
 import { decodeSubscriptionEvent } from './core/index.js';
 import { isListedAccount, parseKinesisEvent, subscriptionEnvelope } from './core/kinesis-records.js';
 import { countDocument, invalidPayloadDocument, UNLISTED_ACCOUNT_METRIC } from './core/render/index.js';
-import { type InvocationSummary, type MonitorDeps, processSubscriptionEvent } from './monitor.js';
+import { type InvocationSummary, type MonitorDeps, processDecodedEvent } from './monitor.js';
 
 export interface KinesisMonitorDeps extends MonitorDeps {
   /**
@@ -60,10 +60,8 @@ export async function processKinesisBatch(
       continue;
     }
     try {
-      // A decoded document is not inflated twice; control and invalid payloads are the pipeline's to report.
-      summaries.push(
-        await processSubscriptionEvent(decoded.kind === 'data' ? decoded.document : envelope, deps),
-      );
+      // Decoded once: what the decode skipped is counted with the rest, control and invalid payloads included.
+      summaries.push(await processDecodedEvent(decoded, deps));
     } catch (error) {
       deps.log('error', 'a Kinesis record failed; Lambda retries the shard from it', {
         sequenceNumber: record.sequenceNumber,

@@ -21,6 +21,7 @@ import {
   type Category,
   classifyDocuments,
   classifyIntoGroups,
+  type DecodeResult,
   decodeSubscriptionEvent,
   executionLogGroupName,
   type Finding,
@@ -130,9 +131,19 @@ export async function processSubscriptionEvent(
   event: unknown,
   deps: MonitorDeps,
 ): Promise<InvocationSummary> {
-  const { config, log } = deps;
   if (isSweepEvent(event)) return runSweep(deps);
-  const decoded = decodeSubscriptionEvent(event);
+  return processDecodedEvent(decodeSubscriptionEvent(event), deps);
+}
+
+/**
+ * A payload decoded once: the central monitor decodes each record to check its owner first, and the
+ * events the decode left out must still be counted (a second decode of the kept ones finds none).
+ */
+export async function processDecodedEvent(
+  decoded: DecodeResult,
+  deps: MonitorDeps,
+): Promise<InvocationSummary> {
+  const { config, log } = deps;
   if (decoded.kind === 'control') return { kind: 'control', findings: 0, metricEmitted: false, outcomes: [] };
   if (decoded.kind === 'invalid') {
     log('warn', 'dropped an invalid subscription payload', { reason: decoded.reason });
