@@ -10,10 +10,12 @@ export const API_ID_PATTERN = /^[a-z0-9]{10}$/;
 export const DEFAULT_STAGE = '$default';
 /** A stage name: letters, digits, `-` and `_`, at most 128 characters, or an HTTP API's `$default`. */
 export const STAGE_NAME_PATTERN = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
-/** What the classifier names an API id or stage a line does not log. */
-export const UNLOGGED_NAME = 'unknown';
-
-/** Whether `apiId` and `stage` are API Gateway names (or the classifier's placeholder for an unlogged one). */
+/**
+ * Whether `apiId` and `stage` are API Gateway names. A line that logs no API id (the classifier names
+ * it `unknown`) has none: the access-log formats this project sets log `$context.apiId`, and a central
+ * monitor fed every log group of an account (an account policy) also receives applications' own JSON
+ * lines with a `status` of 403, which name no API.
+ */
 export function isGatewayStage(apiId: string, stage: string): boolean {
-  return (apiId === UNLOGGED_NAME || API_ID_PATTERN.test(apiId)) && STAGE_NAME_PATTERN.test(stage);
+  return API_ID_PATTERN.test(apiId) && STAGE_NAME_PATTERN.test(stage);
 }

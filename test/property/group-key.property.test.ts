@@ -117,7 +117,9 @@ describe('isGatewayStage (what the central monitor accepts from a line)', () => 
   it.each([
     ['v1c2t3i4m5', 'prod', true],
     ['v1c2t3i4m5', '$default', true],
-    ['unknown', 'unknown', true],
+    // A line that logs no API id: an application's JSON line in a central monitor's account-wide feed.
+    ['unknown', 'unknown', false],
+    ['unknown', 'prod', false],
     ['v1c2t3i4m5', 's'.repeat(128), true],
     ['v1c2t3i4m5', 's'.repeat(129), false],
     ['v1c2t3i4m5#x', 'prod', false],
