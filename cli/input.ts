@@ -13,6 +13,7 @@ import { type Chunk, isUnclosedJson, splitChunks } from './input/chunks.js';
 import { parseCsv } from './input/csv.js';
 import { dropWords, isExecutionLine, parseTextOutputRow, stripLinePrefixes } from './input/lines.js';
 import { type ExportedEvent, readJsonValue, timeOf } from './input/shapes.js';
+import { utf16Text, withoutBom } from './input/text.js';
 import { stripControlSequences } from './terminal.js';
 
 /** How much of one file was API Gateway log lines, for the honest "read N, none is a log line" answer. */
@@ -184,7 +185,7 @@ class InputReader {
     const decoded = utf16 !== undefined && binaryHint(utf16) === undefined ? utf16 : data.toString('utf8');
     const binary = binaryHint(decoded);
     if (binary) return this.refuse(decoded, binary, report);
-    const { text, nulLines } = withoutNulLines(decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded);
+    const { text, nulLines } = withoutNulLines(withoutBom(decoded));
     report.nulLines = nulLines;
     report.total += nulLines;
     return text;
@@ -469,20 +470,6 @@ function csvColumns(line: string): CsvColumns | undefined {
     kind: insights ? 'Insights CSV' : 'CSV',
     ...Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined)),
   };
-}
-
-/**
- * A file that starts with a UTF-16 byte order mark, decoded: PowerShell's `>` (Windows PowerShell 5)
- * writes UTF-16LE with a BOM, which read as UTF-8 is full of NULs and was called binary.
- */
-function utf16Text(data: Buffer): string | undefined {
-  if (data[0] === 0xff && data[1] === 0xfe)
-    return data.subarray(2, data.length - (data.length % 2)).toString('utf16le');
-  if (data[0] === 0xfe && data[1] === 0xff)
-    return Buffer.from(data.subarray(2, data.length - (data.length % 2)))
-      .swap16()
-      .toString('utf16le');
-  return undefined;
 }
 
 /**

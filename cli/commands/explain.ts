@@ -13,6 +13,7 @@ import { describeCategory } from '../../lambda/core/index.js';
 import { fillCommand } from '../../lambda/core/shell.js';
 import { awsClients } from '../aws/clients.js';
 import { settleWithAws } from '../aws/settle.js';
+import { decodeText, withoutBom } from '../input/text.js';
 import {
   type CommandIo,
   ComposedText,
@@ -179,7 +180,7 @@ async function readHar(path: string, stdin: () => Promise<string>): Promise<Clie
 /** A capture file, or standard input for `-`; a file that cannot be read is a usage error naming it. */
 async function readSource(path: string, stdin: () => Promise<string>): Promise<string> {
   try {
-    return path === '-' ? await stdin() : await readFile(path, 'utf8');
+    return path === '-' ? withoutBom(await stdin()) : decodeText(await readFile(path));
   } catch (error) {
     throw new UsageError(
       `${sourceName(path)}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
@@ -194,7 +195,7 @@ function sourceName(path: string): string {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeText(Buffer.concat(chunks));
 }
 
 function parseHeaders(lines: readonly string[]): Record<string, string> {
