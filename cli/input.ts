@@ -1,5 +1,6 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import {
   type DecodeResult,
   executionLogGroupName,
@@ -59,13 +60,22 @@ export interface ReadOptions {
   /** The log group of inputs that do not name theirs (plain text, CLI output); `FILE=GROUP` wins. */
   readonly logGroup?: string;
   readonly readStdin?: () => Promise<Buffer | string>;
+  /**
+   * The most bytes of text one file may hold.
+   * @default MAX_TEXT_BYTES
+   */
+  readonly maxTextBytes?: number;
 }
 
 /** Default name for access lines whose group is not known. */
 export const PLAIN_ACCESS_GROUP = 'apigw403-cli/access';
 const UNKNOWN = 'unknown';
-/** Files past this are refused rather than read into memory: a CLI run must not exhaust the machine. */
-const MAX_INFLATED_FILE_BYTES = 1024 * 1024 * 1024;
+/**
+ * A file's text (inflated, when gzip) past this is refused in one line rather than read: it would not
+ * fit one V8 string (`ERR_STRING_TOO_LONG`, ~512 MiB), and a CLI run must not exhaust the machine.
+ */
+export const MAX_TEXT_BYTES = bufferConstants.MAX_STRING_LENGTH;
+const MIB = 1024 * 1024;
 const LOG_GROUP_NAME = /^[\w\-./#]+$/;
 
 /** `FILE=GROUP` (log group names hold no `=`) -> its parts; a bare path has no group. */
@@ -101,7 +111,7 @@ export async function readInputs(
     controlMessages: 0,
     resolveStage: (group) => stages.get(group) ?? stageOfLogGroup(group),
   };
-  const reader = new InputReader(set, stages);
+  const reader = new InputReader(set, stages, options.maxTextBytes ?? MAX_TEXT_BYTES);
   for (const argument of arguments_) {
     // `FILE=GROUP`, unless the whole argument names a file (`report=prod.json`).
     const split = splitFileArgument(argument);
@@ -139,6 +149,7 @@ class InputReader {
   constructor(
     private readonly set: InputSet,
     private readonly stages: Map<string, StageRef>,
+    private readonly maxTextBytes: number,
   ) {}
 
   addFile(source: string, bytes: Buffer, logGroup: string | undefined): void {
@@ -168,15 +179,24 @@ class InputReader {
   /** The file as text: gunzipped when gzip, `undefined` (with a hint) when it is binary. */
   private textOf(source: string, bytes: Buffer, report: FileReport): string | undefined {
     let data = bytes;
+    const problem = (text: string): undefined => {
+      report.invalid += 1;
+      this.set.invalid.push(`${source}: ${text}`);
+      return undefined;
+    };
+    const tooLong = `more text than one run reads (${Math.floor(this.maxTextBytes / MIB)} MiB): split the file (split -l 1000000)`;
     if (data[0] === 0x1f && data[1] === 0x8b) {
-      try {
-        data = gunzipSync(data, { maxOutputLength: MAX_INFLATED_FILE_BYTES });
-      } catch {
-        report.invalid += 1;
-        this.set.invalid.push(`${source}: gzip data is corrupt or truncated`);
-        return undefined;
-      }
+      const inflated = inflate(data, this.maxTextBytes);
+      if (inflated === 'too long') return problem(`inflates to ${tooLong}`);
+      if (inflated === 'corrupt') return problem('gzip data is corrupt');
+      data = inflated.data;
+      // What inflated before the cut is read; the exit code still says the file was not whole.
+      if (inflated.truncated)
+        problem(
+          `gzip data ends early (truncated): the ${countLines(data)} whole lines before the cut are read`,
+        );
     }
+    if (data.length > this.maxTextBytes) return problem(`${Math.ceil(data.length / MIB)} MiB is ${tooLong}`);
     if (data[0] === 0x50 && data[1] === 0x4b && data[2] === 0x03 && data[3] === 0x04) {
       return this.refuse(data.toString('utf8'), 'a zip archive: unzip it first', report);
     }
@@ -470,6 +490,35 @@ function csvColumns(line: string): CsvColumns | undefined {
     kind: insights ? 'Insights CSV' : 'CSV',
     ...Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined)),
   };
+}
+
+/**
+ * A gzip file's content, up to `maxBytes`. A stream cut short (an interrupted download, a full disk)
+ * inflates up to the cut (zlib's sync flush), its last partial line dropped.
+ */
+function inflate(
+  data: Buffer,
+  maxBytes: number,
+): { data: Buffer; truncated: boolean } | 'too long' | 'corrupt' {
+  const tooLong = (error: unknown) =>
+    error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+  try {
+    return { data: gunzipSync(data, { maxOutputLength: maxBytes }), truncated: false };
+  } catch (error) {
+    if (tooLong(error)) return 'too long';
+  }
+  try {
+    const partial = gunzipSync(data, { maxOutputLength: maxBytes, finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    return { data: partial.subarray(0, partial.lastIndexOf(0x0a) + 1), truncated: true };
+  } catch (error) {
+    return tooLong(error) ? 'too long' : 'corrupt';
+  }
+}
+
+function countLines(data: Buffer): number {
+  let lines = 0;
+  for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) lines += 1;
+  return lines;
 }
 
 /**

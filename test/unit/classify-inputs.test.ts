@@ -159,11 +159,13 @@ describe('classify: honest answers on inputs that hold no API Gateway log line',
     expect((await run([file('whole-export.json', pretty)])).findings).toHaveLength(3);
   });
 
-  it('a truncated gzip export is a one-line error', async () => {
+  it('a gzip export cut inside its first line is a one-line error', async () => {
     const path = file('cut.log.gz', gzipSync(`${A1}\n`).subarray(0, 20));
     const { code, stderr } = await run([path]);
     expect(code).toBe(1);
-    expect(stderr).toBe(`apigw403 classify: ${path}: gzip data is corrupt or truncated\n`);
+    expect(stderr).toBe(
+      `apigw403 classify: ${path}: gzip data ends early (truncated): the 0 whole lines before the cut are read\n`,
+    );
   });
 });
 
