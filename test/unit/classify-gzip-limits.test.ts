@@ -8,10 +8,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { runClassify } from '../../cli/commands/classify.js';
 import { MAX_TEXT_BYTES, readInputs } from '../../cli/input.js';
 import { accessLine } from '../fixtures/evidence.js';
 import { plainTempDir } from '../fixtures/temp-dir.js';
+import { classifyFile } from './classify-file.js';
 
 const dir = plainTempDir('apigw403-gzip-limits-');
 const file = (name: string, content: Buffer): string => {
@@ -29,25 +29,8 @@ const TEXT = Buffer.from(`${LINES.join('\n')}\n`);
 const GZIP = gzipSync(TEXT);
 
 async function classify(path: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runClassify(
-    [path],
-    { output: 'jsonl' },
-    {
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-    },
-  );
-  return {
-    code,
-    findings: stdout.split('\n').filter(Boolean).length,
-    notes: stderr.split('\n').filter(Boolean),
-  };
+  const { code, ids, notes } = await classifyFile(path);
+  return { code, findings: ids.length, notes };
 }
 
 describe('classify: a gzip export cut short', () => {

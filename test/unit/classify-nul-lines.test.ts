@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runClassify } from '../../cli/commands/classify.js';
 import { A1, accessLine } from '../fixtures/evidence.js';
 import { plainTempDir } from '../fixtures/temp-dir.js';
+import { classifyFile } from './classify-file.js';
 
 const dir = plainTempDir('apigw403-nul-');
 let files = 0;
@@ -19,25 +19,7 @@ async function classify(content: Buffer) {
   files += 1;
   const path = join(dir, `input-${files}.log`);
   writeFileSync(path, content);
-  let stdout = '';
-  let stderr = '';
-  const code = await runClassify(
-    [path],
-    { output: 'jsonl' },
-    {
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-    },
-  );
-  const ids = stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => (JSON.parse(line) as { requestId: string }).requestId);
-  return { code, ids, notes: stderr.split('\n').filter(Boolean), path };
+  return { ...(await classifyFile(path)), path };
 }
 
 const LINES = Array.from({ length: 100 }, (_, index) =>
