@@ -18,8 +18,8 @@ import type { SoakAssignment, SoakRequest, SoakShare, SoakWorkerResult } from '.
 
 /**
  * State that stays bounded (issue 8), at volume: 100,000 batches of one group through the real
- * handler, and one batch of 10,000 groups. `npm run test:soak`, run by `.ci/run` after `npm test`: 100,000 batches take
- * about 13 minutes on 2 cores (docs/pipeline.md, "Measured").
+ * handler, and one batch of 10,000 groups. `npm run test:soak`, run by `.ci/run` beside `npm test`: 100,000 batches take
+ * 10-13 minutes on 2 cores (docs/pipeline.md, "Measured" and "CI's time").
  * dynalite runs in a process of its own, and the handlers in PROCESSES processes of INSTANCES Lambda
  * instances each (bounded-state.worker.ts). The batches wait in one queue here, and each goes to the
  * next instance that is free, as Lambda's asynchronous queue hands out the events CloudWatch Logs
