@@ -531,7 +531,7 @@ function withBatchCounted(base: GroupState, input: GroupInput, version: number):
 
 /** The remembered top sources, or none once the hour ring has rolled past everything they counted. */
 function sourcesStillCounted(base: GroupState, hours: HourRings): readonly Top[] {
-  return base.hours.counts.end < hours.counts.end - HOUR_SLOTS ? [] : base.topSources;
+  return base.hours.counts.end <= hours.counts.end - HOUR_SLOTS ? [] : base.topSources;
 }
 
 /** A batch's earliest and latest unmuted 403 (a batch of muted ones only has none). */

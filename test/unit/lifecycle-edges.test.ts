@@ -135,3 +135,28 @@ describe('planGroup at the edges of its decisions', () => {
     expect(found).toEqual({ kind: 'applied' });
   });
 });
+
+describe('the remembered top sources at the edge of the hour ring', () => {
+  const HOUR = 60 * MINUTE;
+  const hourNow = Math.floor(NOW / HOUR);
+  // The ring holds hours hourNow - 48 .. hourNow: sources whose newest hour is older count nothing now.
+  it.each([
+    { ago: 48, kept: true },
+    { ago: 49, kept: false },
+  ])('sources whose newest hour is $ago hours old are kept: $kept', ({ ago, kept }) => {
+    const newestHour = hourNow - ago;
+    const topSources = [{ value: '198.51.100.7', count: 3 }];
+    const state = group([0, 0, 0, 0, 0], {
+      hours: {
+        counts: { end: newestHour, counts: [...new Array<number>(48).fill(0), 3] },
+        muted: { end: newestHour, counts: new Array<number>(25).fill(0) },
+        alerts: { end: newestHour, counts: new Array<number>(25).fill(0) },
+      },
+      topSources,
+    });
+    const decision = plan(state, 1);
+    expect(decision.kind === 'write' ? decision.next.topSources : 'not written').toEqual(
+      kept ? topSources : [],
+    );
+  });
+});
