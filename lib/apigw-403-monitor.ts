@@ -66,6 +66,7 @@ import {
 import { BUNDLE_HANDLER, type LambdaName, lambdaSource } from './lambda-bundle.js';
 import { nodeOptionsFor } from './node-options.js';
 import { type AlertRoute, routeFilterPolicy, routeProblems } from './routes.js';
+import { noisePolicyAccountIssues } from './routes-config.js';
 
 export const DEFAULT_MEMORY_SIZE_MB = 256;
 /** Room for a batch plus the bounded `FilterLogEvents` evidence lookups. */
@@ -409,7 +410,7 @@ export class Apigw403Monitor extends Construct {
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     const namespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
     const key = props.encryptionKey;
-    [this.noisePolicyJson, this.noisePolicy] = this.noisePolicyEnv(props.noisePolicy);
+    [this.noisePolicyJson, this.noisePolicy] = this.noisePolicyEnv(props.noisePolicy, props.centralIngest);
 
     this.topic = this.createTopic(key, props.alertEmails ?? []);
 
@@ -911,10 +912,21 @@ export class Apigw403Monitor extends Construct {
     ];
   }
 
-  /** Validates the policy with the schema the functions read it with, and checks it fits the environment. */
-  private noisePolicyEnv(policy: NoisePolicyInput = DEFAULT_NOISE_POLICY): [string, NoisePolicy] {
+  /**
+   * Validates the policy with the schema the functions read it with, checks that every rule's
+   * `account` can match (the context's check: only a central monitor's groups carry one), and that it
+   * fits the environment.
+   */
+  private noisePolicyEnv(
+    policy: NoisePolicyInput = DEFAULT_NOISE_POLICY,
+    central: CentralIngestOptions | undefined,
+  ): [string, NoisePolicy] {
     const parsed = parseNoisePolicy(policy);
     if (!parsed.ok) throw new Error(`${this.node.path}: noisePolicy: ${parsed.problems.join('; ')}`);
+    const deployment = central ? { mode: 'central', central } : { mode: 'stages' };
+    const [unmatchable] = noisePolicyAccountIssues(policy, deployment);
+    if (unmatchable)
+      throw new Error(`${this.node.path}: ${unmatchable.path.join('.')}: ${unmatchable.message}`);
     const json = JSON.stringify(policy);
     const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > MAX_NOISE_POLICY_BYTES) {

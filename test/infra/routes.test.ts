@@ -187,6 +187,23 @@ describe('the construct', () => {
     }));
     expect(build({ noisePolicy: { mute } })).toThrow(/M: noisePolicy is \d+ bytes as JSON, over the 2500/);
   });
+
+  it("refuses a rule scoped to an account that the construct's groups can never carry, as the context does", () => {
+    const rule = { account: '222222222222', userAgentContains: 'scanner', reason: 'our scanner' };
+    expect(build({ noisePolicy: { mute: [rule] } })).toThrow(
+      /M: noisePolicy\.mute\.0\.account: scopes a rule to a source account of a central monitor, but mode is "stages"/,
+    );
+    const central = { sourceAccounts: ['111111111111'] };
+    expect(
+      build({
+        centralIngest: central,
+        noisePolicy: { overrides: [{ account: rule.account, stage: 'prod', escalationMinCount: 50 }] },
+      }),
+    ).toThrow(/M: noisePolicy\.overrides\.0\.account: "222222222222" is not one of central\.sourceAccounts/);
+    expect(
+      build({ centralIngest: { sourceAccounts: ['222222222222'] }, noisePolicy: { mute: [rule] } }),
+    ).not.toThrow();
+  });
 });
 
 describe('delivery through the filter policies', () => {
