@@ -8,5 +8,5 @@ if (!tsx) {
   process.exit(1);
 }
 tsx.register();
-const { main } = await import('./main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const { runCli } = await import('./main.ts');
+await runCli(process.argv.slice(2));

@@ -6,6 +6,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerExplain } from './commands/explain.js';
 import { registerReplay } from './commands/replay.js';
 import { registerTriage } from './commands/triage.js';
+import { installLastResort, lastResortLine } from './last-resort.js';
 
 /** Exit codes shared by every subcommand. */
 export const EXIT_OK = 0;
@@ -39,11 +40,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    throw error;
+    process.stderr.write(lastResortLine(error));
+    return EXIT_PROBLEM;
   }
 }
 
-// Also runnable as `tsx cli/main.ts ...`; `cli/bin.js` (the `apigw403` bin) calls `main` itself.
+/** The `apigw403` process: `main`, with what escapes it (a rejection, a closed pipe) ending in one line. */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  installLastResort();
+  process.exitCode = await main(argv);
+}
+
+// Also runnable as `tsx cli/main.ts ...`; `cli/bin.js` (the `apigw403` bin) calls `runCli` itself.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2));
+  await runCli(process.argv.slice(2));
 }
