@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CATEGORIES, type Category, CLIENT_ONLY_CATEGORIES } from '../../lambda/core/categories.js';
 import {
@@ -11,6 +10,7 @@ import {
 } from '../../lambda/core/noise-policy.js';
 import { CONTEXT_KEY, parseConfig } from '../../lib/config.js';
 import { describeAwsError } from '../aws/clients.js';
+import { readTextFile } from '../input/text.js';
 
 export const NO_POLICY_SOURCE =
   'not shown: give --function NAME (the stack output MonitorFunctionName) or --config cdk.json';
@@ -77,7 +77,7 @@ export async function policyFromConfigFile(
 ): Promise<{ ok: true; policy: NoisePolicy } | { ok: false; problem: string }> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
+    raw = JSON.parse(await readTextFile(file));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return {

@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
+
 /**
- * How the CLI reads a file a person saved as text: `classify`'s exports and `explain`'s captures alike.
+ * How the CLI reads a file a person saved as text: `classify`'s exports, `explain`'s captures and
+ * `--config` files alike.
  */
 
 /**
@@ -24,4 +27,12 @@ export function withoutBom(text: string): string {
 /** A text file's content: UTF-16 when it starts with a UTF-16 byte order mark, else UTF-8; no byte order mark. */
 export function decodeText(data: Buffer): string {
   return withoutBom(utf16Text(data) ?? data.toString('utf8'));
+}
+
+/**
+ * A text file a person wrote (a `--config` cdk.json): UTF-8 with or without the byte order mark a
+ * Windows editor puts first, or UTF-16 with its byte order mark (decoded, as inputs and captures are).
+ */
+export async function readTextFile(path: string): Promise<string> {
+  return decodeText(await readFile(path));
 }

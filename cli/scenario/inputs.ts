@@ -1,10 +1,11 @@
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { WatchedStage } from '../../lambda/adapters/env-config.js';
 import { type LogsDocument, parseExecutionLogGroup } from '../../lambda/core/index.js';
 import { parseNoisePolicy } from '../../lambda/core/noise-policy.js';
 import { CONTEXT_KEY, parseConfig } from '../../lib/config.js';
+import { readTextFile } from '../input/text.js';
 import { readInputs, stageOfLogGroup } from '../input.js';
 import { timedDelivery } from './payload.js';
 import type { ExecutionSeed } from './scenario.js';
@@ -46,7 +47,7 @@ export async function watchedStagesFromConfig(file: string): Promise<WatchedStag
 async function configFrom(file: string): Promise<{ watchedStages: WatchedStage[]; noisePolicy: string }> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
+    raw = JSON.parse(await readTextFile(file));
   } catch (error) {
     throw new InputUsageError(`--config ${file}: ${describeReadError(error)}`);
   }
