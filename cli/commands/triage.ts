@@ -5,6 +5,7 @@ import {
   type Finding,
   groupFindings,
 } from '../../lambda/core/index.js';
+import { shellQuote } from '../../lambda/core/shell.js';
 import {
   accessLogFilterPattern,
   executionLogFilterPattern,
@@ -79,7 +80,7 @@ export async function runTriage(
     if (targets.length === 0) {
       return fail(
         output,
-        `${stage.api.kind === 'http' ? 'HTTP API' : 'API'} ${api.apiId} stage ${stage.stage} has no access logging, so it has no 403s to read: turn it on (\`apigw403 doctor --api ${api.apiId} --stage ${stage.stage}\` prints the command), or give --access-log-group`,
+        `${stage.api.kind === 'http' ? 'HTTP API' : 'API'} ${api.apiId} stage ${stage.stage} has no access logging, so it has no 403s to read: turn it on (${doctorCommand(api.apiId, stage.stage)} prints the command), or give --access-log-group`,
       );
     }
     const reads: GroupRead[] = [];
@@ -94,7 +95,7 @@ export async function runTriage(
         }),
       );
     }
-    const doctor = `\`apigw403 doctor --api ${api.apiId} --stage ${stage.stage}\``;
+    const doctor = doctorCommand(api.apiId, stage.stage);
     const missingAccess = reads.find(
       (read) => read.missing && read.logGroup === targets[0]?.group && targets[0]?.role === 'access',
     );
@@ -245,4 +246,9 @@ export function registerTriage(program: Command): void {
         sigint.dispose();
       }
     });
+}
+
+/** The doctor command for a stage, in backquotes, its names quoted to paste (`$default` stays `$default`). */
+function doctorCommand(apiId: string, stage: string): string {
+  return `\`apigw403 doctor --api ${shellQuote(apiId)} --stage ${shellQuote(stage)}\``;
 }

@@ -13,12 +13,14 @@ const SHELL_SAFE = /^[\w@%+=:,./-]+$/;
  * (`^old^new`, `!word` at its start).
  */
 const CONTROL = /\p{Cc}/gu;
+const UTF8 = new TextEncoder();
 
+/**
+ * A control character as its UTF-8 bytes, each `\xHH`: bash's `\uHHHH` depends on the reader's locale
+ * (under `LANG=C` it stays the six characters `\u0085`), bytes do not.
+ */
 function ansiC(char: string): string {
-  const code = char.charCodeAt(0);
-  return code < 0x80
-    ? `\\x${code.toString(16).padStart(2, '0')}`
-    : `\\u${code.toString(16).padStart(4, '0')}`;
+  return [...UTF8.encode(char)].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('');
 }
 
 /** Quotes a value for POSIX shells (and bash's `$'…'` for control characters) only when it needs it. */

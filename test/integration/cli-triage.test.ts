@@ -185,7 +185,7 @@ describe('apigw403 triage', () => {
     );
     expect(io.out()).toBe('');
     expect(io.err()).toBe(
-      'apigw403 triage: HTTP API h1h2h3h4h5 stage $default has no access logging, so it has no 403s to read: turn it on (`apigw403 doctor --api h1h2h3h4h5 --stage $default` prints the command), or give --access-log-group\n',
+      "apigw403 triage: HTTP API h1h2h3h4h5 stage $default has no access logging, so it has no 403s to read: turn it on (`apigw403 doctor --api h1h2h3h4h5 --stage '$default'` prints the command), or give --access-log-group\n",
     );
   });
 
