@@ -348,3 +348,36 @@ export function patternOptionsFor(format: string): AccessLogPatternOptions {
   if (!statusKey) return { format: 'text' };
   return { format: 'json', statusKey, responseTypeKey: paths.get('error.responseType') ?? null };
 }
+
+const CONTEXT_VARIABLE = /(:\s*)?\$context\.([A-Za-z0-9_.]*[A-Za-z0-9_])/g;
+
+/**
+ * The least a stage writing `format` logs for a 403: `$context.status` is 403 and every other variable
+ * is `-`, as for a backend's 403, which names no gateway response type (written `"-"` where the format
+ * leaves the variable unquoted, so a JSON format stays JSON). Undefined when the format logs no status.
+ */
+export function forbiddenLineOf(format: string): string | undefined {
+  let status = false;
+  const line = format.replace(CONTEXT_VARIABLE, (_whole, colon: string | undefined, name: string) => {
+    if (name === 'status') status = true;
+    if (colon !== undefined) return `${colon}${name === 'status' ? '403' : '"-"'}`;
+    return name === 'status' ? '403' : '-';
+  });
+  return status ? line : undefined;
+}
+
+/**
+ * Whether a filter with `pattern` delivers the 403 lines of a stage writing `format`
+ * (`forbiddenLineOf`); undefined when the format logs no status or the pattern is outside the syntax
+ * this evaluator reads, so the answer would be a guess.
+ */
+export function selectsForbiddenLines(pattern: string, format: string): boolean | undefined {
+  const line = forbiddenLineOf(format);
+  if (line === undefined) return undefined;
+  try {
+    return matchesFilterPattern(pattern, line);
+  } catch (error) {
+    if (error instanceof FilterPatternSyntaxError) return undefined;
+    throw error;
+  }
+}

@@ -7,6 +7,7 @@ import {
 } from '../../lambda/core/index.js';
 import { shellQuote } from '../../lambda/core/shell.js';
 import { SUBSCRIPTION_FILTERS_PER_LOG_GROUP } from '../../lambda/core/subscription-check.js';
+import { patternOptionsFor, selectsForbiddenLines } from '../../lib/filter-patterns.js';
 import { readApi, readStage, type StageInfo } from '../aws/api-gateway.js';
 import { type AwsClients, awsClients, describeAwsError } from '../aws/clients.js';
 import { subscriptionFiltersOf } from '../aws/subscriptions.js';
@@ -163,7 +164,8 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
       continue;
     }
     checks.push({ id: `${group.role}-log-group`, status: 'ok', detail: `log group ${group.name} exists` });
-    checks.push(await subscriptionCheck(clients, { ...group, target }, options.monitorFunction));
+    const format = group.role === 'access' ? stage.accessLog?.format : undefined;
+    checks.push(await subscriptionCheck(clients, { ...group, target, format }, options.monitorFunction));
   }
   return checks;
 }
@@ -311,7 +313,7 @@ async function logGroupExists(clients: AwsClients, name: string): Promise<boolea
 
 async function subscriptionCheck(
   clients: AwsClients,
-  group: { role: string; name: string; required: boolean; target: Target },
+  group: { role: string; name: string; required: boolean; target: Target; format?: string | undefined },
   monitorName: string,
 ): Promise<Check> {
   const filters = await subscriptionFiltersOf(clients, group.name);
@@ -321,6 +323,15 @@ async function subscriptionCheck(
   const others = filters.filter((filter) => !isMonitor(filter));
   const usage = `${filters.length} of ${SUBSCRIPTION_FILTERS_PER_LOG_GROUP} subscription filter slots used${others.length ? `; others: ${others.map((filter) => `${filter.filterName} -> ${filter.destinationArn}`).join(', ')}` : ''}`;
   const id = `${group.role}-subscription`;
+  if (monitor && group.format && selectsForbiddenLines(monitor.filterPattern ?? '', group.format) === false) {
+    // Subscribed, yet CloudWatch Logs would deliver none of the stage's 403s: the monitor stays silent.
+    return {
+      id,
+      status: group.required ? 'fail' : 'warn',
+      detail: `the monitor's filter ${monitor.filterName} is subscribed, but its pattern selects no 403 line of the stage's access-log format; ${usage}`,
+      fix: `deploy the monitor with ${patternSettings(group.format)} for this stage (cdk deploy)`,
+    };
+  }
   if (monitor)
     return { id, status: 'ok', detail: `the monitor's filter ${monitor.filterName} is subscribed; ${usage}` };
   const full = filters.length >= SUBSCRIPTION_FILTERS_PER_LOG_GROUP;
@@ -343,6 +354,14 @@ async function subscriptionCheck(
         `aws logs delete-subscription-filter --log-group-name ${word(group.name)} --filter-name ${word(filter.filterName ?? '')} --region ${word(group.target.region)}`,
     ),
   };
+}
+
+/** The watched stage's settings (README, `apis[]`) whose filter selects the 403 lines of `format`. */
+function patternSettings(format: string): string {
+  const options = patternOptionsFor(format);
+  if (options.format === 'text') return 'apis[].accessLogFormat "text"';
+  const responseTypeKey = options.responseTypeKey === null ? 'null' : `"${options.responseTypeKey}"`;
+  return `apis[].statusKey "${options.statusKey}" and apis[].responseTypeKey ${responseTypeKey}`;
 }
 
 export function registerDoctor(program: Command): void {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { recommendedAccessLogFormat } from '../../lambda/core/access-log-format.js';
 import {
@@ -7,11 +8,13 @@ import {
   FilterPatternSyntaxError,
   FilterPatternTooLongError,
   FORBIDDEN_RESPONSE_TYPES,
+  forbiddenLineOf,
   jsonKeyPaths,
   jsonSelector,
   MAX_FILTER_PATTERN_LENGTH,
   matchesFilterPattern,
   patternOptionsFor,
+  selectsForbiddenLines,
 } from '../../lib/filter-patterns.js';
 
 // Verbatim lines, labelled as in test/fixtures/evidence.ts.
@@ -297,5 +300,68 @@ describe('evaluator', () => {
   it('builds selectors only from identifier key paths', () => {
     expect(jsonSelector('error.responseType')).toBe('$.error.responseType');
     expect(() => jsonSelector('error.response-type')).toThrow('Not a JSON key path');
+  });
+});
+
+describe('a deployed pattern against the format a stage writes (doctor)', () => {
+  const DEFAULT_CLF =
+    '$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] "$context.httpMethod $context.resourcePath $context.protocol" $context.status $context.responseLength $context.requestId $context.extendedRequestId';
+  /** The recommended REST format written flat, with keys the classifier reads but the default pattern does not select. */
+  const FLAT = recommendedAccessLogFormat('rest')
+    .replace('"status":"$context.status"', '"statusCode":"$context.status"')
+    .replace(
+      '"error":{"message":"$context.error.message","responseType":"$context.error.responseType"}',
+      '"errorMessage":"$context.error.message","responseType":"$context.error.responseType"',
+    );
+
+  it.each([
+    ['the recommended REST format, default pattern', recommendedAccessLogFormat('rest'), jsonPattern, true],
+    ['the recommended HTTP format, default pattern', recommendedAccessLogFormat('http'), jsonPattern, true],
+    [
+      'the recommended WebSocket format, default pattern',
+      recommendedAccessLogFormat('websocket'),
+      jsonPattern,
+      true,
+    ],
+    ['a flat format (statusCode), default pattern', FLAT, jsonPattern, false],
+    ['a flat format, its own pattern', FLAT, accessLogFilterPattern(patternOptionsFor(FLAT)), true],
+    [
+      'status unquoted (a number), default pattern',
+      '{"requestId":"$context.requestId","status":$context.status}',
+      jsonPattern,
+      true,
+    ],
+    ['the console CLF format, default JSON pattern', DEFAULT_CLF, jsonPattern, false],
+    ['the console CLF format, text pattern', DEFAULT_CLF, accessLogFilterPattern({ format: 'text' }), true],
+    ['any format, an empty pattern (everything)', FLAT, '', true],
+    ['a pattern this evaluator cannot read (a regex): no guess', FLAT, '%403%', undefined],
+    [
+      'a format without $context.status: no 403 to select',
+      '{"requestId":"$context.requestId"}',
+      jsonPattern,
+      undefined,
+    ],
+  ])('%s', (_label, format, pattern, selects) => {
+    expect(selectsForbiddenLines(pattern, format)).toBe(selects);
+  });
+
+  it('builds a JSON line from a JSON format, quoted or not, with only the status set', () => {
+    const line = forbiddenLineOf(
+      '{"s":$context.status,"m":$context.error.messageString,"r":"$context.requestId"}',
+    );
+    expect(JSON.parse(line ?? '')).toEqual({ s: 403, m: '-', r: '-' });
+    expect(forbiddenLineOf('{"s":"$context.statusText"}')).toBeUndefined();
+  });
+
+  it('the pattern built from a format selects its 403s; the default one only when the status key is `status`', () => {
+    const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,15}$/).filter((name) => name !== 'requestId');
+    fc.assert(
+      fc.property(key, fc.boolean(), (statusKey, quoted) => {
+        const value = quoted ? '"$context.status"' : '$context.status';
+        const format = `{"requestId":"$context.requestId","${statusKey}":${value}}`;
+        expect(selectsForbiddenLines(accessLogFilterPattern(patternOptionsFor(format)), format)).toBe(true);
+        expect(selectsForbiddenLines(jsonPattern, format)).toBe(statusKey === 'status');
+      }),
+    );
   });
 });
