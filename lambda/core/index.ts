@@ -48,7 +48,7 @@ export {
   type Top,
 } from './group.js';
 export type { Candidate, EvidenceSource, Finding, LogEvent, LogsDocument } from './model.js';
-export { maskApiKeyId, REDACTED, redact, redactLines } from './redact.js';
+export { maskApiKeyId, REDACTED, redact, redactLines, redactName } from './redact.js';
 export {
   type CategoryDescription,
   type CategoryRule,

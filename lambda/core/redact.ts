@@ -860,8 +860,11 @@ class Scanner {
     }
   }
 
-  /** Tokens that are credentials by themselves; a flagged token goes as a whole. */
-  scanTokens(): void {
+  /**
+   * Tokens that are credentials by themselves; a flagged token goes as a whole. `byEntropy` false
+   * keeps to the shapes that are credentials whatever the text around them (see `redactName`).
+   */
+  scanTokens(byEntropy = true): void {
     let i = 0;
     while (i < this.n) {
       if (!isTokenChar(this.c(i))) {
@@ -869,7 +872,7 @@ class Scanner {
         continue;
       }
       const end = this.tokenEnd(i);
-      if (this.isCredentialToken(i, end)) {
+      if (byEntropy ? this.isCredentialToken(i, end) : this.hasCredentialShape(i, end)) {
         // Leading slashes stay: `/reset/[redacted]`, and `scheme://` keeps reading as a URL.
         let start = i;
         while (start < end && this.c(start) === 0x2f) start += 1;
@@ -936,12 +939,17 @@ class Scanner {
   }
 
   private isCredentialToken(start: number, end: number): boolean {
+    if (this.hasCredentialShape(start, end)) return true;
     if (end - start < PREFIXED_MIN_LENGTH) return false;
-    if (this.hasAwsKeyId(start, end) || this.isAwsSecret(start, end) || this.hasTokenPrefix(start, end))
-      return true;
     return (
       this.anyPiece(start, end, (ch) => ch === 0x2f || ch === 0x2e) || this.anyPiece(start, end, isWordBreak)
     );
+  }
+
+  /** An access key id, a 40-character secret key or a vendor prefix: a credential wherever it stands. */
+  private hasCredentialShape(start: number, end: number): boolean {
+    if (end - start < PREFIXED_MIN_LENGTH) return false;
+    return this.hasAwsKeyId(start, end) || this.isAwsSecret(start, end) || this.hasTokenPrefix(start, end);
   }
 
   /**
@@ -1128,6 +1136,24 @@ export function redact(text: string): string {
   scanner.scanPrivateKeys();
   scanner.scanTokens();
   return scanner.spans.apply(normalised.text);
+}
+
+/** Letters, digits, `-` and `_`: what API Gateway names (API ids, stages) and CloudFormation names hold. */
+const NAME = /^[A-Za-z0-9_-]{1,256}$/;
+const NO_SOFT_SPACES = new Uint8Array(0);
+
+/**
+ * `redact` for a resource name (a stage, an API id). A name of letters, digits, `-` and `_` holds no
+ * key, scheme, URL or key block, so only the tokens that are credentials by their shape go (access
+ * key ids, 40-character secret keys, vendor prefixes): the entropy rule takes names people give
+ * (`feat-AddUserOAuth2Login`, `Stack-MonitorFunctionAF678A08-AbCdEfGh1234`) for random tokens, and a
+ * name changed by redaction names nothing. Any other text is redacted as `redact` does.
+ */
+export function redactName(text: string): string {
+  if (!NAME.test(text)) return redact(text);
+  const scanner = new Scanner(text, NO_SOFT_SPACES);
+  scanner.scanTokens(false);
+  return scanner.spans.apply(text);
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type FindingGroup,
   maskApiKeyId,
   redact,
+  redactName,
   type Top,
 } from '../index.js';
 import type { PendingAlert } from '../lifecycle.js';
@@ -157,7 +158,7 @@ export function buildAlertView(
 export function identifier(text: string): string {
   if (text === DEFAULT_STAGE) return text;
   return (
-    redact(text)
+    redactName(text)
       .replace(/[^A-Za-z0-9_-]/g, '-')
       // An `_` at the edge of a word would open or close mrkdwn italics.
       .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '-')
