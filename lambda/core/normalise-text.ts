@@ -43,15 +43,18 @@ const isControl = (code: number): boolean =>
 /** Spaces NFKC keeps as they are. */
 const isOtherSpace = (code: number): boolean => code === 0x1680 || code === 0x180e;
 
-/** Zero-width and bidirectional formatting characters: invisible, they only hide what they split. */
+/**
+ * Unicode's Default_Ignorable_Code_Point set (zero-width and bidirectional formatting characters,
+ * variation selectors, tag characters, Hangul fillers, ...): not drawn and dropped by a copy, they
+ * only hide what they split. U+180E stays a space (`isOtherSpace`), as it was written to separate.
+ */
+const DEFAULT_IGNORABLE = /^\p{Default_Ignorable_Code_Point}$/u;
 const isInvisible = (code: number): boolean =>
-  code === 0xad ||
-  code === 0x34f ||
-  code === 0x61c ||
-  (code >= 0x200b && code <= 0x200f) ||
-  (code >= 0x202a && code <= 0x202e) ||
-  (code >= 0x2060 && code <= 0x206f) ||
-  code === 0xfeff;
+  code > 0x7f && code !== 0x180e && DEFAULT_IGNORABLE.test(String.fromCodePoint(code));
+
+const isHighSurrogate = (code: number | undefined): code is number =>
+  code !== undefined && code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
 
 const NO_SOFT_SPACES = new Uint8Array(0);
 
@@ -109,6 +112,14 @@ class TailDecoder {
   /** Maps one character onto the output; false when nothing was appended that could end an escape. */
   private append(code: number, decoded: boolean): boolean {
     if (isInvisible(code)) return false;
+    const high = this.at(1);
+    if (isLowSurrogate(code) && isHighSurrogate(high)) {
+      // The second half of an astral character (written, or decoded from two `\u` escapes).
+      if (isInvisible(0x10000 + ((high - 0xd800) << 10) + (code - 0xdc00))) {
+        this.size -= 1;
+        return false;
+      }
+    }
     if (isControl(code)) {
       // A run of control characters is one break: one space, never a soft one.
       if (this.size > 0 && this.buffer[this.size - 1] === SPACE && this.softBuffer[this.size - 1] === 0)

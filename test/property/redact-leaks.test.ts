@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REDACTED, redact } from '../../lambda/core/index.js';
 import * as evidence from '../fixtures/evidence.js';
+import { oracleFindings } from '../fixtures/secret-oracle.js';
 
 const JWT_PADDED =
   'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0=.c2lnbmF0dXJlLXBhcnQ';
@@ -489,4 +490,57 @@ describe('linear time', () => {
       expect(adversarial / reference).toBeLessThan(5);
     },
   );
+});
+
+describe('an invisible code point splitting a credential', () => {
+  const KEY_ID = 'AKIAIOSFODNN7EXAMPLQ';
+  /** What a reader sees and copies: default-ignorable code points are not drawn. */
+  const asSeen = (text: string) => text.replace(/\p{Default_Ignorable_Code_Point}/gu, '');
+  /** Every Default_Ignorable_Code_Point but U+180E (a space to `normaliseText`), as Node's Unicode lists them. */
+  const IGNORABLE: readonly number[] = [
+    ...Array.from({ length: 0x10000 }, (_, code) => code),
+    ...Array.from({ length: 0x1000 }, (_, i) => 0xe0000 + i),
+    ...[0x1bca0, 0x1bca1, 0x1bca2, 0x1bca3, 0x1d173, 0x1d17a],
+  ].filter(
+    (code) =>
+      code !== 0x180e &&
+      (code < 0xd800 || code > 0xdfff) &&
+      /\p{Default_Ignorable_Code_Point}/u.test(String.fromCodePoint(code)),
+  );
+
+  it.each([
+    ['U+3164 HANGUL FILLER', '\u3164'],
+    ['U+FFA0 HALFWIDTH HANGUL FILLER', '\uffa0'],
+    ['U+FE0F VARIATION SELECTOR-16', '\ufe0f'],
+    ['U+180B MONGOLIAN FREE VARIATION SELECTOR ONE', '\u180b'],
+    ['U+17B4 KHMER VOWEL INHERENT AQ', '\u17b4'],
+    ['U+E0041 TAG LATIN CAPITAL LETTER A', '\u{e0041}'],
+    ['U+E0100 VARIATION SELECTOR-17', '\u{e0100}'],
+    ['U+E0041 as two JSON escapes', '\\udb40\\udc41'],
+    ['U+E0041 as an HTML entity', '&#xE0041;'],
+  ])('%s', async (_name, invisible) => {
+    const agent = `curl/8.10.1 ${KEY_ID.slice(0, 6)}${invisible}${KEY_ID.slice(6)}`;
+    expect(asSeen(redact(agent))).not.toContain(KEY_ID.slice(6));
+    expect(await oracleFindings(asSeen(redact(agent)))).toEqual([]);
+  });
+
+  it('is dropped before the rules run, whichever it is and wherever it splits', () => {
+    expect(IGNORABLE.length).toBeGreaterThan(4000);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...IGNORABLE),
+        fc.integer({ min: 1, max: KEY_ID.length - 1 }),
+        (code, at) => {
+          const text = `curl/8.10.1 ${KEY_ID.slice(0, at)}${String.fromCodePoint(code)}${KEY_ID.slice(at)} used`;
+          expect(redact(text)).toBe(`curl/8.10.1 ${REDACTED} used`);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves visible text that merely holds one readable, without the ignorable', () => {
+    expect(redact('I \u2764\ufe0f APIs')).toBe('I \u2764 APIs');
+    expect(redact('flag \u{1f3f4}\u{e0067}\u{e0062}\u{e007f} ok')).toBe('flag \u{1f3f4} ok');
+  });
 });
