@@ -35,6 +35,7 @@ import {
 import { isAccountId } from './core/kinesis-records.js';
 import {
   DEFAULT_IDEMPOTENCY_MS,
+  FAILED_BATCH_RETENTION_MS,
   type GroupDecision,
   type GroupKey,
   type GroupState,
@@ -513,7 +514,12 @@ export async function alertBatch(
     return { kind: 'data', batchId, findings, metricEmitted, outcomes };
   }
   await store
-    .releaseBatch(batchId, owner, encodeProgress(digest, finished, groups.length))
+    .releaseBatch(
+      batchId,
+      owner,
+      encodeProgress(digest, finished, groups.length),
+      ttlSeconds(now, FAILED_BATCH_RETENTION_MS),
+    )
     .catch((error: unknown) =>
       log('error', 'could not record the batch progress', { ...counts, error: String(error) }),
     );

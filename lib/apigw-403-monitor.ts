@@ -35,6 +35,7 @@ import type { Category } from '../lambda/core/categories.js';
 import { DIGEST_SERVICE_NAME } from '../lambda/core/digest-event.js';
 import { executionLogGroupName } from '../lambda/core/execution-log.js';
 import {
+  FAILURE_QUEUE_RETENTION_DAYS,
   forwarderEnvironment,
   MONITOR_SERVICE_NAME,
   monitorEnvironment,
@@ -428,7 +429,7 @@ export class Apigw403Monitor extends Construct {
         ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
         : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(FAILURE_QUEUE_RETENTION_DAYS),
       // It holds log batches no invocation could process: keep them for `replay` even after a destroy.
       removalPolicy: RemovalPolicy.RETAIN,
     });

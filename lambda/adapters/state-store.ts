@@ -377,12 +377,16 @@ export class StateStore {
     return this.updateBatch(batchId, owner, 'SET #done = :now', { ':now': number(now) });
   }
 
-  /** Hands the batch back (lease over now) with what is finished, for the retry to resume. */
-  releaseBatch(batchId: string, owner: string, progress: BatchProgress): Promise<boolean> {
-    return this.updateBatch(batchId, owner, 'SET #lease = :zero, #prog = :prog, #dig = :dig', {
+  /**
+   * Hands the batch back (lease over now) with what is finished, for the retry to resume; the record
+   * is kept until `expiresAt` (epoch seconds), as long as the failure queue may hold its event.
+   */
+  releaseBatch(batchId: string, owner: string, progress: BatchProgress, expiresAt: number): Promise<boolean> {
+    return this.updateBatch(batchId, owner, 'SET #lease = :zero, #prog = :prog, #dig = :dig, #exp = :exp', {
       ':zero': number(0),
       ':prog': { B: progress.done },
       ':dig': { S: progress.digest },
+      ':exp': number(expiresAt),
     });
   }
 

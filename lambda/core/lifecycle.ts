@@ -1,5 +1,6 @@
 import type { Category } from './categories.js';
 import type { Top } from './group.js';
+import { FAILURE_QUEUE_RETENTION_DAYS } from './monitor-contract.js';
 import {
   type Action,
   type DigestGroupSummary,
@@ -121,6 +122,11 @@ export interface GroupState {
 export const STATE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** How long a batch's claim is resumable: longer than Lambda's asynchronous retry window (6 h). */
 export const DEFAULT_IDEMPOTENCY_MS = 7 * 60 * 60 * 1000;
+/**
+ * How long the record of a batch that failed is kept (`releaseBatch`): the failure queue's retention and
+ * a day, so its replay resumes it, and publishes the alert its failed attempts claimed, however late.
+ */
+export const FAILED_BATCH_RETENTION_MS = (FAILURE_QUEUE_RETENTION_DAYS + 1) * 24 * HOUR_MS;
 
 /**
  * How many writers' tags a group keeps. A crashed attempt's retry comes after its lease (the
@@ -488,14 +494,19 @@ export function planGroup(
 
 /**
  * A batch seen before: its claimed alert is published again (a resumed delivery), or it was the
- * group's last write, or (resumed) its tag is among the recent batches. Undefined: count it.
+ * group's last write, or (resumed) its tag is among the recent batches. Undefined: count it. A
+ * resumed batch (its record says it was never finished) resumes its claim however old, so a replay
+ * from the failure queue publishes the alert its failed attempts claimed.
  */
 function repeatedBatch(
   live: GroupState | undefined,
   { batchId, now, resumed }: GroupInput,
   idempotencyMs: number,
 ): GroupDecision | undefined {
-  if (live?.pending?.batchId === batchId && live.pending.alertedAt > now - idempotencyMs) {
+  if (
+    live?.pending?.batchId === batchId &&
+    (resumed === true || live.pending.alertedAt > now - idempotencyMs)
+  ) {
     return { kind: 'resume', alert: live.pending };
   }
   if (live?.lastBatch === batchId && (live.lastBatchAt ?? 0) > now - idempotencyMs)

@@ -26,6 +26,12 @@ export const MONITOR_ENV = {
   accountWide: 'ACCOUNT_WIDE',
 } as const;
 
+/**
+ * How long the monitor's failure queue keeps an event its retries could not deliver (the construct's
+ * queue), and so how long a batch that failed stays resumable for `apigw403 replay` (lifecycle.ts).
+ */
+export const FAILURE_QUEUE_RETENTION_DAYS = 14;
+
 export const DISCOVERY_SERVICE_NAME = 'apigw-403-monitor-discovery';
 
 /** The discovery function's environment (account-wide mode, lambda/discovery-handler.ts; lib/account-wide.ts writes it). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   batchTag,
   DEFAULT_IDEMPOTENCY_MS,
+  FAILED_BATCH_RETENTION_MS,
   type GroupState,
   type GroupTally,
   planGroup,
@@ -110,6 +111,17 @@ describe('planGroup at the edges of its decisions', () => {
   ])('a claim $age ms old: the same batch gives $kind', ({ age, kind }) => {
     const pending = { batchId: 'this', alertedAt: NOW - age, suppressedSinceLast: 0, firstSeen: true };
     expect(plan(group([0, 0, 0, 0, 0], { pending }), 1)).toMatchObject({ kind });
+  });
+
+  // A failed batch's record outlives the window (FAILED_BATCH_RETENTION_MS): its replay from the
+  // failure queue is a resumed delivery and publishes the claim, however old; a new delivery counts.
+  it.each([
+    { age: DEFAULT_IDEMPOTENCY_MS, resumed: true as const, kind: 'resume' },
+    { age: FAILED_BATCH_RETENTION_MS, resumed: true as const, kind: 'resume' },
+    { age: FAILED_BATCH_RETENTION_MS, resumed: undefined, kind: 'write' },
+  ])('a claim $age ms old, resumed $resumed: the same batch gives $kind', ({ age, resumed, kind }) => {
+    const pending = { batchId: 'this', alertedAt: NOW - age, suppressedSinceLast: 0, firstSeen: true };
+    expect(plan(group([0, 0, 0, 0, 0], { pending }), 1, resumed)).toMatchObject({ kind });
   });
 
   it.each([
