@@ -14,35 +14,54 @@ interface CategoryRow {
  * redaction would misread (`INVALID_API_KEY  12` is a key and its value to it).
  */
 export function renderSummaryTable(findings: readonly Finding[]): ComposedText {
-  if (findings.length === 0) return new ComposedText('No 403 found.\n');
-  const rows = new Map<string, CategoryRow>();
-  for (const finding of findings) {
-    let row = rows.get(finding.category);
+  const summary = new SummaryTable();
+  for (const finding of findings) summary.add(finding);
+  return summary.render();
+}
+
+/** The summary table, counted a finding at a time: a multi-GB export's findings are never held at once. */
+export class SummaryTable {
+  private readonly rows = new Map<string, CategoryRow>();
+  private total = 0;
+
+  add(finding: Finding): void {
+    let row = this.rows.get(finding.category);
     if (!row) {
       row = { category: finding.category, count: 0, stages: new Map(), high: 0 };
-      rows.set(finding.category, row);
+      this.rows.set(finding.category, row);
     }
+    this.total += 1;
     row.count += 1;
     if (finding.confidence === 'high') row.high += 1;
     const stage = `${finding.apiId}/${finding.stage}`;
     row.stages.set(stage, (row.stages.get(stage) ?? 0) + 1);
   }
-  const sorted = [...rows.values()].sort((a, b) => b.count - a.count || a.category.localeCompare(b.category));
-  const table = [
-    ['CATEGORY', 'COUNT', 'SHARE', 'HIGH CONF.', 'TOP API/STAGE'],
-    ...sorted.map((row) => {
-      const [topStage, topCount] = [...row.stages].sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
-      return [
-        row.category,
-        String(row.count),
-        percent(row.count, findings.length),
-        percent(row.high, row.count),
-        `${safeText(topStage)} (${topCount})`,
-      ];
-    }),
-    ['TOTAL', String(findings.length), '100.0%', '', ''],
-  ];
-  return new ComposedText(alignColumns(table, [false, true, true, true, false]));
+
+  get count(): number {
+    return this.total;
+  }
+
+  render(): ComposedText {
+    if (this.total === 0) return new ComposedText('No 403 found.\n');
+    const sorted = [...this.rows.values()].sort(
+      (a, b) => b.count - a.count || a.category.localeCompare(b.category),
+    );
+    const table = [
+      ['CATEGORY', 'COUNT', 'SHARE', 'HIGH CONF.', 'TOP API/STAGE'],
+      ...sorted.map((row) => {
+        const [topStage, topCount] = [...row.stages].sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
+        return [
+          row.category,
+          String(row.count),
+          percent(row.count, this.total),
+          percent(row.high, row.count),
+          `${safeText(topStage)} (${topCount})`,
+        ];
+      }),
+      ['TOTAL', String(this.total), '100.0%', '', ''],
+    ];
+    return new ComposedText(alignColumns(table, [false, true, true, true, false]));
+  }
 }
 
 /** Text columns padded to their widest cell; numeric columns right-aligned. */

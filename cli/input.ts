@@ -1,6 +1,5 @@
-import { constants as bufferConstants } from 'node:buffer';
-import { readFile, stat } from 'node:fs/promises';
-import { gunzipSync, constants as zlibConstants } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import {
   type DecodeResult,
   executionLogGroupName,
@@ -10,11 +9,23 @@ import {
   parseExecutionLogGroup,
   splitExecutionLine,
 } from '../lambda/core/index.js';
-import { type Chunk, isUnclosedJson, splitChunks } from './input/chunks.js';
-import { parseCsv } from './input/csv.js';
+import {
+  decodeBlocks,
+  encodingOf,
+  fileBlocks,
+  type GzipEnd,
+  gunzipBlocks,
+  isGzip,
+  peek,
+  pieces,
+  streamBlocks,
+} from './input/bytes.js';
+import { type Chunk, countNewlines, isUnclosedJson, parseJson, splitChunkPrefix } from './input/chunks.js';
+import { csvCut, parseCsv } from './input/csv.js';
+import { JsonValueStream } from './input/json-stream.js';
 import { dropWords, isExecutionLine, parseTextOutputRow, stripLinePrefixes } from './input/lines.js';
 import { type ExportedEvent, readJsonValue, timeOf } from './input/shapes.js';
-import { utf16Text, withoutBom } from './input/text.js';
+import { utf16Text } from './input/text.js';
 import { stripControlSequences } from './terminal.js';
 
 /** How much of one file was API Gateway log lines, for the honest "read N, none is a log line" answer. */
@@ -38,9 +49,8 @@ export interface FileReport {
   hint?: string;
 }
 
-/** What the inputs of one command held, file by file. */
-export interface InputSet {
-  readonly documents: LogsDocument[];
+/** What the inputs of one command held, file by file, but their documents (handed over in batches). */
+export interface InputSummary {
   /** One line per payload that could not be decoded: `file[:line]: reason`. */
   readonly invalid: string[];
   /** One line per file that could not be read at all. */
@@ -51,6 +61,11 @@ export interface InputSet {
   readonly resolveStage: (logGroup: string) => StageRef | undefined;
 }
 
+/** What the inputs of one command held, documents and all. */
+export interface InputSet extends InputSummary {
+  readonly documents: LogsDocument[];
+}
+
 export interface StageRef {
   readonly apiId: string;
   readonly stage: string;
@@ -59,23 +74,45 @@ export interface StageRef {
 export interface ReadOptions {
   /** The log group of inputs that do not name theirs (plain text, CLI output); `FILE=GROUP` wins. */
   readonly logGroup?: string;
+  /** Standard input (`-`) at once, in place of reading `process.stdin` block by block. */
   readonly readStdin?: () => Promise<Buffer | string>;
   /**
-   * The most bytes of text one file may hold.
-   * @default MAX_TEXT_BYTES
+   * The most characters one JSON value (or CSV record) is held whole: a bigger one is read element by
+   * element where its shape allows (`events`, `results`, a top-level array), else refused in one line.
+   * @default MAX_VALUE_CHARS
    */
-  readonly maxTextBytes?: number;
+  readonly maxValueChars?: number;
+  /**
+   * The characters read at a time.
+   * @default SEGMENT_CHARS
+   */
+  readonly segmentChars?: number;
+}
+
+export interface StreamOptions extends ReadOptions {
+  /**
+   * The message characters the documents of one batch hold before they are handed over (and so
+   * classified together: request ids join across files only within a batch).
+   * @default BATCH_CHARS
+   */
+  readonly batchChars?: number;
 }
 
 /** Default name for access lines whose group is not known. */
 export const PLAIN_ACCESS_GROUP = 'apigw403-cli/access';
 const UNKNOWN = 'unknown';
-/**
- * A file's text (inflated, when gzip) past this is refused in one line rather than read: it would not
- * fit one V8 string (`ERR_STRING_TOO_LONG`, ~512 MiB), and a CLI run must not exhaust the machine.
- */
-export const MAX_TEXT_BYTES = bufferConstants.MAX_STRING_LENGTH;
 const MIB = 1024 * 1024;
+/**
+ * A JSON value held whole is parsed as one string; past this, where memory would grow with the file
+ * (and V8 strings end at ~512 MiB), it is read element by element instead.
+ */
+export const MAX_VALUE_CHARS = 16 * MIB;
+/** Text is read a piece of this size at a time, whatever the file's size. */
+export const SEGMENT_CHARS = 8 * MIB;
+/** Documents are classified a batch of this much message text at a time (a multi-GB export in bounded memory). */
+export const BATCH_CHARS = 16 * MIB;
+/** How much of a file's head tells gzip, zip, UTF-16 and binary data apart. */
+const HEAD_BYTES = 65_536;
 const LOG_GROUP_NAME = /^[\w\-./#]+$/;
 
 /** `FILE=GROUP` (log group names hold no `=`) -> its parts; a bare path has no group. */
@@ -98,36 +135,68 @@ export function stageOfLogGroup(logGroup: string): StageRef | undefined {
   return match ? { apiId: match[1] as string, stage: match[2] as string } : undefined;
 }
 
+/** Every input's documents at once (`npm start --input`, tests): `streamInputs` with one batch. */
 export async function readInputs(
   arguments_: readonly string[],
   options: ReadOptions = {},
 ): Promise<InputSet> {
+  const documents: LogsDocument[] = [];
+  const summary = await streamInputs(
+    arguments_,
+    { ...options, batchChars: Number.POSITIVE_INFINITY },
+    (batch) => {
+      for (const document of batch) documents.push(document);
+    },
+  );
+  return { ...summary, documents };
+}
+
+/**
+ * Reads every input in pieces and hands its documents over in batches of about `batchChars` message
+ * characters: a multi-GB export is read in bounded memory. Inputs smaller than one batch are one batch.
+ */
+export async function streamInputs(
+  arguments_: readonly string[],
+  options: StreamOptions,
+  onBatch: (documents: LogsDocument[], resolveStage: InputSummary['resolveStage']) => void,
+): Promise<InputSummary> {
   const stages = new Map<string, StageRef>();
-  const set: InputSet = {
-    documents: [],
+  const summary: InputSummary = {
     invalid: [],
     unreadable: [],
     files: [],
     controlMessages: 0,
     resolveStage: (group) => stages.get(group) ?? stageOfLogGroup(group),
   };
-  const reader = new InputReader(set, stages, options.maxTextBytes ?? MAX_TEXT_BYTES);
+  const reader = new InputReader(summary, stages, {
+    maxValueChars: options.maxValueChars ?? MAX_VALUE_CHARS,
+    segmentChars: options.segmentChars ?? SEGMENT_CHARS,
+    batchChars: options.batchChars ?? BATCH_CHARS,
+    onBatch,
+  });
   for (const argument of arguments_) {
     // `FILE=GROUP`, unless the whole argument names a file (`report=prod.json`).
     const split = splitFileArgument(argument);
     const { path, logGroup } =
       split.logGroup !== undefined && (await isFile(argument)) ? { path: argument } : split;
-    let bytes: Buffer;
+    const cannotRead = (error: unknown) =>
+      summary.unreadable.push(
+        `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
+    let blocks: AsyncGenerator<Buffer>;
     try {
-      const content = path === '-' ? await (options.readStdin ?? readStdin)() : await readFile(path);
-      bytes = typeof content === 'string' ? Buffer.from(content) : content;
+      blocks = path === '-' ? stdinBlocks(options.readStdin) : await fileBlocks(path);
     } catch (error) {
-      set.unreadable.push(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      cannotRead(error);
       continue;
     }
-    reader.addFile(path === '-' ? '<stdin>' : path, bytes, logGroup ?? options.logGroup);
+    // A file that fails part-way (a read error, a pipe that breaks) keeps what was read of it.
+    await reader
+      .addFile(path === '-' ? '<stdin>' : path, blocks, logGroup ?? options.logGroup)
+      .catch(cannotRead);
   }
-  return set;
+  reader.flush();
+  return summary;
 }
 
 type Kind = 'access' | 'execution';
@@ -141,18 +210,55 @@ interface PendingEvent {
   readonly stream?: string;
 }
 
+interface ReaderLimits {
+  readonly maxValueChars: number;
+  readonly segmentChars: number;
+  readonly batchChars: number;
+  readonly onBatch: (documents: LogsDocument[], resolveStage: InputSummary['resolveStage']) => void;
+}
+
+/** One file as it is read: where its text stands, and what it turned out to be. */
+interface FileState {
+  readonly source: string;
+  readonly logGroup: string | undefined;
+  readonly report: FileReport;
+  readonly synthetic: SyntheticRequestIds;
+  /** The line the text waiting for more starts on. */
+  line: number;
+  /** Nothing read yet: the first piece tells CSV from the rest. */
+  first: boolean;
+  /** Values may span lines (until one attempt in the file failed). */
+  multiLine: boolean;
+  /** Some of its text has been read as lines or values. */
+  chunked?: boolean;
+  /** A CSV export: its columns, and whether its header row is still to be skipped. */
+  csv?: { readonly columns: CsvColumns; header: boolean };
+  /** A JSON value too big to hold, being read element by element. */
+  streaming?: { readonly scanner: JsonValueStream; readonly line: number; readonly events: PendingEvent[] };
+  /** How its gzip data ended, once it has. */
+  gzip?: GzipEnd;
+  /** Newlines of the text so far (the whole lines a cut gzip stream held). */
+  newlines: number;
+}
+
 /** Sorts each file's contents into subscription-shaped documents, counting what was not log lines. */
 class InputReader {
+  /**
+   * What was read already, as digests: an export given twice counts once, in memory that grows by a
+   * digest per event, not by its text.
+   */
   private readonly seenIds = new Set<string>();
   private readonly seenMessages: Record<Kind, Set<string>> = { access: new Set(), execution: new Set() };
+  private documents: LogsDocument[] = [];
+  private batchChars = 0;
 
   constructor(
-    private readonly set: InputSet,
+    private readonly set: InputSummary,
     private readonly stages: Map<string, StageRef>,
-    private readonly maxTextBytes: number,
+    private readonly limits: ReaderLimits,
   ) {}
 
-  addFile(source: string, bytes: Buffer, logGroup: string | undefined): void {
+  async addFile(source: string, blocks: AsyncGenerator<Buffer>, logGroup: string | undefined): Promise<void> {
     const report: FileReport = {
       source,
       unit: 'lines',
@@ -164,57 +270,278 @@ class InputReader {
       nulLines: 0,
     };
     this.set.files.push(report);
-    const text = this.textOf(source, bytes, report);
-    if (text === undefined) return;
-    const events: PendingEvent[] = [];
-    const chunks = splitChunks(text);
-    if (chunks[0]?.kind === 'line' && isUnclosedJson(text))
-      report.hint = 'JSON that never closes (truncated?)';
-    const csvHeader = chunks[0]?.kind === 'line' ? csvColumns(chunks[0].text) : undefined;
-    if (csvHeader) this.readCsv(text, csvHeader, report, events);
-    else this.readChunks(source, chunks, report, events);
-    this.place(source, events, logGroup, report);
-  }
-
-  /** The file as text: gunzipped when gzip, `undefined` (with a hint) when it is binary. */
-  private textOf(source: string, bytes: Buffer, report: FileReport): string | undefined {
-    let data = bytes;
-    const problem = (text: string): undefined => {
-      report.invalid += 1;
-      this.set.invalid.push(`${source}: ${text}`);
-      return undefined;
+    const file: FileState = {
+      source,
+      logGroup,
+      report,
+      synthetic: new SyntheticRequestIds(source),
+      line: 1,
+      first: true,
+      multiLine: true,
+      newlines: 0,
     };
-    const tooLong = `more text than one run reads (${Math.floor(this.maxTextBytes / MIB)} MiB): split the file (split -l 1000000)`;
-    if (data[0] === 0x1f && data[1] === 0x8b) {
-      const inflated = inflate(data, this.maxTextBytes);
-      if (inflated === 'too long') return problem(`inflates to ${tooLong}`);
-      if (inflated === 'corrupt') return problem('gzip data is corrupt');
-      data = inflated.data;
-      // What inflated before the cut is read; the exit code still says the file was not whole.
-      if (inflated.truncated)
-        problem(
-          `gzip data ends early (truncated): the ${countLines(data)} whole lines before the cut are read`,
-        );
+    const text = await this.textOf(file, blocks);
+    if (text === undefined) return;
+    let rest = '';
+    for await (const piece of pieces(text, this.limits.segmentChars)) {
+      file.newlines += countNewlines(piece);
+      rest = this.readPiece(file, rest + piece, false);
+      this.flushIfFull();
     }
-    if (data.length > this.maxTextBytes) return problem(`${Math.ceil(data.length / MIB)} MiB is ${tooLong}`);
-    if (data[0] === 0x50 && data[1] === 0x4b && data[2] === 0x03 && data[3] === 0x04) {
-      return this.refuse(data.toString('utf8'), 'a zip archive: unzip it first', report);
+    if (file.gzip === 'truncated') {
+      // The line the cut went through is half a line.
+      rest = rest.slice(0, rest.lastIndexOf('\n') + 1);
+      this.problem(
+        file,
+        `gzip data ends early (truncated): the ${file.newlines} whole lines before the cut are read`,
+      );
     }
-    const utf16 = utf16Text(data);
-    // Binary data that happens to start like a byte order mark is no text once decoded either.
-    const decoded = utf16 !== undefined && binaryHint(utf16) === undefined ? utf16 : data.toString('utf8');
-    const binary = binaryHint(decoded);
-    if (binary) return this.refuse(decoded, binary, report);
-    const { text, nulLines } = withoutNulLines(withoutBom(decoded));
-    report.nulLines = nulLines;
-    report.total += nulLines;
-    return text;
+    if (file.gzip === 'corrupt') {
+      rest = rest.slice(0, rest.lastIndexOf('\n') + 1);
+      const read = file.newlines > 0 ? `: the ${file.newlines} whole lines before it are read` : '';
+      this.problem(file, `gzip data is corrupt${read}`);
+    }
+    this.readPiece(file, rest, true);
+    if (file.streaming) {
+      this.problem(
+        file,
+        `JSON that never closes (truncated?) from line ${file.streaming.line}: the ${file.streaming.scanner.elements} events before the cut are read`,
+      );
+      this.endStreaming(file);
+    }
+    this.flushIfFull();
   }
 
-  private refuse(text: string, hint: string, report: FileReport): undefined {
-    report.total = text.split('\n').filter((line) => line.trim() !== '').length;
-    report.hint = hint;
+  /** Hands the documents read so far over. */
+  flush(): void {
+    if (this.documents.length > 0) this.limits.onBatch(this.documents, this.set.resolveStage);
+    this.documents = [];
+    this.batchChars = 0;
+  }
+
+  private flushIfFull(): void {
+    if (this.batchChars >= this.limits.batchChars) this.flush();
+  }
+
+  private addDocument(document: LogsDocument): void {
+    this.documents.push(document);
+    for (const event of document.logEvents) this.batchChars += event.message.length;
+  }
+
+  private problem(file: FileState, text: string): void {
+    file.report.invalid += 1;
+    this.set.invalid.push(`${file.source}: ${text}`);
+  }
+
+  /**
+   * The file as text, piece by piece: gunzipped when gzip, decoded by its byte order mark; `undefined`
+   * when its head shows it is no text (a zip archive, binary data), its lines then only counted.
+   */
+  private async textOf(
+    file: FileState,
+    blocks: AsyncGenerator<Buffer>,
+  ): Promise<AsyncIterable<string> | undefined> {
+    let { head, all } = await peek(blocks, HEAD_BYTES);
+    if (isGzip(head)) {
+      ({ head, all } = await peek(
+        gunzipBlocks(all, (end) => {
+          file.gzip = end;
+        }),
+        HEAD_BYTES,
+      ));
+    }
+    if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
+      return this.refuse(file, decodeBlocks(all, 'utf-8'), 'a zip archive: unzip it first');
+    }
+    let encoding = encodingOf(head);
+    // Binary data that happens to start like a byte order mark is no text once decoded either.
+    if (encoding !== 'utf-8' && binaryHint(utf16Text(head) ?? '') !== undefined) encoding = 'utf-8';
+    const binary = binaryHint(
+      new TextDecoder(encoding === 'utf-8' ? 'utf-8' : 'utf-16le').decode(
+        encoding === 'utf-16be' ? Buffer.from(head).swap16() : head,
+      ),
+    );
+    if (binary) return this.refuse(file, decodeBlocks(all, encoding), binary);
+    return decodeBlocks(all, encoding);
+  }
+
+  /** Counts a file's lines without reading them: its head showed it is no text. */
+  private async refuse(file: FileState, text: AsyncIterable<string>, hint: string): Promise<undefined> {
+    let partial = '';
+    for await (const piece of pieces(text, this.limits.segmentChars)) {
+      const lines = (partial + piece).split('\n');
+      partial = lines.pop() ?? '';
+      file.report.total += lines.filter((line) => line.trim() !== '').length;
+    }
+    if (partial.trim() !== '') file.report.total += 1;
+    file.report.hint = hint;
     return undefined;
+  }
+
+  /** Reads what is whole of `text`; returns the rest, which waits for the next piece (nothing, when `final`). */
+  private readPiece(file: FileState, text: string, final: boolean): string {
+    if (file.streaming) {
+      const after = this.stream(file, text);
+      if (after === undefined) return '';
+      return this.readPiece(file, after, final);
+    }
+    // Whole lines only: a line cut at the end of the piece is looked at once it is whole.
+    const whole = final ? text.length : text.lastIndexOf('\n') + 1;
+    const { text: cleanLines, nulLines } = withoutNulLines(text.slice(0, whole));
+    const clean = whole === text.length ? cleanLines : cleanLines + text.slice(whole);
+    file.report.nulLines += nulLines;
+    file.report.total += nulLines;
+    if (file.first && !this.tellShape(file, clean, final)) return clean;
+    if (file.csv) return this.readCsvPiece(file, clean, final);
+    return this.readChunkPiece(file, clean, final);
+  }
+
+  /** Tells a CSV export by its header row; `false` while the first line is not whole yet. */
+  private tellShape(file: FileState, text: string, final: boolean): boolean {
+    const firstLine = /^\s*([^\n]*)(\n)?/.exec(text.slice(0, HEAD_BYTES));
+    // A CSV header is short: a first line longer than the head is no header.
+    if (!final && firstLine?.[2] === undefined && text.length < HEAD_BYTES) return false;
+    file.first = false;
+    const header = firstLine?.[2] === undefined && !final ? undefined : firstLine?.[1];
+    const columns = header ? csvColumns(header.replace(/\r$/, '')) : undefined;
+    if (!columns || parseJson(header ?? '') !== undefined) return true;
+    file.csv = { columns, header: true };
+    file.report.unit = 'events';
+    if (columns.message === undefined) file.report.hint = `${columns.kind} without @message?`;
+    return true;
+  }
+
+  private readChunkPiece(file: FileState, text: string, final: boolean): string {
+    if (final && !file.chunked && isUnclosedJson(text))
+      file.report.hint = 'JSON that never closes (truncated?)';
+    const prefix = splitChunkPrefix(text, { final, line: file.line, multiLine: file.multiLine });
+    file.multiLine = prefix.multiLine;
+    if (prefix.chunks.length > 0) file.chunked = true;
+    const events: PendingEvent[] = [];
+    this.readChunks(file.source, prefix.chunks, file.report, events);
+    this.place(file, events);
+    file.line = prefix.restLine;
+    const rest = text.slice(prefix.rest);
+    if (rest.length <= this.limits.maxValueChars) return rest;
+    // One line longer than a value may be: read as it stands, what follows it as another line.
+    if (prefix.openValue === undefined) return this.readChunkPiece(file, rest, true);
+    // A value too big to hold: the lines before it are read, then it element by element.
+    const before = prefix.openValue - prefix.rest;
+    const lines = splitChunkPrefix(rest.slice(0, before), { final: true, line: file.line, multiLine: false });
+    const beforeEvents: PendingEvent[] = [];
+    this.readChunks(file.source, lines.chunks, file.report, beforeEvents);
+    this.place(file, beforeEvents);
+    file.line = lines.restLine;
+    return this.startStreaming(file, rest.slice(before), final);
+  }
+
+  /**
+   * Starts reading the JSON value at the start of `text` element by element. Text that shows it is no
+   * JSON before any events array began (a line of text that starts with `{`) is read as lines instead,
+   * and values no longer span lines in this file.
+   */
+  private startStreaming(file: FileState, text: string, final: boolean): string {
+    const events: PendingEvent[] = [];
+    const line = file.line;
+    const scanner = new JsonValueStream((element, key, at) => {
+      this.readStreamedElement(file, element, key, line + at, events);
+    });
+    const checker = new JsonValueStream(() => undefined);
+    if (checker.push(text).error && checker.streamedArrays === 0) {
+      file.multiLine = false;
+      return this.readPiece(file, text, final);
+    }
+    file.streaming = { scanner, line, events };
+    const after = this.stream(file, text);
+    if (after === undefined) return '';
+    return this.readPiece(file, after, final);
+  }
+
+  /**
+   * Feeds `text` to the value being streamed: the text after it once it closed, `undefined` while it
+   * is still open. Text that is no JSON ends it: one line says where, and reading goes on at the next line.
+   */
+  private stream(file: FileState, text: string): string | undefined {
+    const streaming = file.streaming;
+    if (!streaming) return text;
+    const result = streaming.scanner.push(text);
+    this.place(file, streaming.events.splice(0));
+    if (result.end === undefined && result.error === undefined) return undefined;
+    let after: string;
+    if (result.error) {
+      const line = streaming.line + streaming.scanner.newlines;
+      this.problem(
+        file,
+        `line ${line}: the JSON from line ${streaming.line} breaks off here (${result.error.reason}): the ${streaming.scanner.elements} events before are read`,
+      );
+      // The line it broke off in is read again as text (a log line pasted after a cut page), unless
+      // the value started on it.
+      const next = text.indexOf('\n', result.error.at);
+      const start =
+        line === streaming.line
+          ? next === -1
+            ? text.length
+            : next + 1
+          : text.lastIndexOf('\n', result.error.at) + 1;
+      after = text.slice(start);
+      file.line = line === streaming.line ? line + 1 : line;
+    } else {
+      after = text.slice(result.end);
+      file.line = streaming.line + streaming.scanner.newlines;
+    }
+    this.endStreaming(file);
+    return after;
+  }
+
+  private endStreaming(file: FileState): void {
+    const streaming = file.streaming;
+    if (!streaming) return;
+    file.streaming = undefined;
+    if (streaming.scanner.streamedArrays === 0) {
+      this.problem(
+        file,
+        `line ${streaming.line}: a JSON value over ${Math.floor(this.limits.maxValueChars / MIB)} MiB that is not a filter-log-events or get-query-results page: not read; give its events one per line (jq -c '.logEvents[]')`,
+      );
+    }
+  }
+
+  private readStreamedElement(
+    file: FileState,
+    element: string,
+    key: string | undefined,
+    line: number,
+    events: PendingEvent[],
+  ): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(element);
+    } catch {
+      file.report.total += 1;
+      file.report.hint ??= 'JSON that is not a log export';
+      return;
+    }
+    const chunk = {
+      kind: 'json',
+      value: key === undefined ? value : { [key]: [value] },
+      text: element,
+      line,
+    } as const;
+    this.readJson(file.source, chunk, file.report, events, key === undefined);
+  }
+
+  /** CSV records up to the last line end outside quotes (all, when `final`); returns the rest. */
+  private readCsvPiece(file: FileState, text: string, final: boolean): string {
+    const csv = file.csv as NonNullable<FileState['csv']>;
+    let cut = final ? text.length : csvCut(text);
+    // One record bigger than a value may be: read as it stands.
+    if (cut === 0 && text.length > this.limits.maxValueChars) cut = text.length;
+    const whole = text.slice(0, cut);
+    const events: PendingEvent[] = [];
+    this.readCsv(whole, csv.columns, file.report, events, csv.header, file.line);
+    if (cut > 0) csv.header = false;
+    this.place(file, events);
+    file.line += countNewlines(whole);
+    return text.slice(cut);
   }
 
   private readChunks(
@@ -262,9 +589,10 @@ class InputReader {
     chunk: Extract<Chunk, { kind: 'json' }>,
     report: FileReport,
     events: PendingEvent[],
+    nested = false,
   ): void {
     const where = `${source}:${chunk.line}`;
-    for (const item of readJsonValue(chunk.value, () => chunk.text)) {
+    for (const item of readJsonValue(chunk.value, () => chunk.text, nested)) {
       switch (item.kind) {
         case 'decode':
           report.unit = 'events';
@@ -283,11 +611,16 @@ class InputReader {
     }
   }
 
-  private readCsv(text: string, columns: CsvColumns, report: FileReport, events: PendingEvent[]): void {
-    const [, ...rows] = parseCsv(text);
-    report.unit = 'events';
-    if (columns.message === undefined) report.hint = `${columns.kind} without @message?`;
-    for (const row of rows) {
+  private readCsv(
+    text: string,
+    columns: CsvColumns,
+    report: FileReport,
+    events: PendingEvent[],
+    header: boolean,
+    line: number,
+  ): void {
+    const records = parseCsv(text, line);
+    for (const row of header ? records.slice(1) : records) {
       report.total += 1;
       if (columns.message === undefined) continue;
       const field = (index: number | undefined) => (index === undefined ? undefined : row.fields[index]);
@@ -327,18 +660,13 @@ class InputReader {
       if (this.isDuplicate(kind, event.id, event.message)) report.duplicates += 1;
       else logEvents.push(event);
     }
-    if (logEvents.length > 0) this.set.documents.push({ ...document, logEvents });
+    if (logEvents.length > 0) this.addDocument({ ...document, logEvents });
   }
 
   /** Puts events without a document of their own into one per group and kind. */
-  private place(
-    source: string,
-    events: readonly PendingEvent[],
-    fileGroup: string | undefined,
-    report: FileReport,
-  ): void {
+  private place(file: FileState, events: readonly PendingEvent[]): void {
+    const { source, report, synthetic, logGroup: fileGroup } = file;
     const byGroup = new Map<string, LogEvent[]>();
-    const synthetic = new SyntheticRequestIds(source);
     for (const event of events) {
       const message = event.message;
       const kind = recognise(message);
@@ -355,7 +683,7 @@ class InputReader {
       byGroup.set(group, list);
     }
     for (const [logGroup, logEvents] of byGroup) {
-      this.set.documents.push({
+      this.addDocument({
         messageType: 'DATA_MESSAGE',
         owner: 'local',
         logGroup,
@@ -385,14 +713,16 @@ class InputReader {
 
   /** Overlapping exports: the same event id, or the same line of the same kind, counts once. */
   private isDuplicate(kind: Kind, id: string | undefined, message: string): boolean {
-    const byId = id !== undefined && this.seenIds.has(id);
+    const idDigest = id === undefined ? undefined : digestOf(id);
+    const byId = idDigest !== undefined && this.seenIds.has(idDigest);
+    if (idDigest !== undefined) this.seenIds.add(idDigest);
     // Only lines that name their request compare by text: `Method completed with status: 403` alone
     // repeats across requests.
-    const byText =
-      (kind === 'access' || splitExecutionLine(message).requestId !== undefined) &&
-      this.seenMessages[kind].has(message);
-    if (id !== undefined) this.seenIds.add(id);
-    this.seenMessages[kind].add(message);
+    if (kind === 'execution' && splitExecutionLine(message).requestId === undefined) return byId;
+    const seen = this.seenMessages[kind];
+    const messageDigest = digestOf(message);
+    const byText = seen.has(messageDigest);
+    seen.add(messageDigest);
     return byId || byText;
   }
 }
@@ -456,6 +786,11 @@ class SyntheticRequestIds {
   }
 }
 
+/** 96 bits of SHA-1: what two texts share by chance never, at any number of events a file holds. */
+function digestOf(text: string): string {
+  return createHash('sha1').update(text).digest().toString('latin1', 0, 12);
+}
+
 function pendingOf(event: ExportedEvent, line: number): PendingEvent {
   return { ...event, line };
 }
@@ -490,35 +825,6 @@ function csvColumns(line: string): CsvColumns | undefined {
     kind: insights ? 'Insights CSV' : 'CSV',
     ...Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined)),
   };
-}
-
-/**
- * A gzip file's content, up to `maxBytes`. A stream cut short (an interrupted download, a full disk)
- * inflates up to the cut (zlib's sync flush), its last partial line dropped.
- */
-function inflate(
-  data: Buffer,
-  maxBytes: number,
-): { data: Buffer; truncated: boolean } | 'too long' | 'corrupt' {
-  const tooLong = (error: unknown) =>
-    error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-  try {
-    return { data: gunzipSync(data, { maxOutputLength: maxBytes }), truncated: false };
-  } catch (error) {
-    if (tooLong(error)) return 'too long';
-  }
-  try {
-    const partial = gunzipSync(data, { maxOutputLength: maxBytes, finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    return { data: partial.subarray(0, partial.lastIndexOf(0x0a) + 1), truncated: true };
-  } catch (error) {
-    return tooLong(error) ? 'too long' : 'corrupt';
-  }
-}
-
-function countLines(data: Buffer): number {
-  let lines = 0;
-  for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) lines += 1;
-  return lines;
 }
 
 /**
@@ -575,8 +881,10 @@ async function isFile(path: string): Promise<boolean> {
   );
 }
 
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+function stdinBlocks(readStdin: ReadOptions['readStdin']): AsyncGenerator<Buffer> {
+  if (!readStdin) return streamBlocks(process.stdin);
+  return (async function* () {
+    const content = await readStdin();
+    yield typeof content === 'string' ? Buffer.from(content) : content;
+  })();
 }

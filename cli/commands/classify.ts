@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { classifyDocuments, type Finding } from '../../lambda/core/index.js';
-import { renderSummaryTable } from '../format-table.js';
-import { type FileReport, readInputs } from '../input.js';
+import { SummaryTable } from '../format-table.js';
+import { type FileReport, type StreamOptions, streamInputs } from '../input.js';
 import { EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, type SafeOutput, safeOutput } from './command-io.js';
 
 export interface ClassifyCommandIo {
@@ -29,12 +29,28 @@ export async function runClassify(
   files: readonly string[],
   options: ClassifyOptions,
   io: ClassifyCommandIo = processIo,
+  limits: Pick<StreamOptions, 'batchChars' | 'maxValueChars' | 'segmentChars'> = {},
 ): Promise<number> {
   const output = safeOutput(io);
-  const inputs = await readInputs(files, {
-    ...(options.logGroup ? { logGroup: options.logGroup } : {}),
-    ...(io.readStdin ? { readStdin: io.readStdin } : {}),
-  });
+  const table = new SummaryTable();
+  const seen = new Set<string>();
+  // Each batch is classified as it is read, its findings printed (or counted) and let go.
+  const inputs = await streamInputs(
+    files,
+    {
+      ...limits,
+      ...(options.logGroup ? { logGroup: options.logGroup } : {}),
+      ...(io.readStdin ? { readStdin: io.readStdin } : {}),
+    },
+    (documents, resolveStage) => {
+      const { findings } = classifyDocuments(documents, { resolveStage });
+      for (const finding of findings) {
+        if (!isFirst(seen, finding)) continue;
+        if (options.output === 'table') table.add(finding);
+        else output.json(finding);
+      }
+    },
+  );
   for (const line of [...inputs.unreadable, ...inputs.invalid]) output.err(`apigw403 classify: ${line}\n`);
   let emptyFiles = 0;
   for (const file of inputs.files) {
@@ -42,10 +58,8 @@ export async function runClassify(
     if (note) output.err(`apigw403 classify: ${note.text}\n`);
     if (note?.problem) emptyFiles += 1;
   }
-  const { findings } = classifyDocuments(inputs.documents, { resolveStage: inputs.resolveStage });
-  const unique = distinctFindings(findings);
   const logLines = inputs.files.reduce((sum, file) => sum + file.recognised - file.duplicates, 0);
-  report(output, options.output, unique, logLines);
+  report(output, options.output, table, seen.size, logLines);
   if (inputs.unreadable.length > 0) return EXIT_USAGE;
   return inputs.invalid.length > 0 || emptyFiles > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
@@ -53,18 +67,18 @@ export async function runClassify(
 function report(
   output: SafeOutput,
   format: ClassifyOptions['output'],
-  findings: readonly Finding[],
+  table: SummaryTable,
+  findings: number,
   logLines: number,
 ): void {
-  if (findings.length === 0) {
+  if (findings === 0) {
     if (logLines === 0) return;
     const text = `No 403 found in ${logLines} API Gateway log ${logLines === 1 ? 'line' : 'lines'}.\n`;
     if (format === 'table') output.out(text);
     else output.err(`apigw403 classify: ${text}`);
     return;
   }
-  if (format === 'table') output.composed(renderSummaryTable(findings));
-  else for (const finding of findings) output.json(finding);
+  if (format === 'table') output.composed(table.render());
 }
 
 /** What to say about one file: nothing when every line was a log line. */
@@ -90,15 +104,15 @@ function fileNote(file: FileReport): { text: string; problem: boolean } | undefi
   return notes.length > 0 ? { text: `${file.source}: ${notes.join('; ')}`, problem: false } : undefined;
 }
 
-/** One finding per request and source set: an export given twice, or two overlapping exports, count once. */
-function distinctFindings(findings: readonly Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter((finding) => {
-    const key = [finding.requestId, finding.apiId, finding.stage, finding.sources.join('+')].join('\u0000');
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+/**
+ * One finding per request and source set: an export given twice, or two overlapping exports, count
+ * once. Only the key is kept, not the finding.
+ */
+function isFirst(seen: Set<string>, finding: Finding): boolean {
+  const key = [finding.requestId, finding.apiId, finding.stage, finding.sources.join('+')].join('\u0000');
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
 }
 
 export function registerClassify(program: Command): void {

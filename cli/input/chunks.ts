@@ -10,8 +10,40 @@ export type Chunk =
 const OPENERS = new Set(['{', '[']);
 
 export function splitChunks(text: string): Chunk[] {
+  return splitChunkPrefix(text, { final: true }).chunks;
+}
+
+export interface PrefixOptions {
+  /** The text runs to the end of the file: nothing is held back. */
+  readonly final: boolean;
+  /** The line the text starts on. @default 1 */
+  readonly line?: number;
+  /** Whether values may span lines (off once an attempt failed in this file). @default true */
+  readonly multiLine?: boolean;
+}
+
+export interface ChunkPrefix {
+  readonly chunks: Chunk[];
+  /**
+   * Where the text that waits for more starts (the text's length when none does): unless `final`, the
+   * last line (it may be cut short, or be the `aws logs tail` prefix of the record below it) and a
+   * value that has not closed yet. It starts a line.
+   */
+  readonly rest: number;
+  /** The line `rest` is on. */
+  readonly restLine: number;
+  /** The start of the line of the value that has not closed yet, if one is why the text waits. */
+  readonly openValue?: number;
+  /** Whether values may still span lines. */
+  readonly multiLine: boolean;
+}
+
+/** `splitChunks` on a piece of a file: what is whole, and where the text that waits for the next piece starts. */
+export function splitChunkPrefix(text: string, options: PrefixOptions): ChunkPrefix {
   const chunks: Chunk[] = [];
-  const state = { pos: 0, line: 1, multiLine: true };
+  const starts: { pos: number; line: number }[] = [];
+  const state = { pos: 0, line: options.line ?? 1, multiLine: options.multiLine ?? true };
+  let openValue: number | undefined;
   while (state.pos < text.length) {
     const newline = text.indexOf('\n', state.pos);
     const lineEnd = newline === -1 ? text.length : newline;
@@ -21,7 +53,14 @@ export function splitChunks(text: string): Chunk[] {
       state.line += 1;
       continue;
     }
-    const json = OPENERS.has(text[start] ?? '') ? jsonAt(text, start, lineEnd, state) : undefined;
+    const json = OPENERS.has(text[start] ?? '')
+      ? jsonAt(text, start, lineEnd, state, options.final)
+      : undefined;
+    if (json === 'open') {
+      openValue = state.pos;
+      break;
+    }
+    starts.push({ pos: state.pos, line: state.line });
     if (json) {
       chunks.push({ kind: 'json', value: json.value, text: json.text, line: state.line });
       state.line += countNewlines(json.text);
@@ -32,7 +71,14 @@ export function splitChunks(text: string): Chunk[] {
     state.pos = lineEnd + 1;
     state.line += 1;
   }
-  return chunks;
+  const done = { chunks, multiLine: state.multiLine, ...(openValue === undefined ? {} : { openValue }) };
+  const last = chunks[chunks.length - 1];
+  const lastStart = starts[starts.length - 1];
+  if (!options.final && last?.kind === 'line' && lastStart) {
+    chunks.pop();
+    return { ...done, rest: lastStart.pos, restLine: lastStart.line };
+  }
+  return { ...done, rest: Math.min(state.pos, text.length), restLine: state.line };
 }
 
 /**
@@ -47,17 +93,21 @@ export function isUnclosedJson(text: string): boolean {
 /**
  * The JSON value starting at `start`: first within its line, then (unless turned off) across lines.
  * One multi-line attempt that fails (an unbalanced `{` in a text file) turns them off for the rest of
- * the file, so a file of such lines costs one scan to its end, not one per line.
+ * the file, so a file of such lines costs one scan to its end, not one per line. `open`: not closed
+ * before the end of a piece that is not the file's last.
  */
 function jsonAt(
   text: string,
   start: number,
   lineEnd: number,
   state: { multiLine: boolean },
-): { value: unknown; text: string } | undefined {
+  final: boolean,
+): { value: unknown; text: string } | 'open' | undefined {
   let end = valueEnd(text, start, lineEnd);
   if (end === -1 && state.multiLine) {
     end = valueEnd(text, start, text.length);
+    // Not closed before the end of this piece: the next piece may close it.
+    if (end === -1 && !final) return 'open';
     if (end === -1) state.multiLine = false;
   }
   if (end === -1) return undefined;
@@ -100,7 +150,8 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-function parseJson(text: string): { parsed: unknown } | undefined {
+/** The value `text` holds, or `undefined` when it is no JSON. */
+export function parseJson(text: string): { parsed: unknown } | undefined {
   try {
     return { parsed: JSON.parse(text) };
   } catch {
@@ -108,7 +159,7 @@ function parseJson(text: string): { parsed: unknown } | undefined {
   }
 }
 
-function countNewlines(text: string): number {
+export function countNewlines(text: string): number {
   let count = 0;
   for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) count += 1;
   return count;

@@ -1,9 +1,12 @@
-/** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. Linear in the text. */
-export function parseCsv(text: string): { readonly fields: string[]; readonly line: number }[] {
+/** RFC 4180 records (numbered from `firstLine`): quoted fields may hold commas, doubled quotes and line breaks. Linear in the text. */
+export function parseCsv(
+  text: string,
+  firstLine = 1,
+): { readonly fields: string[]; readonly line: number }[] {
   const records: { fields: string[]; line: number }[] = [];
   let fields: string[] = [];
-  let line = 1;
-  let recordLine = 1;
+  let line = firstLine;
+  let recordLine = firstLine;
   let index = 0;
   while (index < text.length) {
     const field = readField(text, index);
@@ -50,3 +53,18 @@ function readField(text: string, start: number): { value: string; end: number; n
   }
   return { value, end: text.length, newlines };
 }
+
+/** The index just past the last line end outside a quoted field: where the whole records of `text` end. */
+export function csvCut(text: string): number {
+  let quoted = false;
+  let cut = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text.charCodeAt(index);
+    if (char === QUOTE) quoted = !quoted;
+    else if (char === NEWLINE && !quoted) cut = index + 1;
+  }
+  return cut;
+}
+
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;

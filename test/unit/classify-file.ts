@@ -1,12 +1,21 @@
 import { runClassify } from '../../cli/commands/classify.js';
+import type { StreamOptions } from '../../cli/input.js';
 
-/** `apigw403 classify --output jsonl FILE`: its exit code, the request id of each finding, its stderr lines. */
-export async function classifyFile(path: string): Promise<{ code: number; ids: string[]; notes: string[] }> {
+/** The limits `runClassify` reads its inputs with (lowered in tests, so small files are many pieces). */
+export type ClassifyLimits = Pick<StreamOptions, 'batchChars' | 'maxValueChars' | 'segmentChars'>;
+
+/** `apigw403 classify` on `files`: its exit code, what it printed, and the JSONL findings parsed. */
+export async function classifyCaptured(
+  files: readonly string[],
+  options: { readonly output?: 'jsonl' | 'table'; readonly logGroup?: string } = {},
+  limits: ClassifyLimits = {},
+) {
   let stdout = '';
   let stderr = '';
+  const output = options.output ?? 'jsonl';
   const code = await runClassify(
-    [path],
-    { output: 'jsonl' },
+    files,
+    { output, ...(options.logGroup ? { logGroup: options.logGroup } : {}) },
     {
       stdout: (text) => {
         stdout += text;
@@ -15,10 +24,24 @@ export async function classifyFile(path: string): Promise<{ code: number; ids: s
         stderr += text;
       },
     },
+    limits,
   );
-  const ids = stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => (JSON.parse(line) as { requestId: string }).requestId);
-  return { code, ids, notes: stderr.split('\n').filter(Boolean) };
+  const findings =
+    output === 'jsonl'
+      ? stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+      : [];
+  return { code, stdout, stderr, findings };
+}
+
+/** `apigw403 classify --output jsonl FILE`: its exit code, the request id of each finding, its stderr lines. */
+export async function classifyFile(path: string): Promise<{ code: number; ids: string[]; notes: string[] }> {
+  const { code, stderr, findings } = await classifyCaptured([path]);
+  return {
+    code,
+    ids: findings.map((finding: { requestId: string }) => finding.requestId),
+    notes: stderr.split('\n').filter(Boolean),
+  };
 }

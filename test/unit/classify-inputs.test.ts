@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runClassify } from '../../cli/commands/classify.js';
 import { safeText } from '../../cli/commands/command-io.js';
 import { splitFileArgument, stageOfLogGroup } from '../../cli/input.js';
 import { stripControlSequences } from '../../cli/terminal.js';
 import { A1, accessLine, E3, E4, E5, EXECUTION_GROUP, MESSAGES } from '../fixtures/evidence.js';
 import { plainTempDir } from '../fixtures/temp-dir.js';
+import { classifyCaptured } from './classify-file.js';
 
 const dir = plainTempDir('apigw403-inputs-');
 const file = (name: string, content: string | Buffer): string => {
@@ -17,30 +17,8 @@ const file = (name: string, content: string | Buffer): string => {
   return path;
 };
 
-async function run(files: string[], output: 'jsonl' | 'table' = 'jsonl', logGroup?: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runClassify(
-    files,
-    { output, ...(logGroup ? { logGroup } : {}) },
-    {
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-    },
-  );
-  const findings =
-    output === 'jsonl'
-      ? stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line))
-      : [];
-  return { code, stdout, stderr, findings };
-}
+const run = (files: string[], output: 'jsonl' | 'table' = 'jsonl', logGroup?: string) =>
+  classifyCaptured(files, { output, ...(logGroup ? { logGroup } : {}) });
 
 describe('classify: honest answers on inputs that hold no API Gateway log line', () => {
   it.each([
