@@ -198,10 +198,14 @@ describe('classify: an export far bigger than one piece', () => {
         .join('\n'),
       `2026-12-01T10:00:00.000000+00:00 stream-1 ${LINES[20]}`,
       JSON.stringify({ events: LINES.slice(21, 25).map((message) => ({ message, timestamp: 1 })) }),
+      // `aws logs tail --format json`: the time and stream, the record pretty-printed below them.
+      ...LINES.slice(25, 28).map(
+        (line) => `2026-12-01T10:00:00.000000+00:00 stream-1\n${JSON.stringify(JSON.parse(line), null, 4)}`,
+      ),
     ];
     const path = file(`${blocks.join('\n')}\n`);
     const whole = await classify([path]);
-    expect(requestIds(whole.findings)).toEqual(ids.slice(0, 25));
+    expect(requestIds(whole.findings)).toEqual(ids.slice(0, 28));
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 400 }),
