@@ -90,10 +90,21 @@ const apiIdOf = (rng: Rng): string => {
   for (let i = 0; i < 10; i++) out += 'abcdefghijklmnopqrstuvwxyz0123456789'[int(rng, 36)];
   return out;
 };
-/** CloudWatch event ids are 56-digit decimal strings. */
-const eventId = (rng: Rng): string => {
-  let out = '3';
-  for (let i = 0; i < 55; i++) out += String(int(rng, 10));
+/**
+ * CloudWatch event ids: 56-digit decimal strings that ascend with a stream's events (the real
+ * subscription documents of the evidence notes list them in that order). Each call gives the next
+ * id of one document, a random step above the last.
+ */
+function eventIds(rng: Rng): () => string {
+  let id = BigInt(`3${digits(rng, 55)}`);
+  return () => {
+    id += BigInt(digits(rng, 40)) + 1n;
+    return id.toString();
+  };
+}
+const digits = (rng: Rng, n: number): string => {
+  let out = '';
+  for (let i = 0; i < n; i++) out += String(int(rng, 10));
   return out;
 };
 
@@ -573,10 +584,11 @@ function buildDocument(
   const logEvents: LogEvent[] = [];
   let now = startMs;
   const filter = FILTERS[kind];
+  const nextId = eventIds(rng);
   const push = (message: string) => {
     now += int(rng, 40);
     if (mix === '403-only' && !filter(message)) return;
-    logEvents.push({ id: eventId(rng), timestamp: now, message });
+    logEvents.push({ id: nextId(), timestamp: now, message });
   };
   while (logEvents.length < events) {
     if (kind === 'execution') {

@@ -17,6 +17,7 @@ import {
   orderGroups,
 } from './core/alerts.js';
 import { isGatewayStage } from './core/gateway-ids.js';
+import { nestedMap } from './core/group.js';
 import {
   type Category,
   classifyDocuments,
@@ -303,17 +304,7 @@ class Tallies {
   }
 
   private categoriesOf(apiId: string, stage: string): Map<Category, TallyBuilder> {
-    let stages = this.builders.get(apiId);
-    if (!stages) {
-      stages = new Map();
-      this.builders.set(apiId, stages);
-    }
-    let categories = stages.get(stage);
-    if (!categories) {
-      categories = new Map();
-      stages.set(stage, categories);
-    }
-    return categories;
+    return nestedMap(nestedMap(this.builders, apiId), stage);
   }
 
   of(key: GroupKey): GroupTally {

@@ -58,16 +58,15 @@ const STRING_BODY = '[^"\\\\\\x00-\\x1f]*';
 const NUMBER = '-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?';
 /** A value no rule reads: checked, not captured. */
 const SCALAR = `(?:"${STRING_BODY}"|${NUMBER}|true|false|null)`;
-/**
- * A read string: its text captured, except `"-"` and `""` (unset, most of a line's values), which are
- * matched apart; the lookahead keeps the two alternatives apart, so a line matches in one way only.
- */
-const CAPTURED_TEXT = `(?:"(?!-?")(${STRING_BODY})"|"-?")`;
+/** A read string: its text captured (`"-"` and `""`, unset, are left out when the record is filled). */
+const CAPTURED_TEXT = `"(${STRING_BODY})"`;
 const CAPTURED: Readonly<Record<ValueKind, string>> = {
   text: CAPTURED_TEXT,
   number: `(${NUMBER})`,
   literal: '(true|false)',
 };
+
+const UNSET_TEXT = '-';
 
 let shapes: CompiledShape[] = [];
 
@@ -98,11 +97,12 @@ function fill(shape: CompiledShape, match: RegExpExecArray): RecordBuilder {
   const { values } = builder;
   for (let i = 0; i < captures.length; i++) {
     const text = match[i + 1];
-    if (text === undefined) continue;
+    // Unset: what `setText` leaves out too, without a call (most of a line's values).
+    if (text === undefined || text.length === 0 || text === UNSET_TEXT) continue;
     const capture = captures[i] as Capture;
     const value = capture.kind === 'number' ? String(Number(text)) : text;
-    // The expression matches `"-"` and `""` apart, and a number written back is neither: unless it
-    // needs trimming or another capture set its field, `setText` would store the value as it is.
+    // Neither `"-"` nor `""`, and a number written back is neither: unless it needs trimming or
+    // another capture set its field, `setText` would store the value as it is.
     if (capture.alone && !hasOuterSpace(value)) values[capture.field] = value;
     else builder.setText(capture.field, value);
   }

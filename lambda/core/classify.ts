@@ -69,7 +69,7 @@ function classify(input: RequestEvidence, redactText: (text: string) => string):
       ? {
           category: 'CORS_PREFLIGHT_REJECTED',
           confidence: 'high',
-          signals: ['options-method', `preflight-${underlying.category}`],
+          signals: preflightSignals(underlying.category),
           evidence: underlying.evidence,
         }
       : underlying;
@@ -94,6 +94,39 @@ const EVIDENCE = {
   ),
   forbidden: line(`gateway message: ${FORBIDDEN_MESSAGE}`),
 } as const;
+
+/** Decisions' signal lists that depend on no value of the request (frozen: findings intern them). */
+const signalList = (...signals: string[]): readonly string[] => Object.freeze(signals);
+const SIGNALS = {
+  unsignedCaller: signalList('unsigned-caller'),
+  signedCaller: signalList('signed-caller'),
+  websocketMessage: signalList('websocket-message'),
+  websocketDisconnect: signalList('websocket-disconnect'),
+  wafBlock: signalList('waf-block'),
+  authorizerDeny: signalList('authorizer-ran', 'authorizer-deny'),
+  authorizerAllow: signalList('authorizer-ran', 'authorizer-allow'),
+  authorizerNoEffect: signalList('authorizer-ran', 'authorizer-no-effect'),
+  authorizerNotRun: signalList('authorizer-not-run'),
+  integration403: signalList('integration-403'),
+} as const;
+
+/** By signed, then authorizer seen. */
+const CALLER_SIGNALS = [
+  [signalList('unsigned-caller'), signalList('unsigned-caller', 'authorizer-ran')],
+  [signalList('signed-caller'), signalList('signed-caller', 'authorizer-ran')],
+] as const;
+const callerSignals = (signed: boolean, authorizerSeen: boolean): readonly string[] =>
+  CALLER_SIGNALS[signed ? 1 : 0][authorizerSeen ? 1 : 0];
+
+const PREFLIGHT_SIGNALS = new Map<Category, readonly string[]>();
+function preflightSignals(underlying: Category): readonly string[] {
+  let signals = PREFLIGHT_SIGNALS.get(underlying);
+  if (signals === undefined) {
+    signals = signalList('options-method', `preflight-${underlying}`);
+    PREFLIGHT_SIGNALS.set(underlying, signals);
+  }
+  return signals;
+}
 
 const STEPS: ReadonlyArray<(facts: Facts) => Decision | undefined> = [
   webSocketConnect,
@@ -169,7 +202,7 @@ function webSocketConnect(facts: Facts): Decision | undefined {
   return {
     category: 'WEBSOCKET_CONNECT_IAM_DENY',
     confidence: event === 'CONNECT' ? 'medium' : 'low',
-    signals: ['unsigned-caller'],
+    signals: SIGNALS.unsignedCaller,
     evidence: [tokenEvidence, ...(event === 'CONNECT' ? ['on the $connect route'] : [])],
     ...(event === undefined ? { missingFields: facts.missing(['eventType']) } : {}),
   };
@@ -180,7 +213,7 @@ function afterConnect(event: 'MESSAGE' | 'DISCONNECT', evidence: readonly string
   return {
     category: 'UNCLASSIFIED',
     confidence: 'low',
-    signals: [`websocket-${event.toLowerCase()}`],
+    signals: event === 'MESSAGE' ? SIGNALS.websocketMessage : SIGNALS.websocketDisconnect,
     evidence: [...evidence, `on a ${event} event: a WebSocket API authorizes only on $connect`],
   };
 }
@@ -218,7 +251,7 @@ function connectDenied(facts: Facts, evidence: readonly string[]): Decision {
   return {
     category: top.category,
     confidence: signed || authorizerSeen ? 'medium' : 'low',
-    signals: [signed ? 'signed-caller' : 'unsigned-caller', ...(authorizerSeen ? ['authorizer-ran'] : [])],
+    signals: callerSignals(signed, authorizerSeen),
     evidence,
     candidates,
     missingFields: facts.missing(['authorizerStatus', 'userArn', 'apiKeyId']),
@@ -274,18 +307,17 @@ function waf(facts: Facts): Decision | undefined {
   return {
     category: 'WAF_FILTERED',
     confidence: 'high',
-    signals: ['waf-block'],
+    signals: SIGNALS.wafBlock,
     evidence: acl ? aclEvidence(acl) : NO_EVIDENCE,
   };
 }
 
 function clientCertificate(facts: Facts): Decision | undefined {
-  const certificateFields: AccessField[] = [
-    'clientCertSubjectDN',
-    'clientCertIssuerDN',
-    'clientCertSerialNumber',
-  ];
-  const logged = certificateFields.some((field) => facts.value(field) !== undefined);
+  const { values } = facts;
+  const logged =
+    values.clientCertSubjectDN !== undefined ||
+    values.clientCertIssuerDN !== undefined ||
+    values.clientCertSerialNumber !== undefined;
   const reason = facts.execution?.mtlsReason;
   if (!logged && reason === undefined) return undefined;
   const evidence = [
@@ -320,7 +352,7 @@ function decisiveExecutionLines(facts: Facts): Decision | undefined {
     return {
       category: 'AUTHORIZER_EXPLICIT_DENY',
       confidence: 'high',
-      signals: ['authorizer-ran', 'authorizer-deny'],
+      signals: SIGNALS.authorizerDeny,
       evidence: EVIDENCE.authorizerDeny,
     };
   }
@@ -330,10 +362,7 @@ function decisiveExecutionLines(facts: Facts): Decision | undefined {
     return {
       category: 'AUTHORIZER_POLICY_MISMATCH',
       confidence: 'high',
-      signals: [
-        'authorizer-ran',
-        x.authorizerEffect === 'Allow' ? 'authorizer-allow' : 'authorizer-no-effect',
-      ],
+      signals: x.authorizerEffect === 'Allow' ? SIGNALS.authorizerAllow : SIGNALS.authorizerNoEffect,
       evidence: EVIDENCE.afterAuthorizer,
     };
   }
@@ -341,7 +370,7 @@ function decisiveExecutionLines(facts: Facts): Decision | undefined {
   return {
     category: 'RESOURCE_POLICY_DENY',
     confidence: 'medium',
-    signals: ['authorizer-not-run'],
+    signals: SIGNALS.authorizerNotRun,
     evidence: EVIDENCE.noAuthorizer,
     candidates: [
       {
@@ -361,7 +390,7 @@ function authorizerWithoutEffect(): Decision {
   return {
     category: 'AUTHORIZER_EXPLICIT_DENY',
     confidence: 'low',
-    signals: ['authorizer-ran', 'authorizer-no-effect'],
+    signals: SIGNALS.authorizerNoEffect,
     evidence: EVIDENCE.truncatedPolicy,
     candidates: [
       { category: 'AUTHORIZER_EXPLICIT_DENY', why: 'a Deny statement in the (truncated) policy' },
@@ -383,12 +412,12 @@ function responseType(facts: Facts): Decision | undefined {
       };
     }
     case 'EXPIRED_TOKEN':
-      return { category: 'SECURITY_TOKEN_EXPIRED', confidence: 'high', signals: ['signed-caller'] };
+      return { category: 'SECURITY_TOKEN_EXPIRED', confidence: 'high', signals: SIGNALS.signedCaller };
     case 'INVALID_SIGNATURE':
       return {
         category: 'SIGNATURE_MISMATCH',
         confidence: 'low',
-        signals: ['signed-caller'],
+        signals: SIGNALS.signedCaller,
         evidence: EVIDENCE.invalidSignatureType,
         candidates: [
           {
@@ -438,7 +467,7 @@ function accessDeniedWithoutMessage(facts: Facts): Decision {
   return {
     category: top.category,
     confidence: authorizerSeen && !signed ? 'medium' : 'low',
-    signals: [signed ? 'signed-caller' : 'unsigned-caller', ...(authorizerSeen ? ['authorizer-ran'] : [])],
+    signals: callerSignals(signed, authorizerSeen),
     evidence: EVIDENCE.accessDeniedType,
     candidates,
     missingFields: facts.missing(['errorMessage']),
@@ -450,67 +479,98 @@ function missingAuthenticationToken(facts: Facts): Decision | undefined {
     facts.responseType === 'MISSING_AUTHENTICATION_TOKEN' ||
     facts.message === MISSING_AUTHENTICATION_TOKEN_MESSAGE;
   if (!isMat) return undefined;
-  const evidence = [`gateway message: ${MISSING_AUTHENTICATION_TOKEN_MESSAGE}`];
   const resourcePath = facts.values.resourcePath ?? facts.values.routeKey ?? facts.execution?.resourcePath;
   if (resourcePath !== undefined) {
     return {
       category: 'MISSING_AUTHENTICATION_TOKEN',
       confidence: 'high',
-      signals: ['resource-matched', 'unsigned-caller'],
-      evidence: [...evidence, `matched resource: ${resourcePath}`],
+      signals: MAT_SIGNALS.resourceMatched,
+      evidence: matchedResourceEvidence(resourcePath),
     };
   }
-  const firstSegment = facts.path?.split('/').find((segment) => segment !== '');
+  const firstSegment = facts.path === undefined ? undefined : firstPathSegment(facts.path);
   const stageInPath = firstSegment !== undefined && firstSegment === facts.stage;
   const domain = facts.values.domainName;
-  const signals = ['no-resource-matched', ...(stageInPath ? ['first-segment-is-stage'] : [])];
-  // Without the field that separates them, the candidates stay open; the finding says what to log.
-  const undecided = (candidates: Candidate[], missing: AccessField): Decision => ({
+  const noResource = stageInPath ? MAT_SIGNALS.stageInPath : MAT_SIGNALS.noResource;
+  if (!facts.access?.logged.has('resourcePath') && !facts.access?.logged.has('routeKey')) {
+    return undecidedRoute(noResource, MAT_CANDIDATES.withoutResourcePath, MISSING_RESOURCE_PATH);
+  }
+  const custom = domain !== undefined && isCustomDomain(domain);
+  const signals = !custom
+    ? noResource
+    : stageInPath
+      ? MAT_SIGNALS.stageInCustomDomainPath
+      : MAT_SIGNALS.noResourceOnCustomDomain;
+  if (custom && stageInPath) {
+    return {
+      category: 'STAGE_IN_CUSTOM_DOMAIN_PATH',
+      confidence: 'high',
+      signals,
+      evidence: [...MAT_EVIDENCE, `custom domain ${domain}, path ${facts.path} starts with the stage`],
+    };
+  }
+  if (domain === undefined && stageInPath) {
+    return undecidedRoute(signals, MAT_CANDIDATES.stageInPathWithoutDomain, MISSING_DOMAIN_NAME);
+  }
+  return { category: 'ROUTE_NOT_FOUND', confidence: 'high', signals, evidence: MAT_EVIDENCE };
+}
+
+// The `Missing Authentication Token` split's fixed parts, built once and shared (read-only) by every
+// finding that carries them, like EVIDENCE.
+const MAT_EVIDENCE = line(`gateway message: ${MISSING_AUTHENTICATION_TOKEN_MESSAGE}`);
+const matchedResourceEvidence = cachedEvidence((resourcePath) => [
+  ...MAT_EVIDENCE,
+  `matched resource: ${resourcePath}`,
+]);
+const MAT_SIGNALS = {
+  resourceMatched: Object.freeze(['resource-matched', 'unsigned-caller']),
+  noResource: Object.freeze(['no-resource-matched']),
+  stageInPath: Object.freeze(['no-resource-matched', 'first-segment-is-stage']),
+  noResourceOnCustomDomain: Object.freeze(['no-resource-matched', 'custom-domain']),
+  stageInCustomDomainPath: Object.freeze(['no-resource-matched', 'first-segment-is-stage', 'custom-domain']),
+} as const;
+const MAT_CANDIDATES = {
+  withoutResourcePath: candidates([
+    { category: 'ROUTE_NOT_FOUND', why: 'the commonest cause: no resource for this path and method' },
+    { category: 'MISSING_AUTHENTICATION_TOKEN', why: 'an IAM-authorized method called without a signature' },
+    { category: 'STAGE_IN_CUSTOM_DOMAIN_PATH', why: 'a custom-domain URL that still carries the stage' },
+  ]),
+  stageInPathWithoutDomain: candidates([
+    { category: 'ROUTE_NOT_FOUND', why: 'no resource matched the path and method' },
+    {
+      category: 'STAGE_IN_CUSTOM_DOMAIN_PATH',
+      why: 'the path starts with the stage name: on a custom domain it must not',
+    },
+  ]),
+} as const;
+const MISSING_RESOURCE_PATH = line(variableOf('resourcePath'));
+const MISSING_DOMAIN_NAME = line(variableOf('domainName'));
+
+/** Without the field that separates them, the candidates stay open; the finding says what to log. */
+function undecidedRoute(
+  signals: readonly string[],
+  open: readonly Candidate[],
+  missingFields: readonly string[],
+): Decision {
+  return {
     category: 'ROUTE_NOT_FOUND',
     confidence: 'low',
     signals,
-    evidence,
-    candidates,
-    missingFields: [variableOf(missing)],
-  });
-  if (!facts.access?.logged.has('resourcePath') && !facts.access?.logged.has('routeKey')) {
-    return undecided(
-      [
-        { category: 'ROUTE_NOT_FOUND', why: 'the commonest cause: no resource for this path and method' },
-        {
-          category: 'MISSING_AUTHENTICATION_TOKEN',
-          why: 'an IAM-authorized method called without a signature',
-        },
-        { category: 'STAGE_IN_CUSTOM_DOMAIN_PATH', why: 'a custom-domain URL that still carries the stage' },
-      ],
-      'resourcePath',
-    );
-  }
-  if (domain !== undefined && isCustomDomain(domain)) {
-    signals.push('custom-domain');
-    if (stageInPath) {
-      return {
-        category: 'STAGE_IN_CUSTOM_DOMAIN_PATH',
-        confidence: 'high',
-        signals,
-        evidence: [...evidence, `custom domain ${domain}, path ${facts.path} starts with the stage`],
-      };
-    }
-  }
-  if (domain === undefined && stageInPath) {
-    return undecided(
-      [
-        { category: 'ROUTE_NOT_FOUND', why: 'no resource matched the path and method' },
-        {
-          category: 'STAGE_IN_CUSTOM_DOMAIN_PATH',
-          why: 'the path starts with the stage name: on a custom domain it must not',
-        },
-      ],
-      'domainName',
-    );
-  }
-  return { category: 'ROUTE_NOT_FOUND', confidence: 'high', signals, evidence };
+    evidence: MAT_EVIDENCE,
+    candidates: open,
+    missingFields,
+  };
 }
+
+/** The first non-empty segment of a path (`/a//b` → `a`), without splitting the whole path. */
+function firstPathSegment(path: string): string | undefined {
+  let start = 0;
+  while (path.charCodeAt(start) === SLASH) start++;
+  if (start === path.length) return undefined;
+  const end = path.indexOf('/', start);
+  return end === -1 ? path.slice(start) : path.slice(start, end);
+}
+const SLASH = 0x2f;
 
 function integration403(facts: Facts): Decision | undefined {
   const accessSays = facts.values.integrationStatus === '403';
@@ -522,7 +582,7 @@ function integration403(facts: Facts): Decision | undefined {
   return {
     category: 'INTEGRATION_403',
     confidence: noGatewayError ? 'high' : 'medium',
-    signals: ['integration-403'],
+    signals: SIGNALS.integration403,
     evidence: EVIDENCE.integration403,
   };
 }
@@ -533,21 +593,33 @@ function forbiddenMessage(facts: Facts): Decision | undefined {
     return {
       category: 'AUTHORIZER_EXPLICIT_DENY',
       confidence: 'medium',
-      signals: ['http-api'],
+      signals: HTTP_API_SIGNALS,
       evidence: EVIDENCE.forbidden,
-      candidates: [
-        {
-          category: 'AUTHORIZER_EXPLICIT_DENY',
-          why: 'HTTP API authorizers (Lambda isAuthorized false, JWT scopes) answer Forbidden',
-        },
-        { category: 'MTLS_CERTIFICATE_INVALID', why: 'a rejected client certificate also answers Forbidden' },
-      ],
+      candidates: FORBIDDEN_CANDIDATES.httpApi,
     };
   }
   const wafRuledOut = facts.access?.logged.has('wafResponseCode') || facts.access?.logged.has('wafStatus');
   const mtlsRuledOut = facts.access?.logged.has('clientCertSubjectDN');
-  const reason = facts.apiKeyReason() ?? 'unknown';
-  const candidates: Candidate[] = [
+  const open = FORBIDDEN_CANDIDATES.rest[wafRuledOut ? 1 : 0][mtlsRuledOut ? 1 : 0];
+  return {
+    category: 'INVALID_API_KEY',
+    confidence: open.length === 1 ? 'medium' : 'low',
+    reason: facts.apiKeyReason() ?? 'unknown',
+    evidence: EVIDENCE.forbidden,
+    ...(open.length > 1 ? { candidates: open } : {}),
+    missingFields: facts.missing(FORBIDDEN_DECISIVE_FIELDS),
+  };
+}
+
+const HTTP_API_SIGNALS: readonly string[] = Object.freeze(['http-api']);
+const FORBIDDEN_DECISIVE_FIELDS: readonly AccessField[] = [
+  'errorResponseType',
+  'wafResponseCode',
+  'clientCertSubjectDN',
+];
+/** What a REST API's bare `Forbidden` may be, as the fields the format logs rule WAF or mTLS out. */
+function forbiddenCandidates(wafRuledOut: boolean, mtlsRuledOut: boolean): readonly Candidate[] {
+  return candidates([
     { category: 'INVALID_API_KEY', why: 'a missing or invalid API key answers Forbidden' },
     ...(wafRuledOut
       ? []
@@ -560,17 +632,22 @@ function forbiddenMessage(facts: Facts): Decision | undefined {
             why: 'a rejected client certificate also answers Forbidden',
           },
         ]),
-  ];
-  return {
-    category: 'INVALID_API_KEY',
-    confidence: candidates.length === 1 ? 'medium' : 'low',
-    reason,
-
-    evidence: EVIDENCE.forbidden,
-    ...(candidates.length > 1 ? { candidates } : {}),
-    missingFields: facts.missing(['errorResponseType', 'wafResponseCode', 'clientCertSubjectDN']),
-  };
+  ]);
 }
+const FORBIDDEN_CANDIDATES = {
+  httpApi: candidates([
+    {
+      category: 'AUTHORIZER_EXPLICIT_DENY',
+      why: 'HTTP API authorizers (Lambda isAuthorized false, JWT scopes) answer Forbidden',
+    },
+    { category: 'MTLS_CERTIFICATE_INVALID', why: 'a rejected client certificate also answers Forbidden' },
+  ]),
+  /** By WAF ruled out, then mTLS ruled out. */
+  rest: [
+    [forbiddenCandidates(false, false), forbiddenCandidates(false, true)],
+    [forbiddenCandidates(true, false), forbiddenCandidates(true, true)],
+  ],
+} as const;
 
 const WEBSOCKET_DECISIVE_FIELDS: readonly AccessField[] = DECISIVE_FIELDS.filter(webSocketLogs);
 
@@ -748,19 +825,14 @@ class Facts {
     };
   }
 
-  /**
-   * A few signals each: an array kept free of repeats (in first-seen order, as a Set would) costs
-   * less than a Set copied into an array.
-   */
-  private signals(decision: Decision, status: number, domain: string | undefined): string[] {
-    const signals: string[] = [];
-    if (decision.signals) for (const signal of decision.signals) addOnce(signals, signal);
-    if (status !== 403) addOnce(signals, 'remapped-status');
-    if (decision.reason) addOnce(signals, reasonSignal(decision.reason));
-    if (domain) addOnce(signals, isCustomDomain(domain) ? 'custom-domain' : 'execute-api-domain');
-    if (this.execution?.authorizerStarted) addOnce(signals, 'authorizer-ran');
-    if (this.isWebSocket) addOnce(signals, WEBSOCKET_SIGNAL);
-    return signals;
+  /** The decision's signals, then those the request adds, without repeats (`findingSignals`). */
+  private signals(decision: Decision, status: number, domain: string | undefined): readonly string[] {
+    const added =
+      (status !== 403 ? REMAPPED_STATUS : 0) |
+      (domain ? (isCustomDomain(domain) ? CUSTOM_DOMAIN : EXECUTE_API_DOMAIN_NAME) : 0) |
+      (this.execution?.authorizerStarted ? AUTHORIZER_RAN : 0) |
+      (this.isWebSocket ? WEBSOCKET_API : 0);
+    return findingSignals(decision.signals ?? NO_SIGNALS, decision.reason, added);
   }
 
   private requestId(): string {
@@ -785,6 +857,70 @@ const ifSet = (text: string | undefined, map: (text: string) => string): string 
 
 function addOnce(signals: string[], signal: string): void {
   if (!signals.includes(signal)) signals.push(signal);
+}
+
+// The signals a request adds to its decision's, as bits of one number.
+const REMAPPED_STATUS = 1;
+const CUSTOM_DOMAIN = 2;
+const EXECUTE_API_DOMAIN_NAME = 4;
+const AUTHORIZER_RAN = 8;
+const WEBSOCKET_API = 16;
+/** Those added after the reason's, in this order. */
+const SIGNALS_AFTER_REASON: readonly (readonly [number, string])[] = [
+  [CUSTOM_DOMAIN, 'custom-domain'],
+  [EXECUTE_API_DOMAIN_NAME, 'execute-api-domain'],
+  [AUTHORIZER_RAN, 'authorizer-ran'],
+  [WEBSOCKET_API, WEBSOCKET_SIGNAL],
+];
+const NO_SIGNALS: readonly string[] = Object.freeze([]);
+
+/**
+ * A finding's signal list: in first-seen order without repeats, the decision's, the reason's, then
+ * those `added` names. A batch's findings carry a handful of distinct lists, so a list built from a
+ * frozen decision list (the shared ones) is built once and shared (read-only); a decision's own
+ * fresh list gets a fresh finding list. Bounded: cleared when full.
+ */
+function findingSignals(
+  decided: readonly string[],
+  reason: FindingReason | undefined,
+  added: number,
+): readonly string[] {
+  if (!Object.isFrozen(decided)) return buildSignals(decided, reason, added);
+  let byReason = FINDING_SIGNALS.get(decided);
+  if (byReason === undefined) {
+    if (FINDING_SIGNALS.size >= FINDING_SIGNALS_LIMIT) FINDING_SIGNALS.clear();
+    byReason = new Map();
+    FINDING_SIGNALS.set(decided, byReason);
+  }
+  let byAdded = byReason.get(reason);
+  if (byAdded === undefined) {
+    byAdded = [];
+    byReason.set(reason, byAdded);
+  }
+  let signals = byAdded[added];
+  if (signals === undefined) {
+    signals = Object.freeze(buildSignals(decided, reason, added));
+    byAdded[added] = signals;
+  }
+  return signals;
+}
+const FINDING_SIGNALS = new Map<
+  readonly string[],
+  Map<FindingReason | undefined, (readonly string[] | undefined)[]>
+>();
+const FINDING_SIGNALS_LIMIT = 1024;
+
+function buildSignals(
+  decided: readonly string[],
+  reason: FindingReason | undefined,
+  added: number,
+): string[] {
+  const signals: string[] = [];
+  for (const signal of decided) addOnce(signals, signal);
+  if (added & REMAPPED_STATUS) addOnce(signals, 'remapped-status');
+  if (reason) addOnce(signals, reasonSignal(reason));
+  for (const [bit, signal] of SIGNALS_AFTER_REASON) if (added & bit) addOnce(signals, signal);
+  return signals;
 }
 
 /** `reason-{reason}`, one string per reason rather than one per request. */
@@ -822,22 +958,28 @@ function matchGatewayMessageCached(message: string): GatewayMessageMatch | undef
 }
 
 /**
- * `{prefix}{value}` as a one-line evidence list, for values a batch repeats (gateway messages, web
- * ACLs): each line is built once and shared (read-only) by its findings. Bounded: cleared when full.
+ * Evidence lines built from one value a batch repeats (gateway messages, web ACLs, matched
+ * resources): each list is built once and shared (read-only) by its findings. Bounded: cleared when
+ * full.
  */
-function evidenceLines(prefix: string): (value: string) => readonly string[] {
-  const lines = new Map<string, readonly string[]>();
+function cachedEvidence(build: (value: string) => string[]): (value: string) => readonly string[] {
+  const lists = new Map<string, readonly string[]>();
   return (value) => {
-    const cached = lines.get(value);
+    const cached = lists.get(value);
     if (cached !== undefined) return cached;
-    const evidence = line(`${prefix}${value}`);
-    if (lines.size >= GATEWAY_MATCHES_LIMIT) lines.clear();
-    lines.set(value, evidence);
+    const evidence = Object.freeze(build(value));
+    if (lists.size >= GATEWAY_MATCHES_LIMIT) lists.clear();
+    lists.set(value, evidence);
     return evidence;
   };
 }
-const messageEvidence = evidenceLines('gateway message: ');
-const aclEvidence = evidenceLines('web ACL: ');
+const messageEvidence = cachedEvidence((message) => [`gateway message: ${message}`]);
+const aclEvidence = cachedEvidence((acl) => [`web ACL: ${acl}`]);
+
+/** Candidate lists that depend on no value of the request: built once, shared read-only. */
+function candidates(list: Candidate[]): readonly Candidate[] {
+  return Object.freeze(list.map((candidate) => Object.freeze(candidate)));
+}
 
 /**
  * `redact` is a pure function of its text, and the same user agents, paths and evidence lines recur

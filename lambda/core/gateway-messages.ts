@@ -15,9 +15,13 @@ interface GatewayMessageRule {
   readonly match: (groups: RegExpExecArray) => GatewayMessageMatch;
 }
 
-const fixed =
-  (category: Category, ...signals: string[]) =>
-  (): GatewayMessageMatch => ({ category, signals });
+const NO_SIGNALS: readonly string[] = Object.freeze([]);
+
+// Signal lists are frozen: a finding shares its decision's list (classify.ts interns them).
+const fixed = (category: Category, ...signals: string[]): (() => GatewayMessageMatch) => {
+  const frozen = Object.freeze(signals);
+  return () => ({ category, signals: frozen });
+};
 
 const GATEWAY_MESSAGE_RULES: readonly GatewayMessageRule[] = [
   {
@@ -34,7 +38,7 @@ const GATEWAY_MESSAGE_RULES: readonly GatewayMessageRule[] = [
     match: (groups) => ({
       category: 'RESOURCE_POLICY_DENY',
       reason: groups[1] ? 'explicit' : 'not-allowed',
-      signals: ['anonymous-caller', groups[1] ? 'explicit-deny' : 'no-matching-allow'],
+      signals: Object.freeze(['anonymous-caller', groups[1] ? 'explicit-deny' : 'no-matching-allow']),
     }),
   },
   {
@@ -64,14 +68,16 @@ const GATEWAY_MESSAGE_RULES: readonly GatewayMessageRule[] = [
       /Authorization header requires 'Credential' parameter|not a valid key=value pair \(missing equal-sign\) in Authorization header/,
     match: (groups) => ({
       category: 'INCOMPLETE_SIGNATURE',
-      signals: /Bearer/i.test(groups.input)
-        ? ['non-sigv4-authorization', 'bearer-token']
-        : ['non-sigv4-authorization'],
+      signals: Object.freeze(
+        /Bearer/i.test(groups.input)
+          ? ['non-sigv4-authorization', 'bearer-token']
+          : ['non-sigv4-authorization'],
+      ),
     }),
   },
   {
     pattern: /^Invalid API Key identifier specified/,
-    match: () => ({ category: 'INVALID_API_KEY', reason: 'unknown', signals: [] }),
+    match: () => ({ category: 'INVALID_API_KEY', reason: 'unknown', signals: NO_SIGNALS }),
   },
 ];
 

@@ -102,8 +102,13 @@ class Counter {
   }
 }
 
-const sameStrings = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && a.every((item, index) => item === b[index]);
+/** Findings mostly share their signal list (classify.ts interns them): the same list costs no walk. */
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Larger counts first, then values in code-unit order (values in a counter are distinct). */
 const ranksBefore = (count: number, value: string, other: Top): boolean =>
@@ -217,6 +222,11 @@ class GroupBuilder {
  */
 export class GroupAccumulator {
   private readonly groups = new Map<string, Map<string, Map<Category, GroupBuilder>>>();
+  /**
+   * The groups of the last finding's stage: a batch's lines are of one stage or a few, while
+   * neighbouring lines are mostly of different categories (so the cache is per stage, not per group).
+   */
+  private last: { apiId: string; stage: string; categories: Map<Category, GroupBuilder> } | undefined;
   private readonly sampleSize: number;
   private readonly topN: number;
   private readonly redactText: ((text: string) => string) | undefined;
@@ -235,17 +245,16 @@ export class GroupAccumulator {
 
   add(finding: Finding): void {
     this.findings += 1;
-    // Nested maps rather than a joined key: no string built per finding.
-    let stages = this.groups.get(finding.apiId);
-    if (!stages) {
-      stages = new Map();
-      this.groups.set(finding.apiId, stages);
+    let { last } = this;
+    if (last === undefined || last.apiId !== finding.apiId || last.stage !== finding.stage) {
+      last = {
+        apiId: finding.apiId,
+        stage: finding.stage,
+        categories: nestedMap(nestedMap(this.groups, finding.apiId), finding.stage),
+      };
+      this.last = last;
     }
-    let categories = stages.get(finding.stage);
-    if (!categories) {
-      categories = new Map();
-      stages.set(finding.stage, categories);
-    }
+    const { categories } = last;
     let group = categories.get(finding.category);
     if (!group) {
       group = new GroupBuilder(finding.apiId, finding.stage, finding.category, this.redactText);
@@ -268,6 +277,19 @@ export class GroupAccumulator {
         a.category.localeCompare(b.category),
     );
   }
+}
+
+/**
+ * The map under `key` in `outer`, made when absent: nested maps rather than a joined key, so no
+ * string is built per finding.
+ */
+export function nestedMap<K, InnerKey, V>(outer: Map<K, Map<InnerKey, V>>, key: K): Map<InnerKey, V> {
+  let inner = outer.get(key);
+  if (!inner) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
 }
 
 /** Groups findings by (API id, stage, category); the largest groups first. */
