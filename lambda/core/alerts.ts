@@ -37,7 +37,8 @@ export function batchIdOf(eventIds: readonly string[], account?: string): string
   // Each id and a newline, hashed as one text: an update per id cost more than the digest. A batch's
   // ids usually arrive in order (CloudWatch Logs numbers a stream's events upwards): no sort then.
   const sorted = inOrder(eventIds) ? eventIds : [...eventIds].sort();
-  if (sorted.length > 0) hash.update(`${sorted.join('\n')}\n`);
+  // The joined ids and their last newline apart: a megabyte batch's text is not copied once more.
+  if (sorted.length > 0) hash.update(sorted.join('\n')).update('\n');
   return hash.digest('hex').slice(0, 32);
 }
 

@@ -82,8 +82,7 @@ export function collectExecutionEvidence(
   let current: string | undefined;
   for (const event of events) {
     const line = splitExecutionLine(event.message);
-    const named = REQUEST_ID_IN_TEXT.exec(line.text);
-    const requestId = line.requestId ?? named?.[1] ?? named?.[2] ?? current;
+    const requestId = line.requestId ?? requestIdInText(line.text) ?? current;
     if (!requestId) continue;
     current = requestId;
     let evidence = into.get(requestId);
@@ -186,8 +185,30 @@ const LINE_RULES: readonly LineRule[] = [
   },
 ];
 
+/**
+ * Every rule is anchored at a literal first character: a line is tried only against the rules that
+ * start with its own (most lines of a request match none).
+ */
+const RULES_BY_FIRST_CHARACTER = new Map<string, LineRule[]>();
+for (const rule of LINE_RULES) {
+  const [anchor, first = ''] = rule.pattern.source;
+  if (anchor !== '^' || !/^[A-Za-z]$/.test(first)) {
+    throw new Error(`execution-line rule ${rule.pattern} must start with ^ and a letter`);
+  }
+  const rules = RULES_BY_FIRST_CHARACTER.get(first) ?? [];
+  rules.push(rule);
+  RULES_BY_FIRST_CHARACTER.set(first, rules);
+}
+
+function requestIdInText(text: string): string | undefined {
+  const named = REQUEST_ID_IN_TEXT.exec(text);
+  return named?.[1] ?? named?.[2];
+}
+
 function applyLine(evidence: ExecutionEvidence, text: string): void {
-  for (const rule of LINE_RULES) {
+  const rules = RULES_BY_FIRST_CHARACTER.get(text.charAt(0));
+  if (rules === undefined) return;
+  for (const rule of rules) {
     const match = rule.pattern.exec(text);
     if (match) {
       rule.apply(evidence, match);
