@@ -34,17 +34,16 @@ export const MAX_SHAPES = 8;
 /** How a read value is written in the shape's lines: a string, a number, or `true`/`false`. */
 type ValueKind = 'text' | 'number' | 'literal';
 
+/** A capture group of a shape's expression: the field its value is for. */
 interface Capture {
   readonly field: AccessField;
   readonly kind: ValueKind;
-  /** The only capture of its field in the shape: no earlier value of the line to weigh it against. */
-  readonly alone: boolean;
 }
 
 interface CompiledShape {
   readonly pattern: RegExp;
-  /** The field of each capture group, in the line's order. */
-  readonly captures: readonly Capture[];
+  /** Stores each capture group's value in its field (`fillerOf`). */
+  readonly fill: Filler;
   /** Every field the shape logs (its key holds a scalar), as the record's mask. */
   readonly low: number;
   readonly high: number;
@@ -93,20 +92,55 @@ export function scanJsonLine(line: string): RecordBuilder | undefined {
 function fill(shape: CompiledShape, match: RegExpExecArray): RecordBuilder {
   const builder = new RecordBuilder('json');
   builder.markLogged(shape.low, shape.high);
-  const { captures } = shape;
-  const { values } = builder;
-  for (let i = 0; i < captures.length; i++) {
-    const text = match[i + 1];
-    // Unset: what `setText` leaves out too, without a call (most of a line's values).
-    if (text === undefined || text.length === 0 || text === UNSET_TEXT) continue;
-    const capture = captures[i] as Capture;
-    const value = capture.kind === 'number' ? String(Number(text)) : text;
-    // Neither `"-"` nor `""`, and a number written back is neither: unless it needs trimming or
-    // another capture set its field, `setText` would store the value as it is.
-    if (capture.alone && !hasOuterSpace(value)) values[capture.field] = value;
-    else builder.setText(capture.field, value);
-  }
+  shape.fill(builder, builder.values, match, STORE);
   return builder;
+}
+
+type Values = RecordBuilder['values'];
+type Filler = (builder: RecordBuilder, values: Values, match: RegExpExecArray, store: Store) => void;
+
+/** What a filler calls: the checks and conversions every shape shares, written once. */
+interface Store {
+  /** The capture's value, or `undefined` when it is unset (`"-"` or `""`, what `setText` leaves out). */
+  readonly text: (captured: string | undefined) => string | undefined;
+  readonly number: (captured: string | undefined) => string | undefined;
+  readonly hasOuterSpace: (text: string) => boolean;
+}
+const STORE: Store = {
+  text: (captured) =>
+    captured === undefined || captured.length === 0 || captured === UNSET_TEXT ? undefined : captured,
+  number: (captured) => (captured === undefined ? undefined : String(Number(captured))),
+  hasOuterSpace,
+};
+
+/** An AccessField is an identifier of ours; checked anyway, as the filler's source names it. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+/**
+ * The shape's filler, compiled once: one statement per capture group with the field's name written
+ * in, so each store is to a known property of the record's one hidden class. A loop storing
+ * `values[capture.field]` made every store a megamorphic keyed look-up (about 5% of the monitor's
+ * per-line path). The source holds field names and group numbers only, never a line's text. A
+ * capture whose field no other capture of the shape sets, and that needs no trimming, is stored as
+ * it is; any other goes through `setText` (trimming, and which of two captures of a field wins).
+ */
+function fillerOf(captures: readonly Capture[]): Filler {
+  const statements = captures.map(({ field, kind }, index) => {
+    if (!FIELD_NAME.test(field)) throw new Error(`not a field name: ${JSON.stringify(field)}`);
+    const alone = captures.every((other, at) => at === index || other.field !== field);
+    const value = `store.${kind === 'number' ? 'number' : 'text'}(match[${index + 1}])`;
+    const set = `builder.setText('${field}', value)`;
+    return alone
+      ? `value = ${value}; if (value !== undefined) { if (store.hasOuterSpace(value)) ${set}; else values.${field} = value; }`
+      : `value = ${value}; if (value !== undefined) ${set};`;
+  });
+  return new Function(
+    'builder',
+    'values',
+    'match',
+    'store',
+    `let value;\n${statements.join('\n')}`,
+  ) as Filler;
 }
 
 /** The compiled shape of the line, or `undefined` when the line is for `JSON.parse`. */
@@ -122,12 +156,7 @@ function learn(line: string): CompiledShape | undefined {
     if (bit < 32) low |= 1 << bit;
     else high |= 1 << (bit - 32);
   }
-  const captures = learner.captures.map(({ field, kind }, index, all) => ({
-    field,
-    kind,
-    alone: all.every((other, at) => at === index || other.field !== field),
-  }));
-  return { pattern: new RegExp(source), captures, low, high };
+  return { pattern: new RegExp(source), fill: fillerOf(learner.captures), low, high };
 }
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -182,7 +211,7 @@ function scalarEnd(line: string, pos: number): number {
  * array, too deep, too many keys, or a structure that is not JSON's.
  */
 class ShapeLearner {
-  readonly captures: Omit<Capture, 'alone'>[] = [];
+  readonly captures: Capture[] = [];
   /** The fields of every scalar the line holds at a read key path, `null` included. */
   readonly logged: AccessField[] = [];
   private readonly parts: string[] = ['^'];
