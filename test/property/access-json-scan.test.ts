@@ -378,6 +378,29 @@ describe('the shape scanner answers on its own', () => {
     },
   );
 
+  // Each shape's filler is compiled from source text: only the table's field names and group
+  // numbers may reach it, never a key or a value of the line.
+  it('runs nothing a line writes, in its keys or its values', () => {
+    const probe = globalThis as { scannerProbe?: unknown };
+    const code = [
+      "');globalThis.scannerProbe=1;('",
+      '`;globalThis.scannerProbe=1;`',
+      '*/globalThis.scannerProbe=1;/*',
+      `${'$'}{globalThis.scannerProbe=1}`,
+    ];
+    for (const snippet of code) {
+      for (const line of [
+        `{"requestId":"r-1","status":"403",${JSON.stringify(snippet)}:"x"}`,
+        `{"requestId":${JSON.stringify(snippet)},"status":"403","ip":"1.2.3.4"}`,
+        `{${JSON.stringify(`status${snippet}`)}:"403","userAgent":${JSON.stringify(snippet)}}`,
+      ]) {
+        expect(scanJsonLine(line), line).toBeDefined();
+        expectSameReading(line);
+        expect(probe.scannerProbe, line).toBeUndefined();
+      }
+    }
+  });
+
   it.each(['rest', 'http', 'websocket'] as const)(
     'reads every field of the %s recommended format',
     (kind) => {
