@@ -66,7 +66,7 @@ import {
 } from './filter-patterns.js';
 import { BUNDLE_HANDLER, type LambdaName, lambdaSource } from './lambda-bundle.js';
 import { nodeOptionsFor } from './node-options.js';
-import { type AlertRoute, routeFilterPolicy, routeProblems } from './routes.js';
+import { type AlertRoute, routeFilterPolicy, routePropsProblems } from './routes.js';
 import { noisePolicyAccountIssues } from './routes-config.js';
 
 export const DEFAULT_MEMORY_SIZE_MB = 256;
@@ -406,6 +406,8 @@ export class Apigw403Monitor extends Construct {
     const retired = removedPropsProblem(props);
     if (retired) throw new Error(`${this.node.path}: ${retired}`);
     if (!watchesSomething(props)) throw new Error(`${this.node.path}: watchedStages is empty`);
+    const routeProblems = routePropsProblems(props);
+    if (routeProblems.length > 0) throw new Error(`${this.node.path}: ${routeProblems.join('; ')}`);
     const stack = Stack.of(this);
     const stages = props.watchedStages.map((watched, index) => this.resolveStage(watched, index));
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
@@ -938,7 +940,7 @@ export class Apigw403Monitor extends Construct {
     return [json, parsed.policy];
   }
 
-  /** Each route's destinations, subscribed with the route's filter policy. */
+  /** Each route's destinations, subscribed with the route's filter policy (checked: routePropsProblems). */
   private addRoutes(
     routes: readonly AlertRoute[] = [],
     logRetention: logs.RetentionDays,
@@ -948,10 +950,6 @@ export class Apigw403Monitor extends Construct {
     Map<string, nodejs.NodejsFunction>,
     Map<string, { readonly topic: sns.Topic; readonly relay: nodejs.NodejsFunction }>,
   ] {
-    const problems = routes.flatMap((route, index) =>
-      routeProblems(route, index, routes).map((problem) => `routes[${index}]: ${problem}`),
-    );
-    if (problems.length > 0) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
     const forwarders = new Map<string, nodejs.NodejsFunction>();
     const chatbotTopics = new Map<string, { topic: sns.Topic; relay: nodejs.NodejsFunction }>();
     for (const route of routes) {

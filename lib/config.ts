@@ -31,6 +31,7 @@ import {
   noisePolicyAccountIssues,
   noisePolicyContextSchema,
   type RouteConfig,
+  routeDestinationClashes,
   routesSchema,
 } from './routes-config.js';
 
@@ -493,6 +494,7 @@ const contextSchema = objectOf(
     for (const issue of [
       ...deploymentIssues(context),
       ...noisePolicyAccountIssues(context.noisePolicy, context),
+      ...routeDestinationClashes(context),
     ])
       ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
     if (

@@ -5,23 +5,46 @@
 
 import { z } from 'zod';
 import { CATEGORIES } from '../lambda/core/categories.js';
-import { API_ID_PATTERN as API_ID, STAGE_NAME_PATTERN as STAGE } from '../lambda/core/gateway-ids.js';
 import {
   ACTIONS,
   MESSAGE_KINDS,
   type NoisePolicyInput,
   noisePolicySchema,
 } from '../lambda/core/noise-policy.js';
+import { isRoutingName, ROUTING_NAME_PATTERNS, type RoutingNameKey } from '../lambda/core/routing-names.js';
 import type { ChatbotConfig } from './config.js';
-import { isNot, objectOf, says, text } from './config-schema.js';
-import { type ROUTE_MATCH_KEYS, type RouteMatch, routeProblemsAt } from './routes.js';
+import { describe, isNot, objectOf, says, text } from './config-schema.js';
+import {
+  type Destinations,
+  destinationClashes,
+  type ROUTE_MATCH_KEYS,
+  type RouteMatch,
+  type RouteProblem,
+  routeProblemsAt,
+} from './routes.js';
 
-const ACCOUNT_ID = /^\d{12}$/;
 const EMAIL = /^[^@\s"<>]+@[^@\s"<>]+\.[A-Za-z]{2,}$/;
 const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 
 export const ROUTE_EXAMPLE =
   '{"name": "payments-oncall", "match": {"apiId": ["a1b2c3d4e5"], "severity": ["critical", "high"]}, "emails": ["payments-oncall@example.com"]}';
+
+/**
+ * A name routes match as the messages' attributes carry it (lambda/core/routing-names.ts): a value
+ * API Gateway would spell otherwise, or that redaction would change, is in no message.
+ */
+const routingName = (key: RoutingNameKey, what: string, example: string) =>
+  text(ROUTING_NAME_PATTERNS[key], what, example).refine(
+    // A value off the pattern has text()'s message already.
+    (value) => !ROUTING_NAME_PATTERNS[key].test(value) || isRoutingName(key, value),
+    {
+      error: (issue) =>
+        says(
+          `${describe(issue.input)} looks like a credential, which alerts carry redacted, so no message names it`,
+          example,
+        ),
+    },
+  );
 
 /** A value of one key, or a list of them: every route match key takes either. */
 function oneOrMany(value: z.ZodType<string>, example: string) {
@@ -38,10 +61,10 @@ const member = (values: readonly string[], what: string, example: string) =>
 const matchSchema = objectOf(
   {
     apiId: oneOrMany(
-      text(API_ID, 'an API id (10 lower-case letters or digits)', '"a1b2c3d4e5"'),
+      routingName('apiId', 'an API id (10 lower-case letters or digits)', '"a1b2c3d4e5"'),
       '"apiId": ["a1b2c3d4e5"]',
     ),
-    stage: oneOrMany(text(STAGE, 'a stage name', '"prod"'), '"stage": ["prod"]'),
+    stage: oneOrMany(routingName('stage', 'a stage name', '"prod"'), '"stage": ["prod"]'),
     category: oneOrMany(
       member(CATEGORIES, 'a category id (docs/403-taxonomy.md)', '"WAF_FILTERED"'),
       '"category": ["WAF_FILTERED"]',
@@ -63,7 +86,7 @@ const matchSchema = objectOf(
       '"kind": ["digest"]',
     ),
     account: oneOrMany(
-      text(ACCOUNT_ID, 'a 12-digit account id', '"111111111111"'),
+      routingName('account', 'a 12-digit account id', '"111111111111"'),
       '"account": ["111111111111"]',
     ),
   } satisfies Record<(typeof ROUTE_MATCH_KEYS)[number], z.ZodType>,
@@ -134,6 +157,33 @@ export function routesSchema(
         ...(route.slack?.chatbot ? { chatbot: route.slack.chatbot } : {}),
       })),
     );
+}
+
+const destinations = (
+  emails: readonly string[] | undefined,
+  webhook: string | undefined,
+  chatbot: ChatbotConfig | undefined,
+): Destinations => ({
+  ...(emails ? { emails } : {}),
+  ...(webhook === undefined ? {} : { webhook }),
+  ...(chatbot ? { channel: chatbot } : {}),
+});
+
+/** A destination the top level or a route gives again (destinationClashes), at its config key. */
+export function routeDestinationClashes(context: {
+  readonly alertEmails?: readonly string[] | undefined;
+  readonly slack?: { readonly webhookSecret?: string; readonly chatbot?: ChatbotConfig } | undefined;
+  readonly routes?: readonly RouteConfig[] | undefined;
+}): RouteProblem[] {
+  return destinationClashes(
+    destinations(context.alertEmails, context.slack?.webhookSecret, context.slack?.chatbot),
+    (context.routes ?? []).map((route) => ({
+      name: route.name,
+      ...(route.match ? { match: route.match } : {}),
+      ...destinations(route.emails, route.slackWebhookSecret, route.chatbot),
+    })),
+    { webhook: ['slack', 'webhookSecret'], channel: ['slack', 'chatbot'] },
+  ).map((problem) => ({ ...problem, message: says(problem.message, ROUTE_EXAMPLE) }));
 }
 
 export const NOISE_POLICY_EXAMPLE =

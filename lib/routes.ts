@@ -9,6 +9,7 @@
  * relay function (lambda/chatbot-relay.ts) subscribed with the route's filter policy: the relay
  * publishes what SNS gives it again, and may publish to that topic only.
  */
+import { Token } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -164,4 +165,185 @@ export function routeProblems(route: AlertRoute, index: number, all: readonly Al
     index,
     all.map((r) => r.name),
   ).map((problem) => `${['', ...problem.path].join('.').slice(1) || 'route'}: ${problem.message}`);
+}
+
+/**
+ * Where a route sends, as both the config and the construct name it: e-mail addresses, a webhook
+ * secret (its name or ARN), an AWS Chatbot channel.
+ */
+export interface Destinations {
+  readonly emails?: readonly string[];
+  readonly webhook?: string;
+  /** How a problem names the webhook: @default - `webhook` quoted */
+  readonly webhookShown?: string;
+  readonly channel?: { readonly workspaceId: string; readonly channelId: string };
+}
+
+/** Who gave a destination first: the top level (which receives every message) or a route. */
+type Holder =
+  | { readonly top: true; readonly key: string }
+  | { readonly top: false; readonly route: string; readonly index: number; readonly match?: RouteMatch };
+
+/** The keys only alerts carry: a route matching one receives no digest. */
+const ALERT_ONLY_KEYS = ['category', 'severity', ROUTING_ATTRIBUTES.action] as const;
+
+/** The kinds of message a route can receive. */
+function kindsOf(match: RouteMatch | undefined): string[] {
+  const kinds = match?.[ROUTING_ATTRIBUTES.kind] ?? ['alert', 'digest'];
+  return ALERT_ONLY_KEYS.some((key) => match?.[key] !== undefined)
+    ? kinds.filter((kind) => kind !== 'digest')
+    : [...kinds];
+}
+
+/**
+ * Whether one message can match both routes: of every key both name, some value is in both lists,
+ * and some kind of message (alert, digest) can carry both.
+ */
+export function routesOverlap(a: RouteMatch | undefined, b: RouteMatch | undefined): boolean {
+  const shared = (x: readonly string[] | undefined, y: readonly string[] | undefined) =>
+    x === undefined || y === undefined || x.some((value) => y.includes(value));
+  const kindsOfB = kindsOf(b);
+  return (
+    ROUTE_MATCH_KEYS.every((key) => shared(a?.[key], b?.[key])) &&
+    kindsOf(a).some((kind) => kindsOfB.includes(kind))
+  );
+}
+
+/**
+ * A destination given twice: SNS keeps one subscription per e-mail address and topic, with one filter
+ * policy (and CDK refuses the second), so an address is refused in a second place; two forwarders or
+ * relays to one Slack webhook or Chatbot channel would post a message both match twice, so they are
+ * refused when one message can match both (routesOverlap), and allowed for routes that split the
+ * messages (prod alerts and digests to one channel). Merging the routes' filter policies into one
+ * is not offered: an `$or` of attribute policies has complexity limits of its own, and CDK's
+ * `filterPolicy` has no `$or`. Each repeat is refused at its key, naming both holders.
+ */
+export function destinationClashes(
+  top: Destinations,
+  routes: readonly (Destinations & { readonly name: string; readonly match?: RouteMatch })[],
+  keys: { readonly webhook: readonly string[]; readonly channel: readonly string[] },
+): RouteProblem[] {
+  const problems: RouteProblem[] = [];
+  const held = new Map<string, Holder>();
+  const claim = (
+    id: string,
+    shown: string,
+    holder: Holder,
+    path: RouteProblem['path'],
+    twice: string,
+    { unlessDisjoint = false } = {},
+  ) => {
+    const first = held.get(id);
+    if (!first) {
+      held.set(id, holder);
+      return;
+    }
+    if (unlessDisjoint && !first.top && !holder.top && !routesOverlap(first.match, holder.match)) return;
+    const by = holder.top ? 'the top level' : `route ${JSON.stringify(holder.route)}`;
+    const message = first.top
+      ? `${by} gives ${shown}, which the top-level ${first.key} gives already (every message reaches it): remove it here`
+      : `${by} gives ${shown}, which route ${JSON.stringify(first.route)} (routes[${first.index}]) gives already: ${twice}`;
+    problems.push({ path, message });
+  };
+  const claimAll = (
+    d: Destinations,
+    holder: (key: string) => Holder,
+    at: RouteProblem['path'],
+    emails: string,
+  ) => {
+    for (const [index, email] of (d.emails ?? []).entries())
+      claim(
+        `email:${email.toLowerCase()}`,
+        JSON.stringify(email),
+        holder(emails),
+        [...at, emails, index],
+        'SNS keeps one subscription per address and topic, with one filter policy, so give it to one route (or use another address, e.g. a +tag alias)',
+      );
+    if (d.webhook !== undefined)
+      claim(
+        `webhook:${d.webhook}`,
+        `Slack webhook secret ${d.webhookShown ?? JSON.stringify(d.webhook)}`,
+        holder(keys.webhook.join('.')),
+        [...at, ...keys.webhook],
+        'a message both routes match would be posted twice, so give it to one route, or match no message in both',
+        { unlessDisjoint: true },
+      );
+    if (d.channel)
+      claim(
+        `channel:${d.channel.workspaceId}/${d.channel.channelId}`,
+        `AWS Chatbot channel ${d.channel.workspaceId}/${d.channel.channelId}`,
+        holder(keys.channel.join('.')),
+        [...at, ...keys.channel],
+        'a message both routes match would be posted twice, so give it to one route, or match no message in both',
+        { unlessDisjoint: true },
+      );
+  };
+  claimAll(top, (key) => ({ top: true, key }), [], 'alertEmails');
+  for (const [index, route] of routes.entries())
+    claimAll(
+      route,
+      () => ({ top: false, route: route.name, index, ...(route.match ? { match: route.match } : {}) }),
+      ['routes', index],
+      'emails',
+    );
+  return problems;
+}
+
+const propDestinations = (d: {
+  readonly emails?: readonly string[] | undefined;
+  readonly secret?: secretsmanager.ISecret | undefined;
+  readonly channel?: ChatbotSlackChannel | undefined;
+}): Destinations => ({
+  ...(d.emails ? { emails: d.emails } : {}),
+  ...(d.secret
+    ? {
+        webhook: d.secret.secretArn,
+        // An ARN of tokens says nothing to the reader: the node path of the secret does.
+        webhookShown: Token.isUnresolved(d.secret.secretArn)
+          ? d.secret.node.path
+          : JSON.stringify(d.secret.secretArn),
+      }
+    : {}),
+  ...(d.channel
+    ? { channel: { workspaceId: d.channel.slackWorkspaceId, channelId: d.channel.slackChannelId } }
+    : {}),
+});
+
+/** What the construct refuses in its routes and destinations (routeProblems, destinationClashes), one line each. */
+export function routePropsProblems(props: {
+  readonly alertEmails?: readonly string[];
+  readonly slackWebhookSecret?: secretsmanager.ISecret;
+  readonly chatbotSlackChannel?: ChatbotSlackChannel;
+  readonly routes?: readonly AlertRoute[];
+}): string[] {
+  const routes = props.routes ?? [];
+  const clashes = destinationClashes(
+    propDestinations({
+      emails: props.alertEmails,
+      secret: props.slackWebhookSecret,
+      channel: props.chatbotSlackChannel,
+    }),
+    routes.map((route) => ({
+      name: route.name,
+      ...(route.match ? { match: route.match } : {}),
+      ...propDestinations({
+        emails: route.emails,
+        secret: route.slackWebhookSecret,
+        channel: route.chatbotSlackChannel,
+      }),
+    })),
+    { webhook: ['slackWebhookSecret'], channel: ['chatbotSlackChannel'] },
+  );
+  return [
+    ...routes.flatMap((route, index) =>
+      routeProblems(route, index, routes).map((problem) => `routes[${index}]: ${problem}`),
+    ),
+    ...clashes.map(
+      (problem) =>
+        `${problem.path
+          .map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`))
+          .join('')
+          .slice(1)}: ${problem.message}`,
+    ),
+  ];
 }

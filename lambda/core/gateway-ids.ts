@@ -10,6 +10,8 @@ export const API_ID_PATTERN = /^[a-z0-9]{10}$/;
 export const DEFAULT_STAGE = '$default';
 /** A stage name: letters, digits, `-` and `_`, at most 128 characters, or an HTTP API's `$default`. */
 export const STAGE_NAME_PATTERN = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
+/** An AWS account id: the subscription document's `owner`, and a route's `match.account`. */
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 /**
  * Whether `apiId` and `stage` are API Gateway names. A line that logs no API id (the classifier names
  * it `unknown`) has none: the access-log formats this project sets log `$context.apiId`, and a central

@@ -84,7 +84,11 @@ describe('the cdk.json example', () => {
             name: 'prod-chat',
             match: { stage: 'prod' },
             slack: {
-              chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF', configurationName: 'prod-chat' },
+              chatbot: {
+                workspaceId: 'T0123ABCD',
+                channelId: 'C0456PRODCHAT',
+                configurationName: 'prod-chat',
+              },
             },
           },
         ],
@@ -109,7 +113,7 @@ describe('the cdk.json example', () => {
         name: 'prod-chat',
         match: { stage: ['prod'] },
         emails: [],
-        chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF', configurationName: 'prod-chat' },
+        chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0456PRODCHAT', configurationName: 'prod-chat' },
       },
     ]);
     expect(result.config.apis[0]).toMatchObject({
@@ -555,6 +559,77 @@ const BAD: [string, unknown, string, string][] = [
     { ...withApi({}), routes: [{ name: 'pay', match: { stage: [] }, emails: ['p@example.com'] }] },
     'apigw403.routes[0].match.stage: is an empty list, which nothing matches',
     'Example: {"name"',
+  ],
+  [
+    'two routes with one e-mail (any case)',
+    {
+      ...withApi({}),
+      routes: [
+        { name: 'pay', match: { stage: 'prod' }, emails: ['oncall@example.com'] },
+        { name: 'digests', match: { kind: 'digest' }, emails: ['OnCall@example.com'] },
+      ],
+    },
+    'apigw403.routes[1].emails[0]: route "digests" gives "OnCall@example.com", which route "pay" (routes[0]) gives already: SNS keeps one subscription per address and topic, with one filter policy, so give it to one route',
+    'Example: {"name"',
+  ],
+  [
+    'a route with an alertEmails address',
+    {
+      ...withApi({}),
+      alertEmails: ['ops@example.com'],
+      routes: [{ name: 'pay', match: { stage: 'prod' }, emails: ['ops@example.com'] }],
+    },
+    'apigw403.routes[0].emails[0]: route "pay" gives "ops@example.com", which the top-level alertEmails gives already (every message reaches it): remove it here',
+    'Example: {"name"',
+  ],
+  [
+    'an alertEmails address twice',
+    { ...withApi({}), alertEmails: ['ops@example.com', 'ops@example.com'] },
+    'apigw403.alertEmails[1]: the top level gives "ops@example.com", which the top-level alertEmails gives already',
+    'Example: {"name"',
+  ],
+  [
+    'two routes with one Slack webhook',
+    {
+      ...withApi({}),
+      routes: [
+        { name: 'pay', match: { stage: 'prod' }, slack: { webhookSecret: 'hooks/pay' } },
+        { name: 'all', slack: { webhookSecret: 'hooks/pay' } },
+      ],
+    },
+    'apigw403.routes[1].slack.webhookSecret: route "all" gives Slack webhook secret "hooks/pay", which route "pay" (routes[0]) gives already: a message both routes match would be posted twice',
+    'Example: {"name"',
+  ],
+  [
+    'a route with the top-level Chatbot channel',
+    {
+      ...withApi({}),
+      slack: { chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF' } },
+      routes: [
+        {
+          name: 'pay',
+          match: { stage: 'prod' },
+          slack: { chatbot: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCDEF' } },
+        },
+      ],
+    },
+    'apigw403.routes[0].slack.chatbot: route "pay" gives AWS Chatbot channel T0123ABCD/C0123ABCDEF, which the top-level slack.chatbot gives already',
+    'Example: {"name"',
+  ],
+  [
+    'a route stage shaped like a credential',
+    {
+      ...withApi({}),
+      routes: [
+        {
+          name: 'pay',
+          match: { stage: 'ghp_0123456789abcdefghijABCDEFGHIJ012345' },
+          emails: ['p@example.com'],
+        },
+      ],
+    },
+    'apigw403.routes[0].match.stage: "ghp_0123456789abcdefghijABCDEFGHIJ012345" looks like a credential, which alerts carry redacted, so no message names it',
+    'Example: "prod"',
   ],
   [
     'route over the SNS combinations',

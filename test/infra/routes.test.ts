@@ -16,6 +16,7 @@ import { FORWARDER_ENV, MONITOR_ENV } from '../../lambda/core/monitor-contract.j
 import { Apigw403Monitor } from '../../lib/apigw-403-monitor.js';
 import { parseConfig } from '../../lib/config.js';
 import { Apigw403MonitorStack } from '../../lib/monitor-stack.js';
+import { type RouteMatch, routesOverlap } from '../../lib/routes.js';
 import { type Json, ofType } from './template-json.js';
 
 const REST = { restApiId: 'a1b2c3d4e5', stage: 'prod', accessLogGroup: '/aws/apigateway/a1b2c3d4e5/prod' };
@@ -136,6 +137,25 @@ describe('the template', () => {
   });
 });
 
+describe('routesOverlap (whether one message can match two routes)', () => {
+  it.each<[RouteMatch | undefined, RouteMatch | undefined, boolean]>([
+    [undefined, { stage: ['prod'] }, true],
+    [{ stage: ['prod'] }, { stage: ['test'] }, false],
+    [{ stage: ['prod', 'test'] }, { stage: ['test'] }, true],
+    [{ stage: ['prod'] }, { severity: ['high'] }, true],
+    [{ kind: ['digest'] }, { severity: ['high'] }, false],
+    [{ kind: ['digest'] }, { category: ['WAF_FILTERED'] }, false],
+    [{ kind: ['digest'] }, { action: ['page'] }, false],
+    [{ kind: ['digest', 'alert'] }, { action: ['page'] }, true],
+    [{ kind: ['digest'] }, { stage: ['prod'] }, true],
+    [{ kind: ['alert'] }, { kind: ['digest'] }, false],
+    [{ apiId: ['a1b2c3d4e5'], stage: ['prod'] }, { apiId: ['b2c3d4e5f6'] }, false],
+  ])('%j and %j: %s', (a, b, expected) => {
+    expect(routesOverlap(a, b)).toBe(expected);
+    expect(routesOverlap(b, a)).toBe(expected);
+  });
+});
+
 describe('the construct', () => {
   const build = (props: Partial<ConstructorParameters<typeof Apigw403Monitor>[2]>) => () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
@@ -150,6 +170,46 @@ describe('the construct', () => {
       build({ routes: [{ name: 'a b' }, { name: 'x', emails: ['x@example.com'], match: { stage: [] } }] }),
     ).toThrow(
       'M: routes[0]: name: must be 1 to 64 letters, digits or -; routes[0]: route: has no destination: give emails and/or slack (webhookSecret, chatbot); routes[1]: match.stage: is an empty list, which nothing matches',
+    );
+  });
+
+  it("refuses a destination two routes give, or a route gives beside the defaults, in CDK's stead", () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    const hook = secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'hook');
+    const other = secretsmanager.Secret.fromSecretNameV2(stack, 'Other', 'other-hook');
+    const channel = { slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCDEF' };
+    const build = () =>
+      new Apigw403Monitor(stack, 'M', {
+        watchedStages: [{ apiId: 'a1b2c3d4e5', stageName: 'prod', executionLogs: true }],
+        alertEmails: ['ops@example.com'],
+        chatbotSlackChannel: channel,
+        routes: [
+          {
+            name: 'pay',
+            match: { stage: ['prod'] },
+            emails: ['pay@example.com'],
+            slackWebhookSecret: hook,
+          },
+          { name: 'digests', match: { kind: ['digest'] }, emails: ['pay@example.com', 'ops@example.com'] },
+          { name: 'hooks', slackWebhookSecret: hook, chatbotSlackChannel: channel },
+          // Digests and prod alerts never meet in one message: one webhook may have both.
+          {
+            name: 'prod-alerts',
+            match: { stage: ['prod'], severity: ['high'] },
+            slackWebhookSecret: other,
+          },
+          { name: 'prod-digests', match: { stage: ['prod'], kind: ['digest'] }, slackWebhookSecret: other },
+        ],
+      });
+    expect(build).toThrow(
+      new Error(
+        [
+          'Default/M: routes[1].emails[0]: route "digests" gives "pay@example.com", which route "pay" (routes[0]) gives already: SNS keeps one subscription per address and topic, with one filter policy, so give it to one route (or use another address, e.g. a +tag alias)',
+          'routes[1].emails[1]: route "digests" gives "ops@example.com", which the top-level alertEmails gives already (every message reaches it): remove it here',
+          'routes[2].slackWebhookSecret: route "hooks" gives Slack webhook secret Default/S, which route "pay" (routes[0]) gives already: a message both routes match would be posted twice, so give it to one route, or match no message in both',
+          'routes[2].chatbotSlackChannel: route "hooks" gives AWS Chatbot channel T0123ABCD/C0123ABCDEF, which the top-level chatbotSlackChannel gives already (every message reaches it): remove it here',
+        ].join('; '),
+      ),
     );
   });
 

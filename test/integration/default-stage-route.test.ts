@@ -1,13 +1,22 @@
 /**
- * A route that names a stage receives that stage's alerts on the real SNS peer (fauxqs), with the
- * filter policy the stack synthesizes: an HTTP API's `$default` as much as a REST API's `prod`
- * (attack finding 01: `$default` was published as `-default`, so its route never matched).
+ * A route that names a stage receives that stage's alerts and digests on the real SNS peer (fauxqs),
+ * with the filter policy the stack synthesizes: an HTTP API's `$default` and stages with an `_` at a
+ * word's edge (`v1_`, `_beta`) as much as a REST API's `prod`. The attributes carry the stage as API
+ * Gateway spells it; only the text shows `v1-` (attack finding 01: `$default` was published as
+ * `-default`; later `v1_` as `v1-`, so their routes never matched).
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { receiveAll } from '../../cli/peers/sns-delivery.js';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
+import { StateStore } from '../../lambda/adapters/state-store.js';
+import { DIGEST_EVENT } from '../../lambda/core/digest-event.js';
+import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
+import { parseNoisePolicy } from '../../lambda/core/noise-policy.js';
+import { runDigest } from '../../lambda/digest-handler.js';
 import { parseConfig } from '../../lib/config.js';
 import { Apigw403MonitorStack } from '../../lib/monitor-stack.js';
 import { useMonitorPeers, wafAccessLine } from '../fixtures/monitor-peers.js';
@@ -19,16 +28,32 @@ const ROWS = [
     api: { httpApiId: 'f6g7h8i9j0' },
     apiId: 'f6g7h8i9j0',
     stage: '$default',
+    shown: '$default',
     group: '/aws/apigateway/f6g7h8i9j0/default',
   },
   {
     api: { restApiId: 'a1b2c3d4e5' },
     apiId: 'a1b2c3d4e5',
     stage: 'prod',
+    shown: 'prod',
     group: '/aws/apigateway/a1b2c3d4e5/prod',
   },
+  {
+    api: { restApiId: 'a1b2c3d4e5' },
+    apiId: 'a1b2c3d4e5',
+    stage: 'v1_',
+    shown: 'v1-',
+    group: '/aws/apigateway/a1b2c3d4e5/v1_',
+  },
+  {
+    api: { restApiId: 'b2c3d4e5f6' },
+    apiId: 'b2c3d4e5f6',
+    stage: '_beta',
+    shown: '-beta',
+    group: '/aws/apigateway/b2c3d4e5f6/_beta',
+  },
 ] as const;
-const routeOf = (stage: string) => `stage-${stage.replace('$', '')}`;
+const routeOf = (stage: string) => `stage-${stage.replace(/[^A-Za-z0-9]/g, '')}`;
 
 const peers = useMonitorPeers(
   ROWS.map((row) => ({
@@ -40,6 +65,8 @@ const peers = useMonitorPeers(
 );
 const NOW = Date.UTC(2026, 11, 1, 7, 30);
 const routeQueues = new Map<string, string>();
+type Received = Awaited<ReturnType<typeof receiveAll>>;
+const received = new Map<string, Received>();
 
 beforeAll(async () => {
   const config = parseConfig({
@@ -63,7 +90,7 @@ beforeAll(async () => {
     const policy = policies.filter((candidate) =>
       JSON.stringify(candidate).includes(JSON.stringify(row.stage)),
     );
-    expect(policy, row.stage).toHaveLength(1);
+    expect(policy, row.stage).toEqual([{ stage: [row.stage] }]);
     const queue = routeOf(row.stage);
     routeQueues.set(row.stage, fauxqs.createQueue(queue).queueUrl);
     fauxqs.subscribe({
@@ -77,12 +104,39 @@ beforeAll(async () => {
     const line = wafAccessLine(row.apiId, row.stage, `00000000-0000-4000-8000-00000000000${index}`);
     await handler(subscriptionEvent(logsDocument(row.group, [{ timestamp: NOW - 1_000, message: line }])));
   }
+  const policy = parseNoisePolicy({});
+  if (!policy.ok) throw new Error(policy.problems.join('; '));
+  await runDigest(
+    {
+      source: new StateStore(new DynamoDBClient({}), peers.local.env[MONITOR_ENV.stateTableName] ?? ''),
+      sns: new SNSClient({}),
+      topicArn: peers.local.topicArn,
+      policy: policy.policy,
+      region: 'us-east-1',
+      now: () => Date.UTC(2026, 11, 1, 8, 0, 30),
+    },
+    { ...DIGEST_EVENT, scheduledTime: '2026-12-01T08:00:00Z' },
+  );
+  for (const row of ROWS)
+    received.set(row.stage, await receiveAll(peers.sqs, routeQueues.get(row.stage) ?? ''));
 });
 
 describe.each(ROWS)('stage $stage', (row) => {
-  it('keeps its name in the alert and reaches the route that names it, and only that one', async () => {
-    const routed = await receiveAll(peers.sqs, routeQueues.get(row.stage) ?? '');
-    expect(routed.map((message) => message.envelope.MessageAttributes?.stage?.Value)).toEqual([row.stage]);
-    expect(routed[0]?.envelope.MessageAttributes?.apiId?.Value).toBe(row.apiId);
+  it('reaches the route that names it, alert and digest, and only that route', () => {
+    const routed = received.get(row.stage) ?? [];
+    const attributes = routed.map((message) => message.envelope.MessageAttributes ?? {});
+    expect(attributes.map((a) => [a.kind?.Value, a.stage?.Value, a.apiId?.Value]).sort()).toEqual([
+      ['alert', row.stage, row.apiId],
+      ['digest', row.stage, row.apiId],
+    ]);
+  });
+
+  it(`is shown as ${row.shown} in the text, named as spelled in the view's names`, () => {
+    const messages = received.get(row.stage) ?? [];
+    expect(messages).toHaveLength(2);
+    for (const message of messages) {
+      const view = JSON.parse(JSON.parse(message.envelope.Message).default as string);
+      expect(view).toMatchObject({ stage: row.shown, names: { apiId: row.apiId, stage: row.stage } });
+    }
   });
 });

@@ -1,7 +1,9 @@
 /**
  * An HTTP API's `$default` stage keeps its name from the group to the alert and digest views, their
  * SNS `stage` attribute (which routes' filter policies match exactly) and the commands the checks
- * print; every other name outside `[A-Za-z0-9_-]` is still rewritten (attack finding 01).
+ * print; every other name outside `[A-Za-z0-9_-]` is still rewritten (attack finding 01). A stage
+ * with an `_` at a word's edge (`v1_`) is shown as `v1-` (mrkdwn), but its attribute, the view's
+ * `names` and the relay's republished attributes carry `v1_`, as API Gateway and the routes spell it.
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { renderDigestPublish } from '../../lambda/core/render/digest.js';
 import { parseDigestView } from '../../lambda/core/render/digest-schema.js';
 import { buildDigestViews } from '../../lambda/core/render/digest-view.js';
 import { buildAlertView, renderPublish } from '../../lambda/core/render/index.js';
+import { relayedPublish } from '../../lambda/core/render/relay.js';
 import { WEBSOCKET_SIGNAL } from '../../lambda/core/rules.js';
 
 const NOW = Date.UTC(2026, 11, 1, 8);
@@ -65,25 +68,37 @@ const digestOf = (stage: string) => {
   return renderDigestPublish(view);
 };
 
+const TOKEN_STAGE = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
+
 describe.each([
-  ['$default', '$default'],
-  ['prod', 'prod'],
-  ['$default2', '-default2'],
-])('a group of stage %j', (stage, shown) => {
-  it(`alerts as stage ${shown}, in a view the forwarder accepts`, () => {
+  ['$default', '$default', '$default'],
+  ['prod', 'prod', 'prod'],
+  ['v1_', 'v1-', 'v1_'],
+  ['_beta', '-beta', '_beta'],
+  ['a__b', 'a--b', 'a__b'],
+  // Not a name API Gateway writes, or one redaction hides: the display form, which no route names.
+  ['$default2', '-default2', '-default2'],
+  [TOKEN_STAGE, identifier(TOKEN_STAGE), identifier(TOKEN_STAGE)],
+])('a group of stage %j', (stage, shown, routed) => {
+  it(`alerts as stage ${shown}, attribute ${routed}, in a view the forwarder and the relay accept`, () => {
     const published = alertOf(stage);
-    expect(published.attributes.stage).toBe(shown);
+    expect(published.attributes.stage).toBe(routed);
+    expect(published.attributes.apiId).toBe(API);
     expect(published.view.stage).toBe(shown);
+    expect(published.view.names).toEqual({ apiId: API, stage: routed });
     const parsed = parseAlertView(JSON.stringify(published.view));
     expect(parsed?.stage).toBe(shown);
+    expect(relayedPublish(JSON.stringify(published.view))?.attributes).toEqual(published.attributes);
   });
 
-  it(`is digested as stage ${shown}, in a view the forwarder accepts`, () => {
+  it(`is digested as stage ${shown}, attribute ${routed}, in a view the forwarder and the relay accept`, () => {
     const published = digestOf(stage);
-    expect(published.attributes.stage).toBe(shown);
+    expect(published.attributes.stage).toBe(routed);
     const view = JSON.parse(JSON.parse(published.message).default as string);
     expect(view.stage).toBe(shown);
+    expect(view.names).toEqual({ apiId: API, stage: routed });
     expect(parseDigestView(JSON.stringify(view))?.stage).toBe(shown);
+    expect(relayedPublish(JSON.stringify(view))?.attributes).toEqual(published.attributes);
   });
 });
 

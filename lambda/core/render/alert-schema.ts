@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CATEGORIES } from '../categories.js';
+import { STAGE_NAME_PATTERN } from '../gateway-ids.js';
 import { LIFECYCLES } from '../noise-policy-names.js';
 import { type AlertView, LIMITS } from './alert-view.js';
 
@@ -41,6 +42,13 @@ const logText = (max: number) =>
 /** What `identifier()` writes (a thread id too); the view and digest ids join such names with `-`. */
 export const viewName = z.string().check(z.regex(/^(?:\$default|[A-Za-z0-9_.-]{1,200})$/));
 export const viewId = z.string().check(z.regex(/^[A-Za-z0-9_.$-]{1,400}$/));
+/** What `routingNamesOf` writes, a raw name or a display one: inside the stage name's characters. */
+const routingName = z.string().check(z.regex(STAGE_NAME_PATTERN));
+export const routingNamesSchema = z.strictObject({
+  apiId: routingName,
+  stage: routingName,
+  account: z.optional(routingName),
+});
 const isoTime = z.iso.datetime();
 const wholeCount = () => z.number().check(z.int(), z.nonnegative());
 const top = z.strictObject({ value: logText(LIMITS.value), count: wholeCount() });
@@ -60,6 +68,7 @@ export const alertViewSchema = z
     apiId: viewName,
     stage: viewName,
     account: z.optional(viewName),
+    names: routingNamesSchema,
     region,
     count: z.number().check(z.int(), z.positive()),
     windowStart: isoTime,

@@ -13,6 +13,7 @@ import {
 } from '../index.js';
 import type { PendingAlert } from '../lifecycle.js';
 import type { Action, Lifecycle } from '../noise-policy.js';
+import { isRoutingName, type RoutingNameKey } from '../routing-names.js';
 import { logsInsightsUrl } from './insights-link.js';
 import { escapeSlack, fromLog, truncateEscaped } from './text.js';
 
@@ -35,6 +36,8 @@ export interface AlertView {
   readonly stage: string;
   /** The AWS account whose log group the 403s came from (the subscription document's `owner`). */
   readonly account?: string;
+  /** The same three as API Gateway spells them: the SNS attributes routes match (not for text). */
+  readonly names: RoutingNames;
   readonly region: string;
   readonly count: number;
   readonly windowStart: string;
@@ -113,6 +116,7 @@ export function buildAlertView(
     apiId,
     stage,
     ...(context.account === undefined ? {} : { account: identifier(context.account) }),
+    names: routingNamesOf({ apiId: group.apiId, stage: group.stage, account: context.account }),
     region: escapeSlack(context.region),
     count: group.count,
     windowStart: viewTime(group.firstSeen),
@@ -148,22 +152,47 @@ export function buildAlertView(
 }
 
 /**
- * API ids and stages as API Gateway spells them (`[A-Za-z0-9_-]`, or an HTTP API's `$default`), so
- * they are safe in text, in the commands the checks print and in SNS message attributes; anything
- * else a log line claims is redacted and its other characters become `-`. No `.` either: `evil.com`
- * as a stage would be a link in Chatbot's markdown, which cannot be told `verbatim`. The texts
- * around them are the monitor's own. `$default` stays as spelled: a route's filter policy matches
- * the `stage` attribute exactly, and `$` means nothing in mrkdwn or Chatbot's markdown.
+ * An API id, stage or account for text: as API Gateway spells them (`[A-Za-z0-9_-]`, or an HTTP API's
+ * `$default`), so they are safe in text and in the commands the checks print; anything else a log
+ * line claims is redacted and its other characters become `-`, and so does an `_` at the edge of a
+ * word (mrkdwn italics). No `.` either: `evil.com` as a stage would be a link in Chatbot's markdown,
+ * which cannot be told `verbatim`. `$default` stays as spelled: the checks' commands name the stage,
+ * and `$` means nothing in mrkdwn or Chatbot's markdown. Display only: the SNS attributes carry
+ * `RoutingNames`.
  */
 export function identifier(text: string): string {
   if (text === DEFAULT_STAGE) return text;
-  return (
-    redactName(text)
-      .replace(/[^A-Za-z0-9_-]/g, '-')
-      // An `_` at the edge of a word would open or close mrkdwn italics.
-      .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '-')
-      .slice(0, LIMITS.id)
-  );
+  return redactName(text)
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '-')
+    .slice(0, LIMITS.id);
+}
+
+/**
+ * The API id, stage and account as API Gateway spells them, for the SNS attributes routes match
+ * (lib/routes.ts) and for machine subscribers; not for text, where a `_` at the edge of a word is
+ * mrkdwn. A name API Gateway could not have written, or that redaction would change, is carried in
+ * its display form (`identifier()`): the route schema refuses such a name, so no route matches it.
+ */
+export interface RoutingNames {
+  readonly apiId: string;
+  readonly stage: string;
+  readonly account?: string;
+}
+
+const routed = (key: RoutingNameKey, value: string) =>
+  isRoutingName(key, value) ? value : identifier(value);
+
+export function routingNamesOf(key: {
+  readonly apiId: string;
+  readonly stage: string;
+  readonly account?: string | undefined;
+}): RoutingNames {
+  return {
+    apiId: routed('apiId', key.apiId),
+    stage: routed('stage', key.stage),
+    ...(key.account ? { account: routed('account', key.account) } : {}),
+  };
 }
 
 /** Only ids shaped like request ids go into the link, which is not escaped like text. */

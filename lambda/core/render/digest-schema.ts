@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { CATEGORIES } from '../categories.js';
 import { ACTIONS, LIFECYCLES } from '../noise-policy-names.js';
-import { isNeutralised, isSlackEscaped, viewId, viewName } from './alert-schema.js';
+import { isNeutralised, isSlackEscaped, routingNamesSchema, viewId, viewName } from './alert-schema.js';
 import { LIMITS } from './alert-view.js';
 import type { DigestView } from './digest-view.js';
 
@@ -23,6 +23,7 @@ export const digestViewSchema = z.strictObject({
   apiId: viewName,
   stage: viewName,
   account: z.optional(viewName),
+  names: routingNamesSchema,
   region: z.string().check(z.regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/)),
   periodStart: z.iso.datetime(),
   periodEnd: z.iso.datetime(),

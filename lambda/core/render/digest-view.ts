@@ -2,7 +2,7 @@ import { viewTime } from '../event-time.js';
 import type { Top } from '../group.js';
 import { describeCategory } from '../index.js';
 import type { DigestGroupSummary } from '../noise-policy.js';
-import { identifier, LIMITS } from './alert-view.js';
+import { identifier, LIMITS, type RoutingNames, routingNamesOf } from './alert-view.js';
 import { escapeSlack, fromLog } from './text.js';
 
 /**
@@ -18,6 +18,8 @@ export interface DigestView {
   readonly apiId: string;
   readonly stage: string;
   readonly account?: string;
+  /** The same three as API Gateway spells them: the SNS attributes routes match (not for text). */
+  readonly names: RoutingNames;
   readonly region: string;
   readonly periodStart: string;
   readonly periodEnd: string;
@@ -125,6 +127,7 @@ export function buildDigestViews(
       apiId,
       stage,
       ...(first.account ? { account: identifier(first.account) } : {}),
+      names: routingNamesOf(first),
       region: escapeSlack(context.region),
       periodStart,
       periodEnd,

@@ -5,6 +5,7 @@ import type { DigestLine, DigestView } from './digest-view.js';
 import { trend } from './digest-view.js';
 import { formatTops, placedSubject } from './email.js';
 import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack.js';
+import { nameAttributes } from './sns-message.js';
 import { toPlainText, truncateEscaped } from './text.js';
 
 /**
@@ -149,9 +150,7 @@ export function renderDigestPublish(view: DigestView): RenderedDigest {
     }),
     attributes: {
       [ROUTING_ATTRIBUTES.kind]: 'digest',
-      apiId: view.apiId,
-      stage: view.stage,
-      ...(view.account ? { account: view.account } : {}),
+      ...nameAttributes(view.names),
     },
   };
 }

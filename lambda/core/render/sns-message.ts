@@ -1,6 +1,6 @@
 import type { Top } from '../group.js';
 import { type MessageKind, ROUTING_ATTRIBUTES } from '../noise-policy-names.js';
-import type { AlertView } from './alert-view.js';
+import type { AlertView, RoutingNames } from './alert-view.js';
 import { renderChatbotNotification } from './chatbot.js';
 import { renderEmailText, subjectLine } from './email.js';
 import { truncateEscaped } from './text.js';
@@ -63,6 +63,20 @@ const SHRINKS: readonly ((view: AlertView) => AlertView)[] = [
   }),
 ];
 
+/**
+ * The attributes of a message's names (alert or digest): as API Gateway spells them, so a route's
+ * filter policy, which names them as the deploy-time config does, matches exactly.
+ */
+export function nameAttributes(names: RoutingNames): Readonly<Record<'apiId' | 'stage', string>> & {
+  readonly account?: string;
+} {
+  return {
+    apiId: names.apiId,
+    stage: names.stage,
+    ...(names.account ? { account: names.account } : {}),
+  };
+}
+
 export function renderPublish(view: AlertView, budgetBytes = SNS_MESSAGE_BUDGET_BYTES): RenderedPublish {
   let fitted = view;
   let message = messageFor(fitted);
@@ -77,9 +91,7 @@ export function renderPublish(view: AlertView, budgetBytes = SNS_MESSAGE_BUDGET_
     attributes: {
       category: view.category,
       severity: view.severity,
-      apiId: view.apiId,
-      stage: view.stage,
-      ...(view.account ? { account: view.account } : {}),
+      ...nameAttributes(view.names),
       [ROUTING_ATTRIBUTES.kind]: 'alert' satisfies MessageKind,
       ...(view.action ? { [ROUTING_ATTRIBUTES.action]: view.action } : {}),
       ...(view.lifecycle ? { [ROUTING_ATTRIBUTES.lifecycle]: view.lifecycle } : {}),
