@@ -4,7 +4,6 @@
  * policy the synthesized template gives it) feeds the real relay handler, the relay publishes to the
  * route's topic, and a queue subscribed to that topic stands in for Chatbot's HTTPS subscription.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -18,14 +17,10 @@ import {
   snsEventFor,
 } from '../../cli/peers/sns-delivery.js';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
-import { StateStore } from '../../lambda/adapters/state-store.js';
-import { DIGEST_EVENT } from '../../lambda/core/digest-event.js';
 import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
-import { parseNoisePolicy } from '../../lambda/core/noise-policy.js';
-import { runDigest } from '../../lambda/digest-handler.js';
 import { parseConfig } from '../../lib/config.js';
 import { Apigw403MonitorStack } from '../../lib/monitor-stack.js';
-import { useMonitorPeers, wafAccessLine } from '../fixtures/monitor-peers.js';
+import { scheduledDigest, useMonitorPeers, wafAccessLine } from '../fixtures/monitor-peers.js';
 import { ofType } from '../infra/template-json.js';
 
 const API = 'c4a7b0a11e';
@@ -136,19 +131,7 @@ describe('a route to an AWS Chatbot channel', () => {
   });
 
   it("relays the stage's digest too (a digest carries stage and apiId)", async () => {
-    const policy = parseNoisePolicy({});
-    if (!policy.ok) throw new Error(policy.problems.join('; '));
-    await runDigest(
-      {
-        source: new StateStore(new DynamoDBClient({}), peers.local.env[MONITOR_ENV.stateTableName] ?? ''),
-        sns: new SNSClient({}),
-        topicArn: peers.local.topicArn,
-        policy: policy.policy,
-        region: 'us-east-1',
-        now: () => Date.UTC(2026, 11, 1, 8),
-      },
-      { ...DIGEST_EVENT, scheduledTime: '2026-12-01T08:00:00Z' },
-    );
+    await scheduledDigest(peers, '2026-12-01T08:00:00Z', Date.UTC(2026, 11, 1, 8));
     expect(await relayed()).toBe(1);
     const [digest] = await receiveAll(peers.sqs, chatbotQueue);
     expect(digest?.envelope.MessageAttributes).toMatchObject({

@@ -5,54 +5,29 @@
  * Gateway spells it; only the text shows `v1-` (attack finding 01: `$default` was published as
  * `-default`; later `v1_` as `v1-`, so their routes never matched).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { receiveAll } from '../../cli/peers/sns-delivery.js';
 import { logsDocument, subscriptionEvent } from '../../cli/scenario/payload.js';
-import { StateStore } from '../../lambda/adapters/state-store.js';
-import { DIGEST_EVENT } from '../../lambda/core/digest-event.js';
-import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
-import { parseNoisePolicy } from '../../lambda/core/noise-policy.js';
-import { runDigest } from '../../lambda/digest-handler.js';
 import { parseConfig } from '../../lib/config.js';
 import { Apigw403MonitorStack } from '../../lib/monitor-stack.js';
-import { useMonitorPeers, wafAccessLine } from '../fixtures/monitor-peers.js';
+import { scheduledDigest, useMonitorPeers, wafAccessLine } from '../fixtures/monitor-peers.js';
 import { ofType } from '../infra/template-json.js';
+
+/** One watched stage: its API (REST unless `http`), how the alert text shows it, and its log group. */
+const row = (apiId: string, stage: string, shown: string, group = stage, http = false) => ({
+  api: http ? { httpApiId: apiId } : { restApiId: apiId },
+  ...{ apiId, stage, shown, group: `/aws/apigateway/${apiId}/${group}` },
+});
 
 /** One watched stage per row, each with a route that matches only it. */
 const ROWS = [
-  {
-    api: { httpApiId: 'f6g7h8i9j0' },
-    apiId: 'f6g7h8i9j0',
-    stage: '$default',
-    shown: '$default',
-    group: '/aws/apigateway/f6g7h8i9j0/default',
-  },
-  {
-    api: { restApiId: 'a1b2c3d4e5' },
-    apiId: 'a1b2c3d4e5',
-    stage: 'prod',
-    shown: 'prod',
-    group: '/aws/apigateway/a1b2c3d4e5/prod',
-  },
-  {
-    api: { restApiId: 'a1b2c3d4e5' },
-    apiId: 'a1b2c3d4e5',
-    stage: 'v1_',
-    shown: 'v1-',
-    group: '/aws/apigateway/a1b2c3d4e5/v1_',
-  },
-  {
-    api: { restApiId: 'b2c3d4e5f6' },
-    apiId: 'b2c3d4e5f6',
-    stage: '_beta',
-    shown: '-beta',
-    group: '/aws/apigateway/b2c3d4e5f6/_beta',
-  },
-] as const;
+  row('f6g7h8i9j0', '$default', '$default', 'default', true),
+  row('a1b2c3d4e5', 'prod', 'prod'),
+  row('a1b2c3d4e5', 'v1_', 'v1-'),
+  row('b2c3d4e5f6', '_beta', '-beta'),
+];
 const routeOf = (stage: string) => `stage-${stage.replace(/[^A-Za-z0-9]/g, '')}`;
 
 const peers = useMonitorPeers(
@@ -104,19 +79,7 @@ beforeAll(async () => {
     const line = wafAccessLine(row.apiId, row.stage, `00000000-0000-4000-8000-00000000000${index}`);
     await handler(subscriptionEvent(logsDocument(row.group, [{ timestamp: NOW - 1_000, message: line }])));
   }
-  const policy = parseNoisePolicy({});
-  if (!policy.ok) throw new Error(policy.problems.join('; '));
-  await runDigest(
-    {
-      source: new StateStore(new DynamoDBClient({}), peers.local.env[MONITOR_ENV.stateTableName] ?? ''),
-      sns: new SNSClient({}),
-      topicArn: peers.local.topicArn,
-      policy: policy.policy,
-      region: 'us-east-1',
-      now: () => Date.UTC(2026, 11, 1, 8, 0, 30),
-    },
-    { ...DIGEST_EVENT, scheduledTime: '2026-12-01T08:00:00Z' },
-  );
+  await scheduledDigest(peers, '2026-12-01T08:00:00Z', Date.UTC(2026, 11, 1, 8, 0, 30));
   for (const row of ROWS)
     received.set(row.stage, await receiveAll(peers.sqs, routeQueues.get(row.stage) ?? ''));
 });
