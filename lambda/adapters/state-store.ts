@@ -19,7 +19,6 @@ import {
 import { CATEGORIES, type Category } from '../core/categories.js';
 import { FairListing } from '../core/fair-listing.js';
 import {
-  DAY_SLOTS,
   type DigestPeriod,
   type GroupKey,
   type GroupState,
@@ -27,6 +26,7 @@ import {
   HOUR_SLOTS,
   isLive,
   LIFECYCLE_ITEM_PREFIX,
+  PERIOD_SLOTS,
   type PendingAlert,
   RECENT_BATCHES,
   type Resolution,
@@ -510,12 +510,20 @@ function ringBytes(ring: Ring, size: number): Uint8Array {
   return bytes;
 }
 
+/**
+ * A stored ring as a ring of `size` slots, its newest slot last: a ring stored with fewer slots (an
+ * item written before the rings grew) keeps its hours, the older slots empty; one with more keeps
+ * its newest `size`.
+ */
 function ringOf(bytes: Uint8Array | undefined, end: number | undefined, size: number): Ring {
   const counts = new Array<number>(size).fill(0);
   if (bytes) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let index = 0; index < size && (index + 1) * 4 <= bytes.byteLength; index += 1)
-      counts[index] = view.getUint32(index * 4);
+    const stored = Math.floor(bytes.byteLength / 4);
+    const skipped = Math.max(0, stored - size);
+    const offset = Math.max(0, size - stored);
+    for (let index = skipped; index < stored; index += 1)
+      counts[offset + index - skipped] = view.getUint32(index * 4);
   }
   return { end: end ?? 0, counts };
 }
@@ -559,9 +567,9 @@ function groupAttributes(key: GroupKey, state: GroupState): Record<string, Attri
     [GROUP.windowsEnd]: number(state.windows.end),
     [GROUP.hourCounts]: { B: ringBytes(state.hours.counts, HOUR_SLOTS) },
     [GROUP.hourCountsEnd]: number(state.hours.counts.end),
-    [GROUP.hourMuted]: { B: ringBytes(state.hours.muted, DAY_SLOTS) },
+    [GROUP.hourMuted]: { B: ringBytes(state.hours.muted, PERIOD_SLOTS) },
     [GROUP.hourMutedEnd]: number(state.hours.muted.end),
-    [GROUP.hourAlerts]: { B: ringBytes(state.hours.alerts, DAY_SLOTS) },
+    [GROUP.hourAlerts]: { B: ringBytes(state.hours.alerts, PERIOD_SLOTS) },
     [GROUP.hourAlertsEnd]: number(state.hours.alerts.end),
     [GROUP.topSources]: { S: JSON.stringify(state.topSources.map((top) => [top.value, top.count])) },
     [GROUP.deploymentId]: state.deploymentId === undefined ? undefined : { S: state.deploymentId },
@@ -663,8 +671,8 @@ export function groupState(item: Record<string, AttributeValue>): GroupState {
     windows: windowRingOf(item),
     hours: {
       counts: ringOf(item[GROUP.hourCounts]?.B, n(GROUP.hourCountsEnd), HOUR_SLOTS),
-      muted: ringOf(item[GROUP.hourMuted]?.B, n(GROUP.hourMutedEnd), DAY_SLOTS),
-      alerts: ringOf(item[GROUP.hourAlerts]?.B, n(GROUP.hourAlertsEnd), DAY_SLOTS),
+      muted: ringOf(item[GROUP.hourMuted]?.B, n(GROUP.hourMutedEnd), PERIOD_SLOTS),
+      alerts: ringOf(item[GROUP.hourAlerts]?.B, n(GROUP.hourAlertsEnd), PERIOD_SLOTS),
     },
     topSources: topSourcesOf(item[GROUP.topSources]?.S),
     version: n(NAMES['#ver']) ?? 0,

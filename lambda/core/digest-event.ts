@@ -3,7 +3,7 @@
  * construct, read by lambda/digest-handler.ts. Pure.
  */
 import { isViewTime } from './event-time.js';
-import { DAY_SLOTS, HOUR_MS } from './lifecycle.js';
+import { DIGEST_PERIOD_HOURS, HOUR_MS } from './lifecycle.js';
 import { previousFiring } from './schedule-expression.js';
 
 export { HOUR_MS };
@@ -22,11 +22,11 @@ export function isDigestEvent(event: unknown): boolean {
   return (event as { apigw403?: unknown } | null | undefined)?.apigw403 === DIGEST_EVENT.apigw403;
 }
 /**
- * The longest period a digest covers: since the previous run, at most the hours the state keeps of
- * muted counts and alerts (lifecycle.ts DAY_SLOTS: a day, plus the hour a fall-back day adds). A
- * schedule that fires less often than that covers the last of it.
+ * The longest period a digest covers: since the previous run, at most the hours the state keeps
+ * (lifecycle.ts DIGEST_PERIOD_HOURS: a weekday schedule's Monday, Friday to Monday, plus the hour a
+ * fall-back night adds). A schedule with longer gaps covers the last of it and names the rest.
  */
-export const MAX_DIGEST_PERIOD_MS = DAY_SLOTS * HOUR_MS;
+export const MAX_DIGEST_PERIOD_MS = DIGEST_PERIOD_HOURS * HOUR_MS;
 
 /**
  * How far back a run looks for the schedule's previous firing when it is past MAX_DIGEST_PERIOD_MS, to
@@ -43,6 +43,8 @@ export interface DigestRunPeriod {
    * absent when that firing is more than PREVIOUS_FIRING_LOOKBACK_MS back (or there is none).
    */
   readonly uncovered?: { readonly start?: number; readonly end: number };
+  /** Invoked by hand (no scheduledTime it can state): a report, which the scheduled runs ignore. */
+  readonly byHand?: true;
 }
 
 /**
@@ -54,8 +56,9 @@ export interface DigestRunPeriod {
  * interval before the scheduled time, which Scheduler sets to a firing. Invoked by hand (no
  * scheduledTime), the run counts as one at the hour of `now`: the hours since the firing before it
  * for a `cron()`, the last interval for a `rate()` (whose firings count from the schedule's creation,
- * which the function does not know). No clock read. A run in the same hour as the one before covers
- * nothing.
+ * which the function does not know), and says so (`byHand`): the digest keeps no state, so such a
+ * run never moves or widens a scheduled run's period, which comes from its own scheduledTime alone.
+ * No clock read. A run in the same hour as the one before covers nothing.
  */
 export function digestPeriod(
   event: unknown,
@@ -66,15 +69,17 @@ export function digestPeriod(
   const at = scheduled ?? hourOf(now);
   const end = hourOf(at);
   const earliest = end - MAX_DIGEST_PERIOD_MS;
+  const byHand = scheduled === undefined ? { byHand: true as const } : {};
   const previous = previousFiring(digest.schedule, digest.timezone, at, earliest);
-  if (previous !== undefined) return { start: Math.max(earliest, hourOf(previous)), end };
+  if (previous !== undefined) return { start: Math.max(earliest, hourOf(previous)), end, ...byHand };
   const before = previousFiring(digest.schedule, digest.timezone, at, at - PREVIOUS_FIRING_LOOKBACK_MS);
   const since = before === undefined ? undefined : hourOf(before);
-  if (since === earliest) return { start: earliest, end };
+  if (since === earliest) return { start: earliest, end, ...byHand };
   return {
     start: earliest,
     end,
     uncovered: { ...(since === undefined ? {} : { start: since }), end: earliest },
+    ...byHand,
   };
 }
 

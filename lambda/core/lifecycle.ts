@@ -45,10 +45,16 @@ export interface Ring {
  * it. A group's ring holds its policy's `baselineWindows + 1`.
  */
 export const WINDOW_SLOTS = MAX_BASELINE_WINDOWS + 1;
-/** Hour slots of the 403 counts: a day and the day before it (the trend), and the hour in progress. */
-export const HOUR_SLOTS = 49;
-/** Hour slots of the muted counts and alerts: a day and the hour in progress (no trend is shown). */
-export const DAY_SLOTS = 25;
+/**
+ * The longest period a digest counts in full: a weekday schedule's Monday run covers the 72 hours
+ * since Friday's, and a fall-back night adds an hour (a schedule with longer gaps, weekly, has its
+ * digest name the hours it cannot cover: digest-event.ts).
+ */
+export const DIGEST_PERIOD_HOURS = 73;
+/** Hour slots of the 403 counts: the longest period and the one before it (the trend), and the hour in progress. */
+export const HOUR_SLOTS = 2 * DIGEST_PERIOD_HOURS + 1;
+/** Hour slots of the muted counts and alerts: the longest period and the hour in progress (no trend is shown). */
+export const PERIOD_SLOTS = DIGEST_PERIOD_HOURS + 1;
 export const HOUR_MS = 60 * 60_000;
 /** Sources remembered for the digest (the most frequent over the hour ring, approximately). */
 export const TOP_SOURCES = 5;
@@ -380,7 +386,7 @@ function emptyState(settings: LifecycleSettings): GroupState {
     sinceAlert: 0,
     windowMs: settings.windowMs,
     windows: emptyRing(settings.baselineWindows + 1),
-    hours: { counts: emptyRing(HOUR_SLOTS), muted: emptyRing(DAY_SLOTS), alerts: emptyRing(DAY_SLOTS) },
+    hours: { counts: emptyRing(HOUR_SLOTS), muted: emptyRing(PERIOD_SLOTS), alerts: emptyRing(PERIOD_SLOTS) },
     topSources: [],
     version: 0,
     expiresAt: 0,
@@ -754,9 +760,9 @@ export interface DigestPeriod {
 /**
  * One group's line in a digest of `period`: its 403s, muted 403s and alerts in the period (whole
  * hours), the same length of time before it, its top sources, and its lifecycle at the period's end.
- * A period is cut to DAY_SLOTS hours before its end (digest-event.ts MAX_DIGEST_PERIOD_MS): the 25 hours
- * of a fall-back day fit the 403 ring; of the muted and alert rings, their oldest hour is gone once
- * the hour in progress has counted.
+ * A period is cut to DIGEST_PERIOD_HOURS before its end (digest-event.ts MAX_DIGEST_PERIOD_MS): the
+ * period, the one before it and the hour in progress fit the 403 ring; the period and the hour in
+ * progress the muted and alert rings.
  */
 export function summariseForDigest(
   key: GroupKey,
@@ -764,7 +770,7 @@ export function summariseForDigest(
   period: DigestPeriod,
   policy: NoisePolicy,
 ): DigestGroupSummary {
-  const length = Math.min(period.end - period.start, DAY_SLOTS * HOUR_MS);
+  const length = Math.min(period.end - period.start, DIGEST_PERIOD_HOURS * HOUR_MS);
   const start = period.end - length;
   const { counts, muted, alerts } = state.hours;
   const group = groupPolicy(policy, key);

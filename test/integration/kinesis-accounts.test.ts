@@ -24,11 +24,11 @@ import { monitorConfig } from '../../lambda/adapters/env-config.js';
 import { StateStore } from '../../lambda/adapters/state-store.js';
 import type { Category, LogsDocument } from '../../lambda/core/index.js';
 import {
-  DAY_SLOTS,
   emptyRing,
   type GroupKey,
   type GroupState,
   HOUR_SLOTS,
+  PERIOD_SLOTS,
 } from '../../lambda/core/lifecycle.js';
 import { MONITOR_ENV } from '../../lambda/core/monitor-contract.js';
 import { parseNoisePolicy, ROUTING_ATTRIBUTES, SWEEP_EVENT } from '../../lambda/core/noise-policy.js';
@@ -570,7 +570,11 @@ describe("the digest's bounded listing on dynalite: a noisy account cannot push 
       sinceAlert: 0,
       windowMs: 300_000,
       windows: emptyRing(13),
-      hours: { counts: emptyRing(HOUR_SLOTS), muted: emptyRing(DAY_SLOTS), alerts: emptyRing(DAY_SLOTS) },
+      hours: {
+        counts: emptyRing(HOUR_SLOTS),
+        muted: emptyRing(PERIOD_SLOTS),
+        alerts: emptyRing(PERIOD_SLOTS),
+      },
       topSources: [],
       version: 0,
       expiresAt: Math.floor(clock / 1000) + 3600,

@@ -130,3 +130,63 @@ describe('npm start --input with a digest time zone that changes clocks', () => 
     ]);
   });
 });
+
+describe('npm start --input with a weekday digest schedule', () => {
+  /** `times` WAF 403s of the stage, one payload. */
+  const at = (times: readonly string[], tag: string) =>
+    JSON.stringify(
+      subscriptionEvent(
+        logsDocument(
+          `/aws/apigateway/${API}/prod`,
+          times.map((time, index) => ({
+            timestamp: Date.parse(time),
+            message: wafAccessLine(API, 'prod', `5e1c0a2b-${tag}-4000-8000-00000000000${index}`),
+          })),
+        ),
+      ),
+    );
+  const weekdays = (timezone: string) =>
+    JSON.stringify({
+      alertEmails: ['ops@example.com'],
+      apis: [{ restApiId: API, stage: 'prod', accessLogGroup: `/aws/apigateway/${API}/prod` }],
+      noisePolicy: { digestSchedule: 'cron(0 8 ? * MON-FRI *)', digestTimezone: timezone },
+    });
+
+  it("counts in Monday's digest every 403 since Friday's run, the weekend's too", async () => {
+    await writeFile(
+      file('weekend.json'),
+      at(
+        [
+          '2026-11-27T09:00:00Z',
+          '2026-11-27T23:59:00Z',
+          '2026-11-28T10:00:00Z',
+          '2026-11-29T06:00:00Z',
+          '2026-11-30T07:59:00Z',
+        ],
+        'aaaa',
+      ),
+    );
+    await writeFile(file('weekdays.json'), weekdays('UTC'));
+    const report = await replay([file('weekend.json')], file('weekdays.json'), 'weekend-report.json');
+    expect(report.messages.filter((message) => message.kind === 'digest')).toMatchObject([
+      { at: '2026-11-30T08:00:00.000Z', reason: '5 403s in 1 group, 0 muted', groups: [{ count: 5 }] },
+    ]);
+  });
+
+  it("counts the 73 hours from Friday's run to Monday's across a fall-back night", async () => {
+    // Paris falls back on Sunday 25 October 2026: Friday 08:00 is 06:00Z, Monday 08:00 is 07:00Z.
+    await writeFile(
+      file('fall-back.json'),
+      at(['2026-10-23T06:30:00Z', '2026-10-25T01:30:00Z', '2026-10-26T06:59:00Z'], 'bbbb'),
+    );
+    await writeFile(file('paris-weekdays.json'), weekdays('Europe/Paris'));
+    const report = await replay(
+      [file('fall-back.json')],
+      file('paris-weekdays.json'),
+      'fall-back-report.json',
+    );
+    expect(report.messages.filter((message) => message.kind === 'digest')).toMatchObject([
+      { at: '2026-10-26T07:00:00.000Z', reason: '3 403s in 1 group, 0 muted', groups: [{ count: 3 }] },
+    ]);
+  });
+});

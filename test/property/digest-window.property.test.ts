@@ -80,14 +80,28 @@ describe('the digest window over generated schedules', () => {
     );
   });
 
-  it("Monday's digest of a weekday schedule says which weekend hours it cannot cover", () => {
+  it("Monday's digest of a weekday schedule covers the weekend, the fall-back night's hour too", () => {
     const schedule = { schedule: 'cron(0 8 ? * MON-FRI *)', timezone: 'Europe/Paris' };
     // Monday 30 November 2026, 08:00 in Paris (07:00Z); the Friday run was 27 November, 07:00Z.
+    expect(digestPeriod({ ...DIGEST_EVENT, scheduledTime: '2026-11-30T07:00:00Z' }, 0, schedule)).toEqual({
+      start: Date.parse('2026-11-27T07:00:00Z'),
+      end: Date.parse('2026-11-30T07:00:00Z'),
+    });
+    // Paris falls back on Sunday 25 October 2026: Friday 08:00 is 06:00Z, Monday 08:00 07:00Z (73 h).
+    expect(digestPeriod({ ...DIGEST_EVENT, scheduledTime: '2026-10-26T07:00:00Z' }, 0, schedule)).toEqual({
+      start: Date.parse('2026-10-23T06:00:00Z'),
+      end: Date.parse('2026-10-26T07:00:00Z'),
+    });
+  });
+
+  it("a weekly schedule's digest says which hours it cannot cover", () => {
+    const schedule = { schedule: 'cron(0 8 ? * MON *)', timezone: 'Europe/Paris' };
+    // Monday 30 November 2026, 08:00 in Paris (07:00Z); the run before was 23 November, 07:00Z.
     const period = digestPeriod({ ...DIGEST_EVENT, scheduledTime: '2026-11-30T07:00:00Z' }, 0, schedule);
     expect(period).toEqual({
-      start: Date.parse('2026-11-29T06:00:00Z'),
+      start: Date.parse('2026-11-27T06:00:00Z'),
       end: Date.parse('2026-11-30T07:00:00Z'),
-      uncovered: { start: Date.parse('2026-11-27T07:00:00Z'), end: Date.parse('2026-11-29T06:00:00Z') },
+      uncovered: { start: Date.parse('2026-11-23T07:00:00Z'), end: Date.parse('2026-11-27T06:00:00Z') },
     });
     const [view] = buildDigestViews(
       [
@@ -100,7 +114,7 @@ describe('the digest window over generated schedules', () => {
       { region: 'eu-west-3', period },
     );
     expect(view?.notes).toEqual([
-      'This digest covers the last 25 h: the 47 h from 2026-11-27T07:00:00.000Z (the previous digest) to 2026-11-29T06:00:00.000Z are not in any digest, because the monitor keeps 25 hours of counts. A schedule that fires at least daily covers every hour.',
+      'This digest covers the last 73 h: the 95 h from 2026-11-23T07:00:00.000Z (the previous digest) to 2026-11-27T06:00:00.000Z are not in any digest, because the monitor keeps 73 hours of counts. A schedule whose firings are at most 73 h apart (a weekday one) covers every hour.',
     ]);
   });
 });

@@ -149,11 +149,13 @@ describe('the digest period', () => {
   const hours = (period: { start: number; end: number }) => (period.end - period.start) / HOUR_MS;
   it.each([
     ['cron(0 8 * * ? *)', 'UTC', '2026-12-01T08:00:00Z', 24],
-    // Monday: the Friday run is 72 h back, past what the state keeps.
-    ['cron(0 7 ? * MON-FRI *)', 'UTC', '2026-11-30T07:00:00Z', 25],
+    // Monday: the Friday run is 72 h back, the weekend included.
+    ['cron(0 7 ? * MON-FRI *)', 'UTC', '2026-11-30T07:00:00Z', 72],
     ['cron(0 7 ? * MON-FRI *)', 'UTC', '2026-12-01T07:00:00Z', 24],
     ['rate(1 day)', 'UTC', '2026-12-01T08:00:00Z', 24],
-    ['rate(2 days)', 'UTC', '2026-12-01T08:00:00Z', 25],
+    ['rate(2 days)', 'UTC', '2026-12-01T08:00:00Z', 48],
+    // A week is past what the state keeps (73 h): the last 73 (the digest names the rest).
+    ['cron(0 7 ? * MON *)', 'UTC', '2026-11-30T07:00:00Z', 73],
     ['rate(6 hours)', 'UTC', '2026-12-01T08:00:00Z', 6],
     // The previous run was 06:30, in the hour from 06:00.
     ['rate(90 minutes)', 'UTC', '2026-12-01T08:00:00Z', 2],
@@ -172,10 +174,11 @@ describe('the digest period', () => {
   it("ends at the hour of Scheduler's scheduled time, the same on a retry; else at the hour of now", () => {
     const late = END + 17 * 60_000;
     expect(digestPeriod(run('2026-12-01T08:00:00Z'), late, utc('cron(0 8 * * ? *)'))).toEqual(PERIOD);
-    expect(digestPeriod({}, late, utc('cron(0 8 * * ? *)'))).toEqual(PERIOD);
+    expect(digestPeriod({}, late, utc('cron(0 8 * * ? *)'))).toEqual({ ...PERIOD, byHand: true });
     expect(digestPeriod({ scheduledTime: 'not a time' }, late, utc('rate(6 hours)'))).toEqual({
       start: END - 6 * HOUR_MS,
       end: END,
+      byHand: true,
     });
   });
 });

@@ -5,6 +5,8 @@ import {
   FAILED_BATCH_RETENTION_MS,
   type GroupState,
   type GroupTally,
+  HOUR_SLOTS,
+  PERIOD_SLOTS,
   planGroup,
   RECENT_BATCHES,
   settingsFor,
@@ -55,9 +57,9 @@ function group(windows: readonly number[], more: Partial<GroupState> = {}): Grou
     windowMs: WINDOW,
     windows: { end: SLOT, counts: [...windows] },
     hours: {
-      counts: { end: 0, counts: new Array<number>(49).fill(0) },
-      muted: { end: 0, counts: new Array<number>(25).fill(0) },
-      alerts: { end: 0, counts: new Array<number>(25).fill(0) },
+      counts: { end: 0, counts: new Array<number>(HOUR_SLOTS).fill(0) },
+      muted: { end: 0, counts: new Array<number>(PERIOD_SLOTS).fill(0) },
+      alerts: { end: 0, counts: new Array<number>(PERIOD_SLOTS).fill(0) },
     },
     topSources: [],
     version: 3,
@@ -151,18 +153,19 @@ describe('planGroup at the edges of its decisions', () => {
 describe('the remembered top sources at the edge of the hour ring', () => {
   const HOUR = 60 * MINUTE;
   const hourNow = Math.floor(NOW / HOUR);
-  // The ring holds hours hourNow - 48 .. hourNow: sources whose newest hour is older count nothing now.
+  // The ring holds hours hourNow - (HOUR_SLOTS - 1) .. hourNow: sources whose newest hour is older
+  // count nothing now.
   it.each([
-    { ago: 48, kept: true },
-    { ago: 49, kept: false },
+    { ago: HOUR_SLOTS - 1, kept: true },
+    { ago: HOUR_SLOTS, kept: false },
   ])('sources whose newest hour is $ago hours old are kept: $kept', ({ ago, kept }) => {
     const newestHour = hourNow - ago;
     const topSources = [{ value: '198.51.100.7', count: 3 }];
     const state = group([0, 0, 0, 0, 0], {
       hours: {
-        counts: { end: newestHour, counts: [...new Array<number>(48).fill(0), 3] },
-        muted: { end: newestHour, counts: new Array<number>(25).fill(0) },
-        alerts: { end: newestHour, counts: new Array<number>(25).fill(0) },
+        counts: { end: newestHour, counts: [...new Array<number>(HOUR_SLOTS - 1).fill(0), 3] },
+        muted: { end: newestHour, counts: new Array<number>(PERIOD_SLOTS).fill(0) },
+        alerts: { end: newestHour, counts: new Array<number>(PERIOD_SLOTS).fill(0) },
       },
       topSources,
     });

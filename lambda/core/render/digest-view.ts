@@ -57,6 +57,8 @@ export interface DigestPeriod {
   readonly end: number;
   /** The hours since the schedule's previous firing the period could not cover (digest-event.ts). */
   readonly uncovered?: { readonly start?: number; readonly end: number };
+  /** Invoked by hand, not by the schedule (digest-event.ts). */
+  readonly byHand?: true;
 }
 
 export interface DigestContext {
@@ -138,6 +140,7 @@ export function buildDigestViews(
       categories,
       topSources: mergedSources(groups),
       notes: [
+        ...(context.period.byHand ? [BY_HAND_NOTE] : []),
         ...(context.period.uncovered ? [uncoveredNote(context.period.uncovered, context.period)] : []),
         ...(context.truncated
           ? ['The state table held more groups than one digest run reads: some groups are missing.']
@@ -146,6 +149,11 @@ export function buildDigestViews(
     };
   });
 }
+
+/** A run invoked by hand reports hours a scheduled digest may have counted, and changes none of theirs. */
+const BY_HAND_NOTE = escapeSlack(
+  "Run by hand, not by the schedule: a report of these hours, which may repeat a scheduled digest's; the scheduled digests count every hour as before.",
+);
 
 /** What a period cut to the hours the state keeps leaves out, in the digest's own words. */
 function uncoveredNote(uncovered: NonNullable<DigestPeriod['uncovered']>, period: DigestPeriod): string {
@@ -157,7 +165,7 @@ function uncoveredNote(uncovered: NonNullable<DigestPeriod['uncovered']>, period
   // Only a period cut to the hours the state keeps has `uncovered`: its length is that bound.
   const kept = hours(period.start, period.end);
   return escapeSlack(
-    `This digest covers the last ${kept} h: ${missed} are not in any digest, because the monitor keeps ${kept} hours of counts. A schedule that fires at least daily covers every hour.`,
+    `This digest covers the last ${kept} h: ${missed} are not in any digest, because the monitor keeps ${kept} hours of counts. A schedule whose firings are at most ${kept} h apart (a weekday one) covers every hour.`,
   );
 }
 
