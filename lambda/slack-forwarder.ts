@@ -4,6 +4,7 @@ import { secretsClient } from './adapters/clients.js';
 import { forwarderConfig } from './adapters/forwarder-config.js';
 import { readWebhookUrl, type SlackPost, slackPoster } from './adapters/slack-webhook.js';
 import { FORWARDER_ENV, FORWARDER_SERVICE_NAME } from './core/monitor-contract.js';
+import { renderAlarmSlack } from './core/render/alarm.js';
 import { parseAlertView } from './core/render/alert-schema.js';
 import { renderDigestSlack } from './core/render/digest.js';
 import { parseDigestView } from './core/render/digest-schema.js';
@@ -25,14 +26,17 @@ const NOT_AN_ALERT = 'A message on the alert topic that is not a monitor alert:'
 
 /**
  * The SNS `default` message is the alert view (or the digest view). Only a view that passes its schema
- * (the publisher's own form, see alert-schema.ts and digest-schema.ts) is rendered; anything else published to the topic is shown
- * as log text: redacted, neutralised and bounded, never passed through.
+ * (the publisher's own form, see alert-schema.ts and digest-schema.ts) is rendered; a CloudWatch alarm
+ * notification (the stack's alarms publish to the topic) is shown as one, its values as log text;
+ * anything else published to the topic is shown as log text: redacted, neutralised and bounded, never passed through.
  */
 export function slackMessageFor(snsMessage: string): SlackMessage {
   const view = parseAlertView(snsMessage);
   if (view) return renderSlackMessage(view);
   const digest = parseDigestView(snsMessage);
   if (digest) return renderDigestSlack(digest);
+  const alarm = renderAlarmSlack(snsMessage);
+  if (alarm) return alarm;
   const text = fromLog(snsMessage, SLACK_LIMITS.sectionText - NOT_AN_ALERT.length - 1);
   return {
     text: NOT_AN_ALERT,

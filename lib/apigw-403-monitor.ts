@@ -1067,11 +1067,16 @@ export class Apigw403Monitor extends Construct {
         }),
       );
     }
-    // Only the monitor's messages (alerts, digests) carry attributes; alarm notifications go to e-mail and Chatbot.
+    // The default forwarder takes every message, CloudWatch alarm notifications (which carry no
+    // attributes) too: in a Slack-only monitor it is the alarms' one destination. A route's forwarder
+    // takes the monitor's messages (alerts, digests) its match selects.
     this.topic.addSubscription(
-      new snsSubscriptions.LambdaSubscription(forwarder, {
-        filterPolicy: routeFilterPolicy(options.match, { monitorMessagesOnly: true }) ?? {},
-      }),
+      new snsSubscriptions.LambdaSubscription(
+        forwarder,
+        options.match === undefined
+          ? {}
+          : { filterPolicy: routeFilterPolicy(options.match, { monitorMessagesOnly: true }) ?? {} },
+      ),
     );
     return forwarder;
   }

@@ -71,7 +71,7 @@ describe('the template', () => {
     const subs = subscriptions();
     expect(Object.fromEntries(subs)).toEqual({
       'email everything@example.com': undefined,
-      [`lambda ${forwarderId('MonitorSlackForwarderFunction')}`]: { apiId: [{ exists: true }] },
+      [`lambda ${forwarderId('MonitorSlackForwarderFunction')}`]: undefined,
       'email prod-oncall@example.com': { stage: ['prod'], severity: ['critical', 'high'] },
       [`lambda ${forwarderId('MonitorRouteprodurgentSlackForwarderFunction')}`]: {
         stage: ['prod'],
@@ -314,7 +314,7 @@ describe('delivery through the filter policies', () => {
       }),
     );
 
-  it('sends each message to the routes it matches, every monitor message to the default forwarder', async () => {
+  it('sends each message to the routes it matches, every message to the default forwarder', async () => {
     const alert = { kind: 'alert', apiId: 'a1b2c3d4e5', category: 'WAF_FILTERED', lifecycle: 'new' };
     await publish('prod-high', { ...alert, stage: 'prod', severity: 'high', action: 'alert' });
     await publish('prod-page-low', { ...alert, stage: 'prod', severity: 'low', action: 'page' });
@@ -328,7 +328,8 @@ describe('delivery through the filter policies', () => {
     const all = ['alarm', 'digest-prod', 'prod-high', 'prod-page-low', 'test-critical'];
     expect(received).toEqual({
       'email everything@example.com': all,
-      [`lambda ${forwarderId('MonitorSlackForwarderFunction')}`]: all.filter((m) => m !== 'alarm'),
+      // The default forwarder takes the alarms too: in a Slack-only monitor it is their one destination.
+      [`lambda ${forwarderId('MonitorSlackForwarderFunction')}`]: all,
       'email prod-oncall@example.com': ['prod-high'],
       [`lambda ${forwarderId('MonitorRouteprodurgentSlackForwarderFunction')}`]: ['prod-high'],
       'email pager@example.com': ['prod-page-low'],
