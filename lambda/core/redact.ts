@@ -261,6 +261,10 @@ const ENTROPY_LONG_LENGTH = 32;
 const ENTROPY_MIN_WORDLESS_SHARE = 0.45;
 const VOWELS = new Set([0x61, 0x65, 0x69, 0x6f, 0x75, 0x79]);
 
+/** An IAM or STS principal ARN up to its resource (`arn:aws:sts::123456789012:`), any partition. */
+const PRINCIPAL_ARN = /arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:$/;
+const PRINCIPAL_ARN_LOOKBACK = 48;
+
 type KeyKind = 'authorization' | 'cookie' | 'secret';
 
 /** Names recur (`a=1&a=2`, the same header on every line): remember recent answers, bounded. */
@@ -872,7 +876,8 @@ class Scanner {
         continue;
       }
       const end = this.tokenEnd(i);
-      if (byEntropy ? this.isCredentialToken(i, end) : this.hasCredentialShape(i, end)) {
+      const entropy = byEntropy && !this.followsPrincipalArn(i);
+      if (entropy ? this.isCredentialToken(i, end) : this.hasCredentialShape(i, end)) {
         // Leading slashes stay: `/reset/[redacted]`, and `scheme://` keeps reading as a URL.
         let start = i;
         while (start < end && this.c(start) === 0x2f) start += 1;
@@ -881,6 +886,17 @@ class Scanner {
       }
       i = end;
     }
+  }
+
+  /**
+   * Whether the token at `start` is an IAM principal's path (`arn:aws:sts::123456789012:` before
+   * `assumed-role/<role>/<session>`, `arn:aws:iam::…:` before `role/…`, `user/…`): the names
+   * CloudFormation gives roles read as random to the entropy rule, and an IAM deny alert exists to
+   * say who was denied. The lookback is bounded, so the scan stays linear.
+   */
+  private followsPrincipalArn(start: number): boolean {
+    if (start === 0 || this.c(start - 1) !== 0x3a) return false;
+    return PRINCIPAL_ARN.test(this.s.slice(Math.max(0, start - PRINCIPAL_ARN_LOOKBACK), start));
   }
 
   /** Where the token starting at `start` ends, its base64 padding included. */

@@ -99,3 +99,46 @@ describe('oracle', () => {
     );
   });
 });
+
+describe('an IAM principal ARN in a gateway message keeps who was denied', () => {
+  const CALLERS = [
+    'arn:aws:sts::123456789012:assumed-role/OrdersStack-OrdersLambdaServiceRole4A2B3C4D-Ab12Cd34Ef56/OrdersStack-OrdersFunction1A2B3C4D-XyZ9aBcDeF01',
+    'arn:aws:sts::123456789012:assumed-role/OrdersCluster-OrdersServiceTaskRole-1A2B3C4D5E6F/3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c',
+    'arn:aws-us-gov:iam::123456789012:role/service-role/PipelineStack-DeployRoleB5E3F1A2-kQ3xZ9wLmN2p',
+    'arn:aws:sts::123456789012:assumed-role/MyAppRole/botocore-session-1700000000',
+  ];
+  const message = (caller: string) =>
+    `User: ${caller} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orders`;
+
+  it.each(CALLERS)('%s', (caller) => {
+    expect(redact(message(caller))).toBe(message(caller));
+  });
+
+  it.each([
+    ['a key id as the user', 'arn:aws:iam::123456789012:user/AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'],
+    [
+      'a token as the session',
+      'arn:aws:sts::123456789012:assumed-role/R/ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5',
+      'ghp_',
+    ],
+    [
+      'a random token in an execute-api path (not a principal)',
+      'arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/reset/Zx8kQ2mV7pL4sT9wR1yB6nC3dF5gH0jK',
+      'Zx8kQ2mV7pL4sT9wR1yB6nC3dF5gH0jK',
+    ],
+  ])('still redacts %s', (_label, text, secret) => {
+    expect(redact(text)).not.toContain(secret);
+  });
+
+  it('oracle: a credential planted as the session name does not survive', async () => {
+    await fc.assert(
+      fc.asyncProperty(nameShapedSecret, async (secret) => {
+        const text = message(
+          `arn:aws:sts::123456789012:assumed-role/OrdersStack-Role4A2B3C4D-Ab12Cd34Ef56/${secret}`,
+        );
+        expect(await oracleFindings(redact(text))).toEqual([]);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
