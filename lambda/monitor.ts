@@ -648,41 +648,67 @@ async function handleGroup(
  */
 export async function runSweep(deps: MonitorDeps): Promise<InvocationSummary> {
   const now = deps.now();
-  const { resolutions, truncated } = await deps.store.quietGroups(now, deps.config.noisePolicy);
-  const run = await runBounded(
-    resolutions,
-    MAX_GROUPS_IN_FLIGHT,
-    () => false,
-    async (resolution): Promise<AlertOutcome> => {
-      const base = { ...resolution.key, count: 0 };
-      let rendered: RenderedPublish | undefined;
-      let messageId: string | undefined;
-      if (resolution.notify) {
-        rendered = renderResolved(resolution, now, deps);
-        messageId = await publishAlert(deps.sns, deps.config.topicArn, rendered);
-      }
-      const applied = await deps.store.resolve(resolution);
-      return {
-        ...base,
-        action: rendered ? 'alert' : 'none',
-        why: applied ? 'resolved' : 'active-again',
-        ...(rendered ? { rendered, messageId } : {}),
-      };
-    },
-  );
-  const failures = run.settled.filter(
-    (result): result is PromiseRejectedResult => result.status === 'rejected',
-  );
-  const outcomes = run.settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  deps.log(failures.length > 0 ? 'error' : 'info', 'swept the groups', {
+  const budget = timeBudget(deps);
+  const outcomes: AlertOutcome[] = [];
+  let failed = 0;
+  const resolveOne = async (resolution: Resolution): Promise<AlertOutcome> => {
+    const base = { ...resolution.key, count: 0 };
+    let rendered: RenderedPublish | undefined;
+    let messageId: string | undefined;
+    if (resolution.notify) {
+      rendered = renderResolved(resolution, now, deps);
+      messageId = await publishAlert(deps.sns, deps.config.topicArn, rendered);
+    }
+    const applied = await deps.store.resolve(resolution);
+    return {
+      ...base,
+      action: rendered ? 'alert' : 'none',
+      why: applied ? 'resolved' : 'active-again',
+      ...(rendered ? { rendered, messageId } : {}),
+    };
+  };
+  // Page by page: a page whose resolutions fail keeps the cursor before it, for the next run.
+  const swept = await deps.store
+    .sweepGroups(
+      now,
+      deps.config.noisePolicy,
+      async (resolutions) => {
+        const run = await runBounded(resolutions, MAX_GROUPS_IN_FLIGHT, () => false, resolveOne);
+        const failures = run.settled.filter(
+          (result): result is PromiseRejectedResult => result.status === 'rejected',
+        );
+        outcomes.push(
+          ...run.settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])),
+        );
+        failed += failures.length;
+        const [firstFailure] = failures;
+        if (firstFailure) throw firstFailure.reason;
+      },
+      budget.exhausted,
+    )
+    .catch((error: unknown) => {
+      deps.log('error', 'swept the groups', { ...sweepCounts(outcomes), failed });
+      throw error;
+    });
+  // A pass that did not reach the end of the table this run: the next run resumes from its cursor,
+  // and groups past it resolve a run later than their policy says.
+  deps.log(swept.complete || swept.raced ? 'info' : 'warn', 'swept the groups', {
+    ...sweepCounts(outcomes),
+    failed,
+    pages: swept.pages,
+    groups: swept.groups,
+    resumed: swept.resumed,
+    passComplete: swept.complete,
+    ...(swept.raced ? { raced: true } : {}),
+  });
+  return { kind: 'sweep', findings: 0, metricEmitted: false, outcomes };
+}
+
+function sweepCounts(outcomes: readonly AlertOutcome[]): { resolved: number; notified: number } {
+  return {
     resolved: outcomes.length,
     notified: outcomes.filter((outcome) => outcome.action === 'alert').length,
-    failed: failures.length,
-    truncated,
-  });
-  const [firstFailure] = failures;
-  if (firstFailure) throw firstFailure.reason;
-  return { kind: 'sweep', findings: 0, metricEmitted: false, outcomes };
+  };
 }
 
 /** A resolved alert: the group's last day as its count, its remembered sources, no evidence. */

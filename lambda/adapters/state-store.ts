@@ -16,33 +16,28 @@ import {
   batchClaimOf,
   batchItemKey,
 } from '../core/alerts.js';
-import { CATEGORIES, type Category } from '../core/categories.js';
 import { FairListing } from '../core/fair-listing.js';
 import {
   type DigestPeriod,
   type GroupKey,
   type GroupState,
   groupItemKey,
-  HOUR_SLOTS,
   isLive,
   LIFECYCLE_ITEM_PREFIX,
-  PERIOD_SLOTS,
-  type PendingAlert,
-  RECENT_BATCHES,
   type Resolution,
-  type Ring,
   summariseForDigest,
   sweep,
-  WINDOW_SLOTS,
+  ttlSeconds,
 } from '../core/lifecycle.js';
+import type { DigestGroupSummary, NoisePolicy } from '../core/noise-policy.js';
 import {
-  type DigestGroupSummary,
-  LIFECYCLES,
-  type Lifecycle,
-  type NoisePolicy,
-} from '../core/noise-policy.js';
-import { STATE_KEY_ATTRIBUTE, STATE_TTL_ATTRIBUTE } from '../core/state-table.js';
+  STATE_KEY_ATTRIBUTE,
+  STATE_TTL_ATTRIBUTE,
+  SWEEP_CURSOR_ATTRIBUTE,
+  SWEEP_CURSOR_KEY,
+} from '../core/state-table.js';
 import { deliveryError, MonitorError } from './errors.js';
+import { groupKeyOfItem, groupState, groupWrite, isLegacyGroupItem, number, numberOf } from './group-item.js';
 
 /**
  * What a caller makes of one sight of a group's state: the state to write (conditional on the version
@@ -97,7 +92,6 @@ const DEFAULT_MEMORY_SIZE = 10_000;
 const NAMES = {
   '#pk': STATE_KEY_ATTRIBUTE,
   '#exp': STATE_TTL_ATTRIBUTE,
-  '#ver': 'version',
   '#owner': 'owner',
   '#lease': 'leaseUntil',
   '#done': 'doneAt',
@@ -106,47 +100,45 @@ const NAMES = {
 } as const;
 type Name = keyof typeof NAMES;
 
-/** The group item's attributes besides the key, the TTL and the version (GroupState, flattened). */
-const GROUP = {
-  account: 'account',
-  apiId: 'apiId',
-  stage: 'stage',
-  category: 'category',
-  lifecycle: 'lifecycle',
-  firstSeenAt: 'firstSeenAt',
-  lastSeenAt: 'lastSeenAt',
-  resolvedAt: 'resolvedAt',
-  lastAlertAt: 'lastAlertAt',
-  sinceAlert: 'sinceAlert',
-  usual: 'usual',
-  windowMs: 'windowMs',
-  windows: 'windows',
-  windowsEnd: 'windowsEnd',
-  hourCounts: 'hourCounts',
-  hourCountsEnd: 'hourCountsEnd',
-  hourMuted: 'hourMuted',
-  hourMutedEnd: 'hourMutedEnd',
-  hourAlerts: 'hourAlerts',
-  hourAlertsEnd: 'hourAlertsEnd',
-  topSources: 'topSources',
-  deploymentId: 'deploymentId',
-  recentBatches: 'recentBatches',
-  lastBatch: 'lastBatch',
-  lastBatchAt: 'lastBatchAt',
-  pendingBatch: 'pendingBatch',
-  pendingAt: 'pendingAt',
-  pendingLifecycle: 'pendingLifecycle',
-  pendingReason: 'pendingReason',
-  pendingSuppressed: 'pendingSuppressed',
-  previousAlertAt: 'previousAlertAt',
-} as const;
-
 /**
  * The most group items one listing keeps (the digest and the sweep), shared fairly per account, then
  * stage (core/fair-listing.ts), and the pages it may read.
  */
 export const MAX_LISTED_GROUPS = 20_000;
 const MAX_SCAN_PAGES = 200;
+
+/**
+ * Scan pages one sweep run reads at most (each up to 1 MB: some 1,500 compact group items); the run
+ * also stops when its time runs short. Past that the next run resumes from the cursor.
+ */
+export const DEFAULT_SWEEP_PAGES = 50;
+/** A cursor older than this is a stale position (the sweep stopped running): the next run starts over. */
+const SWEEP_CURSOR_TTL_MS = 24 * 60 * 60_000;
+
+export interface StoreOptions {
+  /** Items a Scan page evaluates at most (Scan's `Limit`). @default - DynamoDB's 1 MB pages */
+  readonly pageItems?: number;
+  /** Scan pages one sweep run reads at most. @default DEFAULT_SWEEP_PAGES */
+  readonly sweepPages?: number;
+}
+
+/** What one sweep run read. */
+export interface SweepRun {
+  readonly pages: number;
+  /** Live groups on those pages. */
+  readonly groups: number;
+  /** It started from the cursor a run before left. */
+  readonly resumed: boolean;
+  /** It reached the end of the table: the pass is over, and the next run starts a new one. */
+  readonly complete: boolean;
+  /** It stopped because another run moved the cursor first. */
+  readonly raced: boolean;
+}
+
+/** A stored cursor position as Scan's ExclusiveStartKey (the table has a partition key only). */
+function cursorKey(position: string | undefined): Record<string, AttributeValue> | undefined {
+  return position === undefined ? undefined : { [STATE_KEY_ATTRIBUTE]: { S: position } };
+}
 
 export interface GroupListing {
   readonly groups: readonly { readonly key: GroupKey; readonly state: GroupState }[];
@@ -165,12 +157,23 @@ export class StateStore {
   private readonly memory = new Map<string, GroupState>();
   /** Groups this container saw another container write lately, and until when (`performance.now()`). */
   private readonly hot = new Map<string, number>();
+  /**
+   * Groups last read in the layout before GROUP_ATTRIBUTES: their next write is conditional on the
+   * old version attribute and rewrites the item. Forgotten, a write is refused and decided again on
+   * a fresh read, which finds the layout again.
+   */
+  private readonly legacy = new Set<string>();
+
+  private readonly options: Required<Omit<StoreOptions, 'pageItems'>> & Pick<StoreOptions, 'pageItems'>;
 
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly memorySize = DEFAULT_MEMORY_SIZE,
-  ) {}
+    options: StoreOptions = {},
+  ) {
+    this.options = { ...options, sweepPages: options.sweepPages ?? DEFAULT_SWEEP_PAGES };
+  }
 
   /** The group's state as this container last saw it (a guess to compute the first write, never trusted). */
   recall(key: GroupKey): GroupState | undefined {
@@ -181,7 +184,7 @@ export class StateStore {
   async read(key: GroupKey): Promise<GroupState | undefined> {
     const pk = groupItemKey(key);
     const item = await this.get(pk, 'reading the group state');
-    return this.remember(pk, item ? groupState(item) : undefined);
+    return this.remember(pk, item ? this.stateOf(pk, item) : undefined);
   }
 
   /**
@@ -222,29 +225,15 @@ export class StateStore {
   /** Writes `next` if the item is still at `version` (absent when `version` is undefined); false if not. */
   async writeGroup(key: GroupKey, next: GroupState, version: number | undefined): Promise<boolean> {
     const pk = groupItemKey(key);
-    const { set, remove, values } = groupUpdate(key, next);
-    const update = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
-    const condition = version === undefined ? 'attribute_not_exists(#pk)' : `#${NAMES['#ver']} = :expected`;
-    const names: Record<string, string> = Object.fromEntries(
-      [...Object.values(GROUP), STATE_TTL_ATTRIBUTE, NAMES['#ver']].map((name) => [`#${name}`, name]),
-    );
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [STATE_KEY_ATTRIBUTE]: { S: pk } },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: {
-            ...Object.fromEntries(Object.entries(names).filter(([alias]) => used(alias, update))),
-            ...(version === undefined ? { '#pk': STATE_KEY_ATTRIBUTE } : {}),
-          },
-          ExpressionAttributeValues: {
-            ...values,
-            ...(version === undefined ? {} : { ':expected': number(version) }),
-          },
+          ...groupWrite(next, version, this.legacy.has(pk)),
         }),
       );
+      this.legacy.delete(pk);
       this.remember(pk, next);
       return true;
     } catch (error) {
@@ -264,29 +253,116 @@ export class StateStore {
     let start: Record<string, AttributeValue> | undefined;
     let pages = 0;
     do {
-      let page: ScanCommandOutput;
-      try {
-        page = await this.client.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            FilterExpression: 'begins_with(#pk, :prefix)',
-            ExpressionAttributeNames: { '#pk': STATE_KEY_ATTRIBUTE },
-            ExpressionAttributeValues: { ':prefix': { S: LIFECYCLE_ITEM_PREFIX } },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-      } catch (error) {
-        throw deliveryError('listing the groups', error);
-      }
+      const page = await this.scanGroups(start, now, 'listing the groups');
       pages += 1;
-      for (const item of page.Items ?? []) {
-        const key = groupKeyOfItem(item);
-        const state = groupState(item);
-        if (key && isLive(state, now)) groups.add({ key, state });
-      }
-      start = page.LastEvaluatedKey;
+      for (const group of page.groups) groups.add(group);
+      start = page.next;
     } while (start && pages < MAX_SCAN_PAGES);
     return { groups: groups.entries(), truncated: groups.truncated || start !== undefined };
+  }
+
+  /**
+   * One run of the sweep: from where the last run stopped (the cursor item SWEEP_CURSOR_KEY), up to
+   * `sweepPages` Scan pages and while `stop()` says no, each page's resolutions (the pure `sweep`)
+   * handed to `apply` and the cursor moved past the page once `apply` is done: a page whose `apply`
+   * throws is read again by the next run. At the end of the table the cursor is cleared, and the next
+   * run starts a new pass. A run that finds the cursor moved by another run stops (that run sweeps on).
+   */
+  async sweepGroups(
+    now: number,
+    policy: NoisePolicy,
+    apply: (resolutions: Resolution[]) => Promise<void>,
+    stop: () => boolean = () => false,
+  ): Promise<SweepRun> {
+    const stored = await this.sweepCursor();
+    // An expired cursor (a sweep that has not run for a day) is a stale position: start a new pass.
+    let start = stored && stored.expiresAt > Math.floor(now / 1000) ? stored.position : undefined;
+    const resumed = start !== undefined;
+    let previous = stored?.position;
+    let pages = 0;
+    let groups = 0;
+    do {
+      const page = await this.scanGroups(cursorKey(start), now, 'sweeping the groups');
+      pages += 1;
+      groups += page.groups.length;
+      await apply(sweep(page.groups, now, policy));
+      start = page.next?.[STATE_KEY_ATTRIBUTE]?.S;
+      if (!(await this.moveSweepCursor(previous, start, now)))
+        return { pages, groups, resumed, complete: false, raced: true };
+      previous = start;
+    } while (start !== undefined && pages < this.options.sweepPages && !stop());
+    return { pages, groups, resumed, complete: start === undefined, raced: false };
+  }
+
+  private async scanGroups(
+    start: Record<string, AttributeValue> | undefined,
+    now: number,
+    what: string,
+  ): Promise<{
+    groups: { key: GroupKey; state: GroupState }[];
+    next: Record<string, AttributeValue> | undefined;
+  }> {
+    let page: ScanCommandOutput;
+    try {
+      page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(#pk, :prefix)',
+          ExpressionAttributeNames: { '#pk': STATE_KEY_ATTRIBUTE },
+          ExpressionAttributeValues: { ':prefix': { S: LIFECYCLE_ITEM_PREFIX } },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+          ...(this.options.pageItems === undefined ? {} : { Limit: this.options.pageItems }),
+        }),
+      );
+    } catch (error) {
+      throw deliveryError(what, error);
+    }
+    const groups: { key: GroupKey; state: GroupState }[] = [];
+    for (const item of page.Items ?? []) {
+      const key = groupKeyOfItem(item);
+      const state = key && this.stateOf(groupItemKey(key), item);
+      if (key && state && isLive(state, now)) groups.push({ key, state });
+    }
+    return { groups, next: page.LastEvaluatedKey };
+  }
+
+  private async sweepCursor(): Promise<{ position?: string; expiresAt: number } | undefined> {
+    const item = await this.get(SWEEP_CURSOR_KEY, 'reading the sweep cursor');
+    if (!item) return undefined;
+    const position = item[SWEEP_CURSOR_ATTRIBUTE]?.S;
+    return {
+      ...(position === undefined ? {} : { position }),
+      expiresAt: numberOf(item, STATE_TTL_ATTRIBUTE) ?? 0,
+    };
+  }
+
+  /** Moves the cursor from `previous` to `next` (undefined: the pass is over); false if another run moved it. */
+  private async moveSweepCursor(
+    previous: string | undefined,
+    next: string | undefined,
+    now: number,
+  ): Promise<boolean> {
+    const values: Record<string, AttributeValue> = {
+      ':exp': number(ttlSeconds(now, SWEEP_CURSOR_TTL_MS)),
+      ...(previous === undefined ? {} : { ':prev': { S: previous } }),
+      ...(next === undefined ? {} : { ':next': { S: next } }),
+    };
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [STATE_KEY_ATTRIBUTE]: { S: SWEEP_CURSOR_KEY } },
+          UpdateExpression: next === undefined ? 'SET #exp = :exp REMOVE #c' : 'SET #exp = :exp, #c = :next',
+          ConditionExpression: previous === undefined ? 'attribute_not_exists(#c)' : '#c = :prev',
+          ExpressionAttributeNames: { '#exp': STATE_TTL_ATTRIBUTE, '#c': SWEEP_CURSOR_ATTRIBUTE },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw deliveryError('moving the sweep cursor', error);
+    }
   }
 
   /**
@@ -303,15 +379,6 @@ export class StateStore {
       summaries: groups.map(({ key, state }) => summariseForDigest(key, state, period, policy)),
       truncated,
     };
-  }
-
-  /** The groups that resolve at `now` (the pure `sweep` over the listing); apply each with `resolve`. */
-  async quietGroups(
-    now: number,
-    policy: NoisePolicy,
-  ): Promise<{ resolutions: Resolution[]; truncated: boolean }> {
-    const { groups, truncated } = await this.listGroups(now);
-    return { resolutions: sweep(groups, now, policy), truncated };
   }
 
   /** Writes a resolution if the group is still as it was read; false when a batch changed it since. */
@@ -341,9 +408,9 @@ export class StateStore {
       ':nowSec': number(Math.floor(now / 1000)),
     };
     const update = 'SET #owner = :owner, #lease = :lease, #exp = :exp';
-    const condition = takeOver
-      ? 'attribute_not_exists(#pk) OR #exp <= :nowSec OR attribute_not_exists(#done)'
-      : 'attribute_not_exists(#pk) OR #exp <= :nowSec OR (attribute_not_exists(#done) AND #lease <= :now)';
+    // Taking over waives only the lease: a finished batch stays finished either way.
+    const leaseOver = takeOver ? '' : ' AND #lease <= :now';
+    const condition = `attribute_not_exists(#pk) OR #exp <= :nowSec OR (attribute_not_exists(#done)${leaseOver})`;
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
@@ -449,6 +516,19 @@ export class StateStore {
     }
   }
 
+  /** The item's state; a legacy item's pk is kept so that its next write rewrites its layout. */
+  private stateOf(pk: string, item: Record<string, AttributeValue>): GroupState {
+    this.legacy.delete(pk);
+    if (isLegacyGroupItem(item)) {
+      this.legacy.add(pk);
+      if (this.legacy.size > this.memorySize) {
+        const oldest = this.legacy.values().next().value;
+        if (oldest !== undefined) this.legacy.delete(oldest);
+      }
+    }
+    return groupState(item);
+  }
+
   private markHot(pk: string): void {
     this.hot.delete(pk);
     this.hot.set(pk, performance.now() + HOT_GROUP_MS);
@@ -487,246 +567,6 @@ function expression(
     ExpressionAttributeValues: Object.fromEntries(
       Object.entries(values).filter(([token]) => used(token, text)),
     ),
-  };
-}
-
-function number(value: number): AttributeValue {
-  return { N: String(value) };
-}
-
-function numberOf(item: Record<string, AttributeValue>, name: string): number | undefined {
-  const value = item[name]?.N;
-  return value === undefined ? undefined : Number(value);
-}
-
-function ringBytes(ring: Ring, size: number): Uint8Array {
-  const bytes = new Uint8Array(size * 4);
-  const view = new DataView(bytes.buffer);
-  const counts = ring.counts.slice(-size);
-  const offset = size - counts.length;
-  counts.forEach((count, index) => {
-    view.setUint32((offset + index) * 4, count);
-  });
-  return bytes;
-}
-
-/**
- * A stored ring as a ring of `size` slots, its newest slot last: a ring stored with fewer slots (an
- * item written before the rings grew) keeps its hours, the older slots empty; one with more keeps
- * its newest `size`.
- */
-function ringOf(bytes: Uint8Array | undefined, end: number | undefined, size: number): Ring {
-  const counts = new Array<number>(size).fill(0);
-  if (bytes) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const stored = Math.floor(bytes.byteLength / 4);
-    const skipped = Math.max(0, stored - size);
-    const offset = Math.max(0, size - stored);
-    for (let index = skipped; index < stored; index += 1)
-      counts[offset + index - skipped] = view.getUint32(index * 4);
-  }
-  return { end: end ?? 0, counts };
-}
-
-/** The newest RECENT_BATCHES tags, 4 bytes each, oldest first. */
-function tagBytes(tags: readonly number[]): Uint8Array {
-  const kept = tags.slice(-RECENT_BATCHES);
-  const bytes = new Uint8Array(kept.length * 4);
-  const view = new DataView(bytes.buffer);
-  kept.forEach((tag, index) => {
-    view.setUint32(index * 4, tag);
-  });
-  return bytes;
-}
-
-function tagsOf(bytes: Uint8Array | undefined): number[] {
-  if (!bytes) return [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = Math.min(RECENT_BATCHES, Math.floor(bytes.byteLength / 4));
-  const first = Math.floor(bytes.byteLength / 4) - count;
-  return Array.from({ length: count }, (_, index) => view.getUint32((first + index) * 4));
-}
-
-/** The group item's attributes (undefined: absent), besides its key. */
-function groupAttributes(key: GroupKey, state: GroupState): Record<string, AttributeValue | undefined> {
-  const pending = state.pending;
-  return {
-    [GROUP.account]: key.account === undefined ? undefined : { S: key.account },
-    [GROUP.apiId]: { S: key.apiId },
-    [GROUP.stage]: { S: key.stage },
-    [GROUP.category]: { S: key.category },
-    [GROUP.lifecycle]: { S: state.lifecycle },
-    [GROUP.firstSeenAt]: number(state.firstSeenAt),
-    [GROUP.lastSeenAt]: number(state.lastSeenAt),
-    [GROUP.resolvedAt]: optionalNumber(state.resolvedAt),
-    [GROUP.lastAlertAt]: optionalNumber(state.lastAlertAt),
-    [GROUP.sinceAlert]: number(state.sinceAlert),
-    [GROUP.usual]: optionalNumber(state.usual),
-    [GROUP.windowMs]: number(state.windowMs),
-    [GROUP.windows]: { B: ringBytes(state.windows, Math.min(WINDOW_SLOTS, state.windows.counts.length)) },
-    [GROUP.windowsEnd]: number(state.windows.end),
-    [GROUP.hourCounts]: { B: ringBytes(state.hours.counts, HOUR_SLOTS) },
-    [GROUP.hourCountsEnd]: number(state.hours.counts.end),
-    [GROUP.hourMuted]: { B: ringBytes(state.hours.muted, PERIOD_SLOTS) },
-    [GROUP.hourMutedEnd]: number(state.hours.muted.end),
-    [GROUP.hourAlerts]: { B: ringBytes(state.hours.alerts, PERIOD_SLOTS) },
-    [GROUP.hourAlertsEnd]: number(state.hours.alerts.end),
-    [GROUP.topSources]: { S: JSON.stringify(state.topSources.map((top) => [top.value, top.count])) },
-    [GROUP.deploymentId]: state.deploymentId === undefined ? undefined : { S: state.deploymentId },
-    [GROUP.recentBatches]:
-      state.recentBatches && state.recentBatches.length > 0
-        ? { B: tagBytes(state.recentBatches) }
-        : undefined,
-    [GROUP.lastBatch]: state.lastBatch === undefined ? undefined : { S: state.lastBatch },
-    [GROUP.lastBatchAt]: optionalNumber(state.lastBatchAt),
-    [GROUP.pendingBatch]: pending ? { S: pending.batchId } : undefined,
-    [GROUP.pendingAt]: pending ? number(pending.alertedAt) : undefined,
-    [GROUP.pendingLifecycle]: pending?.lifecycle ? { S: pending.lifecycle } : undefined,
-    [GROUP.pendingReason]: pending?.reason ? { S: pending.reason } : undefined,
-    [GROUP.pendingSuppressed]: pending ? number(pending.suppressedSinceLast) : undefined,
-    [GROUP.previousAlertAt]: optionalNumber(pending?.lastAlertAt),
-    [STATE_TTL_ATTRIBUTE]: number(state.expiresAt),
-    [NAMES['#ver']]: number(state.version),
-  };
-}
-
-/** The whole item that holds `state` (what a Scan returns; its size is what DynamoDB bounds). */
-export function groupItem(key: GroupKey, state: GroupState): Record<string, AttributeValue> {
-  const item: Record<string, AttributeValue> = { [STATE_KEY_ATTRIBUTE]: { S: groupItemKey(key) } };
-  for (const [name, value] of Object.entries(groupAttributes(key, state))) if (value) item[name] = value;
-  return item;
-}
-
-/** The SET and REMOVE clauses and values that make the item `state` (every attribute written). */
-function groupUpdate(
-  key: GroupKey,
-  state: GroupState,
-): { set: string[]; remove: string[]; values: Record<string, AttributeValue> } {
-  const attributes = groupAttributes(key, state);
-  const set: string[] = [];
-  const remove: string[] = [];
-  const values: Record<string, AttributeValue> = {};
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined) remove.push(`#${name}`);
-    else {
-      set.push(`#${name} = :${name}`);
-      values[`:${name}`] = value;
-    }
-  }
-  return { set, remove, values };
-}
-
-function optionalNumber(value: number | undefined): AttributeValue | undefined {
-  return value === undefined ? undefined : number(value);
-}
-
-function groupKeyOfItem(item: Record<string, AttributeValue>): GroupKey | undefined {
-  const apiId = item[GROUP.apiId]?.S;
-  const stage = item[GROUP.stage]?.S;
-  const category = item[GROUP.category]?.S;
-  if (apiId === undefined || stage === undefined || !CATEGORIES.includes(category as Category))
-    return undefined;
-  const account = item[GROUP.account]?.S;
-  const key: GroupKey = {
-    ...(account === undefined ? {} : { account }),
-    apiId,
-    stage,
-    category: category as Category,
-  };
-  // The sweep writes back to the key it rebuilds: an item whose attributes do not spell its own key is not a group.
-  return item[STATE_KEY_ATTRIBUTE]?.S === groupItemKey(key) ? key : undefined;
-}
-
-function lifecycleOf(value: string | undefined): Lifecycle | undefined {
-  return LIFECYCLES.find((lifecycle) => lifecycle === value);
-}
-
-function topSourcesOf(text: string | undefined): { value: string; count: number }[] {
-  try {
-    const parsed: unknown = JSON.parse(text ?? '[]');
-    if (!Array.isArray(parsed)) return [];
-    return parsed.flatMap((entry: unknown) =>
-      Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number'
-        ? [{ value: entry[0], count: entry[1] }]
-        : [],
-    );
-  } catch {
-    return [];
-  }
-}
-
-/** The state an item holds; an item of the old cooldown shape reads as a group with no history. */
-export function groupState(item: Record<string, AttributeValue>): GroupState {
-  const n = (name: string) => numberOf(item, name);
-  const lastAlertAt = n(GROUP.lastAlertAt);
-  // An item the cooldown-only monitor wrote has no lifecycle: its last alert is its last sight, so
-  // the upgrade does not make every known group new again.
-  const legacy = item[GROUP.lifecycle] === undefined && lastAlertAt !== undefined;
-  return {
-    lifecycle: lifecycleOf(item[GROUP.lifecycle]?.S) ?? (legacy ? 'ongoing' : 'resolved'),
-    firstSeenAt: n(GROUP.firstSeenAt) ?? 0,
-    lastSeenAt: n(GROUP.lastSeenAt) ?? (legacy ? lastAlertAt : 0),
-    sinceAlert: n(GROUP.sinceAlert) ?? 0,
-    windowMs: n(GROUP.windowMs) ?? 0,
-    windows: windowRingOf(item),
-    hours: {
-      counts: ringOf(item[GROUP.hourCounts]?.B, n(GROUP.hourCountsEnd), HOUR_SLOTS),
-      muted: ringOf(item[GROUP.hourMuted]?.B, n(GROUP.hourMutedEnd), PERIOD_SLOTS),
-      alerts: ringOf(item[GROUP.hourAlerts]?.B, n(GROUP.hourAlertsEnd), PERIOD_SLOTS),
-    },
-    topSources: topSourcesOf(item[GROUP.topSources]?.S),
-    version: n(NAMES['#ver']) ?? 0,
-    expiresAt: n(STATE_TTL_ATTRIBUTE) ?? 0,
-    ...optionalStateOf(item),
-  };
-}
-
-/** The window ring as long as the item wrote it (its policy's baseline), within 1 to WINDOW_SLOTS slots. */
-function windowRingOf(item: Record<string, AttributeValue>): Ring {
-  const bytes = item[GROUP.windows]?.B;
-  const slots = Math.max(1, Math.min(WINDOW_SLOTS, Math.floor((bytes?.byteLength ?? 0) / 4)));
-  return ringOf(bytes, numberOf(item, GROUP.windowsEnd), slots);
-}
-
-/** The state's optional fields: each present only when the item holds its attribute. */
-function optionalStateOf(item: Record<string, AttributeValue>): Partial<GroupState> {
-  const n = (name: string) => numberOf(item, name);
-  const resolvedAt = n(GROUP.resolvedAt);
-  const lastAlertAt = n(GROUP.lastAlertAt);
-  const deploymentId = item[GROUP.deploymentId]?.S;
-  const recentBatches = tagsOf(item[GROUP.recentBatches]?.B);
-  const lastBatch = item[GROUP.lastBatch]?.S;
-  const usual = n(GROUP.usual);
-  const lastBatchAt = n(GROUP.lastBatchAt);
-  const pending = pendingAlertOf(item);
-  return {
-    ...(resolvedAt === undefined ? {} : { resolvedAt }),
-    ...(lastAlertAt === undefined ? {} : { lastAlertAt }),
-    ...(deploymentId === undefined ? {} : { deploymentId }),
-    ...(recentBatches.length === 0 ? {} : { recentBatches }),
-    ...(lastBatch === undefined ? {} : { lastBatch }),
-    ...(usual === undefined ? {} : { usual }),
-    ...(lastBatchAt === undefined ? {} : { lastBatchAt }),
-    ...(pending === undefined ? {} : { pending }),
-  };
-}
-
-/** The alert the item's last batch claimed: none unless both its batch and its time are there. */
-function pendingAlertOf(item: Record<string, AttributeValue>): PendingAlert | undefined {
-  const pendingBatch = item[GROUP.pendingBatch]?.S;
-  const pendingAt = numberOf(item, GROUP.pendingAt);
-  if (pendingBatch === undefined || pendingAt === undefined) return undefined;
-  const lifecycle = lifecycleOf(item[GROUP.pendingLifecycle]?.S);
-  const reason = item[GROUP.pendingReason]?.S;
-  const lastAlertAt = numberOf(item, GROUP.previousAlertAt);
-  return {
-    batchId: pendingBatch,
-    alertedAt: pendingAt,
-    suppressedSinceLast: numberOf(item, GROUP.pendingSuppressed) ?? 0,
-    firstSeen: lifecycle === 'new',
-    ...(lifecycle === undefined ? {} : { lifecycle }),
-    ...(reason === undefined ? {} : { reason }),
-    ...(lastAlertAt === undefined ? {} : { lastAlertAt }),
   };
 }
 

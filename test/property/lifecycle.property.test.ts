@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { groupItem, groupState } from '../../lambda/adapters/state-store.js';
+import { groupItem, groupState } from '../../lambda/adapters/group-item.js';
 import {
   type GroupState,
   HOUR_SLOTS,

@@ -8,7 +8,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, STATE_TABLE, startLocalAws } from '../../cli/peers/local-aws.js';
 import { monitorConfig } from '../../lambda/adapters/env-config.js';
-import { groupState } from '../../lambda/adapters/state-store.js';
+import { groupState } from '../../lambda/adapters/group-item.js';
 import { type GroupKey, type GroupState, settingsFor } from '../../lambda/core/lifecycle.js';
 import { monitorEnvironment } from '../../lambda/core/monitor-contract.js';
 import { STATE_KEY_ATTRIBUTE } from '../../lambda/core/state-table.js';

@@ -5,7 +5,7 @@
  * an older function during a rollback) keeps its newest slots.
  */
 import { describe, expect, it } from 'vitest';
-import { groupItem, groupState } from '../../lambda/adapters/state-store.js';
+import { groupState } from '../../lambda/adapters/group-item.js';
 import {
   addToSlot,
   emptyRing,
@@ -16,10 +16,10 @@ import {
   type Ring,
   sumBetween,
 } from '../../lambda/core/lifecycle.js';
+import { LEGACY_ITEM } from '../fixtures/legacy-group-item.js';
 
 const NOW = Date.parse('2026-11-30T08:00:00Z');
 const HOUR = Math.floor(NOW / HOUR_MS);
-const KEY = { apiId: 'a1b2c3d4e5', stage: 'prod', category: 'WAF_FILTERED' } as const;
 
 /** A ring of `size` slots with `count` 403s in each of the `hours` before the current hour. */
 const filled = (size: number, hours: number, count: number): Ring => {
@@ -48,7 +48,6 @@ function itemWithRings(countSlots: number, periodSlots: number) {
     filled(periodSlots, periodSlots - 1, 10),
     filled(periodSlots, periodSlots - 1, 1),
   );
-  const item = groupItem(KEY, state);
   // As ringBytes writes a ring: big-endian 32-bit counters, oldest first.
   const bigEndian = (ring: Ring) => {
     const out = new Uint8Array(ring.counts.length * 4);
@@ -58,11 +57,15 @@ function itemWithRings(countSlots: number, periodSlots: number) {
   };
   return {
     state,
+    // The layout those functions wrote (lambda/adapters/group-item.ts LEGACY), with these rings.
     item: {
-      ...item,
+      ...LEGACY_ITEM,
       hourCounts: bigEndian(state.hours.counts),
+      hourCountsEnd: { N: String(state.hours.counts.end) },
       hourMuted: bigEndian(state.hours.muted),
+      hourMutedEnd: { N: String(state.hours.muted.end) },
       hourAlerts: bigEndian(state.hours.alerts),
+      hourAlertsEnd: { N: String(state.hours.alerts.end) },
     },
   };
 }
