@@ -54,17 +54,33 @@ function readField(text: string, start: number): { value: string; end: number; n
   return { value, end: text.length, newlines };
 }
 
-/** The index just past the last line end outside a quoted field: where the whole records of `text` end. */
+/**
+ * The index just past the last line end outside a quoted field: where the whole records of `text` end.
+ * Quoting as `parseCsv` reads it: a `"` opens a quoted field only at the field's start; elsewhere it is
+ * text (`stream"1`), and counting it would turn every later record end into a cut inside a record.
+ */
 export function csvCut(text: string): number {
-  let quoted = false;
+  let state = FIELD_START;
   let cut = 0;
   for (let index = 0; index < text.length; index += 1) {
     const char = text.charCodeAt(index);
-    if (char === QUOTE) quoted = !quoted;
-    else if (char === NEWLINE && !quoted) cut = index + 1;
+    if (state === QUOTED) {
+      if (char === QUOTE) state = AFTER_QUOTE;
+    } else if (char === COMMA) state = FIELD_START;
+    else if (char === NEWLINE) {
+      state = FIELD_START;
+      cut = index + 1;
+    } else if (char === QUOTE && state !== UNQUOTED) state = QUOTED;
+    else state = UNQUOTED;
   }
   return cut;
 }
 
+// Where `csvCut` stands in a field; after a quoted field's closing `"`, another one is a doubled quote.
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const AFTER_QUOTE = 3;
+const COMMA = 0x2c;
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;

@@ -109,6 +109,21 @@ describe('classify: an export far bigger than one piece', () => {
     expect(pieces.code).toBe(0);
   });
 
+  it('an Insights CSV with a quote inside an unquoted field: the cuts between pieces fall where records end', async () => {
+    // A `"` that does not open a field is text (parseCsv), so it must not turn quoting on for the cut:
+    // else the newlines inside the quoted messages below read as record ends and a cut splits a record.
+    const content = `@timestamp,@message,@logStream\n${LINES.map((line, index) => `2026-12-01 10:00:00.${index},"${line.replaceAll('"', '""').replace(',', ',\n')}",${index === 0 ? 'stream"1' : 'stream-1'}`).join('\n')}\n`;
+    const path = file(content);
+    const whole = await classify([path]);
+    const pieces = await classify([path], SMALL);
+    expect(requestIds(whole.findings)).toEqual(ids);
+    expect({ code: pieces.code, notes: pieces.notes, ids: requestIds(pieces.findings) }).toEqual({
+      code: 0,
+      notes: [],
+      ids,
+    });
+  });
+
   it('gzip: inflated piece by piece', async () => {
     const path = file(gzipSync(filterLogEvents(LINES)), 'export.json.gz');
     const { code, findings, notes } = await classify([path], SMALL);
