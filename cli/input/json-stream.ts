@@ -4,6 +4,7 @@
  * top-level object's `events` or `results`, or the top-level array's own elements) is handed over on
  * its own; the rest is checked as JSON and dropped. Linear in the text; it holds one element at a time.
  */
+import { parseJson } from './chunks.js';
 
 /** The members of a top-level object whose array elements are events (`filter-log-events`, `get-query-results`). */
 const STREAMED_KEYS: ReadonlySet<string> = new Set(['events', 'results']);
@@ -72,8 +73,8 @@ export class JsonValueStream {
   /** One character: what ends the scan (the value closed, or is no JSON), else `undefined`. */
   private step(text: string, index: number, char: number): ScanResult | undefined {
     if (this.string) {
-      this.stringChar(text, index, char);
-      return undefined;
+      const problem = this.stringChar(text, index, char);
+      return problem === undefined ? undefined : { error: { at: index, reason: problem } };
     }
     if (this.scalar) {
       if (SCALAR_PART.test(text[index] ?? '')) return undefined;
@@ -87,10 +88,12 @@ export class JsonValueStream {
     return step === undefined ? undefined : { end: step };
   }
 
-  private stringChar(text: string, index: number, char: number): void {
+  /** One character of a string: why the text is no JSON, else `undefined`. */
+  private stringChar(text: string, index: number, char: number): string | undefined {
     if (this.escaped) this.escaped = false;
     else if (char === BACKSLASH) this.escaped = true;
-    else if (char === QUOTE) this.endString(text, index);
+    else if (char === QUOTE) return this.endString(text, index);
+    return undefined;
   }
 
   /** One structural character: a problem, the end of the top-level value, or `undefined` to go on. */
@@ -148,18 +151,23 @@ export class JsonValueStream {
     return `unexpected ${JSON.stringify(c)}`;
   }
 
-  private endString(text: string, index: number): void {
+  private endString(text: string, index: number): string | undefined {
     const string = this.string;
     this.string = undefined;
     if (!string?.key) {
       this.valueEnded(text, index + 1);
-      return;
+      return undefined;
     }
     const top = this.stack[this.stack.length - 1];
     if (top && this.stack.length === 1) {
-      top.key = JSON.parse([...string.pieces, text.slice(string.from, index + 1)].join('')) as string;
+      // A bad escape or a raw line break (a page cut inside a key, another pasted after it) is no
+      // JSON: it ends the value like any other, where `JSON.parse` threw out of the whole file.
+      const key = parseJson([...string.pieces, text.slice(string.from, index + 1)].join(''));
+      if (key === undefined) return 'a key that is not a JSON string';
+      top.key = key.parsed as string;
     }
     this.expect = 'colon';
+    return undefined;
   }
 
   private valueStarted(index: number): void {

@@ -181,6 +181,27 @@ describe('classify: an export far bigger than one piece', () => {
     expect(code).toBe(1);
   });
 
+  it.each([
+    ['an escape JSON does not have', '"bad\\x"'],
+    ['a line break (a page cut inside a key, the next page pasted after it)', '"searched\n'],
+  ])(
+    'a big page whose key after its events holds %s: the events before, one line, exit 1, not a stack or exit 2',
+    async (_what, key) => {
+      const page = filterLogEvents(LINES.slice(0, 30));
+      const broken = `${page.slice(0, page.lastIndexOf(',\n    "searchedLogStreams"'))},\n    ${key}: 1\n}\n${LINES.slice(30).join('\n')}\n`;
+      const path = file(broken);
+      const { code, findings, notes } = await classify([path], SMALL);
+      expect(requestIds(findings)).toEqual(ids);
+      expect(notes[0]).toMatch(
+        /: line \d+: the JSON from line 1 breaks off here \(a key that is not a JSON string\): the 30 events before are read$/,
+      );
+      // The rest of the line it broke off in is read again as text: not log lines, counted.
+      for (const note of notes.slice(1))
+        expect(note).toMatch(/: \d+ of \d+ events are not API Gateway log lines \(skipped\)$/);
+      expect(code).toBe(1);
+    },
+  );
+
   it('a big JSON value of no streamed shape: one line says what to do, exit 1, the other files read', async () => {
     const document = JSON.stringify(
       {
