@@ -422,7 +422,10 @@ class InputReader {
     this.place(file, events);
     file.line = prefix.restLine;
     const rest = text.slice(prefix.rest);
-    if (rest.length <= this.limits.maxValueChars) return rest;
+    // What waits may be a whole line held back before an open value (it may be that value's
+    // `aws logs tail` prefix): the value is too big by its own length, not by theirs together.
+    const waiting = prefix.openValue === undefined ? rest.length : text.length - prefix.openValue;
+    if (waiting <= this.limits.maxValueChars) return rest;
     // One line longer than a value may be: read as it stands, what follows it as another line.
     if (prefix.openValue === undefined) return this.readChunkPiece(file, rest, true);
     // A value too big to hold: the lines before it are read, then it element by element.

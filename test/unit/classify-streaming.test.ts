@@ -202,6 +202,25 @@ describe('classify: an export far bigger than one piece', () => {
     },
   );
 
+  it('a JSON line after a long text line is read whatever the piece size, not refused as a big value', async () => {
+    // The text line is held back with the JSON line cut at a piece's end: their length together is no
+    // value's, and the access line is far from too big to hold.
+    const path = file(`${LINES[0]}\n${'note '.repeat(380)}\n${LINES.slice(1, 4).join('\n')}\n`);
+    const whole = await classify([path]);
+    expect(requestIds(whole.findings)).toEqual(ids.slice(0, 4));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 400 }), async (segmentChars) => {
+        const pieces = await classify([path], { segmentChars, maxValueChars: 2_000 });
+        expect({ ids: requestIds(pieces.findings), notes: pieces.notes, code: pieces.code }).toEqual({
+          ids: requestIds(whole.findings),
+          notes: whole.notes,
+          code: whole.code,
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('a big JSON value of no streamed shape: one line says what to do, exit 1, the other files read', async () => {
     const document = JSON.stringify(
       {
