@@ -8,7 +8,7 @@ import type { MetricSink } from './adapters/metrics-sink.js';
 import { publishAlert } from './adapters/sns-publisher.js';
 import type { StateStore } from './adapters/state-store.js';
 import {
-  batchIdOf,
+  BatchIdBuilder,
   encodeProgress,
   eventsByRequestId,
   finishedGroups,
@@ -223,19 +223,17 @@ export function classifyWatchedDocument(
   // is redacted (the groups are those of groupFindings over the attributed findings).
   const attribute = attributor(stages);
   const tallies = new Tallies(mutesOf(config, account), account);
+  const batchIds = new BatchIdBuilder(account);
   const classified = classifyIntoGroups([document], {
     resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
+    eachEventId: (id) => batchIds.add(id),
     keep: (finding) => {
       const kept = attribute(finding);
       if (kept) tallies.add(kept);
       return kept;
     },
   });
-  const batchId = batchIdOf(
-    document.logEvents.map((logEvent) => logEvent.id),
-    account,
-  );
-  return { classified, tallies, batchId };
+  return { classified, tallies, batchId: batchIds.digest() };
 }
 
 function isSweepEvent(event: unknown): boolean {

@@ -32,20 +32,53 @@ export function batchItemKey(batchId: string): string {
  * central monitor also scopes it by the source account, so no account's batch can stand for another's.
  */
 export function batchIdOf(eventIds: readonly string[], account?: string): string {
-  const hash = createHash('sha256');
-  if (account !== undefined) hash.update(`account ${account}\n`);
-  // Each id and a newline, hashed as one text: an update per id cost more than the digest. A batch's
-  // ids usually arrive in order (CloudWatch Logs numbers a stream's events upwards): no sort then.
-  const sorted = inOrder(eventIds) ? eventIds : [...eventIds].sort();
-  // The joined ids and their last newline apart: a megabyte batch's text is not copied once more.
-  if (sorted.length > 0) hash.update(sorted.join('\n')).update('\n');
-  return hash.digest('hex').slice(0, 32);
+  const builder = new BatchIdBuilder(account);
+  for (const id of eventIds) builder.add(id);
+  return builder.digest();
 }
 
-/** Whether `items` are already in the order `sort()` gives (UTF-16 code units). */
-function inOrder(items: readonly string[]): boolean {
-  for (let i = 1; i < items.length; i++) if ((items[i - 1] as string) > (items[i] as string)) return false;
-  return true;
+/** Ids hashed together: one update per chunk costs less than one per id, and keeps no batch's text. */
+const BATCH_ID_CHUNK = 256;
+
+/**
+ * `batchIdOf` fed one id at a time, as a batch's events are walked: the ids are hashed while they
+ * are in the processor's cache, not in a second walk over a megabyte document. Each id and a newline,
+ * hashed in chunks (the same bytes as one text). A batch's ids usually arrive in order (CloudWatch
+ * Logs numbers a stream's events upwards): otherwise they are sorted first, so that the id does not
+ * depend on the order of delivery.
+ */
+export class BatchIdBuilder {
+  private readonly ids: string[] = [];
+  private hashed = 0;
+  private inOrder = true;
+  private readonly hash = createHash('sha256');
+
+  constructor(private readonly account?: string) {
+    if (account !== undefined) this.hash.update(`account ${account}\n`);
+  }
+
+  add(id: string): void {
+    const { ids } = this;
+    if (this.inOrder && ids.length > 0 && (ids[ids.length - 1] as string) > id) this.inOrder = false;
+    ids.push(id);
+    if (this.inOrder && ids.length - this.hashed >= BATCH_ID_CHUNK) this.hashFrom(this.hashed);
+  }
+
+  digest(): string {
+    if (this.inOrder) {
+      this.hashFrom(this.hashed);
+      return this.hash.digest('hex').slice(0, 32);
+    }
+    const sorted = new BatchIdBuilder(this.account);
+    for (const id of [...this.ids].sort()) sorted.add(id);
+    return sorted.digest();
+  }
+
+  private hashFrom(start: number): void {
+    if (start === this.ids.length) return;
+    this.hash.update(this.ids.slice(start).join('\n')).update('\n');
+    this.hashed = this.ids.length;
+  }
 }
 
 /**

@@ -25,6 +25,11 @@ export interface ClassifyOptions {
    * console defaults log neither `$context.apiId` nor `$context.stage`).
    */
   readonly resolveStage?: (logGroup: string) => { apiId: string; stage: string } | undefined;
+  /**
+   * Each event's id, in the order of its document, as the batch is walked (for the batch id, which is
+   * cheaper to hash while the event is at hand than in a walk of its own).
+   */
+  readonly eachEventId?: (id: string) => void;
 }
 
 /**
@@ -85,7 +90,7 @@ function classifyInto(
   classify: (input: RequestEvidence) => Finding | undefined,
   keep: (finding: Finding) => void,
 ): BatchStats {
-  const batch = new Batch(classify, keep);
+  const batch = new Batch(classify, keep, options.eachEventId);
   // Execution evidence first, so that each access line is classified (and dropped) as soon as it is
   // parsed: nothing per line outlives its finding, which keeps a 1 MB payload inside 128 MB.
   for (const document of documents) batch.collectExecution(document);
@@ -123,6 +128,7 @@ class Batch {
   constructor(
     private readonly classify: (input: RequestEvidence) => Finding | undefined,
     private readonly onFinding: (finding: Finding) => void,
+    private readonly eachEventId: ((id: string) => void) | undefined,
   ) {}
 
   collectExecution(document: LogsDocument): void {
@@ -131,6 +137,8 @@ class Batch {
     if (!group) return;
     this.stats.executionLines += document.logEvents.length;
     collectExecutionEvidence(document.logEvents, group, this.execution);
+    const { eachEventId } = this;
+    if (eachEventId) for (const event of document.logEvents) eachEventId(event.id);
   }
 
   indexExtendedIds(): void {
@@ -150,7 +158,9 @@ class Batch {
       stage: group?.stage,
     };
     const input: LineInput = { access: undefined, execution: undefined, context };
+    const { eachEventId } = this;
     for (const event of document.logEvents) {
+      eachEventId?.(event.id);
       const record = parseAccessLine(event.message);
       if (!record) {
         this.stats.unrecognised += 1;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  BatchIdBuilder,
   batchClaimOf,
   batchIdOf,
   encodeProgress,
@@ -37,6 +38,36 @@ describe('batches', () => {
         const given = sort ? [...ids].sort() : ids;
         expect(batchIdOf(given)).toBe(byUpdates(given));
       }),
+    );
+  });
+
+  // Hashed in chunks of 256 as the events are walked: batches across chunk edges, in order or not
+  // (out of order only after some chunks are hashed too), with and without an account.
+  it('is the same hashed a chunk at a time, for batches of any length', () => {
+    const account = '123456789012';
+    const scoped = (ids: readonly string[]): string => {
+      const hash = createHash('sha256').update(`account ${account}\n`);
+      for (const id of [...ids].sort()) hash.update(id).update('\n');
+      return hash.digest('hex').slice(0, 32);
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[0-9]{1,6}$/), { maxLength: 900 }),
+        fc.boolean(),
+        fc.nat(),
+        (ids, sort, swapAt) => {
+          const given = sort ? [...ids].sort() : ids;
+          const shuffled = [...given];
+          if (shuffled.length > 1) shuffled.push(shuffled.splice(swapAt % shuffled.length, 1)[0] as string);
+          for (const batch of [given, shuffled]) {
+            const builder = new BatchIdBuilder();
+            for (const id of batch) builder.add(id);
+            expect(builder.digest()).toBe(byUpdates(batch));
+            expect(batchIdOf(batch, account)).toBe(scoped(batch));
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
