@@ -65,6 +65,7 @@ import {
   executionLogFilterPattern,
 } from './filter-patterns.js';
 import { BUNDLE_HANDLER, type LambdaName, lambdaSource } from './lambda-bundle.js';
+import { environmentWorstCaseBytes, LAMBDA_ENVIRONMENT_BYTES } from './lambda-environment.js';
 import { nodeOptionsFor } from './node-options.js';
 import { type AlertRoute, routeFilterPolicy, routePropsProblems } from './routes.js';
 import { noisePolicyAccountIssues } from './routes-config.js';
@@ -806,6 +807,11 @@ export class Apigw403Monitor extends Construct {
               forceDockerBundling: false,
             },
           };
+    const environment = {
+      ...functionOptions.environment,
+      NODE_OPTIONS: nodeOptionsFor(functionOptions.memorySize ?? DEFAULT_MEMORY_SIZE_MB),
+    };
+    this.checkEnvironmentFits(id, environment);
     return new nodejs.NodejsFunction(this, `${id}Function`, {
       ...functionOptions,
       ...codeProps,
@@ -813,11 +819,22 @@ export class Apigw403Monitor extends Construct {
       architecture: lambda.Architecture.ARM_64,
       role,
       logGroup,
-      environment: {
-        ...functionOptions.environment,
-        NODE_OPTIONS: nodeOptionsFor(functionOptions.memorySize ?? DEFAULT_MEMORY_SIZE_MB),
-      },
+      environment,
     });
+  }
+
+  /**
+   * Refuses at synth an environment Lambda would refuse at deploy (4 KB, names and values), counting
+   * the ARNs and names CloudFormation fills in at their longest: the watched stages and the noise
+   * policy are what grows it.
+   */
+  private checkEnvironmentFits(id: string, environment: Readonly<Record<string, string>>): void {
+    const stack = Stack.of(this);
+    const bytes = environmentWorstCaseBytes(environment, (value) => stack.resolve(value));
+    if (bytes <= LAMBDA_ENVIRONMENT_BYTES) return;
+    throw new Error(
+      `${this.node.path}: the ${id} function's environment is up to ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_BYTES} (4 KB) limit: watch fewer stages per monitor (split the apis over two stacks, or use account-wide mode) or shorten noisePolicy`,
+    );
   }
 
   /** The scheduled function and its schedules (the digest's unless the policy turns it off, the sweep's). */
