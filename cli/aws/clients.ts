@@ -9,17 +9,36 @@ export interface AwsClients {
   readonly httpApis: ApiGatewayV2Client;
 }
 
+/**
+ * Connection and whole-request timeouts of the CLI's reads: without them an endpoint that accepts the
+ * connection and never answers (a stuck proxy, a half-open firewall) hangs doctor, triage and explain
+ * for ever. A FilterLogEvents page may search for a while before it answers, so logs get longer.
+ * `throwOnRequestTimeout`: the SDK only warns on a request timeout otherwise. The SDK's three attempts
+ * of a call then end a dead endpoint within about a minute, in one line naming `TimeoutError`.
+ */
+export const CLI_CONNECTION_TIMEOUT_MS = 2_000;
+export const CLI_REQUEST_TIMEOUTS_MS = { logs: 15_000, apiGateway: 5_000 } as const;
+
+const clientConfig = (region: string | undefined, requestTimeout: number) => ({
+  ...(region ? { region } : {}),
+  requestHandler: {
+    connectionTimeout: CLI_CONNECTION_TIMEOUT_MS,
+    requestTimeout,
+    throwOnRequestTimeout: true,
+  },
+});
+
 const byRegion = new Map<string, AwsClients>();
 
 export function awsClients(region?: string): AwsClients {
   const key = region ?? '';
   let clients = byRegion.get(key);
   if (!clients) {
-    const config = region ? { region } : {};
+    const apiGateway = clientConfig(region, CLI_REQUEST_TIMEOUTS_MS.apiGateway);
     clients = {
-      logs: new CloudWatchLogsClient(config),
-      restApis: new APIGatewayClient(config),
-      httpApis: new ApiGatewayV2Client(config),
+      logs: new CloudWatchLogsClient(clientConfig(region, CLI_REQUEST_TIMEOUTS_MS.logs)),
+      restApis: new APIGatewayClient(apiGateway),
+      httpApis: new ApiGatewayV2Client(apiGateway),
     };
     byRegion.set(key, clients);
   }
@@ -34,6 +53,7 @@ export function retryHint(error: unknown): string {
   if (/Throttl|TooManyRequests|LimitExceeded/.test(name) || status === 429 || status >= 500) {
     return 'retrying later can help (the service was busy or failing)';
   }
+  if (name === 'TimeoutError') return 'retrying later can help (the endpoint did not answer in time)';
   if (/Credentials|ExpiredToken|UnrecognizedClient|InvalidSignature/.test(name)) {
     return 'retrying will not help until the credentials are fixed';
   }
