@@ -112,10 +112,25 @@ function retryWait(
   if (failure.retryable && attempt < SLACK_RETRY.attempts && !outOfTime) return wait;
   const why =
     failure.retryable && outOfTime && attempt < SLACK_RETRY.attempts ? ', no time left to retry' : '';
-  throw new MonitorError(
-    `posting to Slack failed after ${attempt} attempt(s): ${failure.detail}${why}`,
-    failure.retryable,
-  );
+  const message = `posting to Slack failed after ${attempt} attempt(s): ${failure.detail}${why}`;
+  if (failure.status !== undefined && WEBHOOK_GONE_STATUSES.has(failure.status))
+    throw new SlackWebhookGoneError(message);
+  throw new MonitorError(message, failure.retryable);
+}
+
+/**
+ * What Slack answers a webhook URL that no longer works: 403 `invalid_token` / `action_prohibited`,
+ * 404 `no_service` (revoked or rotated), 410 `channel_is_archived`. Retrying the same URL cannot help;
+ * the secret may hold a new one.
+ */
+const WEBHOOK_GONE_STATUSES = new Set([403, 404, 410]);
+
+/** Slack refused the URL itself (revoked, rotated, archived channel): not retryable with this URL. */
+export class SlackWebhookGoneError extends MonitorError {
+  constructor(message: string) {
+    super(message, false);
+    this.name = 'SlackWebhookGoneError';
+  }
 }
 
 export function slackPoster(url: URL, options: SlackPosterOptions = {}): SlackPost {
