@@ -5,6 +5,7 @@
 import {
   ArnFormat,
   Aspects,
+  CfnResource,
   CustomResource,
   Duration,
   Lazy,
@@ -830,7 +831,13 @@ export class Apigw403Monitor extends Construct {
    */
   private checkEnvironmentFits(id: string, environment: Readonly<Record<string, string>>): void {
     const stack = Stack.of(this);
-    const bytes = environmentWorstCaseBytes(environment, (value) => stack.resolve(value));
+    const types = new Map(
+      stack.node
+        .findAll()
+        .filter((node): node is CfnResource => node instanceof CfnResource)
+        .map((resource) => [stack.resolve(resource.logicalId) as string, resource.cfnResourceType]),
+    );
+    const bytes = environmentWorstCaseBytes(environment, (value) => stack.resolve(value), types);
     if (bytes <= LAMBDA_ENVIRONMENT_BYTES) return;
     throw new Error(
       `${this.node.path}: the ${id} function's environment is up to ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_BYTES} (4 KB) limit: watch fewer stages per monitor (split the apis over two stacks, or use account-wide mode) or shorten noisePolicy`,

@@ -97,5 +97,15 @@ describe("the functions' environments fit Lambda's 4 KB", () => {
       10 + DEFERRED_VALUE_BYTES,
     );
     expect(worstCaseBytes({ 'Fn::Join': ['--', ['a', 'b', 'c']] })).toBe(7);
+    const types = new Map([
+      ['Orders', 'AWS::ApiGateway::RestApi'],
+      ['OrdersStage', 'AWS::ApiGateway::Stage'],
+      ['Logs', 'AWS::Logs::LogGroup'],
+    ]);
+    expect(
+      [{ Ref: 'Orders' }, { Ref: 'OrdersStage' }, { Ref: 'Logs' }, { 'Fn::ImportValue': 'x' }].map((ref) =>
+        worstCaseBytes(ref, types),
+      ),
+    ).toEqual([10, 128, DEFERRED_VALUE_BYTES, DEFERRED_VALUE_BYTES]);
   });
 });
