@@ -60,6 +60,13 @@ export interface ReplayResult {
 /** Long enough for ten invocations of the monitor one after another; what stays is made visible at the end. */
 const VISIBILITY_TIMEOUT_S = 600;
 const RECEIVE_BATCH = 10;
+/**
+ * Long polling: a short poll (0) samples a subset of SQS's servers and may answer empty while messages
+ * are available ("false empty responses", most on queues under 1,000 messages, as a failure queue is),
+ * which ended the replay with records left. A long poll queries every server; one second is the
+ * shortest, what a replay waits once at the end of the queue (under SQS_CLIENT's request timeout).
+ */
+const RECEIVE_WAIT_S = 1;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -156,7 +163,7 @@ export async function replayQueue(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: Math.min(RECEIVE_BATCH, max - handled),
-        WaitTimeSeconds: 0,
+        WaitTimeSeconds: RECEIVE_WAIT_S,
         VisibilityTimeout: VISIBILITY_TIMEOUT_S,
       }),
     );
