@@ -45,6 +45,17 @@ export function awsClients(region?: string): AwsClients {
   return clients;
 }
 
+/** Node's codes for a connection that never got an answer: the network or the endpoint, not the request. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
+
 /** Whether an SDK error can go away on its own, so the message can say if retrying helps. */
 export function retryHint(error: unknown): string {
   const name = error instanceof Error ? error.name : '';
@@ -54,6 +65,9 @@ export function retryHint(error: unknown): string {
     return 'retrying later can help (the service was busy or failing)';
   }
   if (name === 'TimeoutError') return 'retrying later can help (the endpoint did not answer in time)';
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && UNREACHABLE_CODES.has(code))
+    return 'the endpoint could not be reached: check the network, a proxy, --region and any AWS_ENDPOINT_URL, then retry';
   if (/Credentials|ExpiredToken|UnrecognizedClient|InvalidSignature/.test(name)) {
     return 'retrying will not help until the credentials are fixed';
   }

@@ -212,7 +212,7 @@ function parseHeaders(lines: readonly string[]): Record<string, string> {
  * What the caller's answer alone says when it decides nothing: the category's own text is about
  * access-log formats, which mean nothing when no log was read.
  */
-function undecidedFromClient(explanation: ClientExplanation) {
+function undecidedFromClient(explanation: ClientExplanation, settled: boolean, notes: number) {
   const stage =
     explanation.apiId && explanation.stage
       ? fillCommand('apigw403 triage --api {apiId} --stage {stage}', {
@@ -223,7 +223,11 @@ function undecidedFromClient(explanation: ClientExplanation) {
   return {
     summary: 'The answer alone does not say which check refused the request.',
     checks: [
-      "Run again with --aws: it reads the API and stage and looks the request id up in the stage's logs",
+      !settled
+        ? "Run again with --aws: it reads the API and stage and looks the request id up in the stage's logs"
+        : notes > 0
+          ? 'The AWS reads did not settle it: the notes below say what they found or why they failed (check the credentials, --region and --since)'
+          : "The API and stage were read and decide nothing: give --request-id (the x-amzn-RequestId response header) to look the request up in the stage's logs",
       `Or classify the stage's recent 403s from its logs: ${stage}`,
     ],
   };
@@ -248,7 +252,7 @@ function renderText({ explanation, notes, foundInLogs }: Explained, settled: boo
   });
   const description =
     explanation.category === 'UNCLASSIFIED' && !fromLogs
-      ? { ...described, ...undecidedFromClient(explanation) }
+      ? { ...described, ...undecidedFromClient(explanation, settled, notes.length) }
       : described;
   const lines = [
     `${outside(String(explanation.status))} ${[explanation.method, explanation.url].filter(Boolean).map(outside).join(' ')}${explanation.requestId ? ` (request ${outside(explanation.requestId)})` : ''}`,
