@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { DEFAULT_STAGE } from '../lambda/core/gateway-ids.js';
 import {
   type DecodeResult,
   executionLogGroupName,
@@ -121,6 +122,20 @@ export function splitFileArgument(argument: string): { path: string; logGroup?: 
   if (at <= 0) return { path: argument };
   const logGroup = argument.slice(at + 1);
   return LOG_GROUP_NAME.test(logGroup) ? { path: argument.slice(0, at), logGroup } : { path: argument };
+}
+
+/**
+ * `$default` has no `$` in its log group's name (`/aws/apigateway/{api}/default`, the name this
+ * project and the console give it), which a REST stage really named `default` shares: a line in an
+ * HTTP API shape (a route key, `GET /items` or `$default`, where REST logs a resource path) is the
+ * HTTP API's `$default` stage, any other keeps `default`.
+ */
+const DEFAULT_STAGE_GROUP_STAGE = 'default';
+const HTTP_ROUTE_KEY = /^(?:\$default|[A-Z]+ \S+)$/;
+
+function isHttpApiLine(message: string): boolean {
+  const routeKey = parseAccessLine(message)?.values.routeKey;
+  return routeKey !== undefined && HTTP_ROUTE_KEY.test(routeKey);
 }
 
 /**
@@ -680,7 +695,7 @@ class InputReader {
         report.duplicates += 1;
         continue;
       }
-      const group = this.documentGroup(kind, event.group ?? fileGroup);
+      const group = this.documentGroup(kind, event.group ?? fileGroup, text);
       const list = byGroup.get(group) ?? [];
       list.push({ id: event.id ?? `${source}:${event.line}`, timestamp: event.timestamp, message: text });
       byGroup.set(group, list);
@@ -701,13 +716,18 @@ class InputReader {
    * The classifier tells execution lines by their group's name, so each kind goes to a group of its
    * own; the given group's API and stage are kept for both.
    */
-  private documentGroup(kind: Kind, given: string | undefined): string {
+  private documentGroup(kind: Kind, given: string | undefined, message: string): string {
     const stage = given === undefined ? undefined : stageOfLogGroup(given);
     if (kind === 'execution') {
       if (given && parseExecutionLogGroup(given)) return given;
       return executionLogGroupName(stage?.apiId ?? UNKNOWN, stage?.stage ?? UNKNOWN);
     }
     if (given === undefined) return PLAIN_ACCESS_GROUP;
+    if (stage?.stage === DEFAULT_STAGE_GROUP_STAGE && isHttpApiLine(message)) {
+      const name = `${given}:${DEFAULT_STAGE}`;
+      this.stages.set(name, { apiId: stage.apiId, stage: DEFAULT_STAGE });
+      return name;
+    }
     if (!parseExecutionLogGroup(given)) return given;
     const name = `${PLAIN_ACCESS_GROUP}:${given}`;
     if (stage) this.stages.set(name, stage);
