@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offlineCliEnv } from '../fixtures/offline-cli.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
 /** Far past the SDK's three attempts of the longest timeout (15 s) and their backoff. */
@@ -37,18 +38,11 @@ afterAll(async () => {
 function run(args: string[]): Promise<{ code: number | 'hung'; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: '/nonexistent',
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'example-secret',
-        AWS_REGION: 'us-east-1',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      env: offlineCliEnv({
         AWS_ENDPOINT_URL_API_GATEWAY: endpoint,
         AWS_ENDPOINT_URL_APIGATEWAYV2: endpoint,
         AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoint,
-      },
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

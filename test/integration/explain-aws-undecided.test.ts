@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExplain } from '../../cli/commands/explain.js';
 import { type AwsPeers, captureIo, startAwsPeers } from '../../cli/peers/aws-env.js';
+import { offlineCliEnv } from '../fixtures/offline-cli.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
@@ -55,16 +56,7 @@ describe('explain --aws that cannot settle the cause', () => {
 
   it('the reads fail (connection refused): the note names an unreachable endpoint', async () => {
     const { stdout } = await run(process.execPath, [BIN, 'explain', '--url', URL_OF('a1b2c3d4e5'), '--aws'], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: '/nonexistent',
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'example-secret',
-        AWS_REGION: 'us-east-1',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}`,
-      },
+      env: offlineCliEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}` }),
       timeout: 60_000,
     });
     expect(stdout).toContain('UNCLASSIFIED');

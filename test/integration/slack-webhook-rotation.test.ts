@@ -12,42 +12,33 @@ import {
   startSecretsManagerServer,
 } from '../../cli/peers/secrets-manager-server.js';
 import { type SlackReceiver, startSlackReceiver } from '../../cli/peers/slack-receiver.js';
+import { logsDocument } from '../../cli/scenario/payload.js';
+import { classifyDocuments, groupFindings } from '../../lambda/core/index.js';
 import { forwarderEnvironment } from '../../lambda/core/monitor-contract.js';
 import { buildAlertView, renderPublish } from '../../lambda/core/render/index.js';
+import { wafAccessLine } from '../fixtures/monitor-peers.js';
 
 const SECRET = 'apigw-403/slack-webhook';
+const GROUP = '/aws/apigateway/a1b2c3d4e5/prod';
 let secrets: SecretsManagerServer;
 let oldHook: SlackReceiver;
 let newHook: SlackReceiver;
 
+/** The alert of one WAF 403, classified and grouped as the monitor does. */
+const [group] = groupFindings(
+  classifyDocuments([
+    logsDocument(GROUP, [
+      { timestamp: 1_784_692_374_821, message: wafAccessLine('a1b2c3d4e5', 'prod', 'r-1') },
+    ]),
+  ]).findings,
+);
 const alert = JSON.stringify(
   renderPublish(
-    buildAlertView(
-      {
-        apiId: 'a1b2c3d4e5',
-        stage: 'prod',
-        category: 'WAF_FILTERED',
-        count: 3,
-        firstSeen: 1_784_692_374_821,
-        lastSeen: 1_784_692_434_821,
-        sampleRequestIds: ['eed63f63-e960-4d89-ade7-39a0bf8f6740'],
-        topSourceIps: [],
-        topPaths: [],
-        topUserAgents: [],
-        topApiKeyIds: [],
-        httpMethods: [],
-        reasons: [],
-        confidence: { high: 3, medium: 0, low: 0 },
-        signals: [],
-        evidence: [],
-        sources: ['access'],
-      },
-      {
-        region: 'us-east-1',
-        logGroups: ['/aws/apigateway/a1b2c3d4e5/prod'],
-        alert: { batchId: 'b', alertedAt: 0, suppressedSinceLast: 0, firstSeen: true },
-      },
-    ),
+    buildAlertView(group as NonNullable<typeof group>, {
+      region: 'us-east-1',
+      logGroups: [GROUP],
+      alert: { batchId: 'b', alertedAt: 0, suppressedSinceLast: 0, firstSeen: true },
+    }),
   ).view,
 );
 const event = (id: string) => ({ Records: [{ Sns: { MessageId: id, Message: alert } }] }) as never;
