@@ -180,6 +180,9 @@ afterAll(async () => {
   await local?.stop();
 });
 
+/** DynamoDB bills a write per started KB of the item. */
+const ONE_WRITE_UNIT_BYTES = 1_024;
+
 describe('state that stays bounded, at volume', () => {
   it('100,000 batches of one group through the real handler on dynalite: none lost, none counted twice, no item grows', async () => {
     const started = performance.now();
@@ -246,14 +249,13 @@ describe('state that stays bounded, at volume', () => {
     // No item grows: one item per batch (the batch records, TTL 7 h) and the group's.
     expect(largest.items).toBe(BATCHES + 1);
     // The old cooldown item passed DynamoDB's 400 KB after about 8,000 such batches.
-    // The group item is fixed scalars and fixed rings, its last 64 writers' tags included (1,262 bytes
-    // measured, and the 784 the hour rings grew by to hold a weekday digest's weekend: 2,046, 2 write
-    // units); the batch records are smaller.
-    expect(largest.size).toBeLessThan(1_300 + 784);
+    // The group item is fixed scalars, its last 64 writers' tags and fixed rings packed as varints
+    // (zero slots before the first non-zero one left out): it grows only while its rings fill, and a
+    // busy group's stays within one write unit (test/integration/group-item-layout.test.ts, measured at
+    // the peer); the batch records are smaller.
+    expect(largest.size).toBeLessThan(ONE_WRITE_UNIT_BYTES);
     expect(groupSizes).toHaveLength(BATCHES / 10_000);
-    // The first sample is taken before the writers' ring has filled (64 batches); from then on it stays.
-    const filled = groupSizes.slice(1);
-    expect(Math.max(...filled) - Math.min(...filled)).toBeLessThan(32);
+    expect(Math.max(...groupSizes)).toBeLessThan(ONE_WRITE_UNIT_BYTES);
   }, 3_600_000);
 
   it('a batch of 10,000 groups: every group alerted, with at most 16 requests in flight per service', async () => {
