@@ -16,6 +16,7 @@ import {
   patternOptionsFor,
   selectsForbiddenLines,
 } from '../../lib/filter-patterns.js';
+import { DEFAULT_CLF_FORMAT as DEFAULT_CLF, FLAT_REST_FORMAT as FLAT } from '../fixtures/access-formats.js';
 
 // Verbatim lines, labelled as in test/fixtures/evidence.ts.
 const REQ = '(a1335dfd-5bcc-4e1b-aa45-f6726cb95816) ';
@@ -304,16 +305,6 @@ describe('evaluator', () => {
 });
 
 describe('a deployed pattern against the format a stage writes (doctor)', () => {
-  const DEFAULT_CLF =
-    '$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] "$context.httpMethod $context.resourcePath $context.protocol" $context.status $context.responseLength $context.requestId $context.extendedRequestId';
-  /** The recommended REST format written flat, with keys the classifier reads but the default pattern does not select. */
-  const FLAT = recommendedAccessLogFormat('rest')
-    .replace('"status":"$context.status"', '"statusCode":"$context.status"')
-    .replace(
-      '"error":{"message":"$context.error.message","responseType":"$context.error.responseType"}',
-      '"errorMessage":"$context.error.message","responseType":"$context.error.responseType"',
-    );
-
   it.each([
     ['the recommended REST format, default pattern', recommendedAccessLogFormat('rest'), jsonPattern, true],
     ['the recommended HTTP format, default pattern', recommendedAccessLogFormat('http'), jsonPattern, true],

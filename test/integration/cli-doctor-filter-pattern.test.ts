@@ -9,18 +9,9 @@ import { type Check, runDoctor } from '../../cli/commands/doctor.js';
 import { type AwsPeers, captureIo, startAwsPeers } from '../../cli/peers/aws-env.js';
 import { recommendedAccessLogFormat } from '../../lambda/core/index.js';
 import { accessLogFilterPattern } from '../../lib/filter-patterns.js';
+import { DEFAULT_CLF_FORMAT as DEFAULT_CLF, FLAT_REST_FORMAT as FLAT } from '../fixtures/access-formats.js';
 
 const MONITOR_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:Apigw403Monitor-MonitorFunction-AbC123';
-const DEFAULT_CLF =
-  '$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] "$context.httpMethod $context.resourcePath $context.protocol" $context.status $context.responseLength $context.requestId $context.extendedRequestId';
-/** The recommended format written flat: keys the classifier reads (`statusCode`, `responseType`). */
-const FLAT = recommendedAccessLogFormat('rest')
-  .replace('"status":"$context.status"', '"statusCode":"$context.status"')
-  .replace(
-    '"error":{"message":"$context.error.message","responseType":"$context.error.responseType"}',
-    '"errorMessage":"$context.error.message","responseType":"$context.error.responseType"',
-  );
-
 interface Case {
   readonly label: string;
   readonly api: string;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PendingAlert } from '../../lambda/core/alerts.js';
@@ -16,21 +15,9 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from '../../lambda/core/render/index.js';
+import { chars } from '../fixtures/random-text.js';
 import { oracleFindings } from '../fixtures/secret-oracle.js';
 
-/**
- * `length` characters of `alphabet`, uniformly random from a seed (fast-check's own strings lean to
- * repeats such as `AAAA…`, which are no credential anyone would issue).
- */
-const chars = (alphabet: string, length: number): fc.Arbitrary<string> =>
-  fc.integer().map((seed) => {
-    let out = '';
-    for (let block = 0; out.length < length; block += 1) {
-      for (const byte of createHash('sha256').update(`${seed}:${block}`).digest())
-        if (out.length < length) out += alphabet[byte % alphabet.length];
-    }
-    return out;
-  });
 const UPPER_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const BASE64 = `${ALNUM}+/`;

@@ -4,11 +4,11 @@
  * the commands an alert prints name the real stage; a name that is a credential by its shape still goes,
  * checked with the independent oracle.
  */
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REDACTED, redact, redactName } from '../../lambda/core/index.js';
 import { identifier } from '../../lambda/core/render/alert-view.js';
+import { chars } from '../fixtures/random-text.js';
 import { oracleFindings } from '../fixtures/secret-oracle.js';
 
 /** Names the entropy rule took for tokens (attack findings 03, 05, 06). */
@@ -54,19 +54,6 @@ describe('a name that is a credential by its shape still goes', () => {
   });
 });
 
-/**
- * `length` characters of `alphabet`, uniformly random from a seed (fast-check's own strings lean to
- * repeats such as `AAAA…`, which the oracle rightly takes for no credential).
- */
-const chars = (alphabet: string, length: number): fc.Arbitrary<string> =>
-  fc.integer().map((seed) => {
-    let out = '';
-    for (let block = 0; out.length < length; block += 1) {
-      for (const byte of createHash('sha256').update(`${seed}:${block}`).digest())
-        if (out.length < length) out += alphabet[byte % alphabet.length];
-    }
-    return out;
-  });
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const DIGITS = '0123456789';
 /** Oracle-known credentials written only with name characters. */
