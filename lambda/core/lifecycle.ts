@@ -449,10 +449,11 @@ export function lifecycleReason(
 
 /**
  * What one batch does to one group. New: no unmuted 403 for the quiet period (or never). Escalated:
- * the window the batch lands in reaches max(escalationMinCount, escalationFactor × the mean of the
+ * a window the batch touches reaches max(escalationMinCount, escalationFactor × the mean of the
  * `baselineWindows` windows before it). An escalated group goes back to ongoing once a whole window
- * has stayed under the bar. A group alerts when it becomes new, and when it is escalated and its
- * last alert is at least `realertMinutes` old; only the `page` and `alert` actions publish.
+ * has stayed under the bar. A group alerts when it becomes new, and when a window escalates and its
+ * last alert is at least `realertMinutes` old or it resolved since; only the `page` and `alert`
+ * actions publish.
  */
 export function planGroup(
   stored: GroupState | undefined,
@@ -493,7 +494,7 @@ export function planGroup(
       hours: { ...next.hours, alerts: addToSlot(next.hours.alerts, Math.floor(input.now / HOUR_MS), 1) },
     }),
     alert,
-    why: step.lifecycle === 'new' ? 'new' : 'escalated',
+    why: alertedLifecycle(step),
     ...uncertain,
   };
 }
@@ -561,37 +562,86 @@ interface Sighting {
 interface LifecycleStep {
   readonly lifecycle: 'new' | 'ongoing' | 'escalated';
   readonly windows: Ring;
+  /** The busiest window of the batch that reached the bar, else the batch's last window. */
   readonly rate: WindowRate;
-  /** This batch's window reaches the bar (an escalation can also hold on from the window before). */
+  /**
+   * A window the batch touches reaches the bar (an escalation can also hold on from the window
+   * before): the batch escalates, even when a later window of it is calm again.
+   */
   readonly above: boolean;
   /** The usual rate an escalated group keeps (undefined otherwise, or while it has none yet). */
   readonly usual: number | undefined;
 }
 
+/**
+ * Every window the batch touches, oldest first, as if each were a batch of its own: a batch that
+ * spans windows (a late or large delivery) escalates on any of them, not only on its last, and each
+ * window is measured against the windows before it, the batch's earlier ones included.
+ */
 function nextLifecycle(
   base: GroupState,
   tally: GroupTally,
-  { firstAt, lastAt }: Sighting,
+  { firstAt }: Sighting,
   settings: LifecycleSettings,
 ): LifecycleStep {
   const isNew = isNewAfterQuiet(base, firstAt, settings);
-  const windows = addMinutes(
-    isNew ? freshWindows(settings) : windowsFor(base, settings),
-    tally.minutes,
-    settings.windowMs,
-  );
-  const slot = Math.floor(lastAt / settings.windowMs);
-  const wasEscalated = !isNew && base.lifecycle === 'escalated';
-  const frozen = wasEscalated ? base.usual : undefined;
-  const rate = windowRate(windows, slot, settings, frozen);
-  const above = rate.count >= rate.threshold;
+  let walk: WindowWalk = {
+    windows: isNew ? freshWindows(settings) : windowsFor(base, settings),
+    escalated: !isNew && base.lifecycle === 'escalated',
+    usual: !isNew && base.lifecycle === 'escalated' ? base.usual : undefined,
+  };
+  for (const [slot, count] of countsBySlot(tally.minutes, settings.windowMs))
+    walk = windowStep(walk, base, slot, count, settings, !isNew);
+  const { windows, peak } = walk;
+  const rate = peak ?? walk.last ?? windowRate(windows, windows.end, settings);
+  const above = peak !== undefined;
   if (isNew) return { lifecycle: 'new', windows, rate, above, usual: undefined };
-  // Back to ongoing only when the window before this one stayed under the bar too: the first 403s of
-  // a fresh window must not end an escalation that is still going on.
-  const escalated = above || (wasEscalated && slotCount(windows, slot - 1) >= rate.threshold);
-  if (!escalated) return { lifecycle: 'ongoing', windows, rate, above, usual: undefined };
-  const usual = frozen ?? (hasBaseline(base, slot, settings) ? rate.baseline : undefined);
-  return { lifecycle: 'escalated', windows, rate, above, usual };
+  return walk.escalated
+    ? { lifecycle: 'escalated', windows, rate, above, usual: walk.usual }
+    : { lifecycle: 'ongoing', windows, rate, above, usual: undefined };
+}
+
+/** Where the walk over a batch's windows stands after the windows it has taken. */
+interface WindowWalk {
+  readonly windows: Ring;
+  readonly escalated: boolean;
+  readonly usual: number | undefined;
+  /** The busiest window that reached the bar. */
+  readonly peak?: WindowRate;
+  readonly last?: WindowRate;
+}
+
+/** One window of the batch: its 403s added, then measured as a batch landing in it would be. */
+function windowStep(
+  walk: WindowWalk,
+  base: GroupState,
+  slot: number,
+  count: number,
+  settings: LifecycleSettings,
+  known: boolean,
+): WindowWalk {
+  const windows = addToSlot(walk.windows, slot, count);
+  const rate = windowRate(windows, slot, settings, walk.escalated ? walk.usual : undefined);
+  const above = rate.count >= rate.threshold;
+  const peak = above && (walk.peak === undefined || rate.count > walk.peak.count) ? rate : walk.peak;
+  // Back to ongoing only when the window before this one stayed under the bar too: the first 403s
+  // of a fresh window must not end an escalation that is still going on.
+  const held = walk.escalated && slotCount(windows, slot - 1) >= rate.threshold;
+  const escalated = known && (above || held);
+  const usual = escalated
+    ? (walk.usual ?? (hasBaseline(base, slot, settings) ? rate.baseline : undefined))
+    : undefined;
+  return { windows, escalated, usual, last: rate, ...(peak === undefined ? {} : { peak }) };
+}
+
+/** A tally's minutes summed per window slot, oldest first. */
+function countsBySlot(minutes: ReadonlyMap<number, number>, slotMs: number): [number, number][] {
+  const slots = new Map<number, number>();
+  for (const [minute, count] of minutes) {
+    const slot = Math.floor((minute * 60_000) / slotMs);
+    slots.set(slot, (slots.get(slot) ?? 0) + count);
+  }
+  return [...slots].sort((a, b) => a[0] - b[0]);
 }
 
 /** New: never seen unmuted, or the batch's first 403 comes a whole quiet period after the last. */
@@ -641,16 +691,28 @@ function withLifecycle(
   };
 }
 
-/** New groups alert; escalated ones when this window reaches the bar and their last alert is old enough. */
+/** New groups alert; known ones when a window of the batch reaches the bar and a re-alert is due. */
 function alertDue(step: LifecycleStep, base: GroupState, now: number, settings: LifecycleSettings): boolean {
-  return (
-    step.lifecycle === 'new' ||
-    (step.lifecycle === 'escalated' && step.above && realertDue(base, now, settings))
-  );
+  return step.lifecycle === 'new' || (step.above && realertDue(base, now, settings));
 }
 
+/**
+ * The re-alert wait spaces the alerts of one incident: a group that has not alerted since it last
+ * resolved (the sweep found it quiet) is in a new one, whose first alert goes out at once, however
+ * recent the last alert or resolved notice.
+ */
 function realertDue(base: GroupState, now: number, settings: LifecycleSettings): boolean {
-  return base.lastAlertAt === undefined || now - base.lastAlertAt >= settings.realertMs;
+  return !alertedSinceResolved(base) || now - (base.lastAlertAt ?? 0) >= settings.realertMs;
+}
+
+/** The group alerted since it last resolved (a resolved notice stamps both times alike: not since). */
+function alertedSinceResolved(state: GroupState): boolean {
+  return state.lastAlertAt !== undefined && state.lastAlertAt > (state.resolvedAt ?? 0);
+}
+
+/** What an alert says the group is: new, or escalated by a window of this batch. */
+function alertedLifecycle(step: LifecycleStep): 'new' | 'escalated' {
+  return step.lifecycle === 'new' ? 'new' : 'escalated';
 }
 
 /** Why a counted batch publishes nothing: a quiet action, the re-alert wait, or its lifecycle. */
@@ -661,7 +723,7 @@ function whyNoAlert(
   settings: LifecycleSettings,
 ): Exclude<WriteReason, 'muted'> {
   if (alertDue(step, base, now, settings)) return 'digest-only';
-  if (step.lifecycle === 'escalated' && step.above) return 'realert-wait';
+  if (step.above) return 'realert-wait';
   return step.lifecycle;
 }
 
@@ -675,8 +737,8 @@ function alertOf(
   return {
     batchId,
     alertedAt: now,
-    lifecycle: step.lifecycle,
-    reason: lifecycleReason(step.lifecycle, settings, {
+    lifecycle: alertedLifecycle(step),
+    reason: lifecycleReason(alertedLifecycle(step), settings, {
       rate: step.rate,
       ...(deploymentId === undefined ? {} : { deploymentId }),
     }),
@@ -726,10 +788,7 @@ export function resolveGroup(
   if (!isLive(state, now) || state.lifecycle === 'resolved' || state.lastSeenAt === 0) return undefined;
   if (now - state.lastSeenAt < settings.group.resolveAfterMinutes * 60_000) return undefined;
   const notify =
-    settings.group.notifyResolved &&
-    publishes(settings.group.action) &&
-    state.lastAlertAt !== undefined &&
-    state.lastAlertAt > (state.resolvedAt ?? 0);
+    settings.group.notifyResolved && publishes(settings.group.action) && alertedSinceResolved(state);
   const reason = lifecycleReason('resolved', settings);
   const resolved: GroupState = {
     ...state,

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { groupItem, groupState } from '../../lambda/adapters/group-item.js';
 import {
+  type GroupDecision,
   type GroupState,
   HOUR_SLOTS,
   PERIOD_SLOTS,
@@ -86,6 +87,77 @@ describe('group state stays bounded under any traffic', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+});
+
+const WINDOW = 5 * MINUTE;
+const defaults = parseNoisePolicy({});
+if (!defaults.ok) throw new Error(defaults.problems.join('; '));
+const SETTINGS = settingsFor(defaults.policy, KEY);
+const WINDOWS_START = Date.parse('2026-11-30T02:00:00Z');
+
+type Events = readonly { readonly window: number; readonly second: number }[];
+
+function decide(state: GroupState | undefined, events: Events, batchId: string, now: number): GroupDecision {
+  const builder = new TallyBuilder();
+  for (const { window, second } of events)
+    builder.add(WINDOWS_START + window * WINDOW + second * 1000, false);
+  return planGroup(state, { batchId, tally: builder.build(), sources: [], now }, SETTINGS);
+}
+
+const written = (state: GroupState | undefined, decision: GroupDecision) =>
+  decision.kind === 'write' ? decision.next : state;
+
+/** A known group: `perWindow` 403s in each window of the hour before WINDOWS_START, one batch a window. */
+function known(perWindow: number): GroupState | undefined {
+  let state: GroupState | undefined;
+  for (let window = -12; window < 0; window += 1) {
+    const events = Array.from({ length: perWindow }, (_, second) => ({ window, second }));
+    state = written(state, decide(state, events, `steady${window}`, WINDOWS_START + (window + 1) * WINDOW));
+  }
+  return state;
+}
+
+describe('one batch over several windows decides as one batch per window would (attack finding 19)', () => {
+  it('the same lifecycle, windows and usual at the end, and an alert iff a window would alert', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        // 403s per window, some windows quiet, some under the bar, some over it.
+        fc.array(
+          fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 15, max: 80 })),
+          {
+            minLength: 6,
+            maxLength: 6,
+          },
+        ),
+        fc.integer({ min: 0, max: 299 }),
+        (perWindow, counts, offset) => {
+          const events = counts.flatMap((count, window) =>
+            Array.from({ length: count }, (_, index) => ({ window, second: (offset + index * 7) % 300 })),
+          );
+          fc.pre(events.length > 0);
+          const base = known(perWindow);
+          const now = WINDOWS_START + 6 * WINDOW;
+          const whole = decide(base, events, 'whole', now);
+          let state = base;
+          let alerted = false;
+          for (let window = 0; window <= 5; window += 1) {
+            const part = events.filter((event) => event.window === window);
+            if (part.length === 0) continue;
+            const decision = decide(state, part, `part${window}`, now);
+            alerted ||= decision.kind === 'write' && decision.alert !== undefined;
+            state = written(state, decision);
+          }
+          if (whole.kind !== 'write') throw new Error('expected a write');
+          expect(whole.alert !== undefined).toBe(alerted);
+          expect(whole.next.lifecycle).toBe(state?.lifecycle);
+          expect(whole.next.windows).toEqual(state?.windows);
+          expect(whole.next.usual).toBe(state?.usual);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -334,3 +334,68 @@ describe('rings', () => {
     expect(addToSlot(ring, 20, 4)).toEqual({ end: 20, counts: [0, 0, 4] });
   });
 });
+
+describe('a group that resolved and fires again (attack finding 16)', () => {
+  const start = DAY + 120 * MINUTE;
+  // Resolves 10 min after its last 403, re-alerts an incident at most hourly.
+  it.each([
+    { notifyResolved: true, said: 'with a resolved notice' },
+    { notifyResolved: false, said: 'without a resolved notice' },
+  ])('alerts its next escalation at once, $said, not after realertMinutes', ({ notifyResolved }) => {
+    const settings = settingsFor(policyOf({ resolveAfterMinutes: 10, notifyResolved }), KEY);
+    const escalated = play(steady(3, start, settings), start, 100, settings);
+    expect(escalated.decision).toMatchObject({ why: 'escalated' });
+    const resolved = resolveGroup(KEY, escalated.state as GroupState, start + 12 * MINUTE, settings);
+    expect(resolved).toMatchObject({ notify: notifyResolved, next: { lifecycle: 'resolved' } });
+    // A first small batch after the resolve, then the burst: a new incident, alerted at once.
+    const back = play(resolved?.next, start + 20 * MINUTE, 1, settings);
+    expect(back.decision).toMatchObject({ why: 'ongoing' });
+    const again = play(back.state, start + 25 * MINUTE, 100, settings);
+    expect(again.decision).toMatchObject({ why: 'escalated', alert: { lifecycle: 'escalated' } });
+    // Its incident's next escalation waits again.
+    expect(play(again.state, start + 30 * MINUTE, 300, settings).decision).toMatchObject({
+      why: 'realert-wait',
+    });
+  });
+});
+
+describe('a batch that spans windows (attack finding 19)', () => {
+  const start = DAY + 120 * MINUTE;
+
+  /** One batch: `counts[i]` 403s in the i-th 5-minute window from `at`, delivered at `now`. */
+  function spanning(state: GroupState | undefined, at: number, counts: readonly number[]): GroupDecision {
+    const builder = new TallyBuilder();
+    counts.forEach((count, window) => {
+      for (let i = 0; i < count; i += 1) builder.add(at + window * 5 * MINUTE + ((i * 997) % MINUTE), false);
+    });
+    batch += 1;
+    return planGroup(
+      state,
+      { batchId: `s${batch}`, tally: builder.build(), sources: [], now: at + counts.length * 5 * MINUTE },
+      DEFAULTS,
+    );
+  }
+
+  it.each([
+    { counts: [25, 1], lifecycle: 'escalated', reason: 'Escalated: 25 in 5 min against a usual 3' },
+    { counts: [1, 25, 2], lifecycle: 'escalated', reason: 'Escalated: 25 in 5 min against a usual 2.8' },
+    // Escalated in its second window and calm for a whole window after it: it alerts, and is ongoing.
+    { counts: [1, 40, 1, 1], lifecycle: 'ongoing', reason: 'Escalated: 40 in 5 min against a usual 2.8' },
+    { counts: [40, 0, 60], lifecycle: 'escalated', reason: 'Escalated: 60 in 5 min against a usual 3' },
+  ])('$counts escalates on the window that reaches the bar', ({ counts, lifecycle, reason }) => {
+    const decision = spanning(steady(3, start), start, counts);
+    expect(decision).toMatchObject({
+      kind: 'write',
+      why: 'escalated',
+      alert: { lifecycle: 'escalated', reason },
+      next: { lifecycle },
+    });
+  });
+
+  it('spread under the bar in every window, it stays ongoing', () => {
+    expect(spanning(steady(3, start), start, [15, 15, 15])).toMatchObject({
+      why: 'ongoing',
+      next: { lifecycle: 'ongoing' },
+    });
+  });
+});
