@@ -1,4 +1,4 @@
-import { redactLines } from '../../lambda/core/index.js';
+import { redactLines, redactName } from '../../lambda/core/index.js';
 import { stripControlSequences } from '../terminal.js';
 
 /** Where a command writes, and whether a person is watching (progress lines and charts only then). */
@@ -50,6 +50,15 @@ export function abortOnSigint(): { readonly signal: AbortSignal; readonly dispos
 /** Text as the CLI may print it: nothing a terminal would act on, every recognised credential removed. */
 export function safeText(text: string): string {
   return redactLines(stripControlSequences(text));
+}
+
+/**
+ * A name AWS returned or the user gave (a stage, an API id, a subscription filter): as spelled unless
+ * it is a credential by its shape. `safeText`'s entropy rule takes names like `feat-AddUserOAuth2Login`
+ * for tokens, and a printed name changed by redaction names nothing.
+ */
+export function safeName(text: string): string {
+  return redactName(stripControlSequences(text));
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   EXIT_USAGE,
   processIo,
   type SafeOutput,
+  safeName,
   safeOutput,
   safeText,
 } from './command-io.js';
@@ -78,30 +79,39 @@ export async function runDoctor(options: DoctorOptions, io: CommandIo = processI
   }
   const classifiable = !checks.some((check) => check.status === 'fail');
   if (options.output === 'json') {
-    const composed = checks.map((check) =>
-      check.commands
-        ? { ...check, commands: check.commands.map((command) => new ComposedText(command)) }
-        : check,
-    );
-    output.json({ apiId: options.api, stage: options.stage, classifiable, checks: composed, policy }, 2);
-  } else printText(output, checks, policyText(policy), `${options.api}/${options.stage}`);
+    // Each value in a check passed `safeName` or `safeText` as it was composed (see `diagnose`).
+    const composed = checks.map(({ detail, fix, commands, ...check }) => ({
+      ...check,
+      detail: new ComposedText(detail),
+      ...(fix === undefined ? {} : { fix: new ComposedText(fix) }),
+      ...(commands ? { commands: commands.map((command) => new ComposedText(command)) } : {}),
+    }));
+    const names = {
+      apiId: new ComposedText(safeName(options.api)),
+      stage: new ComposedText(safeName(options.stage)),
+    };
+    output.json({ ...names, classifiable, checks: composed, policy }, 2);
+  } else printText(output, checks, policyText(policy), `${safeName(options.api)}/${safeName(options.stage)}`);
   return classifiable ? EXIT_OK : EXIT_PROBLEM;
 }
 
 function printText(output: SafeOutput, checks: readonly Check[], policy: string, where: string): void {
   const classifiable = !checks.some((check) => check.status === 'fail');
   const mark: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+  // Composed, not `out`: redacting the whole line would hide the names `diagnose` kept.
   for (const check of checks) {
-    output.out(`[${mark[check.status]}] ${check.id}: ${check.detail}\n`);
-    if (check.fix && check.status !== 'ok') output.out(`       fix: ${check.fix}\n`);
+    output.composed(new ComposedText(`[${mark[check.status]}] ${check.id}: ${check.detail}\n`));
+    if (check.fix && check.status !== 'ok') output.composed(new ComposedText(`       fix: ${check.fix}\n`));
     if (check.status !== 'ok')
       for (const command of check.commands ?? []) output.composed(new ComposedText(`         ${command}\n`));
   }
   output.out(`\n${policy}\n`);
-  output.out(
-    classifiable
-      ? `\nThe monitor can classify ${where}.\n`
-      : `\nThe monitor cannot classify ${where}: apply the fixes marked FAIL.\n`,
+  output.composed(
+    new ComposedText(
+      classifiable
+        ? `\nThe monitor can classify ${where}.\n`
+        : `\nThe monitor cannot classify ${where}: apply the fixes marked FAIL.\n`,
+    ),
   );
 }
 
@@ -111,6 +121,11 @@ function apiLabel(api: { readonly kind: 'rest' | 'http'; readonly webSocket?: bo
   return api.webSocket ? 'WebSocket' : 'HTTP';
 }
 
+/**
+ * The checks, composed of the CLI's own text and values that each passed `safeName` (names AWS
+ * returned or the user gave) or `safeText` (any other text AWS returned): they are printed without
+ * redacting the whole, which would hide the names.
+ */
 async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Check[]> {
   const api = await readApi(clients, options.api);
   const region = options.region ?? (await clients.logs.config.region());
@@ -119,7 +134,7 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
       {
         id: 'api',
         status: 'fail',
-        detail: `no REST, HTTP or WebSocket API ${options.api} in this account and region`,
+        detail: `no REST, HTTP or WebSocket API ${safeName(options.api)} in this account and region`,
         fix: 'check --api and --region',
       },
     ];
@@ -130,7 +145,7 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
       {
         id: 'stage',
         status: 'fail',
-        detail: `${apiLabel(api)} API ${api.apiId} has no stage ${options.stage}`,
+        detail: `${apiLabel(api)} API ${safeName(api.apiId)} has no stage ${safeName(options.stage)}`,
         fix: 'check --stage (names are case-sensitive)',
       },
     ];
@@ -139,7 +154,7 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
     {
       id: 'stage',
       status: 'ok',
-      detail: `${apiLabel(api)} API ${api.apiId}, stage ${stage.stage}`,
+      detail: `${apiLabel(api)} API ${safeName(api.apiId)}, stage ${safeName(stage.stage)}`,
     },
   ];
   const target: Target = { region, ...(await accountIdOf(clients, stage)) };
@@ -157,13 +172,17 @@ async function diagnose(clients: AwsClients, options: DoctorOptions): Promise<Ch
       checks.push({
         id: `${group.role}-log-group`,
         status: group.required ? 'fail' : 'warn',
-        detail: `log group ${group.name} does not exist${group.required ? '' : ' (API Gateway creates it on the first logged request)'}`,
+        detail: `log group ${groupText(group.name)} does not exist${group.required ? '' : ' (API Gateway creates it on the first logged request)'}`,
         fix: 'create it',
         commands: [createLogGroupCommand(group.name, target)],
       });
       continue;
     }
-    checks.push({ id: `${group.role}-log-group`, status: 'ok', detail: `log group ${group.name} exists` });
+    checks.push({
+      id: `${group.role}-log-group`,
+      status: 'ok',
+      detail: `log group ${groupText(group.name)} exists`,
+    });
     const format = group.role === 'access' ? stage.accessLog?.format : undefined;
     checks.push(await subscriptionCheck(clients, { ...group, target, format }, options.monitorFunction));
   }
@@ -182,7 +201,7 @@ async function accessLogChecks(clients: AwsClients, stage: StageInfo, target: Ta
         id: 'access-logging',
         status: 'fail',
         detail: 'access logging is off: the monitor counts and classifies 403s from the access log',
-        fix: `send the access log to ${group} in the format the classifier reads`,
+        fix: `send the access log to ${groupText(group)} in the format the classifier reads`,
         commands: [...create, setAccessLogCommand(stage, group, recommended, target)],
       },
     ];
@@ -192,7 +211,7 @@ async function accessLogChecks(clients: AwsClients, stage: StageInfo, target: Ta
     {
       id: 'access-logging',
       status: 'ok',
-      detail: `access logging to ${stage.accessLog.groupName} (${analysis.kind})`,
+      detail: `access logging to ${groupText(stage.accessLog.groupName)} (${analysis.kind})`,
     },
   ];
   const fix = {
@@ -237,6 +256,30 @@ function word(value: string): string {
   return shellQuote(safeText(value));
 }
 
+/** `word` for a name AWS returned (see `safeName`). */
+function nameWord(value: string): string {
+  return shellQuote(safeName(value));
+}
+
+/** The log groups API Gateway names after a stage: `/aws/apigateway/{api}/{stage}`, `API-Gateway-Execution-Logs_{api}/{stage}`. */
+const STAGE_GROUP =
+  /^(\/aws\/apigateway\/|API-Gateway-Execution-Logs_)([a-z0-9]{10})\/([A-Za-z0-9_-]{1,128})$/;
+
+/**
+ * A log group name for text: one named after a stage keeps its API id and stage as `safeName` does;
+ * any other is redacted as text (a name with `/` is no `redactName` name).
+ */
+function groupText(group: string): string {
+  const match = STAGE_GROUP.exec(group);
+  if (!match) return safeText(group);
+  return `${match[1]}${safeName(match[2] ?? '')}/${safeName(match[3] ?? '')}`;
+}
+
+/** `word` for a log group name (see `groupText`). */
+function groupWord(group: string): string {
+  return shellQuote(groupText(group));
+}
+
 const ACCOUNT_TOKEN = 'ACCOUNTIDTOKEN';
 
 /**
@@ -249,15 +292,15 @@ function withAccount(quotedWord: string, target: Target): string {
 }
 
 function createLogGroupCommand(group: string, target: Target): string {
-  return `aws logs create-log-group --log-group-name ${word(group)} --region ${word(target.region)}`;
+  return `aws logs create-log-group --log-group-name ${groupWord(group)} --region ${word(target.region)}`;
 }
 
 function setAccessLogCommand(stage: StageInfo, group: string, format: string, target: Target): string {
-  const arn = `arn:aws:logs:${safeText(target.region)}:${ACCOUNT_TOKEN}:log-group:${safeText(group)}`;
-  const where = `--stage-name ${word(stage.stage)} --region ${word(target.region)}`;
+  const arn = `arn:aws:logs:${safeText(target.region)}:${ACCOUNT_TOKEN}:log-group:${groupText(group)}`;
+  const where = `--stage-name ${nameWord(stage.stage)} --region ${word(target.region)}`;
   if (stage.api.kind === 'http') {
     const settings = shellQuote(JSON.stringify({ DestinationArn: arn, Format: format }));
-    return `aws apigatewayv2 update-stage --api-id ${word(stage.api.apiId)} ${where} --access-log-settings ${withAccount(settings, target)}`;
+    return `aws apigatewayv2 update-stage --api-id ${nameWord(stage.api.apiId)} ${where} --access-log-settings ${withAccount(settings, target)}`;
   }
   // JSON, not the shorthand syntax: a format holds `"` and `,`, which the shorthand parser rejects.
   const operations = shellQuote(
@@ -266,7 +309,7 @@ function setAccessLogCommand(stage: StageInfo, group: string, format: string, ta
       { op: 'replace', path: '/accessLogSettings/format', value: format },
     ]),
   );
-  return `aws apigateway update-stage --rest-api-id ${word(stage.api.apiId)} ${where} --patch-operations ${withAccount(operations, target)}`;
+  return `aws apigateway update-stage --rest-api-id ${nameWord(stage.api.apiId)} ${where} --patch-operations ${withAccount(operations, target)}`;
 }
 
 function executionLoggingCheck(stage: StageInfo, target: Target): Check {
@@ -274,7 +317,7 @@ function executionLoggingCheck(stage: StageInfo, target: Target): Check {
   const fix = {
     fix: 'log execution at INFO (the account needs its CloudWatch Logs role: aws apigateway get-account)',
     commands: [
-      `aws apigateway update-stage --rest-api-id ${word(stage.api.apiId)} --stage-name ${word(stage.stage)} --region ${word(target.region)} --patch-operations ${shellQuote('op=replace,path=/*/*/logging/loglevel,value=INFO')}`,
+      `aws apigateway update-stage --rest-api-id ${nameWord(stage.api.apiId)} --stage-name ${nameWord(stage.stage)} --region ${word(target.region)} --patch-operations ${shellQuote('op=replace,path=/*/*/logging/loglevel,value=INFO')}`,
     ],
   };
   if (level === 'INFO') return { id: 'execution-logging', status: 'ok', detail: 'execution logging at INFO' };
@@ -321,21 +364,25 @@ async function subscriptionCheck(
     Boolean(filter.destinationArn?.includes(monitorName) || filter.filterName?.startsWith(monitorName));
   const monitor = filters.find(isMonitor);
   const others = filters.filter((filter) => !isMonitor(filter));
-  const usage = `${filters.length} of ${SUBSCRIPTION_FILTERS_PER_LOG_GROUP} subscription filter slots used${others.length ? `; others: ${others.map((filter) => `${filter.filterName} -> ${filter.destinationArn}`).join(', ')}` : ''}`;
+  const usage = `${filters.length} of ${SUBSCRIPTION_FILTERS_PER_LOG_GROUP} subscription filter slots used${others.length ? `; others: ${others.map((filter) => `${safeName(filter.filterName ?? '')} -> ${safeText(filter.destinationArn ?? '')}`).join(', ')}` : ''}`;
   const id = `${group.role}-subscription`;
   if (monitor && group.format && selectsForbiddenLines(monitor.filterPattern ?? '', group.format) === false) {
     // Subscribed, yet CloudWatch Logs would deliver none of the stage's 403s: the monitor stays silent.
     return {
       id,
       status: group.required ? 'fail' : 'warn',
-      detail: `the monitor's filter ${monitor.filterName} is subscribed, but its pattern selects no 403 line of the stage's access-log format; ${usage}`,
+      detail: `the monitor's filter ${safeName(monitor.filterName ?? '')} is subscribed, but its pattern selects no 403 line of the stage's access-log format; ${usage}`,
       fix: `deploy the monitor with ${patternSettings(group.format)} for this stage (cdk deploy)`,
     };
   }
   if (monitor)
-    return { id, status: 'ok', detail: `the monitor's filter ${monitor.filterName} is subscribed; ${usage}` };
+    return {
+      id,
+      status: 'ok',
+      detail: `the monitor's filter ${safeName(monitor.filterName ?? '')} is subscribed; ${usage}`,
+    };
   const full = filters.length >= SUBSCRIPTION_FILTERS_PER_LOG_GROUP;
-  const detail = `no filter to the monitor (${monitorName}); ${usage}`;
+  const detail = `no filter to the monitor (${safeName(monitorName)}); ${usage}`;
   if (!full) {
     return {
       id,
@@ -351,7 +398,7 @@ async function subscriptionCheck(
     fix: 'free a slot with one of these commands (or ask AWS whether this account has 5), then deploy the monitor',
     commands: others.map(
       (filter) =>
-        `aws logs delete-subscription-filter --log-group-name ${word(group.name)} --filter-name ${word(filter.filterName ?? '')} --region ${word(group.target.region)}`,
+        `aws logs delete-subscription-filter --log-group-name ${groupWord(group.name)} --filter-name ${nameWord(filter.filterName ?? '')} --region ${word(group.target.region)}`,
     ),
   };
 }
@@ -360,8 +407,10 @@ async function subscriptionCheck(
 function patternSettings(format: string): string {
   const options = patternOptionsFor(format);
   if (options.format === 'text') return 'apis[].accessLogFormat "text"';
-  const responseTypeKey = options.responseTypeKey === null ? 'null' : `"${options.responseTypeKey}"`;
-  return `apis[].statusKey "${options.statusKey}" and apis[].responseTypeKey ${responseTypeKey}`;
+  // The keys are the stage's format's, as AWS returned it.
+  const responseTypeKey =
+    options.responseTypeKey === null ? 'null' : `"${safeText(options.responseTypeKey ?? '')}"`;
+  return `apis[].statusKey "${safeText(options.statusKey ?? '')}" and apis[].responseTypeKey ${responseTypeKey}`;
 }
 
 export function registerDoctor(program: Command): void {

@@ -195,15 +195,14 @@ function webSocketConnect(facts: Facts): Decision | undefined {
     facts.responseType === 'MISSING_AUTHENTICATION_TOKEN' ||
     facts.message === MISSING_AUTHENTICATION_TOKEN_MESSAGE;
   if (!missingToken) return undefined;
-  const tokenEvidence = `gateway message: ${MISSING_AUTHENTICATION_TOKEN_MESSAGE}`;
   const event = facts.webSocketEvent;
   // No REST resource, method or IAM check exists after `$connect`: the REST rows would print wrong checks.
-  if (event === 'MESSAGE' || event === 'DISCONNECT') return afterConnect(event, [tokenEvidence]);
+  if (event === 'MESSAGE' || event === 'DISCONNECT') return afterConnect(event, MAT_EVIDENCE);
   return {
     category: 'WEBSOCKET_CONNECT_IAM_DENY',
     confidence: event === 'CONNECT' ? 'medium' : 'low',
     signals: SIGNALS.unsignedCaller,
-    evidence: [tokenEvidence, ...(event === 'CONNECT' ? ['on the $connect route'] : [])],
+    evidence: event === 'CONNECT' ? [...MAT_EVIDENCE, 'on the $connect route'] : MAT_EVIDENCE,
     ...(event === undefined ? { missingFields: facts.missing(['eventType']) } : {}),
   };
 }

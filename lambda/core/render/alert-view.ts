@@ -93,9 +93,12 @@ export function buildAlertView(
 ): AlertView {
   const apiId = identifier(group.apiId);
   const stage = identifier(group.stage);
+  const names = routingNamesOf({ apiId: group.apiId, stage: group.stage, account: context.account });
+  // The checks are commands run against the stage: they name it as API Gateway spells it (`v1_`, not
+  // the display form `v1-`); a name API Gateway could not have written stays in its display form.
   const description = describeCategory(group.category, {
-    apiId,
-    stage,
+    apiId: names.apiId,
+    stage: names.stage,
     region: context.region,
     signals: group.signals,
     ...(group.reasons[0] ? { reason: group.reasons[0].value } : {}),
@@ -116,7 +119,7 @@ export function buildAlertView(
     apiId,
     stage,
     ...(context.account === undefined ? {} : { account: identifier(context.account) }),
-    names: routingNamesOf({ apiId: group.apiId, stage: group.stage, account: context.account }),
+    names,
     region: escapeSlack(context.region),
     count: group.count,
     windowStart: viewTime(group.firstSeen),
