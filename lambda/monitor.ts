@@ -227,8 +227,8 @@ export function classifyWatchedDocument(
   const classified = classifyIntoGroups([document], {
     resolveStage: () => (only ? { apiId: only.apiId, stage: only.stage } : undefined),
     eachEventId: (id) => batchIds.add(id),
-    keep: (finding) => {
-      const kept = attribute(finding);
+    keep: (finding, wellFormed) => {
+      const kept = attribute(finding, wellFormed);
       if (kept) tallies.add(kept);
       return kept;
     },
@@ -342,22 +342,30 @@ function watchOf(config: MonitorConfig, logGroup: string, anyLogGroup: boolean):
  * The API id and stage come from the configuration, never from the line alone: a group of one stage
  * is that stage's; in a group shared by several, a finding keeps the stage its line names only when it
  * is one of them. The others (`foreign`) are counted and dropped. Every text a finding took from its
- * line is made well-formed here, before any of it reaches a key, a link or a request. Without
+ * line is made well-formed here, before any of it reaches a key, a link or a request, unless the
+ * classifier knows from the line that none can hold a lone surrogate (`textsAreWellFormed`; the
+ * configured API ids and stage names are ASCII, checked at synth). Without
  * configured stages (the central monitor), a line must name its API id and stage as API Gateway
  * spells them; others are foreign too.
  */
-function attributor(stages: readonly WatchedStage[] | undefined): (finding: Finding) => Finding | undefined {
+function attributor(
+  stages: readonly WatchedStage[] | undefined,
+): (finding: Finding, wellFormed: boolean) => Finding | undefined {
+  const repaired = (finding: Finding, wellFormed: boolean) =>
+    wellFormed ? finding : wellFormedFinding(finding);
   if (!stages)
-    return (finding) =>
-      isGatewayStage(finding.apiId, finding.stage) ? wellFormedFinding(finding) : undefined;
+    return (finding, wellFormed) =>
+      isGatewayStage(finding.apiId, finding.stage) ? repaired(finding, wellFormed) : undefined;
   const [only] = stages;
-  return (finding) => {
+  return (finding, wellFormed) => {
     if (only && stages.length === 1) {
       const own = finding.apiId === only.apiId && finding.stage === only.stage;
-      return wellFormedFinding(own ? finding : { ...finding, apiId: only.apiId, stage: only.stage });
+      return own
+        ? repaired(finding, wellFormed)
+        : wellFormedFinding({ ...finding, apiId: only.apiId, stage: only.stage });
     }
     return stages.some((entry) => entry.apiId === finding.apiId && entry.stage === finding.stage)
-      ? wellFormedFinding(finding)
+      ? repaired(finding, wellFormed)
       : undefined;
   };
 }

@@ -58,9 +58,10 @@ export interface GroupedBatchResult {
 export interface GroupingOptions extends ClassifyOptions, GroupOptions {
   /**
    * Each finding on its way into its group: returns the finding to group (the same or a changed one),
-   * or `undefined` to drop it. Sees the caller-controlled strings before redaction.
+   * or `undefined` to drop it. Sees the caller-controlled strings before redaction. `wellFormed`: no
+   * text of the finding can hold a lone surrogate (see `textsAreWellFormed`), so it need not be checked.
    */
-  readonly keep?: (finding: Finding) => Finding | undefined;
+  readonly keep?: (finding: Finding, wellFormed: boolean) => Finding | undefined;
 }
 
 /**
@@ -76,8 +77,8 @@ export function classifyIntoGroups(
   const accumulator = new GroupAccumulator({ ...options, redact: true });
   const { keep } = options;
   let dropped = 0;
-  const stats = classifyInto(documents, options, classifyRequestUnredacted, (finding) => {
-    const kept = keep ? keep(finding) : finding;
+  const stats = classifyInto(documents, options, classifyRequestUnredacted, (finding, wellFormed) => {
+    const kept = keep ? keep(finding, wellFormed) : finding;
     if (kept) accumulator.add(kept);
     else dropped += 1;
   });
@@ -88,7 +89,7 @@ function classifyInto(
   documents: readonly LogsDocument[],
   options: ClassifyOptions,
   classify: (input: RequestEvidence) => Finding | undefined,
-  keep: (finding: Finding) => void,
+  keep: (finding: Finding, wellFormed: boolean) => void,
 ): BatchStats {
   const batch = new Batch(classify, keep, options.eachEventId);
   // Execution evidence first, so that each access line is classified (and dropped) as soon as it is
@@ -127,7 +128,7 @@ class Batch {
 
   constructor(
     private readonly classify: (input: RequestEvidence) => Finding | undefined,
-    private readonly onFinding: (finding: Finding) => void,
+    private readonly onFinding: (finding: Finding, wellFormed: boolean) => void,
     private readonly eachEventId: ((id: string) => void) | undefined,
   ) {}
 
@@ -173,14 +174,20 @@ class Batch {
       context.eventId = event.id;
       input.access = record;
       input.execution = evidence;
-      this.keep(this.classify(input as RequestEvidence));
+      this.keep(
+        this.classify(input as RequestEvidence),
+        evidence === undefined && textsAreWellFormed(event.message),
+      );
     }
   }
 
   classifyUnjoinedExecution(): void {
     for (const evidence of this.execution.values()) {
       if (this.joined.has(evidence)) continue;
-      this.keep(this.classify({ execution: evidence, context: { timestamp: evidence.firstTimestamp } }));
+      this.keep(
+        this.classify({ execution: evidence, context: { timestamp: evidence.firstTimestamp } }),
+        false,
+      );
     }
   }
 
@@ -192,8 +199,20 @@ class Batch {
     );
   }
 
-  private keep(finding: Finding | undefined): void {
-    if (finding) this.onFinding(finding);
+  private keep(finding: Finding | undefined, wellFormed: boolean): void {
+    if (finding) this.onFinding(finding, wellFormed);
     else this.stats.outOfScope += 1;
   }
+}
+
+/**
+ * Whether every text taken from an access line is well-formed, known from the line alone: a lone
+ * surrogate reaches a value only if the line holds one, or through a JSON `\\u` escape (no other
+ * format of a line decodes to one), and the parsers cut lines at ASCII delimiters only, never inside a
+ * surrogate pair. Both tests answer at once for the line V8 holds in one byte per character, as nearly
+ * every line is, which costs less than checking each text of the finding
+ * (test/property/well-formed-lines.property.test.ts checks the claim against `wellFormedFinding`).
+ */
+export function textsAreWellFormed(line: string): boolean {
+  return line.isWellFormed() && !line.includes('\\u');
 }
